@@ -1,1 +1,8 @@
-//! placeholder
+//! What producer, worker and merger share: the wire protocol, the queue and blob adapters, and
+//! the film and EXR code that partial buffers and images go through.
+
+pub mod blob;
+pub mod exr_io;
+pub mod film;
+pub mod protocol;
+pub mod queue;

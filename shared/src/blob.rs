@@ -1,0 +1,155 @@
+//! Blob storage for scenes, partial buffers, snapshots and final images.
+//!
+//! The storage interface is `object_store`'s `ObjectStore` trait: one interface for Azure Blob
+//! Storage, the local disk (the embedded mode) and memory. [`Blobs`] adds the few operations
+//! Moonfarm needs, with errors that say which key and which store failed.
+
+use bytes::Bytes;
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob `{key}` not found in {store}")]
+    NotFound { key: String, store: String },
+    #[error("blob `{key}` in {store}: {source}")]
+    Store {
+        key: String,
+        store: String,
+        #[source]
+        source: object_store::Error,
+    },
+    #[error("blob store URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+}
+
+/// A handle on one blob store; cheap to clone and shared by every task of a process.
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    /// Shown in errors: the URL the store was opened from.
+    describe: String,
+}
+
+impl Blobs {
+    /// A store kept in a local folder (created if missing): the embedded mode's store.
+    pub fn local(dir: &std::path::Path) -> Result<Blobs, BlobError> {
+        let url_err = |reason: String| BlobError::Url { url: dir.display().to_string(), reason };
+        std::fs::create_dir_all(dir).map_err(|e| url_err(e.to_string()))?;
+        let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| url_err(e.to_string()))?;
+        Ok(Blobs { store: Arc::new(store), describe: format!("file://{}", dir.display()) })
+    }
+
+    /// A store that lives in memory, for tests of the code around it.
+    pub fn memory() -> Blobs {
+        Blobs { store: Arc::new(InMemory::new()), describe: "memory://".into() }
+    }
+
+    /// Opens a store from a URL: `file:///path` or `memory://`.
+    pub fn from_url(url: &str) -> Result<Blobs, BlobError> {
+        if let Some(path) = url.strip_prefix("file://") {
+            return Blobs::local(std::path::Path::new(path));
+        }
+        if url == "memory://" {
+            return Ok(Blobs::memory());
+        }
+        Err(BlobError::Url {
+            url: url.into(),
+            reason: "unsupported scheme: use file:///absolute/path or memory://".into(),
+        })
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn err(&self, key: &str, source: object_store::Error) -> BlobError {
+        match source {
+            object_store::Error::NotFound { .. } => {
+                BlobError::NotFound { key: key.into(), store: self.describe.clone() }
+            }
+            source => BlobError::Store { key: key.into(), store: self.describe.clone(), source },
+        }
+    }
+
+    /// Stores `bytes` under `key`, replacing what was there. A reader sees the old or the new
+    /// blob, never a mixture: Azure commits a blob whole and the local store renames a
+    /// finished temporary file into place.
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        self.store
+            .put(&Path::from(key), PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(key, e))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
+        let result = self.store.get(&Path::from(key)).await.map_err(|e| self.err(key, e))?;
+        result.bytes().await.map_err(|e| self.err(key, e))
+    }
+
+    /// `Ok(None)` when the blob does not exist.
+    pub async fn get_opt(&self, key: &str) -> Result<Option<Bytes>, BlobError> {
+        match self.get(key).await {
+            Ok(b) => Ok(Some(b)),
+            Err(BlobError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.err(key, e)),
+        }
+    }
+
+    /// Deletes a blob; deleting a missing blob is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.err(key, e)),
+        }
+    }
+}
+
+/// Hex SHA-256 of some bytes: the content address of a scene file.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_store_round_trips_and_reports_missing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(dir.path()).unwrap();
+        blobs.put("jobs/a/b.bin", vec![1, 2, 3]).await.unwrap();
+        assert_eq!(&blobs.get("jobs/a/b.bin").await.unwrap()[..], &[1, 2, 3]);
+        assert!(dir.path().join("jobs/a/b.bin").is_file());
+        assert!(blobs.exists("jobs/a/b.bin").await.unwrap());
+        blobs.put("jobs/a/b.bin", vec![4]).await.unwrap();
+        assert_eq!(&blobs.get("jobs/a/b.bin").await.unwrap()[..], &[4]);
+        let missing = blobs.get("nope").await.unwrap_err();
+        assert!(matches!(missing, BlobError::NotFound { .. }), "{missing}");
+        assert!(blobs.get_opt("nope").await.unwrap().is_none());
+        blobs.delete("jobs/a/b.bin").await.unwrap();
+        blobs.delete("jobs/a/b.bin").await.unwrap();
+        assert!(!blobs.exists("jobs/a/b.bin").await.unwrap());
+    }
+
+    #[test]
+    fn sha256_matches_a_known_digest() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

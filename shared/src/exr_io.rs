@@ -1,0 +1,226 @@
+//! OpenEXR encoding of partial buffers and images, and atomic file output.
+//!
+//! Every EXR Moonfarm writes has float32 channels `R G B A weight` (MoonRay's resumable-output
+//! layout). A partial buffer's data window is its tile inside the full display window, so a
+//! partial opens in any EXR viewer at the right place.
+
+use crate::film::{Image, TileBuffer};
+use crate::protocol::Rect;
+use exr::prelude::*;
+use std::io::{Cursor, Write};
+
+// The exr prelude exports its own one-parameter `Result`; this module means the standard one.
+type Result<T, E> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExrError {
+    #[error("EXR encoding failed: {0}")]
+    Encode(String),
+    #[error("not a Moonfarm EXR: {0}")]
+    Decode(String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Header attributes of a final image or snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageInfo {
+    /// Name/value text attributes, e.g. `moonfarm:scene_files`.
+    pub attributes: Vec<(String, String)>,
+}
+
+const CHANNELS: [&str; 5] = ["R", "G", "B", "A", "weight"];
+
+fn encode(
+    full: (u32, u32),
+    rect: Rect,
+    rgba: &[[f32; 4]],
+    weight: &[f32],
+    info: &ImageInfo,
+    compression: Compression,
+) -> Result<Vec<u8>, ExrError> {
+    let plane = |c: usize| FlatSamples::F32(rgba.iter().map(|p| p[c]).collect());
+    let channels = AnyChannels::sort(smallvec::smallvec![
+        AnyChannel::new("R", plane(0)),
+        AnyChannel::new("G", plane(1)),
+        AnyChannel::new("B", plane(2)),
+        AnyChannel::new("A", plane(3)),
+        AnyChannel::new("weight", FlatSamples::F32(weight.to_vec())),
+    ]);
+    let mut attrs = LayerAttributes::default();
+    attrs.layer_position = Vec2(rect.x0 as i32, rect.y0 as i32);
+    let encoding = Encoding { compression, ..Encoding::default() };
+    let layer = Layer::new(
+        (rect.width() as usize, rect.height() as usize),
+        attrs,
+        encoding,
+        channels,
+    );
+    let mut image = exr::image::Image::from_layer(layer);
+    image.attributes.display_window =
+        IntegerBounds::new((0, 0), (full.0 as usize, full.1 as usize));
+    for (k, v) in &info.attributes {
+        image.attributes.other.insert(Text::from(k.as_str()), AttributeValue::Text(Text::from(v.as_str())));
+    }
+    let mut out = Cursor::new(Vec::new());
+    image.write().to_buffered(&mut out).map_err(|e| ExrError::Encode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+/// Encodes one tile-pass partial buffer inside a `full`-sized display window.
+pub fn encode_tile(full: (u32, u32), tile: &TileBuffer) -> Result<Vec<u8>, ExrError> {
+    encode(full, tile.rect, &tile.rgba, &tile.weight, &ImageInfo::default(), Compression::ZIP16)
+}
+
+/// Encodes a full image (snapshot or final) with its header attributes.
+pub fn encode_image(image: &Image, info: &ImageInfo) -> Result<Vec<u8>, ExrError> {
+    let rect = Rect { x0: 0, y0: 0, x1: image.width, y1: image.height };
+    encode((image.width, image.height), rect, &image.rgba, &image.weight, info, Compression::ZIP16)
+}
+
+/// A decoded Moonfarm EXR: its data window, pixels and text attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub display: (u32, u32),
+    pub tile: TileBuffer,
+    pub info: ImageInfo,
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
+    let bad = |m: String| ExrError::Decode(m);
+    let image = read()
+        .no_deep_data()
+        .largest_resolution_level()
+        .all_channels()
+        .first_valid_layer()
+        .all_attributes()
+        .from_buffered(Cursor::new(bytes))
+        .map_err(|e| bad(e.to_string()))?;
+    let layer = &image.layer_data;
+    let size = layer.size;
+    let pos = layer.attributes.layer_position;
+    if pos.0 < 0 || pos.1 < 0 {
+        return Err(bad(format!("negative data window origin {pos:?}")));
+    }
+    let n = size.area();
+    let find = |name: &str| -> Result<Vec<f32>, ExrError> {
+        let ch = layer
+            .channel_data
+            .list
+            .iter()
+            .find(|c| c.name.to_string() == name)
+            .ok_or_else(|| bad(format!("channel `{name}` is missing")))?;
+        let v: Vec<f32> = ch.sample_data.values_as_f32().collect();
+        if v.len() != n {
+            return Err(bad(format!("channel `{name}` has {} samples, expected {n}", v.len())));
+        }
+        Ok(v)
+    };
+    let planes: Vec<Vec<f32>> = CHANNELS.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
+    let rgba = (0..n).map(|i| [planes[0][i], planes[1][i], planes[2][i], planes[3][i]]).collect();
+    let rect = Rect {
+        x0: pos.0 as u32,
+        y0: pos.1 as u32,
+        x1: pos.0 as u32 + size.0 as u32,
+        y1: pos.1 as u32 + size.1 as u32,
+    };
+    let dw = image.attributes.display_window;
+    let display = (dw.size.0 as u32, dw.size.1 as u32);
+    // A single-part file has one header: the reader may file custom attributes under the
+    // image or the layer, so both are read.
+    let mut attributes: Vec<(String, String)> = image
+        .attributes
+        .other
+        .iter()
+        .chain(layer.attributes.other.iter())
+        .filter_map(|(k, v)| match v {
+            AttributeValue::Text(t) => Some((k.to_string(), t.to_string())),
+            _ => None,
+        })
+        .collect();
+    attributes.sort();
+    Ok(Decoded {
+        display,
+        tile: TileBuffer { rect, rgba, weight: planes[4].clone() },
+        info: ImageInfo { attributes },
+    })
+}
+
+/// Decodes a full image (snapshot or final).
+pub fn decode_image(bytes: &[u8]) -> Result<(Image, ImageInfo), ExrError> {
+    let d = decode(bytes)?;
+    let r = d.tile.rect;
+    if (r.x0, r.y0) != (0, 0) || (r.x1, r.y1) != d.display {
+        return Err(ExrError::Decode(format!(
+            "data window {r:?} does not cover the display window {:?}",
+            d.display
+        )));
+    }
+    let image = Image { width: r.x1, height: r.y1, rgba: d.tile.rgba, weight: d.tile.weight };
+    Ok((image, d.info))
+}
+
+/// Writes a file so that it is either complete or absent: the bytes go to a temporary file in
+/// the same folder, are flushed to disk, and the file is renamed into place.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ExrError> {
+    let io = |source| ExrError::Io { path: path.display().to_string(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".moonfarm-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_round_trip_with_their_position() {
+        let rect = Rect { x0: 16, y0: 8, x1: 19, y1: 10 };
+        let tile = TileBuffer {
+            rect,
+            rgba: (0..6).map(|i| [i as f32, 0.5, -1.0, 1.0]).collect(),
+            weight: vec![4.0; 6],
+        };
+        let d = decode(&encode_tile((32, 16), &tile).unwrap()).unwrap();
+        assert_eq!(d.display, (32, 16));
+        assert_eq!(d.tile, tile);
+    }
+
+    #[test]
+    fn images_keep_their_attributes() {
+        let image = Image { width: 2, height: 1, rgba: vec![[0.25; 4], [1.0; 4]], weight: vec![1.0, 2.0] };
+        let info = ImageInfo { attributes: vec![("moonfarm:spp".into(), "64".into())] };
+        let (back, back_info) = decode_image(&encode_image(&image, &info).unwrap()).unwrap();
+        assert_eq!(back, image);
+        assert_eq!(back_info, info);
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error() {
+        assert!(matches!(decode(b"not an exr"), Err(ExrError::Decode(_))));
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_files_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.exr");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

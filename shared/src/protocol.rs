@@ -1,0 +1,379 @@
+//! The wire protocol: every message and manifest that crosses a process boundary.
+//!
+//! Only this module defines what goes on the wire. Messages are MessagePack (rmp-serde, named
+//! fields so that fields can be added) inside an [`Envelope`] carrying [`PROTOCOL_VERSION`];
+//! a consumer that meets another version or undecodable bytes gets a [`DecodeError`] and
+//! dead-letters the message instead of guessing.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Bumped whenever a change to these types would be misread by an older peer.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// A job's identity: a UUID, also the blob prefix under which the job keeps its files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JobId(pub String);
+
+impl JobId {
+    pub fn new() -> JobId {
+        JobId(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        JobId::new()
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A rectangle of pixels, half-open: `x0 <= x < x1`, `y0 <= y < y1`, y down from the top row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Rect {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+impl Rect {
+    pub fn width(&self) -> u32 {
+        self.x1 - self.x0
+    }
+    pub fn height(&self) -> u32 {
+        self.y1 - self.y0
+    }
+    pub fn pixel_count(&self) -> usize {
+        self.width() as usize * self.height() as usize
+    }
+}
+
+/// A half-open range of sample indices within a pixel: `start <= i < end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SampleRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl SampleRange {
+    pub fn len(&self) -> u32 {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// One scene file of a job, stored content-addressed in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SceneFile {
+    /// The name shown in messages (the path as the user gave it).
+    pub name: String,
+    /// Hex SHA-256 of the file's bytes; the blob key is derived from it.
+    pub sha256: String,
+}
+
+/// What a worker needs to turn scene files into the exact image the job asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderParams {
+    pub scene: Vec<SceneFile>,
+    /// Resolution divisor, as MoonRay's `-res`; 1.0 renders the scene's own size.
+    pub res: f64,
+    /// Final image size after `res`, so a worker can check it built the same scene.
+    pub width: u32,
+    pub height: u32,
+    /// Environment variables the scene may read through `os.getenv`, with their values as the
+    /// submitting user had them; workers never expose their own environment.
+    pub env: Vec<(String, String)>,
+}
+
+/// The unit of work: a rectangle of pixels times a range of sample indices of one frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TilePassTask {
+    pub job: JobId,
+    pub frame: i32,
+    /// Index into the job manifest's `tiles`.
+    pub tile: u32,
+    pub rect: Rect,
+    /// Index into the job manifest's `passes`.
+    pub pass: u32,
+    pub samples: SampleRange,
+    pub params: RenderParams,
+}
+
+impl TilePassTask {
+    /// The blob key of this task's partial buffer. Derived only from (job, frame, tile, pass)
+    /// so that a redelivered task overwrites the same blob instead of adding a second one.
+    pub fn partial_key(&self) -> String {
+        keys::partial(&self.job, self.frame, self.tile, self.pass)
+    }
+}
+
+/// What a worker reports after a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TilePassResult {
+    pub job: JobId,
+    pub frame: i32,
+    pub tile: u32,
+    pub pass: u32,
+    pub outcome: TaskOutcome,
+    /// Which worker did it (host name or process id), for logs and status.
+    pub worker: String,
+    pub render_seconds: f64,
+    /// Samples taken (pixels times samples per pixel) for samples-per-second figures.
+    pub samples_taken: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskOutcome {
+    /// The partial buffer is stored under this blob key.
+    Rendered { partial_key: String },
+    /// The task cannot succeed (for example the scene fails to load): the job is failed.
+    Failed { reason: String },
+}
+
+/// Control messages for a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobControl {
+    Cancel { job: JobId },
+}
+
+/// Everything a message can be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    Task(TilePassTask),
+    Result(TilePassResult),
+    Control(JobControl),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Envelope {
+    version: u16,
+    message: Message,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("protocol version {found} is not supported (this build speaks version {PROTOCOL_VERSION})")]
+    Version { found: u16 },
+    #[error("undecodable message ({len} bytes): {reason}")]
+    Garbage { len: usize, reason: String },
+}
+
+pub fn encode(message: &Message) -> Vec<u8> {
+    let envelope = Envelope { version: PROTOCOL_VERSION, message: message.clone() };
+    rmp_serde::to_vec_named(&envelope).expect("protocol messages always serialise")
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+    // Read the version alone first, so that a newer peer's message is reported as a version
+    // problem rather than as garbage.
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        version: u16,
+    }
+    let garbage = |e: rmp_serde::decode::Error| DecodeError::Garbage {
+        len: bytes.len(),
+        reason: e.to_string(),
+    };
+    let v: VersionOnly = rmp_serde::from_slice(bytes).map_err(garbage)?;
+    if v.version != PROTOCOL_VERSION {
+        return Err(DecodeError::Version { found: v.version });
+    }
+    let envelope: Envelope = rmp_serde::from_slice(bytes).map_err(garbage)?;
+    Ok(envelope.message)
+}
+
+/// A job as submitted: written once by the producer, read by workers and the merger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobManifest {
+    pub version: u16,
+    pub job: JobId,
+    pub frame: i32,
+    pub params: RenderParams,
+    pub tiles: Vec<Rect>,
+    pub passes: Vec<SampleRange>,
+    /// The file name the user asked for, recorded for `producer fetch` and the EXR header.
+    pub output_name: String,
+    pub submitted_unix: u64,
+}
+
+impl JobManifest {
+    pub fn spp(&self) -> u32 {
+        self.passes.last().map_or(0, |p| p.end)
+    }
+    pub fn task_count(&self) -> usize {
+        self.tiles.len() * self.passes.len()
+    }
+    pub fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("manifests always serialise")
+    }
+    pub fn from_bytes(bytes: &[u8]) -> Result<JobManifest, DecodeError> {
+        let m: JobManifest = rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
+            len: bytes.len(),
+            reason: e.to_string(),
+        })?;
+        if m.version != PROTOCOL_VERSION {
+            return Err(DecodeError::Version { found: m.version });
+        }
+        Ok(m)
+    }
+
+    /// Every task of the job, pass-major: all tiles of the first pass come first, so the first
+    /// (small) pass completes early and gives a fast first look.
+    pub fn tasks(&self) -> Vec<TilePassTask> {
+        let mut tasks = Vec::with_capacity(self.task_count());
+        for (p, samples) in self.passes.iter().enumerate() {
+            for (t, rect) in self.tiles.iter().enumerate() {
+                tasks.push(TilePassTask {
+                    job: self.job.clone(),
+                    frame: self.frame,
+                    tile: t as u32,
+                    rect: *rect,
+                    pass: p as u32,
+                    samples: *samples,
+                    params: self.params.clone(),
+                });
+            }
+        }
+        tasks
+    }
+}
+
+/// Blob keys, in one place so that producer, worker and merger agree on them.
+pub mod keys {
+    use super::JobId;
+
+    pub fn scene(sha256: &str) -> String {
+        format!("scenes/{sha256}")
+    }
+    pub fn manifest(job: &JobId) -> String {
+        format!("jobs/{job}/manifest.msgpack")
+    }
+    pub fn partial(job: &JobId, frame: i32, tile: u32, pass: u32) -> String {
+        format!("jobs/{job}/partials/f{frame}/t{tile:05}-p{pass:03}.exr")
+    }
+    pub fn snapshot(job: &JobId) -> String {
+        format!("jobs/{job}/snapshot.exr")
+    }
+    pub fn final_image(job: &JobId) -> String {
+        format!("jobs/{job}/final.exr")
+    }
+    pub fn status(job: &JobId) -> String {
+        format!("jobs/{job}/status.msgpack")
+    }
+    pub fn checkpoint(job: &JobId) -> String {
+        format!("jobs/{job}/checkpoint.msgpack")
+    }
+}
+
+/// Splits an image into tiles, row by row, each at most `tile_size` square.
+pub fn tiles(width: u32, height: u32, tile_size: u32) -> Vec<Rect> {
+    let ts = tile_size.max(1);
+    let mut out = Vec::new();
+    let mut y = 0;
+    while y < height {
+        let mut x = 0;
+        while x < width {
+            out.push(Rect { x0: x, y0: y, x1: (x + ts).min(width), y1: (y + ts).min(height) });
+            x += ts;
+        }
+        y += ts;
+    }
+    out
+}
+
+/// Splits `spp` samples into at most `passes` progressive passes: a small first pass (about a
+/// sixteenth, at least one sample) for a fast first look, then the rest in equal parts.
+pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
+    let spp = spp.max(1);
+    let n = passes.clamp(1, spp);
+    if n == 1 {
+        return vec![SampleRange { start: 0, end: spp }];
+    }
+    let first = (spp / 16).max(1).min(spp - (n - 1));
+    let mut out = vec![SampleRange { start: 0, end: first }];
+    let rest = spp - first;
+    let k = n - 1;
+    let mut start = first;
+    for i in 0..k {
+        let len = rest / k + u32::from(i < rest % k);
+        out.push(SampleRange { start, end: start + len });
+        start += len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task() -> TilePassTask {
+        TilePassTask {
+            job: JobId("j1".into()),
+            frame: 1,
+            tile: 3,
+            rect: Rect { x0: 0, y0: 16, x1: 16, y1: 32 },
+            pass: 2,
+            samples: SampleRange { start: 4, end: 20 },
+            params: RenderParams {
+                scene: vec![SceneFile { name: "a.rdla".into(), sha256: "ab".into() }],
+                res: 2.0,
+                width: 64,
+                height: 48,
+                env: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn messages_round_trip() {
+        let m = Message::Task(task());
+        assert_eq!(decode(&encode(&m)).unwrap(), m);
+    }
+
+    #[test]
+    fn garbage_and_other_versions_are_told_apart() {
+        assert!(matches!(decode(b"\x00garbage"), Err(DecodeError::Garbage { .. })));
+        let other = Envelope { version: 99, message: Message::Task(task()) };
+        let bytes = rmp_serde::to_vec_named(&other).unwrap();
+        assert!(matches!(decode(&bytes), Err(DecodeError::Version { found: 99 })));
+    }
+
+    #[test]
+    fn tiles_cover_the_image_once() {
+        let t = tiles(50, 33, 16);
+        assert_eq!(t.len(), 4 * 3);
+        let covered: usize = t.iter().map(Rect::pixel_count).sum();
+        assert_eq!(covered, 50 * 33);
+        assert_eq!(t.last().unwrap(), &Rect { x0: 48, y0: 32, x1: 50, y1: 33 });
+    }
+
+    #[test]
+    fn passes_are_contiguous_and_start_small() {
+        for (spp, n) in [(64, 4), (1, 4), (4, 4), (100, 7), (16, 1)] {
+            let p = passes(spp, n);
+            assert_eq!(p[0].start, 0);
+            assert_eq!(p.last().unwrap().end, spp);
+            assert!(p.windows(2).all(|w| w[0].end == w[1].start && !w[1].is_empty()));
+            assert!(p.len() as u32 <= n);
+        }
+        assert_eq!(passes(64, 4)[0], SampleRange { start: 0, end: 4 });
+    }
+
+    #[test]
+    fn partial_keys_depend_only_on_job_frame_tile_pass() {
+        let a = task();
+        let mut b = task();
+        b.samples = SampleRange { start: 0, end: 1 };
+        assert_eq!(a.partial_key(), b.partial_key());
+        b.pass = 3;
+        assert_ne!(a.partial_key(), b.partial_key());
+    }
+}
