@@ -1,0 +1,219 @@
+//! A bounding volume hierarchy over the scene's primitives, built with the surface area
+//! heuristic over binned centroids and flattened into an array for traversal.
+
+use crate::geometry::{Aabb, Hit, Primitive, Ray};
+
+#[derive(Debug, Clone)]
+struct Node {
+    bounds: Aabb,
+    /// Leaf: first primitive index; interior: index of the second child (the first child
+    /// follows the node directly).
+    offset: u32,
+    /// Primitives in a leaf; 0 for an interior node.
+    count: u32,
+    axis: u8,
+}
+
+#[derive(Debug, Default)]
+pub struct Bvh {
+    nodes: Vec<Node>,
+    prims: Vec<Primitive>,
+}
+
+const BINS: usize = 16;
+const MAX_LEAF: usize = 4;
+
+impl Bvh {
+    pub fn build(mut prims: Vec<Primitive>) -> Bvh {
+        if prims.is_empty() {
+            return Bvh::default();
+        }
+        let mut info: Vec<(Aabb, glam::Vec3, usize)> =
+            prims.iter().enumerate().map(|(i, p)| { let b = p.bounds(); (b, b.center(), i) }).collect();
+        let mut nodes = Vec::with_capacity(2 * prims.len());
+        build_rec(&mut info, &mut nodes);
+        // Reorder primitives to the leaf order.
+        let mut slots: Vec<Option<Primitive>> = prims.drain(..).map(Some).collect();
+        let prims = info.iter().map(|(_, _, i)| slots[*i].take().expect("each primitive once")).collect();
+        Bvh { nodes, prims }
+    }
+
+    pub fn len(&self) -> usize {
+        self.prims.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prims.is_empty()
+    }
+
+    pub fn bounds(&self) -> Aabb {
+        self.nodes.first().map_or(Aabb::EMPTY, |n| n.bounds)
+    }
+
+    /// The nearest hit along the ray.
+    pub fn intersect(&self, ray: &Ray) -> Option<Hit> {
+        let mut best: Option<(f32, usize)> = None;
+        self.traverse(ray, |t, i, tmax| {
+            if t < *tmax {
+                *tmax = t;
+                best = Some((t, i));
+            }
+            false
+        });
+        best.map(|(t, i)| self.prims[i].hit(ray, t))
+    }
+
+    /// Whether anything blocks the ray before its tmax.
+    pub fn occluded(&self, ray: &Ray) -> bool {
+        let mut hit = false;
+        self.traverse(ray, |_, _, _| {
+            hit = true;
+            true
+        });
+        hit
+    }
+
+    /// Visits primitive hits; `on_hit(t, prim, &mut tmax)` returns true to stop.
+    #[inline]
+    fn traverse(&self, ray: &Ray, mut on_hit: impl FnMut(f32, usize, &mut f32) -> bool) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let inv_d = ray.d.recip();
+        let neg = [inv_d.x < 0.0, inv_d.y < 0.0, inv_d.z < 0.0];
+        let mut tmax = ray.tmax;
+        let mut stack = [0u32; 64];
+        let mut sp = 0usize;
+        let mut node = 0usize;
+        loop {
+            let n = &self.nodes[node];
+            if n.bounds.hit(ray.o, inv_d, ray.tmin, tmax).is_some() {
+                if n.count > 0 {
+                    for i in n.offset as usize..(n.offset + n.count) as usize {
+                        if let Some(t) = self.prims[i].intersect_t(ray, tmax) {
+                            if on_hit(t, i, &mut tmax) {
+                                return;
+                            }
+                        }
+                    }
+                } else {
+                    // Visit the child nearer along the split axis first.
+                    let (first, second) = if neg[n.axis as usize] {
+                        (n.offset as usize, node + 1)
+                    } else {
+                        (node + 1, n.offset as usize)
+                    };
+                    stack[sp] = second as u32;
+                    sp += 1;
+                    node = first;
+                    continue;
+                }
+            }
+            if sp == 0 {
+                return;
+            }
+            sp -= 1;
+            node = stack[sp] as usize;
+        }
+    }
+}
+
+fn build_rec(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>) -> usize {
+    build_at(items, nodes, 0)
+}
+
+fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, first: usize) -> usize {
+    let bounds = items.iter().fold(Aabb::EMPTY, |b, it| b.union(&it.0));
+    let me = nodes.len();
+    nodes.push(Node { bounds, offset: first as u32, count: items.len() as u32, axis: 0 });
+    if items.len() <= MAX_LEAF {
+        return me;
+    }
+    let mut cb = Aabb::EMPTY;
+    for it in items.iter() {
+        cb.grow(it.1);
+    }
+    let extent = cb.max - cb.min;
+    let axis = if extent.x >= extent.y && extent.x >= extent.z { 0 } else if extent.y >= extent.z { 1 } else { 2 };
+    if extent[axis] <= 0.0 {
+        return me; // all centroids coincide: no split separates them.
+    }
+    // Binned SAH: cost of splitting after each bin boundary.
+    let bin_of = |c: glam::Vec3| (((c[axis] - cb.min[axis]) / extent[axis] * BINS as f32) as usize).min(BINS - 1);
+    let mut bins = [(Aabb::EMPTY, 0usize); BINS];
+    for it in items.iter() {
+        let b = &mut bins[bin_of(it.1)];
+        b.0 = b.0.union(&it.0);
+        b.1 += 1;
+    }
+    let mut best = (f32::INFINITY, 0usize);
+    for split in 1..BINS {
+        let (mut lb, mut lc, mut rb, mut rc) = (Aabb::EMPTY, 0, Aabb::EMPTY, 0);
+        for b in &bins[..split] { lb = lb.union(&b.0); lc += b.1; }
+        for b in &bins[split..] { rb = rb.union(&b.0); rc += b.1; }
+        if lc == 0 || rc == 0 {
+            continue;
+        }
+        let cost = lb.area() * lc as f32 + rb.area() * rc as f32;
+        if cost < best.0 {
+            best = (cost, split);
+        }
+    }
+    let leaf_cost = bounds.area() * items.len() as f32;
+    let mid = if best.0.is_finite() && (best.0 < leaf_cost || items.len() > 16) {
+        let mut m = 0;
+        for i in 0..items.len() {
+            if bin_of(items[i].1) < best.1 {
+                items.swap(i, m);
+                m += 1;
+            }
+        }
+        m
+    } else if items.len() > 16 {
+        items.sort_by(|a, b| a.1[axis].total_cmp(&b.1[axis]));
+        items.len() / 2
+    } else {
+        return me;
+    };
+    if mid == 0 || mid == items.len() {
+        return me;
+    }
+    let (left, right) = items.split_at_mut(mid);
+    build_at(left, nodes, first);
+    let second = build_at(right, nodes, first + mid);
+    nodes[me] = Node { bounds, offset: second as u32, count: 0, axis: axis as u8 };
+    me
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glam::Vec3;
+
+    #[test]
+    fn bvh_finds_the_same_nearest_hit_as_brute_force() {
+        let mut prims = Vec::new();
+        let mut s = crate::sampler::Sampler::new(1, 0, 0, 0, 0);
+        for _ in 0..500 {
+            let p0 = Vec3::new(s.next(), s.next(), s.next()) * 10.0 - 5.0;
+            let e1 = Vec3::new(s.next(), s.next(), s.next()) - 0.5;
+            let e2 = Vec3::new(s.next(), s.next(), s.next()) - 0.5;
+            prims.push(Primitive::Triangle { p0, e1, e2, material: 0 });
+        }
+        let brute = prims.clone();
+        let bvh = Bvh::build(prims);
+        let mut hits = 0;
+        for _ in 0..2000 {
+            let o = Vec3::new(s.next(), s.next(), s.next()) * 12.0 - 6.0;
+            let d = (Vec3::new(s.next(), s.next(), s.next()) - 0.5).normalize();
+            let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
+            let expect = brute.iter().filter_map(|p| p.intersect_t(&ray, f32::INFINITY)).fold(f32::INFINITY, f32::min);
+            match bvh.intersect(&ray) {
+                Some(h) => { hits += 1; assert!((h.t - expect).abs() < 1e-4); }
+                None => assert!(expect.is_infinite()),
+            }
+            assert_eq!(bvh.occluded(&ray), expect.is_finite());
+        }
+        assert!(hits > 100);
+    }
+}

@@ -1,0 +1,208 @@
+//! Rays and the primitives the renderer intersects: world-space triangles and transformed
+//! spheres (an ellipsoid when the transform scales unevenly).
+
+use glam::{Mat3, Mat4, Vec3};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ray {
+    pub o: Vec3,
+    /// Unit length.
+    pub d: Vec3,
+    pub tmin: f32,
+    pub tmax: f32,
+}
+
+impl Ray {
+    pub fn new(o: Vec3, d: Vec3, tmin: f32, tmax: f32) -> Ray {
+        Ray { o, d, tmin, tmax }
+    }
+    pub fn at(&self, t: f32) -> Vec3 {
+        self.o + self.d * t
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Aabb {
+    pub min: Vec3,
+    pub max: Vec3,
+}
+
+impl Aabb {
+    pub const EMPTY: Aabb = Aabb { min: Vec3::splat(f32::INFINITY), max: Vec3::splat(f32::NEG_INFINITY) };
+
+    pub fn grow(&mut self, p: Vec3) {
+        self.min = self.min.min(p);
+        self.max = self.max.max(p);
+    }
+    pub fn union(&self, o: &Aabb) -> Aabb {
+        Aabb { min: self.min.min(o.min), max: self.max.max(o.max) }
+    }
+    pub fn center(&self) -> Vec3 {
+        (self.min + self.max) * 0.5
+    }
+    pub fn area(&self) -> f32 {
+        let d = (self.max - self.min).max(Vec3::ZERO);
+        2.0 * (d.x * d.y + d.y * d.z + d.z * d.x)
+    }
+    /// Slab test; returns the entry distance when the box is hit within (tmin, tmax).
+    #[inline]
+    pub fn hit(&self, o: Vec3, inv_d: Vec3, tmin: f32, tmax: f32) -> Option<f32> {
+        let t0 = (self.min - o) * inv_d;
+        let t1 = (self.max - o) * inv_d;
+        let near = t0.min(t1).max_element().max(tmin);
+        let far = t0.max(t1).min_element().min(tmax);
+        (near <= far).then_some(near)
+    }
+}
+
+/// What a primitive is made of: an index into the scene's materials.
+pub type MaterialId = u32;
+
+#[derive(Debug, Clone)]
+pub enum Primitive {
+    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId },
+    Sphere(Box<Sphere>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Sphere {
+    pub radius: f32,
+    pub to_object: Mat4,
+    /// Transforms object-space normals to world space: the inverse transpose.
+    pub normal_to_world: Mat3,
+    pub bounds: Aabb,
+    pub material: MaterialId,
+}
+
+impl Sphere {
+    pub fn new(to_world: Mat4, radius: f32, material: MaterialId) -> Sphere {
+        let mut bounds = Aabb::EMPTY;
+        for i in 0..8 {
+            let c = Vec3::new(
+                if i & 1 == 0 { -radius } else { radius },
+                if i & 2 == 0 { -radius } else { radius },
+                if i & 4 == 0 { -radius } else { radius },
+            );
+            bounds.grow(to_world.transform_point3(c));
+        }
+        let to_object = to_world.inverse();
+        Sphere {
+            radius,
+            to_object,
+            normal_to_world: Mat3::from_mat4(to_object).transpose(),
+            bounds,
+            material,
+        }
+    }
+}
+
+/// A ray-surface intersection.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    pub t: f32,
+    pub p: Vec3,
+    /// Geometric normal, unit length, not yet turned towards the ray.
+    pub n: Vec3,
+    pub material: MaterialId,
+}
+
+impl Primitive {
+    pub fn bounds(&self) -> Aabb {
+        match self {
+            Primitive::Triangle { p0, e1, e2, .. } => {
+                let mut b = Aabb::EMPTY;
+                b.grow(*p0);
+                b.grow(*p0 + *e1);
+                b.grow(*p0 + *e2);
+                b
+            }
+            Primitive::Sphere(s) => s.bounds,
+        }
+    }
+
+    /// The nearest intersection distance within (ray.tmin, tmax), without shading data.
+    #[inline]
+    pub fn intersect_t(&self, ray: &Ray, tmax: f32) -> Option<f32> {
+        match self {
+            Primitive::Triangle { p0, e1, e2, .. } => {
+                // Moller-Trumbore.
+                let pvec = ray.d.cross(*e2);
+                let det = e1.dot(pvec);
+                if det.abs() < 1e-12 {
+                    return None;
+                }
+                let inv = 1.0 / det;
+                let tvec = ray.o - *p0;
+                let u = tvec.dot(pvec) * inv;
+                if !(0.0..=1.0).contains(&u) {
+                    return None;
+                }
+                let qvec = tvec.cross(*e1);
+                let v = ray.d.dot(qvec) * inv;
+                if v < 0.0 || u + v > 1.0 {
+                    return None;
+                }
+                let t = e2.dot(qvec) * inv;
+                (t > ray.tmin && t < tmax).then_some(t)
+            }
+            Primitive::Sphere(s) => {
+                let o = s.to_object.transform_point3(ray.o);
+                let d = s.to_object.transform_vector3(ray.d);
+                let a = d.length_squared();
+                let b = o.dot(d);
+                let c = o.length_squared() - s.radius * s.radius;
+                let disc = b * b - a * c;
+                if disc < 0.0 {
+                    return None;
+                }
+                let sq = disc.sqrt();
+                // The numerically stable pair of roots.
+                let q = -(b + sq.copysign(b));
+                let (mut t0, mut t1) = (q / a, c / q);
+                if t0 > t1 {
+                    std::mem::swap(&mut t0, &mut t1);
+                }
+                if t0 > ray.tmin && t0 < tmax {
+                    Some(t0)
+                } else if t1 > ray.tmin && t1 < tmax {
+                    Some(t1)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Shading data for a hit found by `intersect_t`.
+    pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
+        let p = ray.at(t);
+        match self {
+            Primitive::Triangle { e1, e2, material, .. } => {
+                Hit { t, p, n: e1.cross(*e2).normalize_or_zero(), material: *material }
+            }
+            Primitive::Sphere(s) => {
+                let po = s.to_object.transform_point3(p);
+                Hit { t, p, n: (s.normal_to_world * po).normalize_or_zero(), material: s.material }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rays_hit_triangles_and_spheres_where_expected() {
+        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0 };
+        let ray = Ray::new(Vec3::ZERO, Vec3::NEG_Z, 0.0, f32::INFINITY);
+        assert!((tri.intersect_t(&ray, f32::INFINITY).unwrap() - 5.0).abs() < 1e-5);
+        let sphere = Primitive::Sphere(Box::new(Sphere::new(Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_scale(Vec3::new(1.0, 1.0, 2.0)), 1.0, 0)));
+        let t = sphere.intersect_t(&ray, f32::INFINITY).unwrap();
+        assert!((t - 8.0).abs() < 1e-4, "{t}");
+        let hit = sphere.hit(&ray, t);
+        assert!((hit.n - Vec3::Z).length() < 1e-4);
+        let miss = Ray::new(Vec3::new(3.0, 0.0, 0.0), Vec3::NEG_Z, 0.0, f32::INFINITY);
+        assert!(sphere.intersect_t(&miss, f32::INFINITY).is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! The path tracer: next-event estimation with multiple importance sampling, MoonRay's depth
+//! budgets and sample clamping, and the tile renderer that runs it over a rectangle of pixels
+//! and a range of sample indices.
+
+use crate::bsdf::{Bsdf, Frame, LobeKind, Material};
+use crate::geometry::Ray;
+use crate::sampler::Sampler;
+use crate::scene::Scene;
+use glam::Vec3;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A half-open rectangle of pixels, y down (the render crate's own; the wire protocol has its
+/// own twin so that this crate knows nothing of messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelRect {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+/// Un-normalised sums of the samples of a tile: RGBA sums and samples taken per pixel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileSums {
+    pub rect: PixelRect,
+    pub sums: Vec<[f64; 4]>,
+    pub weight: Vec<f32>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("render cancelled")]
+pub struct Cancelled;
+
+/// Renders samples `samples` of every pixel in `rect`. Each sample is a pure function of
+/// (scene, pixel, sample index, frame), so any partition of the sample range sums to the same
+/// result up to float rounding. Parallel over rows; `cancel` is checked between rows.
+pub fn render_tile(scene: &Scene, rect: PixelRect, samples: std::ops::Range<u32>, frame: i32, cancel: &AtomicBool) -> Result<TileSums, Cancelled> {
+    let w = (rect.x1 - rect.x0) as usize;
+    let h = (rect.y1 - rect.y0) as usize;
+    let mut sums = vec![[0.0f64; 4]; w * h];
+    if w > 0 {
+        sums.par_chunks_mut(w).enumerate().try_for_each(|(row, out)| {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Cancelled);
+            }
+            let y = rect.y0 + row as u32;
+            for (col, px) in out.iter_mut().enumerate() {
+                let x = rect.x0 + col as u32;
+                for s in samples.clone() {
+                    let (l, a) = sample_pixel(scene, x, y, s, frame);
+                    px[0] += f64::from(l.x);
+                    px[1] += f64::from(l.y);
+                    px[2] += f64::from(l.z);
+                    px[3] += f64::from(a);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let weight = vec![samples.len() as f32; w * h];
+    Ok(TileSums { rect, sums, weight })
+}
+
+/// Radiance and alpha of one camera sample.
+pub fn sample_pixel(scene: &Scene, x: u32, y: u32, s: u32, frame: i32) -> (Vec3, f32) {
+    let mut sampler = Sampler::new(scene.settings.seed, x, y, s, frame);
+    let f = scene.settings.filter;
+    let dx = f.offset([sampler.next(), sampler.next(), sampler.next(), sampler.next()]);
+    let dy = f.offset([sampler.next(), sampler.next(), sampler.next(), sampler.next()]);
+    let ray = scene.camera.ray(x as f32 + 0.5 + dx, y as f32 + 0.5 + dy, scene.width, scene.height);
+    let (l, a) = radiance(scene, ray, &mut sampler);
+    // A NaN or infinite sample would poison the merged pixel forever: drop it.
+    if l.is_finite() { (l, a) } else { (Vec3::ZERO, a) }
+}
+
+fn power_heuristic(a: f32, b: f32) -> f32 {
+    let (a2, b2) = (a * a, b * b);
+    if a2 + b2 > 0.0 { a2 / (a2 + b2) } else { 0.0 }
+}
+
+/// Offsets a ray origin off the surface along the geometric normal, on the side of `dir`.
+fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
+    let eps = 1e-4 * p.abs().max_element().max(1.0);
+    if ng.dot(dir) >= 0.0 { p + ng * eps } else { p - ng * eps }
+}
+
+fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
+    let st = &scene.settings;
+    let lights = &scene.lights;
+    let light_pick = if lights.is_empty() { 0.0 } else { 1.0 / lights.len() as f32 };
+    let mut l = Vec3::ZERO;
+    let mut alpha = 0.0;
+    let mut beta = Vec3::ONE;
+    // The density with which the current ray was sampled, for MIS against light sampling;
+    // `prev_delta` when it came from a delta lobe (or the camera), where MIS does not apply.
+    let mut prev_pdf = 0.0f32;
+    let mut prev_delta = true;
+    let mut terminal = false;
+    let (mut n_diffuse, mut n_glossy, mut n_mirror) = (0u32, 0u32, 0u32);
+    let clamp = |c: Vec3, depth: u32| -> Vec3 {
+        let m = c.max_element();
+        if st.sample_clamping_value > 0.0 && depth >= st.sample_clamping_depth && m > st.sample_clamping_value {
+            c * (st.sample_clamping_value / m)
+        } else {
+            c
+        }
+    };
+
+    for depth in 0u32.. {
+        let hit = scene.bvh.intersect(&ray);
+        let t_surface = hit.map_or(ray.tmax, |h| h.t);
+        // Lights are not in the BVH: test the few finite ones directly.
+        let mut light_hit: Option<(f32, Vec3, f32, usize)> = None;
+        for (i, light) in lights.iter().enumerate() {
+            let tmax = light_hit.map_or(t_surface, |h| h.0);
+            if let Some((t, rad, pdf)) = light.intersect(&ray, tmax) {
+                light_hit = Some((t, rad, pdf, i));
+            }
+        }
+        // The vertex depth the contribution of this ray belongs to: the vertex it left.
+        let from = depth.saturating_sub(1);
+        if let Some((_, rad, pdf, i)) = light_hit {
+            if depth == 0 {
+                if lights[i].visible_in_camera {
+                    l += rad;
+                    alpha = 1.0;
+                }
+            } else {
+                let w = if prev_delta { 1.0 } else { power_heuristic(prev_pdf, pdf * light_pick) };
+                l += clamp(beta * rad * w, from);
+            }
+            break;
+        }
+        let Some(hit) = hit else {
+            for light in lights.iter().filter(|l| l.is_infinite()) {
+                if let Some((rad, pdf)) = light.escaped(ray.d) {
+                    if depth == 0 {
+                        if light.visible_in_camera {
+                            l += rad;
+                            alpha = 1.0;
+                        }
+                    } else {
+                        let w = if prev_delta { 1.0 } else { power_heuristic(prev_pdf, pdf * light_pick) };
+                        l += clamp(beta * rad * w, from);
+                    }
+                }
+            }
+            break;
+        };
+        if depth == 0 {
+            alpha = 1.0;
+        }
+        let material = &scene.materials[hit.material as usize];
+        let wo_world = -ray.d;
+        let front = hit.n.dot(wo_world) > 0.0;
+        let emission = material.emission();
+        if emission != Vec3::ZERO && front {
+            l += clamp(beta * emission, from);
+        }
+        if terminal || depth > st.max_depth {
+            break;
+        }
+        // Reflective materials shade the side the ray came from; dielectrics need the true
+        // outward normal to tell entering from leaving.
+        let n = match material {
+            Material::Dielectric { .. } => hit.n,
+            _ if front => hit.n,
+            _ => -hit.n,
+        };
+        let frame = Frame::new(n);
+        let wo = frame.to_local(wo_world);
+        let bsdf = Bsdf::new(material, wo.z);
+        if bsdf.is_black() {
+            break;
+        }
+
+        // Next-event estimation: one light, chosen uniformly.
+        if bsdf.has_smooth_lobes() && !lights.is_empty() {
+            let pick = ((sampler.next() * lights.len() as f32) as usize).min(lights.len() - 1);
+            let u = sampler.next2();
+            if let Some(ls) = lights[pick].sample(hit.p, u) {
+                if ls.pdf > 0.0 && ls.radiance != Vec3::ZERO {
+                    let wi = frame.to_local(ls.wi);
+                    let (f, bsdf_pdf) = bsdf.eval(wo, wi);
+                    if f != Vec3::ZERO {
+                        let o = spawn(hit.p, hit.n, ls.wi);
+                        let tmax = if ls.dist.is_finite() { ls.dist * (1.0 - 1e-4) - 1e-4 } else { f32::INFINITY };
+                        let shadow = Ray::new(o, ls.wi, 0.0, tmax);
+                        if !scene.bvh.occluded(&shadow) {
+                            let light_pdf = ls.pdf * light_pick;
+                            let w = power_heuristic(light_pdf, bsdf_pdf);
+                            l += clamp(beta * f * ls.radiance * (w / light_pdf), depth);
+                        }
+                    }
+                }
+            }
+        } else {
+            // Keep the stream aligned whether or not a light was sampled.
+            sampler.next();
+            sampler.next2();
+        }
+
+        let (u_lobe, u) = (sampler.next(), sampler.next2());
+        let Some(bs) = bsdf.sample(wo, u_lobe, u) else { break };
+        let (count, limit) = match bs.kind {
+            LobeKind::Diffuse => (&mut n_diffuse, st.max_diffuse_depth),
+            LobeKind::Glossy => (&mut n_glossy, st.max_glossy_depth),
+            LobeKind::Mirror => (&mut n_mirror, st.max_mirror_depth),
+        };
+        *count += 1;
+        // Past a budget the sampled ray still looks for lights (completing MIS for this
+        // vertex's light sample) but starts no further vertex.
+        if *count > limit || depth + 1 > st.max_depth {
+            terminal = true;
+        }
+        beta *= bs.weight;
+        if beta == Vec3::ZERO {
+            break;
+        }
+        if depth >= 3 && !terminal {
+            let q = beta.max_element().min(0.95);
+            if sampler.next() >= q {
+                break;
+            }
+            beta /= q;
+        }
+        let wi_world = frame.to_world(bs.wi);
+        ray = Ray::new(spawn(hit.p, hit.n, wi_world), wi_world, 0.0, f32::INFINITY);
+        prev_pdf = bs.pdf;
+        prev_delta = bs.delta;
+    }
+    (l, alpha)
+}

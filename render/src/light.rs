@@ -1,0 +1,274 @@
+//! Lights: MoonRay's area, environment and distant lights, sampled for next-event estimation
+//! and intersected by BSDF-sampled rays, each with its solid-angle density for MIS.
+//!
+//! Area lights are one-sided and emit along their local -Z, as in MoonRay. Radiance is
+//! `color * intensity * 2^exposure`, divided by `area * scene_scale^2 * pi` when the light is
+//! `normalized` (the builder applies that rule and hands over final radiance).
+
+use crate::geometry::Ray;
+use glam::{Vec2, Vec3};
+use std::f32::consts::PI;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// A parallelogram `center + s * half_u + t * half_v`, s and t in [-1, 1], emitting on the
+    /// side of `normal`.
+    Rect { center: Vec3, half_u: Vec3, half_v: Vec3, normal: Vec3 },
+    /// A disk in the plane spanned by `u` and `v` (unit), emitting on the side of `normal`.
+    /// `cone` (cos of the inner and outer half-angles) makes it a spot light.
+    Disk { center: Vec3, u: Vec3, v: Vec3, normal: Vec3, radius: f32, cone: Option<(f32, f32)> },
+    Sphere { center: Vec3, radius: f32 },
+    /// Light from a cone of directions around `dir` (pointing towards the light).
+    Distant { dir: Vec3, cos_half: f32 },
+    /// Light from every direction.
+    Env,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Light {
+    pub shape: Shape,
+    pub radiance: Vec3,
+    pub visible_in_camera: bool,
+}
+
+pub struct LightSample {
+    pub wi: Vec3,
+    pub dist: f32,
+    /// Radiance arriving along -wi.
+    pub radiance: Vec3,
+    /// Solid-angle density.
+    pub pdf: f32,
+}
+
+fn uniform_cone(u: Vec2, cos_max: f32) -> Vec3 {
+    let cos = 1.0 - u.x * (1.0 - cos_max);
+    let sin = (1.0 - cos * cos).max(0.0).sqrt();
+    let phi = 2.0 * PI * u.y;
+    Vec3::new(sin * phi.cos(), sin * phi.sin(), cos)
+}
+
+fn basis(n: Vec3) -> (Vec3, Vec3) {
+    let f = crate::bsdf::Frame::new(n);
+    (f.t, f.b)
+}
+
+impl Light {
+    pub fn area(&self) -> f32 {
+        match &self.shape {
+            Shape::Rect { half_u, half_v, .. } => 4.0 * half_u.cross(*half_v).length(),
+            Shape::Disk { radius, .. } => PI * radius * radius,
+            Shape::Sphere { radius, .. } => 4.0 * PI * radius * radius,
+            Shape::Distant { .. } | Shape::Env => 0.0,
+        }
+    }
+
+    pub fn is_infinite(&self) -> bool {
+        matches!(self.shape, Shape::Distant { .. } | Shape::Env)
+    }
+
+    /// Emitted radiance leaving the light at `p_normal` side towards direction `-wi`.
+    fn emitted(&self, wi: Vec3) -> Vec3 {
+        match &self.shape {
+            Shape::Rect { normal, .. } => if normal.dot(-wi) > 0.0 { self.radiance } else { Vec3::ZERO },
+            Shape::Disk { normal, cone, .. } => {
+                let c = normal.dot(-wi);
+                if c <= 0.0 {
+                    return Vec3::ZERO;
+                }
+                match cone {
+                    None => self.radiance,
+                    Some((inner, outer)) => {
+                        let t = ((c - outer) / (inner - outer).max(1e-6)).clamp(0.0, 1.0);
+                        self.radiance * (t * t * (3.0 - 2.0 * t))
+                    }
+                }
+            }
+            _ => self.radiance,
+        }
+    }
+
+    pub fn sample(&self, p: Vec3, u: Vec2) -> Option<LightSample> {
+        match &self.shape {
+            Shape::Rect { center, half_u, half_v, normal } => {
+                let q = *center + *half_u * (2.0 * u.x - 1.0) + *half_v * (2.0 * u.y - 1.0);
+                self.area_sample(p, q, *normal)
+            }
+            Shape::Disk { center, u: du, v: dv, normal, radius, .. } => {
+                let r = radius * u.x.sqrt();
+                let phi = 2.0 * PI * u.y;
+                let q = *center + *du * (r * phi.cos()) + *dv * (r * phi.sin());
+                self.area_sample(p, q, *normal)
+            }
+            Shape::Sphere { center, radius } => {
+                let to = *center - p;
+                let d2 = to.length_squared();
+                if d2 <= radius * radius {
+                    return None;
+                }
+                let cos_max = (1.0 - radius * radius / d2).max(0.0).sqrt();
+                let axis = to / d2.sqrt();
+                let (t, b) = basis(axis);
+                let l = uniform_cone(u, cos_max);
+                let wi = t * l.x + b * l.y + axis * l.z;
+                let dist = sphere_hit(p, wi, *center, *radius).unwrap_or(d2.sqrt() - radius);
+                Some(LightSample { wi, dist, radiance: self.radiance, pdf: 1.0 / (2.0 * PI * (1.0 - cos_max)) })
+            }
+            Shape::Distant { dir, cos_half } => {
+                let (t, b) = basis(*dir);
+                let l = uniform_cone(u, *cos_half);
+                let wi = t * l.x + b * l.y + *dir * l.z;
+                Some(LightSample { wi, dist: f32::INFINITY, radiance: self.radiance, pdf: 1.0 / (2.0 * PI * (1.0 - cos_half)) })
+            }
+            Shape::Env => {
+                let z = 1.0 - 2.0 * u.x;
+                let r = (1.0 - z * z).max(0.0).sqrt();
+                let phi = 2.0 * PI * u.y;
+                let wi = Vec3::new(r * phi.cos(), r * phi.sin(), z);
+                Some(LightSample { wi, dist: f32::INFINITY, radiance: self.radiance, pdf: 1.0 / (4.0 * PI) })
+            }
+        }
+    }
+
+    fn area_sample(&self, p: Vec3, q: Vec3, normal: Vec3) -> Option<LightSample> {
+        let to = q - p;
+        let d2 = to.length_squared();
+        let dist = d2.sqrt();
+        let wi = to / dist;
+        let cos_l = normal.dot(-wi);
+        if cos_l <= 0.0 || d2 == 0.0 {
+            return None;
+        }
+        let radiance = self.emitted(wi);
+        Some(LightSample { wi, dist, radiance, pdf: d2 / (cos_l * self.area()) })
+    }
+
+    /// Where a ray meets this light (finite lights only): distance, radiance, and the density
+    /// with which `sample` would have chosen that direction from the ray's origin.
+    pub fn intersect(&self, ray: &Ray, tmax: f32) -> Option<(f32, Vec3, f32)> {
+        let (t, cos_l) = match &self.shape {
+            Shape::Rect { center, half_u, half_v, normal } => {
+                let t = plane_hit(ray, *center, *normal)?;
+                let q = ray.at(t) - *center;
+                let (s, r) = (q.dot(*half_u) / half_u.length_squared(), q.dot(*half_v) / half_v.length_squared());
+                if s.abs() > 1.0 || r.abs() > 1.0 {
+                    return None;
+                }
+                (t, normal.dot(-ray.d))
+            }
+            Shape::Disk { center, normal, radius, .. } => {
+                let t = plane_hit(ray, *center, *normal)?;
+                if (ray.at(t) - *center).length_squared() > radius * radius {
+                    return None;
+                }
+                (t, normal.dot(-ray.d))
+            }
+            Shape::Sphere { center, radius } => {
+                let t = sphere_hit(ray.o, ray.d, *center, *radius)?;
+                let to = *center - ray.o;
+                let d2 = to.length_squared();
+                let cos_max = (1.0 - radius * radius / d2).max(0.0).sqrt();
+                if t <= ray.tmin || t >= tmax {
+                    return None;
+                }
+                return Some((t, self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_max))));
+            }
+            Shape::Distant { .. } | Shape::Env => return None,
+        };
+        if t <= ray.tmin || t >= tmax {
+            return None;
+        }
+        let radiance = self.emitted(ray.d);
+        if cos_l <= 0.0 || radiance == Vec3::ZERO {
+            return None;
+        }
+        Some((t, radiance, t * t / (cos_l * self.area())))
+    }
+
+    /// Radiance and density for a ray that escaped the scene (infinite lights only).
+    pub fn escaped(&self, d: Vec3) -> Option<(Vec3, f32)> {
+        match &self.shape {
+            Shape::Env => Some((self.radiance, 1.0 / (4.0 * PI))),
+            Shape::Distant { dir, cos_half } => {
+                (d.dot(*dir) >= *cos_half).then(|| (self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_half))))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn plane_hit(ray: &Ray, center: Vec3, normal: Vec3) -> Option<f32> {
+    let denom = ray.d.dot(normal);
+    if denom.abs() < 1e-9 {
+        return None;
+    }
+    Some((center - ray.o).dot(normal) / denom)
+}
+
+fn sphere_hit(o: Vec3, d: Vec3, c: Vec3, r: f32) -> Option<f32> {
+    let oc = o - c;
+    let b = oc.dot(d);
+    let disc = b * b - (oc.length_squared() - r * r);
+    if disc < 0.0 {
+        return None;
+    }
+    let sq = disc.sqrt();
+    let t0 = -b - sq;
+    if t0 > 1e-6 {
+        return Some(t0);
+    }
+    let t1 = -b + sq;
+    (t1 > 1e-6).then_some(t1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Irradiance at the origin (normal +Z) from a light, by its own sampling.
+    fn irradiance(light: &Light) -> f32 {
+        let mut s = crate::sampler::Sampler::new(5, 0, 0, 0, 0);
+        let n = 200_000;
+        let mut e = 0.0;
+        for _ in 0..n {
+            if let Some(ls) = light.sample(Vec3::ZERO, s.next2()) {
+                if ls.pdf > 0.0 {
+                    e += ls.radiance.x * ls.wi.z.max(0.0) / ls.pdf;
+                }
+            }
+        }
+        e / n as f32
+    }
+
+    #[test]
+    fn a_constant_environment_gives_pi_times_radiance() {
+        let e = irradiance(&Light { shape: Shape::Env, radiance: Vec3::ONE, visible_in_camera: false });
+        assert!((e - PI).abs() < 0.02 * PI, "{e}");
+    }
+
+    #[test]
+    fn a_small_rect_light_follows_the_inverse_square_law() {
+        // 0.1 x 0.1 at height 2, facing down: E ~ L * A / d^2.
+        let light = Light {
+            shape: Shape::Rect { center: Vec3::new(0.0, 0.0, 2.0), half_u: Vec3::X * 0.05, half_v: Vec3::Y * 0.05, normal: Vec3::NEG_Z },
+            radiance: Vec3::splat(100.0),
+            visible_in_camera: false,
+        };
+        let e = irradiance(&light);
+        assert!((e - 100.0 * 0.01 / 4.0).abs() < 0.01 * 0.25, "{e}");
+        // The back side emits nothing.
+        let back = Light { shape: Shape::Rect { center: Vec3::new(0.0, 0.0, 2.0), half_u: Vec3::X * 0.05, half_v: Vec3::Y * 0.05, normal: Vec3::Z }, ..light.clone() };
+        assert_eq!(irradiance(&back), 0.0);
+        // Intersection density agrees with sampling density.
+        let ray = Ray::new(Vec3::ZERO, Vec3::new(0.01, 0.0, 1.0).normalize(), 0.0, f32::INFINITY);
+        let (t, l, pdf) = light.intersect(&ray, f32::INFINITY).unwrap();
+        assert!((t - 2.0).abs() < 0.01 && l.x == 100.0 && (pdf - 4.0 / 0.01).abs() < 1.0);
+    }
+
+    #[test]
+    fn sphere_lights_give_the_analytic_irradiance() {
+        // A sphere of radiance L subtending sin^2(a) = r^2/d^2, straight overhead: E = pi L r^2/d^2.
+        let light = Light { shape: Shape::Sphere { center: Vec3::new(0.0, 0.0, 4.0), radius: 1.0 }, radiance: Vec3::ONE, visible_in_camera: false };
+        let e = irradiance(&light);
+        assert!((e - PI / 16.0).abs() < 0.01 * PI / 16.0, "{e}");
+    }
+}
