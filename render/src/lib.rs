@@ -15,3 +15,25 @@ pub mod integrator;
 pub mod light;
 pub mod sampler;
 pub mod scene;
+pub mod rdla;
+
+/// Why a scene could not be prepared for rendering; one line, naming file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error(transparent)]
+    Load(#[from] rdla::LoadError),
+    #[error(transparent)]
+    Scene(#[from] scene::SceneError),
+}
+
+/// Runs the scene files and builds the renderable scene: what producer and worker both do.
+/// `env` holds the values `os.getenv` may return (the submitting user's, carried with the job).
+pub fn prepare(
+    sources: &[rdla::SceneSource],
+    env: &[(String, String)],
+    opts: &scene::BuildOptions,
+) -> Result<(scene::Scene, Vec<String>), PrepareError> {
+    let load = rdla::LoadOptions { env: env.to_vec(), ..rdla::LoadOptions::default() };
+    let graph = rdla::load(sources, &load)?;
+    Ok(scene::build(&graph, opts)?)
+}

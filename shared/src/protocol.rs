@@ -246,6 +246,41 @@ impl JobManifest {
     }
 }
 
+/// Where a job stands, as the merger last recorded it. `producer` reads it to show progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub version: u16,
+    pub job: JobId,
+    pub state: JobState,
+    pub tasks_done: u64,
+    pub tasks_total: u64,
+    pub passes_done: u32,
+    pub passes_total: u32,
+    /// Samples merged per second of wall time since the first result.
+    pub samples_per_second: f64,
+    pub eta_seconds: Option<f64>,
+    /// Incremented each time a new snapshot is written.
+    pub snapshot_generation: u32,
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobState {
+    Rendering,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("statuses always serialise")
+    }
+    pub fn from_bytes(bytes: &[u8]) -> Result<JobStatus, DecodeError> {
+        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage { len: bytes.len(), reason: e.to_string() })
+    }
+}
+
 /// Blob keys, in one place so that producer, worker and merger agree on them.
 pub mod keys {
     use super::JobId;

@@ -1,1 +1,266 @@
-//! placeholder
+//! The worker: takes tile-pass tasks off the queue, renders them, stores each partial buffer in
+//! the blob store and reports the result. Stateless apart from a cache of prepared scenes.
+//!
+//! The same `run` serves the embedded mode (in-memory queue, local blobs, several workers in
+//! one process) and the farm (RabbitMQ, Azure Blob Storage, one worker per pod).
+
+use anyhow::Context;
+use render::integrator::{render_tile, PixelRect};
+use render::rdla::SceneSource;
+use render::scene::{BuildOptions, Scene};
+use shared::blob::{BlobError, Blobs};
+use shared::exr_io;
+use shared::film::TileBuffer;
+use shared::protocol::{self, keys, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
+use shared::queue::{Delivery, Queue, Settle};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A worker's settings, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub task_queue: String,
+    pub result_queue: String,
+    pub prefetch: u16,
+    /// On shutdown, how long the task in hand may still run before it is returned to the queue.
+    pub grace: Duration,
+    /// Exit after this long without a task (one-shot pods); None waits forever.
+    pub exit_when_idle: Option<Duration>,
+    /// Names this worker in results and logs.
+    pub name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            task_queue: shared::queue::TASK_QUEUE.into(),
+            result_queue: shared::queue::RESULT_QUEUE.into(),
+            prefetch: 1,
+            grace: Duration::from_secs(300),
+            exit_when_idle: None,
+            name: format!("worker-{}", std::process::id()),
+        }
+    }
+}
+
+/// The worker's connections; cheap to clone.
+#[derive(Clone)]
+pub struct Adapters {
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Blobs,
+}
+
+/// Prepared scenes by what they were prepared from. Shared by every worker loop of a process,
+/// so a scene is parsed once per process, not once per task.
+#[derive(Default, Clone)]
+pub struct SceneCache {
+    scenes: Arc<Mutex<HashMap<String, Arc<Scene>>>>,
+}
+
+/// Why a task did not produce a result.
+#[derive(Debug, thiserror::Error)]
+enum TaskError {
+    /// The scene itself is wrong: retrying on another worker will fail the same way.
+    #[error("{0}")]
+    Scene(String),
+    /// Storage or queue trouble: worth retrying.
+    #[error("{0:#}")]
+    Transient(anyhow::Error),
+    #[error("shut down before the task finished")]
+    Interrupted,
+}
+
+impl From<BlobError> for TaskError {
+    fn from(e: BlobError) -> Self {
+        TaskError::Transient(e.into())
+    }
+}
+
+/// Runs until `shutdown` fires (then finishes or returns the task in hand) or, with
+/// `exit_when_idle`, until no task came for that long.
+pub async fn run(config: &Config, adapters: Adapters, cache: SceneCache, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut consumer = adapters
+        .queue
+        .consume(&config.task_queue, config.prefetch)
+        .await
+        .with_context(|| format!("consuming {}", config.task_queue))?;
+    tracing::info!(worker = %config.name, queue = %config.task_queue, "worker started");
+    loop {
+        let idle = async {
+            match config.exit_when_idle {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let delivery = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = idle => {
+                tracing::info!(worker = %config.name, "idle: exiting");
+                break;
+            }
+            d = consumer.next() => d?,
+        };
+        let Some(delivery) = delivery else { break };
+        handle(config, &adapters, &cache, delivery, &shutdown).await?;
+    }
+    Ok(())
+}
+
+/// One delivery, start to finish. This is the one place that decides what an outcome means
+/// for the queue: ack, retry later, or dead-letter.
+async fn handle(config: &Config, adapters: &Adapters, cache: &SceneCache, delivery: Delivery, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    let task = match protocol::decode(&delivery.payload) {
+        Ok(Message::Task(task)) => task,
+        Ok(other) => {
+            let reason = format!("expected a task, got {}", kind(&other));
+            delivery.settle(Settle::DeadLetter(reason)).await?;
+            return Ok(());
+        }
+        Err(e) => {
+            delivery.settle(Settle::DeadLetter(e.to_string())).await?;
+            return Ok(());
+        }
+    };
+    let started = Instant::now();
+    let outcome = render_and_store(adapters, cache, &task, shutdown, config.grace).await;
+    let settle = match outcome {
+        Ok(samples) => {
+            let result = TilePassResult {
+                job: task.job.clone(),
+                frame: task.frame,
+                tile: task.tile,
+                pass: task.pass,
+                outcome: TaskOutcome::Rendered { partial_key: task.partial_key() },
+                worker: config.name.clone(),
+                render_seconds: started.elapsed().as_secs_f64(),
+                samples_taken: samples,
+            };
+            // Ack only once the result is confirmed: a crash in between redelivers the task,
+            // which overwrites the same partial and the merger counts it once.
+            adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
+            Settle::Ack
+        }
+        Err(TaskError::Interrupted) => Settle::Retry,
+        Err(TaskError::Transient(e)) => {
+            tracing::warn!(job = %task.job, tile = task.tile, pass = task.pass, "task failed, will retry: {e:#}");
+            Settle::Retry
+        }
+        Err(TaskError::Scene(reason)) => {
+            tracing::error!(job = %task.job, tile = task.tile, pass = task.pass, "scene error: {reason}");
+            if delivery.delivery_count >= shared::queue::DEFAULT_DELIVERY_LIMIT {
+                // Out of retries: tell the merger, so the job is marked failed with the reason,
+                // then park the task in the dead-letter queue.
+                let result = TilePassResult {
+                    job: task.job.clone(),
+                    frame: task.frame,
+                    tile: task.tile,
+                    pass: task.pass,
+                    outcome: TaskOutcome::Failed { reason: reason.clone() },
+                    worker: config.name.clone(),
+                    render_seconds: started.elapsed().as_secs_f64(),
+                    samples_taken: 0,
+                };
+                adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
+                Settle::DeadLetter(reason)
+            } else {
+                Settle::Retry
+            }
+        }
+    };
+    delivery.settle(settle).await?;
+    Ok(())
+}
+
+fn kind(m: &Message) -> &'static str {
+    match m {
+        Message::Task(_) => "a task",
+        Message::Result(_) => "a result",
+        Message::Control(_) => "a control message",
+    }
+}
+
+/// Renders the task and stores its partial buffer; returns the samples taken.
+async fn render_and_store(adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken, grace: Duration) -> Result<u64, TaskError> {
+    let scene = cache.get(&adapters.blobs, &task.params).await?;
+    if (scene.width, scene.height) != (task.params.width, task.params.height) {
+        return Err(TaskError::Scene(format!(
+            "the scene builds a {}x{} image here, but the job expects {}x{}",
+            scene.width, scene.height, task.params.width, task.params.height
+        )));
+    }
+    let r = task.rect;
+    if r.x1 > scene.width || r.y1 > scene.height || r.x0 >= r.x1 || r.y0 >= r.y1 || task.samples.is_empty() {
+        return Err(TaskError::Scene(format!("task rectangle {r:?} or samples {:?} do not fit the image", task.samples)));
+    }
+    // Rendering is CPU-bound: it runs on the blocking pool (rayon inside), never on the async
+    // runtime. A shutdown gives it `grace` to finish before the cancel flag stops it.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let cancel = cancel.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+            cancel.store(true, Ordering::Relaxed);
+        })
+    };
+    let (frame, samples) = (task.frame, task.samples);
+    let rect = PixelRect { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+    let flag = cancel.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_tile(&scene, rect, samples.start..samples.end, frame, &flag)))
+    })
+    .await;
+    watchdog.abort();
+    let sums = match rendered {
+        Ok(Ok(Ok(sums))) => sums,
+        Ok(Ok(Err(_cancelled))) => return Err(TaskError::Interrupted),
+        Ok(Err(panic)) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            return Err(TaskError::Scene(format!("the renderer panicked: {}", what.unwrap_or_else(|| "unknown panic".into()))));
+        }
+        Err(join) => return Err(TaskError::Transient(join.into())),
+    };
+    let tile = TileBuffer::from_sums(task.rect, &sums.sums, &sums.weight);
+    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
+    adapters.blobs.put(&task.partial_key(), bytes).await?;
+    Ok(task.rect.pixel_count() as u64 * u64::from(task.samples.len()))
+}
+
+impl SceneCache {
+    async fn get(&self, blobs: &Blobs, params: &RenderParams) -> Result<Arc<Scene>, TaskError> {
+        let key = cache_key(params);
+        if let Some(s) = self.scenes.lock().unwrap().get(&key) {
+            return Ok(s.clone());
+        }
+        let mut sources = Vec::with_capacity(params.scene.len());
+        for f in &params.scene {
+            let bytes = match blobs.get(&keys::scene(&f.sha256)).await {
+                Ok(b) => b,
+                Err(BlobError::NotFound { .. }) => {
+                    return Err(TaskError::Scene(format!("scene file {} ({}) is missing from the blob store", f.name, f.sha256)))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            sources.push(SceneSource { name: f.name.clone(), text: bytes.to_vec() });
+        }
+        let env = params.env.clone();
+        let opts = BuildOptions { res: params.res };
+        let prepared = tokio::task::spawn_blocking(move || render::prepare(&sources, &env, &opts))
+            .await
+            .map_err(|e| TaskError::Transient(e.into()))?;
+        let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
+        tracing::debug!(warnings = warnings.len(), "scene prepared");
+        let scene = Arc::new(scene);
+        self.scenes.lock().unwrap().insert(key, scene.clone());
+        Ok(scene)
+    }
+}
+
+fn cache_key(p: &RenderParams) -> String {
+    let files: Vec<&str> = p.scene.iter().map(|f| f.sha256.as_str()).collect();
+    format!("{}|{}|{:?}", files.join(","), p.res, p.env)
+}

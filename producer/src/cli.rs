@@ -1,0 +1,62 @@
+//! The command line: clap definitions, every flag also readable from an environment variable,
+//! validated into the typed settings the rest of the producer takes.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "producer", version, about = "Render MoonRay scenes on a Moonfarm render farm, or right here")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Split a scene into tile-pass tasks and render it. Without a farm configured, renders
+    /// embedded in this process and writes the EXR.
+    Submit(SubmitArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SubmitArgs {
+    /// RDLA scene files, run in order in one interpreter (later files override earlier ones).
+    #[arg(required = true, value_name = "SCENE.rdla")]
+    pub scenes: Vec<PathBuf>,
+    /// Output EXR. Default: the scene's output_file, else <first scene's stem>.exr.
+    #[arg(short = 'o', long = "out", env = "MOONFARM_OUT")]
+    pub out: Option<PathBuf>,
+    /// Samples per pixel (default: the scene's pixel_samples squared).
+    #[arg(long, env = "MOONFARM_SPP", value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub spp: Option<u32>,
+    /// Divide the resolution by this, as MoonRay's -res.
+    #[arg(long, env = "MOONFARM_RES", default_value_t = 1.0)]
+    pub res: f64,
+    /// Tile edge in pixels.
+    #[arg(long, env = "MOONFARM_TILE_SIZE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
+    pub tile_size: u32,
+    /// Progressive passes: a small first pass for a fast first look, then equal passes.
+    #[arg(long, env = "MOONFARM_PASSES", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub passes: u32,
+    /// Workers rendering at once in the embedded mode.
+    #[arg(long, env = "MOONFARM_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+    /// Frame number (default: the scene's `frame`).
+    #[arg(long, env = "MOONFARM_FRAME")]
+    pub frame: Option<i32>,
+    /// Let the scene read this environment variable through os.getenv (repeatable); every
+    /// other variable reads as nil.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
+    /// Keep a snapshot EXR beside the output, updated after every pass.
+    #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub snapshots: bool,
+}
+
+/// Checks what clap cannot: values that parse but make no sense.
+pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
+    if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
+        anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
+    }
+    Ok(())
+}

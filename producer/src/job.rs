@@ -1,0 +1,87 @@
+//! A job before it is submitted: the scene files read and checked, the image split into
+//! tiles and passes, the output path decided. Everything that can be wrong with the input is
+//! found here, before any task exists or any file is written.
+
+use crate::cli::SubmitArgs;
+use anyhow::Context;
+use render::rdla::SceneSource;
+use render::scene::BuildOptions;
+use shared::blob::sha256_hex;
+use shared::protocol::{self, JobId, JobManifest, RenderParams, SceneFile, PROTOCOL_VERSION};
+use std::path::{Path, PathBuf};
+
+pub struct PreparedJob {
+    pub manifest: JobManifest,
+    /// Each scene file with its bytes, in order.
+    pub files: Vec<(SceneFile, Vec<u8>)>,
+    pub out: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    for path in &args.scenes {
+        let text = std::fs::read(path).with_context(|| format!("cannot read scene file {}", path.display()))?;
+        let name = path.display().to_string();
+        files.push((SceneFile { name: name.clone(), sha256: sha256_hex(&text) }, text.clone()));
+        sources.push(SceneSource { name, text });
+    }
+    let env: Vec<(String, String)> = args
+        .allow_env
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
+        .collect();
+    let (scene, warnings) = render::prepare(&sources, &env, &BuildOptions { res: args.res })?;
+    let spp = args.spp.unwrap_or(scene.settings.spp);
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => match &scene.output_file {
+            Some(f) => PathBuf::from(f),
+            None => default_output(&args.scenes[0]),
+        },
+    };
+    check_output_folder(&out)?;
+    let manifest = JobManifest {
+        version: PROTOCOL_VERSION,
+        job: JobId::new(),
+        frame: args.frame.unwrap_or(scene.frame),
+        params: RenderParams {
+            scene: files.iter().map(|(f, _)| f.clone()).collect(),
+            res: args.res,
+            width: scene.width,
+            height: scene.height,
+            env,
+        },
+        tiles: protocol::tiles(scene.width, scene.height, args.tile_size),
+        passes: protocol::passes(spp, args.passes),
+        output_name: out.display().to_string(),
+        submitted_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+    };
+    Ok(PreparedJob { manifest, files, out, warnings })
+}
+
+fn default_output(scene: &Path) -> PathBuf {
+    let stem = scene.file_stem().map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.exr"))
+}
+
+fn check_output_folder(out: &Path) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("output {}: folder {} does not exist; create it or choose another -o", out.display(), dir.display());
+    }
+    if out.is_dir() {
+        anyhow::bail!("output {} is a folder; give a file name such as {}/render.exr", out.display(), out.display());
+    }
+    Ok(())
+}
+
+/// The snapshot file kept beside the output while a render runs: `out.exr` -> `out.snapshot.exr`.
+pub fn snapshot_path(out: &Path) -> PathBuf {
+    let stem = out.file_stem().map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}.snapshot.exr"))
+}
