@@ -1,0 +1,131 @@
+//! The RDLA helper functions: `Rgb Rgba Vec2 Vec3 Vec4 Mat4 translate rotate scale bind blur
+//! undef`, installed as globals.
+//!
+//! Matrices follow scene_rdl2: sixteen numbers, row-major, row vectors, translation in
+//! elements 13..15 (1-based), and `a * b` applies `a` first. `rotate(deg, x, y, z)` is a
+//! right-handed rotation about the normalised axis.
+
+use mlua::{Lua, Table, Value as LuaValue, Variadic};
+
+use super::scene::script_error;
+use super::values::{from_lua, Budget, Rdl};
+use crate::graph::Value;
+
+/// Installs every helper into `globals`.
+pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+    vector(lua, globals, "Rgb", 3, |c| Value::Rgb([c[0], c[1], c[2]]))?;
+    vector(lua, globals, "Rgba", 4, |c| Value::Rgba([c[0], c[1], c[2], c[3]]))?;
+    vector(lua, globals, "Vec2", 2, |c| Value::Vec2([c[0], c[1]]))?;
+    vector(lua, globals, "Vec3", 3, |c| Value::Vec3([c[0], c[1], c[2]]))?;
+    vector(lua, globals, "Vec4", 4, |c| Value::Vec4([c[0], c[1], c[2], c[3]]))?;
+    vector(lua, globals, "Mat4", 16, |c| {
+        let mut m = [0.0; 16];
+        m.copy_from_slice(c);
+        Value::Mat4(m)
+    })?;
+    vector(lua, globals, "translate", 3, |c| Value::Mat4(translate(c[0], c[1], c[2])))?;
+    vector(lua, globals, "scale", 3, |c| Value::Mat4(scale(c[0], c[1], c[2])))?;
+    globals.raw_set(
+        "rotate",
+        lua.create_function(|lua, args: Variadic<LuaValue>| {
+            let c = numbers(lua, "rotate", 4, &args)?;
+            match rotate(c[0], c[1], c[2], c[3]) {
+                Some(m) => Ok(Rdl(Value::Mat4(m))),
+                None => Err(script_error(lua, "bad arguments to 'rotate' (the rotation axis is zero)")),
+            }
+        })?,
+    )?;
+    globals.raw_set("undef", lua.create_function(|_, ()| Ok(Rdl(Value::Undef)))?)?;
+    globals.raw_set("bind", lua.create_function(bind)?)?;
+    // Moonfarm renders without motion blur: `blur(a, b)` keeps the value at shutter open.
+    globals.raw_set(
+        "blur",
+        lua.create_function(|lua, args: Variadic<LuaValue>| match args.into_iter().next() {
+            Some(first) => Ok(first),
+            None => Err(script_error(lua, "wrong number of arguments to 'blur' (expected at least 1)")),
+        })?,
+    )?;
+    Ok(())
+}
+
+/// Registers a helper taking exactly `n` numbers.
+fn vector(lua: &Lua, globals: &Table, name: &'static str, n: usize, build: fn(&[f64]) -> Value) -> mlua::Result<()> {
+    let f = lua.create_function(move |lua, args: Variadic<LuaValue>| {
+        let c = numbers(lua, name, n, &args)?;
+        Ok(Rdl(build(&c)))
+    })?;
+    globals.raw_set(name, f)
+}
+
+/// Checks the argument count and types the way scene_rdl2 words it.
+fn numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<Vec<f64>> {
+    if args.len() != n {
+        return Err(script_error(
+            lua,
+            format!("wrong number of arguments to '{name}' (expected {n}, got {})", args.len()),
+        ));
+    }
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            LuaValue::Integer(v) => Ok(*v as f64),
+            LuaValue::Number(v) => Ok(*v),
+            other => Err(script_error(
+                lua,
+                format!("bad argument #{} to '{name}' (number expected, got {})", i + 1, other.type_name()),
+            )),
+        })
+        .collect()
+}
+
+/// `bind(target[, value])`: `target` is a scene object, `undef()` or nil; `value` is the
+/// constant used where the map is absent.
+fn bind(lua: &Lua, (target, value): (LuaValue, Option<LuaValue>)) -> mlua::Result<Rdl> {
+    let target = match &target {
+        LuaValue::Nil => None,
+        LuaValue::UserData(ud) => match ud.borrow::<Rdl>().map(|r| r.0.clone()) {
+            Ok(Value::Object(id)) => Some(id),
+            Ok(Value::Undef) => None,
+            _ => return Err(script_error(lua, "bad argument #1 to 'bind' (scene object or undef() expected)")),
+        },
+        other => {
+            return Err(script_error(
+                lua,
+                format!("bad argument #1 to 'bind' (scene object or undef() expected, got {})", other.type_name()),
+            ))
+        }
+    };
+    let mut budget = Budget::new();
+    let value = match value {
+        Some(v) => from_lua(lua, &v, &mut budget)?,
+        None => Value::Undef,
+    };
+    budget.commit(lua)?;
+    Ok(Rdl(Value::Bind { target, value: Box::new(value) }))
+}
+
+pub(crate) fn translate(x: f64, y: f64, z: f64) -> [f64; 16] {
+    [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, x, y, z, 1.0]
+}
+
+pub(crate) fn scale(x: f64, y: f64, z: f64) -> [f64; 16] {
+    [x, 0.0, 0.0, 0.0, 0.0, y, 0.0, 0.0, 0.0, 0.0, z, 0.0, 0.0, 0.0, 0.0, 1.0]
+}
+
+/// Rotation by `degrees` about the axis (x, y, z), for row vectors: the transpose of the
+/// usual column-vector axis-angle matrix. `None` when the axis has zero length.
+pub(crate) fn rotate(degrees: f64, x: f64, y: f64, z: f64) -> Option<[f64; 16]> {
+    let len = (x * x + y * y + z * z).sqrt();
+    if len == 0.0 || !len.is_finite() {
+        return None;
+    }
+    let (x, y, z) = (x / len, y / len, z / len);
+    let (s, c) = degrees.to_radians().sin_cos();
+    let t = 1.0 - c;
+    Some([
+        t * x * x + c,     t * x * y + s * z, t * x * z - s * y, 0.0,
+        t * x * y - s * z, t * y * y + c,     t * y * z + s * x, 0.0,
+        t * x * z + s * y, t * y * z - s * x, t * z * z + c,     0.0,
+        0.0,               0.0,               0.0,               1.0,
+    ])
+}

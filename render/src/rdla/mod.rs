@@ -1,0 +1,163 @@
+//! The RDLA scene loader: runs MoonRay scene files (Lua 5.4) in a sandbox and returns the
+//! [`SceneGraph`] they declare.
+//!
+//! Semantics follow scene_rdl2's `AsciiReader` and its `rdlalib`: several sources run in
+//! order in one interpreter, so later files re-open and override what earlier ones declared;
+//! any global naming a scene class is its constructor; `Class("name") { ... }` creates or
+//! re-opens an object. The loader gives no meaning to classes or attributes: the scene
+//! builder does that, and warns about what it does not support.
+//!
+//! Module map: `sandbox` builds the interpreter and its limits, `scene` owns the graph while
+//! scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
+//! `rotate`/`bind`... globals, `classes` the known class names.
+
+mod classes;
+mod helpers;
+mod sandbox;
+mod scene;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use mlua::chunk::ChunkMode;
+
+use crate::graph::{FileLoc, SceneGraph};
+use scene::{with_builder, AbortKind, Builder};
+
+/// One scene file's text and the name messages show for it (e.g. the path as given).
+#[derive(Debug, Clone)]
+pub struct SceneSource {
+    pub name: String,
+    pub text: Vec<u8>,
+}
+
+/// Limits and permissions for one load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// What `os.getenv` returns: these names with these values (the submitting user's, carried
+    /// with the job so every worker sees the same); every other name reads as nil. The
+    /// worker's own environment, which holds credentials, is never visible.
+    pub env: Vec<(String, String)>,
+    /// Lua heap plus the graph copied out of it, in bytes.
+    pub memory_limit_bytes: usize,
+    /// Lua VM instructions over all sources together.
+    pub instruction_limit: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            env: Vec::new(),
+            memory_limit_bytes: 512 * 1024 * 1024,
+            instruction_limit: 2_000_000_000,
+        }
+    }
+}
+
+/// Why a scene did not load. Every message is one line and starts with the file (and line,
+/// when known) it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{loc}: syntax error: {message}")]
+    Syntax { loc: FileLoc, message: String },
+    /// A runtime error in the script: an undefined global, a bad helper argument, a Lua error.
+    #[error("{loc}: {message}")]
+    Script { loc: FileLoc, message: String },
+    #[error("{file}: precompiled Lua bytecode is not accepted; submit the scene's source text")]
+    BinaryChunk { file: String },
+    #[error("{loc}: the scene used more than {limit_bytes} bytes of memory; simplify it or raise the loader's memory limit")]
+    MemoryLimit { loc: FileLoc, limit_bytes: usize },
+    #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the loader's instruction limit")]
+    InstructionLimit { loc: FileLoc, limit: u64 },
+    #[error("could not set up the Lua interpreter: {0}")]
+    Setup(String),
+}
+
+/// Runs `sources` in order in one interpreter and returns the scene they declare.
+pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, LoadError> {
+    let lua = sandbox::new_interpreter(opts)?;
+    for source in sources {
+        // Lua's binary-chunk signature. Checked here for a clear message; the text-only
+        // chunk mode below would refuse it anyway.
+        if source.text.starts_with(b"\x1bLua") {
+            return Err(LoadError::BinaryChunk { file: source.name.clone() });
+        }
+        with_builder(&lua, |b| b.current_file = source.name.clone());
+        let result = lua
+            .load(&source.text[..])
+            .set_name(format!("@{}", source.name))
+            .set_mode(ChunkMode::Text)
+            .exec();
+        if let Err(error) = result {
+            return Err(classify(&lua, &error, &source.name, sources, opts));
+        }
+    }
+    let builder = lua
+        .remove_app_data::<Builder>()
+        .expect("the builder stays installed for the interpreter's lifetime");
+    Ok(builder.graph)
+}
+
+/// Turns an interpreter error into a [`LoadError`] located at a file and line.
+fn classify(lua: &mlua::Lua, error: &mlua::Error, current: &str, sources: &[SceneSource], opts: &LoadOptions) -> LoadError {
+    // A limit, once hit, explains whatever error the script surfaced afterwards.
+    if let Some((kind, loc)) = with_builder(lua, |b| b.abort.clone()) {
+        return match kind {
+            AbortKind::Instructions => LoadError::InstructionLimit { loc, limit: opts.instruction_limit },
+            AbortKind::Memory => LoadError::MemoryLimit { loc, limit_bytes: opts.memory_limit_bytes },
+        };
+    }
+    let mut inner = error;
+    loop {
+        match inner {
+            mlua::Error::CallbackError { cause, .. } => inner = cause,
+            mlua::Error::WithContext { cause, .. } => inner = cause,
+            _ => break,
+        }
+    }
+    let here = FileLoc { file: current.to_string(), line: 0 };
+    match inner {
+        mlua::Error::SyntaxError { message, .. } => {
+            let (loc, message) = split_location(message, sources).unwrap_or((here, one_line(message)));
+            LoadError::Syntax { loc, message }
+        }
+        mlua::Error::MemoryError(_) => LoadError::MemoryLimit { loc: here, limit_bytes: opts.memory_limit_bytes },
+        mlua::Error::RuntimeError(message) => {
+            let message = message.split("\nstack traceback:").next().unwrap_or_default();
+            let (loc, message) = split_location(message, sources).unwrap_or((here, one_line(message)));
+            LoadError::Script { loc, message }
+        }
+        other => LoadError::Script { loc: here, message: one_line(&other.to_string()) },
+    }
+}
+
+/// Splits "name:12: message" into its location and message. Lua shortens long chunk names
+/// to "..." plus their tail; such a prefix is matched back to the full source name.
+fn split_location(message: &str, sources: &[SceneSource]) -> Option<(FileLoc, String)> {
+    let bytes = message.as_bytes();
+    // The first ":<digits>: " after a non-empty prefix ends the location.
+    let mut start = 1;
+    while let Some(pos) = message.get(start..)?.find(':').map(|p| p + start) {
+        let digits = bytes[pos + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let after = pos + 1 + digits;
+        if digits > 0 && message[after..].starts_with(": ") {
+            let prefix = &message[..pos];
+            let line = message[pos + 1..after].parse().ok()?;
+            let file = sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .find(|name| *name == prefix || prefix.strip_prefix("...").is_some_and(|tail| name.ends_with(tail)))
+                .unwrap_or(prefix)
+                .to_string();
+            return Some((FileLoc { file, line }, one_line(&message[after + 2..])));
+        }
+        start = pos + 1;
+    }
+    None
+}
+
+/// Error messages are one line; Lua messages may carry newlines of their own.
+fn one_line(text: &str) -> String {
+    text.trim().replace('\n', " ")
+}
