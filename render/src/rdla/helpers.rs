@@ -14,24 +14,35 @@ use crate::graph::Value;
 /// Installs every helper into `globals`.
 pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     vector(lua, globals, "Rgb", 3, |c| Value::Rgb([c[0], c[1], c[2]]))?;
-    vector(lua, globals, "Rgba", 4, |c| Value::Rgba([c[0], c[1], c[2], c[3]]))?;
+    vector(lua, globals, "Rgba", 4, |c| {
+        Value::Rgba([c[0], c[1], c[2], c[3]])
+    })?;
     vector(lua, globals, "Vec2", 2, |c| Value::Vec2([c[0], c[1]]))?;
     vector(lua, globals, "Vec3", 3, |c| Value::Vec3([c[0], c[1], c[2]]))?;
-    vector(lua, globals, "Vec4", 4, |c| Value::Vec4([c[0], c[1], c[2], c[3]]))?;
+    vector(lua, globals, "Vec4", 4, |c| {
+        Value::Vec4([c[0], c[1], c[2], c[3]])
+    })?;
     vector(lua, globals, "Mat4", 16, |c| {
         let mut m = [0.0; 16];
         m.copy_from_slice(c);
         Value::Mat4(m)
     })?;
-    vector(lua, globals, "translate", 3, |c| Value::Mat4(translate(c[0], c[1], c[2])))?;
-    vector(lua, globals, "scale", 3, |c| Value::Mat4(scale(c[0], c[1], c[2])))?;
+    vector(lua, globals, "translate", 3, |c| {
+        Value::Mat4(translate(c[0], c[1], c[2]))
+    })?;
+    vector(lua, globals, "scale", 3, |c| {
+        Value::Mat4(scale(c[0], c[1], c[2]))
+    })?;
     globals.raw_set(
         "rotate",
         lua.create_function(|lua, args: Variadic<LuaValue>| {
             let c = numbers(lua, "rotate", 4, &args)?;
             match rotate(c[0], c[1], c[2], c[3]) {
                 Some(m) => Ok(Rdl(Value::Mat4(m))),
-                None => Err(script_error(lua, "bad arguments to 'rotate' (the rotation axis is zero)")),
+                None => Err(script_error(
+                    lua,
+                    "bad arguments to 'rotate' (the rotation axis is zero)",
+                )),
             }
         })?,
     )?;
@@ -40,16 +51,27 @@ pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     // Moonfarm renders without motion blur: `blur(a, b)` keeps the value at shutter open.
     globals.raw_set(
         "blur",
-        lua.create_function(|lua, args: Variadic<LuaValue>| match args.into_iter().next() {
-            Some(first) => Ok(first),
-            None => Err(script_error(lua, "wrong number of arguments to 'blur' (expected at least 1)")),
-        })?,
+        lua.create_function(
+            |lua, args: Variadic<LuaValue>| match args.into_iter().next() {
+                Some(first) => Ok(first),
+                None => Err(script_error(
+                    lua,
+                    "wrong number of arguments to 'blur' (expected at least 1)",
+                )),
+            },
+        )?,
     )?;
     Ok(())
 }
 
 /// Registers a helper taking exactly `n` numbers.
-fn vector(lua: &Lua, globals: &Table, name: &'static str, n: usize, build: fn(&[f64]) -> Value) -> mlua::Result<()> {
+fn vector(
+    lua: &Lua,
+    globals: &Table,
+    name: &'static str,
+    n: usize,
+    build: fn(&[f64]) -> Value,
+) -> mlua::Result<()> {
     let f = lua.create_function(move |lua, args: Variadic<LuaValue>| {
         let c = numbers(lua, name, n, &args)?;
         Ok(Rdl(build(&c)))
@@ -62,7 +84,10 @@ fn numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<V
     if args.len() != n {
         return Err(script_error(
             lua,
-            format!("wrong number of arguments to '{name}' (expected {n}, got {})", args.len()),
+            format!(
+                "wrong number of arguments to '{name}' (expected {n}, got {})",
+                args.len()
+            ),
         ));
     }
     args.iter()
@@ -72,7 +97,11 @@ fn numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<V
             LuaValue::Number(v) => Ok(*v),
             other => Err(script_error(
                 lua,
-                format!("bad argument #{} to '{name}' (number expected, got {})", i + 1, other.type_name()),
+                format!(
+                    "bad argument #{} to '{name}' (number expected, got {})",
+                    i + 1,
+                    other.type_name()
+                ),
             )),
         })
         .collect()
@@ -86,12 +115,20 @@ fn bind(lua: &Lua, (target, value): (LuaValue, Option<LuaValue>)) -> mlua::Resul
         LuaValue::UserData(ud) => match ud.borrow::<Rdl>().map(|r| r.0.clone()) {
             Ok(Value::Object(id)) => Some(id),
             Ok(Value::Undef) => None,
-            _ => return Err(script_error(lua, "bad argument #1 to 'bind' (scene object or undef() expected)")),
+            _ => {
+                return Err(script_error(
+                    lua,
+                    "bad argument #1 to 'bind' (scene object or undef() expected)",
+                ))
+            }
         },
         other => {
             return Err(script_error(
                 lua,
-                format!("bad argument #1 to 'bind' (scene object or undef() expected, got {})", other.type_name()),
+                format!(
+                    "bad argument #1 to 'bind' (scene object or undef() expected, got {})",
+                    other.type_name()
+                ),
             ))
         }
     };
@@ -101,19 +138,27 @@ fn bind(lua: &Lua, (target, value): (LuaValue, Option<LuaValue>)) -> mlua::Resul
         None => Value::Undef,
     };
     budget.commit(lua)?;
-    Ok(Rdl(Value::Bind { target, value: Box::new(value) }))
+    Ok(Rdl(Value::Bind {
+        target,
+        value: Box::new(value),
+    }))
 }
 
 pub(crate) fn translate(x: f64, y: f64, z: f64) -> [f64; 16] {
-    [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, x, y, z, 1.0]
+    [
+        1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, x, y, z, 1.0,
+    ]
 }
 
 pub(crate) fn scale(x: f64, y: f64, z: f64) -> [f64; 16] {
-    [x, 0.0, 0.0, 0.0, 0.0, y, 0.0, 0.0, 0.0, 0.0, z, 0.0, 0.0, 0.0, 0.0, 1.0]
+    [
+        x, 0.0, 0.0, 0.0, 0.0, y, 0.0, 0.0, 0.0, 0.0, z, 0.0, 0.0, 0.0, 0.0, 1.0,
+    ]
 }
 
 /// Rotation by `degrees` about the axis (x, y, z), for row vectors: the transpose of the
 /// usual column-vector axis-angle matrix. `None` when the axis has zero length.
+#[rustfmt::skip]
 pub(crate) fn rotate(degrees: f64, x: f64, y: f64, z: f64) -> Option<[f64; 16]> {
     let len = (x * x + y * y + z * z).sqrt();
     if len == 0.0 || !len.is_finite() {

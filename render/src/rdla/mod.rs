@@ -81,7 +81,9 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
         // Lua's binary-chunk signature. Checked here for a clear message; the text-only
         // chunk mode below would refuse it anyway.
         if source.text.starts_with(b"\x1bLua") {
-            return Err(LoadError::BinaryChunk { file: source.name.clone() });
+            return Err(LoadError::BinaryChunk {
+                file: source.name.clone(),
+            });
         }
         with_builder(&lua, |b| b.current_file = source.name.clone());
         let result = lua
@@ -100,12 +102,24 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
 }
 
 /// Turns an interpreter error into a [`LoadError`] located at a file and line.
-fn classify(lua: &mlua::Lua, error: &mlua::Error, current: &str, sources: &[SceneSource], opts: &LoadOptions) -> LoadError {
+fn classify(
+    lua: &mlua::Lua,
+    error: &mlua::Error,
+    current: &str,
+    sources: &[SceneSource],
+    opts: &LoadOptions,
+) -> LoadError {
     // A limit, once hit, explains whatever error the script surfaced afterwards.
     if let Some((kind, loc)) = with_builder(lua, |b| b.abort.clone()) {
         return match kind {
-            AbortKind::Instructions => LoadError::InstructionLimit { loc, limit: opts.instruction_limit },
-            AbortKind::Memory => LoadError::MemoryLimit { loc, limit_bytes: opts.memory_limit_bytes },
+            AbortKind::Instructions => LoadError::InstructionLimit {
+                loc,
+                limit: opts.instruction_limit,
+            },
+            AbortKind::Memory => LoadError::MemoryLimit {
+                loc,
+                limit_bytes: opts.memory_limit_bytes,
+            },
         };
     }
     let mut inner = error;
@@ -116,19 +130,33 @@ fn classify(lua: &mlua::Lua, error: &mlua::Error, current: &str, sources: &[Scen
             _ => break,
         }
     }
-    let here = FileLoc { file: current.to_string(), line: 0 };
+    let here = FileLoc {
+        file: current.to_string(),
+        line: 0,
+    };
     match inner {
         mlua::Error::SyntaxError { message, .. } => {
-            let (loc, message) = split_location(message, sources).unwrap_or((here, one_line(message)));
+            let (loc, message) =
+                split_location(message, sources).unwrap_or((here, one_line(message)));
             LoadError::Syntax { loc, message }
         }
-        mlua::Error::MemoryError(_) => LoadError::MemoryLimit { loc: here, limit_bytes: opts.memory_limit_bytes },
+        mlua::Error::MemoryError(_) => LoadError::MemoryLimit {
+            loc: here,
+            limit_bytes: opts.memory_limit_bytes,
+        },
         mlua::Error::RuntimeError(message) => {
-            let message = message.split("\nstack traceback:").next().unwrap_or_default();
-            let (loc, message) = split_location(message, sources).unwrap_or((here, one_line(message)));
+            let message = message
+                .split("\nstack traceback:")
+                .next()
+                .unwrap_or_default();
+            let (loc, message) =
+                split_location(message, sources).unwrap_or((here, one_line(message)));
             LoadError::Script { loc, message }
         }
-        other => LoadError::Script { loc: here, message: one_line(&other.to_string()) },
+        other => LoadError::Script {
+            loc: here,
+            message: one_line(&other.to_string()),
+        },
     }
 }
 
@@ -139,7 +167,10 @@ fn split_location(message: &str, sources: &[SceneSource]) -> Option<(FileLoc, St
     // The first ":<digits>: " after a non-empty prefix ends the location.
     let mut start = 1;
     while let Some(pos) = message.get(start..)?.find(':').map(|p| p + start) {
-        let digits = bytes[pos + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = bytes[pos + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         let after = pos + 1 + digits;
         if digits > 0 && message[after..].starts_with(": ") {
             let prefix = &message[..pos];
@@ -147,7 +178,12 @@ fn split_location(message: &str, sources: &[SceneSource]) -> Option<(FileLoc, St
             let file = sources
                 .iter()
                 .map(|s| s.name.as_str())
-                .find(|name| *name == prefix || prefix.strip_prefix("...").is_some_and(|tail| name.ends_with(tail)))
+                .find(|name| {
+                    *name == prefix
+                        || prefix
+                            .strip_prefix("...")
+                            .is_some_and(|tail| name.ends_with(tail))
+                })
                 .unwrap_or(prefix)
                 .to_string();
             return Some((FileLoc { file, line }, one_line(&message[after + 2..])));

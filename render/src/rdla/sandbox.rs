@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value as LuaValue, VmState};
 
 use super::classes::canonical_class;
-use super::scene::{caller_loc, open_object, script_error, with_builder, AbortKind, Builder, SceneVars};
+use super::scene::{
+    caller_loc, open_object, script_error, with_builder, AbortKind, Builder, SceneVars,
+};
 use super::values::Rdl;
 use super::{LoadError, LoadOptions};
 use crate::graph::Value;
@@ -61,7 +63,12 @@ string.dump = nil
 /// builder in its app data.
 pub(crate) fn new_interpreter(opts: &LoadOptions) -> Result<Lua, LoadError> {
     let setup = |e: mlua::Error| LoadError::Setup(e.to_string());
-    let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE | StdLib::OS;
+    let libs = StdLib::TABLE
+        | StdLib::STRING
+        | StdLib::MATH
+        | StdLib::UTF8
+        | StdLib::COROUTINE
+        | StdLib::OS;
     let lua = Lua::new_with(libs, LuaOptions::default()).map_err(setup)?;
     lua.set_app_data(Builder::new(opts.memory_limit_bytes));
     install(&lua, opts).map_err(setup)?;
@@ -73,7 +80,9 @@ fn install(lua: &Lua, opts: &LoadOptions) -> mlua::Result<()> {
     let globals = lua.globals();
 
     let aborted = lua.create_function(|lua, ()| Ok(with_builder(lua, |b| b.abort.is_some())))?;
-    lua.load(PRELUDE).set_name("=rdla prelude").call::<()>(aborted)?;
+    lua.load(PRELUDE)
+        .set_name("=rdla prelude")
+        .call::<()>(aborted)?;
 
     // `os` was opened only to borrow its clock functions; the rest of it is dropped.
     let real_os: Table = globals.get("os")?;
@@ -91,7 +100,10 @@ fn install(lua: &Lua, opts: &LoadOptions) -> mlua::Result<()> {
     globals.set(
         "print",
         lua.create_function(|lua, args: mlua::Variadic<LuaValue>| {
-            let text: Vec<String> = args.iter().map(|v| v.to_string().unwrap_or_default()).collect();
+            let text: Vec<String> = args
+                .iter()
+                .map(|v| v.to_string().unwrap_or_default())
+                .collect();
             tracing::info!(target: "rdla", "{}: {}", caller_loc(lua), text.join("\t"));
             Ok(())
         })?,
@@ -100,7 +112,9 @@ fn install(lua: &Lua, opts: &LoadOptions) -> mlua::Result<()> {
         "warn",
         lua.create_function(|lua, args: mlua::Variadic<String>| {
             let loc = caller_loc(lua);
-            with_builder(lua, |b| b.graph.warnings.push(format!("{loc}: {}", args.concat())));
+            with_builder(lua, |b| {
+                b.graph.warnings.push(format!("{loc}: {}", args.concat()))
+            });
             Ok(())
         })?,
     )?;
@@ -152,7 +166,10 @@ fn constructor(lua: &Lua, class: &'static str, called_as: String) -> mlua::Resul
         let LuaValue::String(name) = &name else {
             return Err(script_error(
                 lua,
-                format!("bad argument #1 to '{called_as}' (string expected, got {})", name.type_name()),
+                format!(
+                    "bad argument #1 to '{called_as}' (string expected, got {})",
+                    name.type_name()
+                ),
             ));
         };
         let id = open_object(lua, class, &name.to_string_lossy())?;
@@ -175,14 +192,23 @@ fn install_limits(lua: &Lua, opts: &LoadOptions) -> mlua::Result<()> {
             }
             if !already {
                 let source = debug.source();
-                let file = source.source.as_deref().and_then(|s| s.strip_prefix('@')).map(str::to_string);
+                let file = source
+                    .source
+                    .as_deref()
+                    .and_then(|s| s.strip_prefix('@'))
+                    .map(str::to_string);
                 let line = debug.current_line().unwrap_or(0) as u32;
                 with_builder(lua, |b| {
                     let file = file.unwrap_or_else(|| b.current_file.clone());
-                    b.abort = Some((AbortKind::Instructions, crate::graph::FileLoc { file, line }));
+                    b.abort = Some((
+                        AbortKind::Instructions,
+                        crate::graph::FileLoc { file, line },
+                    ));
                 });
             }
-            Err(mlua::Error::RuntimeError("instruction limit exceeded".to_string()))
+            Err(mlua::Error::RuntimeError(
+                "instruction limit exceeded".to_string(),
+            ))
         },
     )?;
     lua.set_memory_limit(opts.memory_limit_bytes)?;

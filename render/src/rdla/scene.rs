@@ -95,7 +95,10 @@ pub(crate) fn caller_loc(lua: &Lua) -> FileLoc {
             Some(Some(loc)) => return loc,
         }
     }
-    FileLoc { file: with_builder(lua, |b| b.current_file.clone()), line: 0 }
+    FileLoc {
+        file: with_builder(lua, |b| b.current_file.clone()),
+        line: 0,
+    }
 }
 
 /// A script error located at the calling statement: "scene.rdla:12: <message>".
@@ -106,7 +109,11 @@ pub(crate) fn script_error(lua: &Lua, message: impl std::fmt::Display) -> mlua::
 /// Records a memory-limit abort and returns the error that unwinds the script.
 pub(crate) fn abort_memory(lua: &Lua) -> mlua::Error {
     let loc = caller_loc(lua);
-    with_builder(lua, |b| b.abort.get_or_insert((AbortKind::Memory, loc.clone())).clone());
+    with_builder(lua, |b| {
+        b.abort
+            .get_or_insert((AbortKind::Memory, loc.clone()))
+            .clone()
+    });
     mlua::Error::RuntimeError(format!("{loc}: memory limit exceeded"))
 }
 
@@ -199,7 +206,9 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
     for (canonical, original, value) in &attrs {
         if let Some(last) = converted.last() {
             if &last.0 == canonical {
-                warnings.push(format!("`{original}` and `{canonical}` name the same attribute; `{canonical}` wins"));
+                warnings.push(format!(
+                    "`{original}` and `{canonical}` name the same attribute; `{canonical}` wins"
+                ));
             }
         }
         budget.charge(lua, canonical.len())?;
@@ -213,7 +222,11 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
                 let o = &mut b.graph.objects[id];
                 (o.class.clone(), &mut o.attrs, Some(&mut o.members))
             }
-            Target::SceneVariables => ("SceneVariables".to_string(), &mut b.graph.scene_variables, None),
+            Target::SceneVariables => (
+                "SceneVariables".to_string(),
+                &mut b.graph.scene_variables,
+                None,
+            ),
         };
         for (name, value) in converted {
             attrs_map.insert(name, value);
@@ -235,7 +248,12 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
 
 /// Appends members to a set or layer. Sets keep set semantics (an object is listed once, as
 /// scene_rdl2's sets ignore duplicates); a `Layer` keeps every row, verbatim, in order.
-fn add_members(class: &str, list: &mut Vec<Value>, members: Vec<Value>, warnings: &mut Vec<String>) {
+fn add_members(
+    class: &str,
+    list: &mut Vec<Value>,
+    members: Vec<Value>,
+    warnings: &mut Vec<String>,
+) {
     for (i, member) in members.into_iter().enumerate() {
         match (class, &member) {
             ("Layer", Value::List(_)) => list.push(member),
@@ -262,7 +280,10 @@ fn add_members(class: &str, list: &mut Vec<Value>, members: Vec<Value>, warnings
 fn attr_name(lua: &Lua, key: &LuaValue) -> mlua::Result<String> {
     match key {
         LuaValue::String(s) => Ok(canonical_attr(&s.to_string_lossy())),
-        other => Err(script_error(lua, format!("attribute names are strings, not {}", describe(other)))),
+        other => Err(script_error(
+            lua,
+            format!("attribute names are strings, not {}", describe(other)),
+        )),
     }
 }
 
@@ -280,7 +301,12 @@ pub(crate) fn get_attr(lua: &Lua, target: Target, key: &LuaValue) -> mlua::Resul
 }
 
 /// `obj["attr"] = value`.
-pub(crate) fn set_attr(lua: &Lua, target: Target, key: &LuaValue, value: &LuaValue) -> mlua::Result<()> {
+pub(crate) fn set_attr(
+    lua: &Lua,
+    target: Target,
+    key: &LuaValue,
+    value: &LuaValue,
+) -> mlua::Result<()> {
     let name = attr_name(lua, key)?;
     let mut budget = Budget::new();
     let value = from_lua(lua, value, &mut budget)?;
@@ -319,9 +345,12 @@ impl UserData for SceneVars {
         methods.add_meta_method(MetaMethod::Index, |lua, _, key: LuaValue| {
             get_attr(lua, Target::SceneVariables, &key)
         });
-        methods.add_meta_method(MetaMethod::NewIndex, |lua, _, (key, value): (LuaValue, LuaValue)| {
-            set_attr(lua, Target::SceneVariables, &key, &value)
-        });
+        methods.add_meta_method(
+            MetaMethod::NewIndex,
+            |lua, _, (key, value): (LuaValue, LuaValue)| {
+                set_attr(lua, Target::SceneVariables, &key, &value)
+            },
+        );
         methods.add_meta_method(MetaMethod::ToString, |_, _, ()| Ok("SceneVariables"));
     }
 }

@@ -8,7 +8,10 @@ use super::{load, LoadError, LoadOptions, SceneSource};
 use crate::graph::{SceneGraph, Value};
 
 fn source(name: &str, text: &str) -> SceneSource {
-    SceneSource { name: name.to_string(), text: text.as_bytes().to_vec() }
+    SceneSource {
+        name: name.to_string(),
+        text: text.as_bytes().to_vec(),
+    }
 }
 
 fn load_one(name: &str, text: &str) -> Result<SceneGraph, LoadError> {
@@ -26,17 +29,32 @@ fn load_scene_file(file: &str) -> Option<SceneGraph> {
         return None;
     }
     let text = std::fs::read(&path).unwrap();
-    Some(load(&[SceneSource { name: file.to_string(), text }], &LoadOptions::default()).unwrap())
+    Some(
+        load(
+            &[SceneSource {
+                name: file.to_string(),
+                text,
+            }],
+            &LoadOptions::default(),
+        )
+        .unwrap(),
+    )
 }
 
 fn obj<'g>(g: &'g SceneGraph, class: &str, name: &str) -> &'g crate::graph::Object {
-    g.object(g.find(class, name).unwrap_or_else(|| panic!("no {class}(\"{name}\")")))
+    g.object(
+        g.find(class, name)
+            .unwrap_or_else(|| panic!("no {class}(\"{name}\")")),
+    )
 }
 
 fn assert_close(actual: &[f64], expected: &[f64]) {
     assert_eq!(actual.len(), expected.len());
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!((a - e).abs() < 1e-12, "element {i}: {a} != {e}\nactual {actual:?}");
+        assert!(
+            (a - e).abs() < 1e-12,
+            "element {i}: {a} != {e}\nactual {actual:?}"
+        );
     }
 }
 
@@ -55,11 +73,24 @@ fn every_real_scene_loads() {
         }
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let text = std::fs::read(&path).unwrap();
-        let graph = load(&[SceneSource { name: name.clone(), text }], &LoadOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let graph = load(
+            &[SceneSource {
+                name: name.clone(),
+                text,
+            }],
+            &LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(!graph.objects.is_empty(), "{name} declared no objects");
-        assert!(graph.objects.iter().any(|o| o.class == "Layer"), "{name} has no Layer");
-        assert!(graph.warnings.is_empty(), "{name}: unexpected warnings {:?}", graph.warnings);
+        assert!(
+            graph.objects.iter().any(|o| o.class == "Layer"),
+            "{name} has no Layer"
+        );
+        assert!(
+            graph.warnings.is_empty(),
+            "{name}: unexpected warnings {:?}",
+            graph.warnings
+        );
         count += 1;
     }
     assert!(count >= 14, "expected the 14 real scenes, found {count}");
@@ -67,14 +98,21 @@ fn every_real_scene_loads() {
 
 #[test]
 fn sphere_scene_values() {
-    let Some(g) = load_scene_file("openmoonray-sphere.rdla") else { return };
+    let Some(g) = load_scene_file("openmoonray-sphere.rdla") else {
+        return;
+    };
     assert_eq!(g.scene_variables.get("image_width"), Some(&Value::Int(512)));
-    assert_eq!(g.scene_variables.get("image_height"), Some(&Value::Int(512)));
+    assert_eq!(
+        g.scene_variables.get("image_height"),
+        Some(&Value::Int(512))
+    );
     assert!(!g.scene_variables.contains_key("image width"));
 
     // `Camera` is `PerspectiveCamera`; "node xform" is stored as node_xform.
     let camera = obj(&g, "PerspectiveCamera", "camera");
-    let Some(Value::Mat4(m)) = camera.attrs.get("node_xform") else { panic!("{:?}", camera.attrs) };
+    let Some(Value::Mat4(m)) = camera.attrs.get("node_xform") else {
+        panic!("{:?}", camera.attrs)
+    };
     assert_close(
         m,
         &[
@@ -86,10 +124,19 @@ fn sphere_scene_values() {
 
     let sphere = g.find("SphereGeometry", "sphere").unwrap();
     assert_eq!(g.object(sphere).attrs.get("radius"), Some(&Value::Int(1)));
-    assert_eq!(g.object(sphere).loc.to_string(), "openmoonray-sphere.rdla:10");
-    assert_eq!(obj(&g, "GeometrySet", "geometryset").members, vec![Value::Object(sphere)]);
+    assert_eq!(
+        g.object(sphere).loc.to_string(),
+        "openmoonray-sphere.rdla:10"
+    );
+    assert_eq!(
+        obj(&g, "GeometrySet", "geometryset").members,
+        vec![Value::Object(sphere)]
+    );
     let mat = g.find("DwaBaseMaterial", "mat").unwrap();
-    assert_eq!(g.object(mat).attrs.get("albedo"), Some(&Value::Rgb([1.0, 1.0, 0.0])));
+    assert_eq!(
+        g.object(mat).attrs.get("albedo"),
+        Some(&Value::Rgb([1.0, 1.0, 0.0]))
+    );
     let env = g.find("EnvLight", "env").unwrap();
     let light_set = g.find("LightSet", "lightSet").unwrap();
     assert_eq!(g.object(light_set).members, vec![Value::Object(env)]);
@@ -108,18 +155,32 @@ fn sphere_scene_values() {
 #[test]
 fn generated_layers_and_bind() {
     // `GeometrySet(name)(table)` and `Layer(name)(table)` built in a loop.
-    let Some(g) = load_scene_file("rats-map-layer.rdla") else { return };
-    assert_eq!(obj(&g, "GeometrySet", "/Scene/geometryset").members.len(), 15);
+    let Some(g) = load_scene_file("rats-map-layer.rdla") else {
+        return;
+    };
+    assert_eq!(
+        obj(&g, "GeometrySet", "/Scene/geometryset").members.len(),
+        15
+    );
     let layer = obj(&g, "Layer", "/Scene/layer");
     assert_eq!(layer.members.len(), 15);
     let map = g.find("LayerMap", "layerMap-3").unwrap();
-    assert_eq!(g.object(map).attrs.get("mode"), Some(&Value::String("multiply".into())));
+    assert_eq!(
+        g.object(map).attrs.get("mode"),
+        Some(&Value::String("multiply".into()))
+    );
     let mtl = obj(&g, "DwaSolidDielectricMaterial", "mtl-3");
     assert_eq!(
         mtl.attrs.get("emission"),
-        Some(&Value::Bind { target: Some(map), value: Box::new(Value::Rgb([1.0, 1.0, 1.0])) })
+        Some(&Value::Bind {
+            target: Some(map),
+            value: Box::new(Value::Rgb([1.0, 1.0, 1.0]))
+        })
     );
-    let Some(Value::Mat4(m)) = obj(&g, "SphereGeometry", "/Scene/geometry/sphere7").attrs.get("node_xform") else {
+    let Some(Value::Mat4(m)) = obj(&g, "SphereGeometry", "/Scene/geometry/sphere7")
+        .attrs
+        .get("node_xform")
+    else {
         panic!()
     };
     // k = 7: x = fmod(7, 5) = 2, y = floor(7 / 5) = 1 -> translate(0, 0, -8).
@@ -129,10 +190,17 @@ fn generated_layers_and_bind() {
 #[test]
 fn translate_then_rotate() {
     let g = load_one("m.rdla", "Foo = PerspectiveCamera('c') { ['node_xform'] = translate(1, 2, 3) * rotate(90, 0, 1, 0) }").unwrap();
-    let Some(Value::Mat4(m)) = g.objects[0].attrs.get("node_xform") else { panic!() };
+    let Some(Value::Mat4(m)) = g.objects[0].attrs.get("node_xform") else {
+        panic!()
+    };
     // Row vectors: the translation is applied first, then the 90° turn about +y, which sends
     // x to -z and z to x; so (1, 2, 3) ends at (3, 2, -1).
-    assert_close(m, &[0.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 3.0, 2.0, -1.0, 1.0]);
+    assert_close(
+        m,
+        &[
+            0.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 3.0, 2.0, -1.0, 1.0,
+        ],
+    );
 }
 
 #[test]
@@ -150,9 +218,14 @@ fn blur_keeps_the_first_value_and_vectors_do_arithmetic() {
     assert_eq!(a["v"], Value::Vec3([3.0, 4.0, 5.0]));
     assert_eq!(a["x"], Value::Float(3.0));
     assert_eq!(a["c"], Value::Rgb([-1.0, -0.0, -0.0]));
-    let Value::Mat4(m) = &a["node_xform"] else { panic!() };
+    let Value::Mat4(m) = &a["node_xform"] else {
+        panic!()
+    };
     assert_eq!(m[12], 1.0);
-    assert_eq!(a["vertex_list"], Value::List(vec![Value::Vec3([0.0; 3]), Value::Vec3([1.0, 0.0, 0.0])]));
+    assert_eq!(
+        a["vertex_list"],
+        Value::List(vec![Value::Vec3([0.0; 3]), Value::Vec3([1.0, 0.0, 0.0])])
+    );
 }
 
 #[test]
@@ -182,7 +255,10 @@ fn later_sources_override_earlier_ones() {
     // Set members are appended on re-open, each object once.
     let env = g.find("EnvLight", "env").unwrap();
     let key = g.find("RectLight", "key").unwrap();
-    assert_eq!(obj(&g, "LightSet", "lights").members, vec![Value::Object(env), Value::Object(key)]);
+    assert_eq!(
+        obj(&g, "LightSet", "lights").members,
+        vec![Value::Object(env), Value::Object(key)]
+    );
 }
 
 #[test]
@@ -195,92 +271,162 @@ fn scene_variables_can_be_indexed() {
 fn undefined_global_is_located() {
     let e = load_one("scene.rdla", "a = 1\n\nSceneVariables {}\nx = Vec5(1, 2)\n").unwrap_err();
     assert_eq!(e.to_string().lines().count(), 1);
-    assert!(e.to_string().starts_with("scene.rdla:4: undefined global `Vec5`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("scene.rdla:4: undefined global `Vec5`"),
+        "{e}"
+    );
     assert!(matches!(e, LoadError::Script { ref loc, .. } if loc.line == 4));
 }
 
 #[test]
 fn a_global_assigned_nil_is_declared() {
-    let g = load_one("env.rdla", "dir = os.getenv('RATS_ASSETS_DIR')\nif dir == nil then SphereGeometry('s') end\n").unwrap();
+    let g = load_one(
+        "env.rdla",
+        "dir = os.getenv('RATS_ASSETS_DIR')\nif dir == nil then SphereGeometry('s') end\n",
+    )
+    .unwrap();
     assert_eq!(g.objects.len(), 1);
 }
 
 #[test]
 fn syntax_error_is_located() {
-    let e = load_one("broken.rdla", "SceneVariables {\n  ['image_width'] = 5\n  ['image_height'] = 6\n}\n").unwrap_err();
-    assert!(matches!(e, LoadError::Syntax { ref loc, .. } if loc.line == 3), "{e:?}");
-    assert!(e.to_string().starts_with("broken.rdla:3: syntax error: "), "{e}");
+    let e = load_one(
+        "broken.rdla",
+        "SceneVariables {\n  ['image_width'] = 5\n  ['image_height'] = 6\n}\n",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, LoadError::Syntax { ref loc, .. } if loc.line == 3),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().starts_with("broken.rdla:3: syntax error: "),
+        "{e}"
+    );
 }
 
 #[test]
 fn runtime_errors_are_located_in_the_right_file() {
-    let ok = source("first.rdla", "function boom() local t = nil\n return t.x end\n");
+    let ok = source(
+        "first.rdla",
+        "function boom() local t = nil\n return t.x end\n",
+    );
     let bad = source("second.rdla", "\n\nboom()\n");
     let e = load(&[ok, bad], &LoadOptions::default()).unwrap_err();
     // The failing statement is in first.rdla, line 2.
-    assert!(e.to_string().starts_with("first.rdla:2: attempt to index"), "{e}");
+    assert!(
+        e.to_string().starts_with("first.rdla:2: attempt to index"),
+        "{e}"
+    );
 
     let e = load_one("args.rdla", "\nRgb(1, 'x', 3)\n").unwrap_err();
-    assert_eq!(e.to_string(), "args.rdla:2: bad argument #2 to 'Rgb' (number expected, got string)");
+    assert_eq!(
+        e.to_string(),
+        "args.rdla:2: bad argument #2 to 'Rgb' (number expected, got string)"
+    );
 
     let e = load_one("err.rdla", "\n\nerror('custom failure')\n").unwrap_err();
     assert_eq!(e.to_string(), "err.rdla:3: custom failure");
 
     let e = load_one("ctor.rdla", "SphereGeometry(42)\n").unwrap_err();
-    assert_eq!(e.to_string(), "ctor.rdla:1: bad argument #1 to 'SphereGeometry' (string expected, got integer)");
+    assert_eq!(
+        e.to_string(),
+        "ctor.rdla:1: bad argument #1 to 'SphereGeometry' (string expected, got integer)"
+    );
 }
 
 #[test]
 fn long_file_names_survive_lua_truncation() {
     let name = format!("/very/long/path/{}/scene.rdla", "d".repeat(80));
     let e = load_one(&name, "local t = nil\nlocal y = t.x\n").unwrap_err();
-    assert!(matches!(e, LoadError::Script { ref loc, .. } if loc.file == name && loc.line == 2), "{e:?}");
+    assert!(
+        matches!(e, LoadError::Script { ref loc, .. } if loc.file == name && loc.line == 2),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn getenv_sees_only_allowed_variables() {
-    let opts = LoadOptions { env: vec![("PATH".into(), "/bin".into())], ..LoadOptions::default() };
+    let opts = LoadOptions {
+        env: vec![("PATH".into(), "/bin".into())],
+        ..LoadOptions::default()
+    };
     let text = "assert(os.getenv('PATH') == '/bin', 'PATH allowed')\nassert(os.getenv('HOME') == nil and os.getenv('USER') == nil, 'others hidden')\nassert(type(os.time()) == 'number' and type(os.clock()) == 'number')\n";
     load(&[source("env.rdla", text)], &opts).unwrap();
-    let e = load_one("env.rdla", "assert(os.getenv('PATH') == nil, 'PATH is visible')\n");
+    let e = load_one(
+        "env.rdla",
+        "assert(os.getenv('PATH') == nil, 'PATH is visible')\n",
+    );
     assert!(e.is_ok(), "{e:?}");
     let e = load_one("env.rdla", "os.execute('true')\n").unwrap_err();
-    assert!(e.to_string().contains("os.execute") || e.to_string().contains("field 'execute'"), "{e}");
+    assert!(
+        e.to_string().contains("os.execute") || e.to_string().contains("field 'execute'"),
+        "{e}"
+    );
 }
 
 #[test]
 fn dangerous_functions_are_absent() {
     for global in ["io", "require", "dofile", "loadfile", "debug", "package"] {
         let e = load_one("s.rdla", &format!("local x = {global}\n")).unwrap_err();
-        assert_eq!(e.to_string().split(" (").next().unwrap(), format!("s.rdla:1: undefined global `{global}`"));
+        assert_eq!(
+            e.to_string().split(" (").next().unwrap(),
+            format!("s.rdla:1: undefined global `{global}`")
+        );
     }
     load_one("s.rdla", "assert(string.dump == nil and ('').dump == nil)").unwrap();
     // `load` still takes text, but never bytecode, whatever mode is asked for.
     load_one("s.rdla", "assert(load('return 1')() == 1)\nlocal f, err = load('\\27Lua\\84\\0', 'x', 'b')\nassert(f == nil and err:find('binary'), err)\n").unwrap();
     let e = load_one("s.rdla", "collectgarbage('stop')\n").unwrap_err();
-    assert!(e.to_string().starts_with("s.rdla:1: collectgarbage(\"stop\") is not available"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("s.rdla:1: collectgarbage(\"stop\") is not available"),
+        "{e}"
+    );
     let e = load_one("s.rdla", "setmetatable(_G, nil)\n").unwrap_err();
     assert!(e.to_string().contains("protected metatable"), "{e}");
 }
 
 #[test]
 fn binary_chunks_are_rejected() {
-    let src = SceneSource { name: "compiled.rdla".into(), text: b"\x1bLuaT\x00\x19\x93\r\n\x1a\n".to_vec() };
+    let src = SceneSource {
+        name: "compiled.rdla".into(),
+        text: b"\x1bLuaT\x00\x19\x93\r\n\x1a\n".to_vec(),
+    };
     let e = load(&[src], &LoadOptions::default()).unwrap_err();
     assert!(matches!(e, LoadError::BinaryChunk { .. }));
-    assert!(e.to_string().starts_with("compiled.rdla: precompiled Lua bytecode is not accepted"));
+    assert!(e
+        .to_string()
+        .starts_with("compiled.rdla: precompiled Lua bytecode is not accepted"));
 }
 
 fn limited() -> LoadOptions {
-    LoadOptions { memory_limit_bytes: 32 * 1024 * 1024, instruction_limit: 5_000_000, ..LoadOptions::default() }
+    LoadOptions {
+        memory_limit_bytes: 32 * 1024 * 1024,
+        instruction_limit: 5_000_000,
+        ..LoadOptions::default()
+    }
 }
 
+/// Loads `text` on its own thread so that a scene escaping the limits fails the test after
+/// a deadline instead of hanging it.
 fn assert_quick_limit(text: &str, check: impl Fn(&LoadError) -> bool) {
     let started = Instant::now();
-    let e = load(&[source("loop.rdla", text)], &limited()).unwrap_err();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let src = source("loop.rdla", text);
+    std::thread::spawn(move || tx.send(load(&[src], &limited())));
+    let result = rx
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("{text}: still running after 10 s"));
+    let e = result.unwrap_err();
     assert!(check(&e), "{text}: {e:?}");
     assert_eq!(e.to_string().lines().count(), 1);
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -288,23 +434,50 @@ fn instruction_limit_stops_endless_loops() {
     let is_limit = |e: &LoadError| matches!(e, LoadError::InstructionLimit { loc, .. } if loc.file == "loop.rdla" && loc.line >= 1);
     assert_quick_limit("SceneVariables {}\nwhile true do end\n", is_limit);
     let e = load(&[source("loop.rdla", "\nwhile true do end\n")], &limited()).unwrap_err();
-    assert!(e.to_string().starts_with("loop.rdla:2: the scene ran more than 5000000 Lua instructions"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("loop.rdla:2: the scene ran more than 5000000 Lua instructions"),
+        "{e}"
+    );
     // Catching the limit error does not help a scene escape it.
-    assert_quick_limit("while true do pcall(function() while true do end end) end\n", is_limit);
-    assert_quick_limit("while true do coroutine.resume(coroutine.create(function() while true do end end)) end\n", is_limit);
-    assert_quick_limit("local f = coroutine.wrap(function() while true do end end)\nf()\n", is_limit);
+    assert_quick_limit(
+        "while true do pcall(function() while true do end end) end\n",
+        is_limit,
+    );
+    assert_quick_limit(
+        "while true do coroutine.resume(coroutine.create(function() while true do end end)) end\n",
+        is_limit,
+    );
+    assert_quick_limit(
+        "local f = coroutine.wrap(function() while true do end end)\nf()\n",
+        is_limit,
+    );
 }
 
 #[test]
 fn memory_limit_stops_huge_allocations() {
-    let is_limit = |e: &LoadError| matches!(e, LoadError::MemoryLimit { loc, .. } if loc.file == "loop.rdla");
+    let is_limit =
+        |e: &LoadError| matches!(e, LoadError::MemoryLimit { loc, .. } if loc.file == "loop.rdla");
     assert_quick_limit("local t = {}\nfor i = 1, 1e9 do t[i] = i end\n", is_limit);
     assert_quick_limit("local s = string.rep('x', 1 << 30)\n", is_limit);
     // Rows copied into the graph count too, although they live outside Lua's heap.
-    assert_quick_limit("for i = 1, 1e8 do Layer('l') { {i, i, i, i, i, i, i, i} } end\n", is_limit);
-    let e = load(&[source("loop.rdla", "local t = {}\nfor i = 1, 1e9 do t[i] = i end\n")], &limited()).unwrap_err();
+    assert_quick_limit(
+        "for i = 1, 1e8 do Layer('l') { {i, i, i, i, i, i, i, i} } end\n",
+        is_limit,
+    );
+    let e = load(
+        &[source(
+            "loop.rdla",
+            "local t = {}\nfor i = 1, 1e9 do t[i] = i end\n",
+        )],
+        &limited(),
+    )
+    .unwrap_err();
     assert!(e.to_string().starts_with("loop.rdla"), "{e}");
-    assert!(e.to_string().contains("more than 33554432 bytes of memory"), "{e}");
+    assert!(
+        e.to_string().contains("more than 33554432 bytes of memory"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -312,15 +485,33 @@ fn warnings_carry_locations() {
     let text = "SphereGeometry('thing')\n\nBoxGeometry('thing') { [1.5] = 2 }\nEnvLight('e') { Rgb(1, 1, 1) }\n";
     let g = load_one("w.rdla", text).unwrap();
     assert_eq!(g.objects.len(), 3);
-    assert!(g.warnings[0].starts_with("w.rdla:3: `thing` was declared as SphereGeometry at w.rdla:1"), "{:?}", g.warnings);
-    assert!(g.warnings.iter().any(|w| w.starts_with("w.rdla:3: ignoring attribute key number 1.5")), "{:?}", g.warnings);
-    assert!(g.warnings.iter().any(|w| w.starts_with("w.rdla:4: ignoring 1 array entries: EnvLight is not a set")), "{:?}", g.warnings);
+    assert!(
+        g.warnings[0].starts_with("w.rdla:3: `thing` was declared as SphereGeometry at w.rdla:1"),
+        "{:?}",
+        g.warnings
+    );
+    assert!(
+        g.warnings
+            .iter()
+            .any(|w| w.starts_with("w.rdla:3: ignoring attribute key number 1.5")),
+        "{:?}",
+        g.warnings
+    );
+    assert!(
+        g.warnings
+            .iter()
+            .any(|w| w.starts_with("w.rdla:4: ignoring 1 array entries: EnvLight is not a set")),
+        "{:?}",
+        g.warnings
+    );
 }
 
 #[test]
 fn canonical_spelling_wins_over_legacy_alias() {
     let g = load_one("a.rdla", "SphereGeometry('s') { ['node xform'] = scale(2, 2, 2), ['node_xform'] = scale(3, 3, 3) }\n").unwrap();
-    let Value::Mat4(m) = g.objects[0].attrs["node_xform"] else { panic!() };
+    let Value::Mat4(m) = g.objects[0].attrs["node_xform"] else {
+        panic!()
+    };
     assert_eq!(m[0], 3.0);
     assert_eq!(g.objects[0].attrs.len(), 1);
     assert_eq!(g.warnings.len(), 1);

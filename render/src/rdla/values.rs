@@ -147,7 +147,10 @@ fn components_mut(value: &mut Value) -> Option<&mut [f64]> {
 
 /// Whether scene_rdl2 gives this kind arithmetic (`Rgba` has none).
 fn has_arithmetic(value: &Value) -> bool {
-    matches!(value, Value::Rgb(_) | Value::Vec2(_) | Value::Vec3(_) | Value::Vec4(_))
+    matches!(
+        value,
+        Value::Rgb(_) | Value::Vec2(_) | Value::Vec3(_) | Value::Vec4(_)
+    )
 }
 
 /// Row-vector matrix product: `a * b` applies `a` first, then `b`.
@@ -177,22 +180,53 @@ fn operand(value: &LuaValue) -> Option<Operand> {
 }
 
 /// Applies `op` componentwise to vector-with-vector (same kind) or vector-with-number.
-fn arith(lua: &Lua, a: &LuaValue, b: &LuaValue, name: &str, op: fn(f64, f64) -> f64) -> mlua::Result<Rdl> {
-    let fail = || script_error(lua, format!("cannot apply `{name}` to {} and {}", describe(a), describe(b)));
-    let (Some(x), Some(y)) = (operand(a), operand(b)) else { return Err(fail()) };
+fn arith(
+    lua: &Lua,
+    a: &LuaValue,
+    b: &LuaValue,
+    name: &str,
+    op: fn(f64, f64) -> f64,
+) -> mlua::Result<Rdl> {
+    let fail = || {
+        script_error(
+            lua,
+            format!(
+                "cannot apply `{name}` to {} and {}",
+                describe(a),
+                describe(b)
+            ),
+        )
+    };
+    let (Some(x), Some(y)) = (operand(a), operand(b)) else {
+        return Err(fail());
+    };
     let result = match (x, y) {
-        (Operand::Val(Value::Mat4(m)), Operand::Val(Value::Mat4(n))) if name == "*" => Value::Mat4(mat_mul(&m, &n)),
-        (Operand::Val(mut v), Operand::Val(w)) if has_arithmetic(&v) && std::mem::discriminant(&v) == std::mem::discriminant(&w) => {
+        (Operand::Val(Value::Mat4(m)), Operand::Val(Value::Mat4(n))) if name == "*" => {
+            Value::Mat4(mat_mul(&m, &n))
+        }
+        (Operand::Val(mut v), Operand::Val(w))
+            if has_arithmetic(&v) && std::mem::discriminant(&v) == std::mem::discriminant(&w) =>
+        {
             let rhs = components(&w).ok_or_else(fail)?.to_vec();
-            components_mut(&mut v).ok_or_else(fail)?.iter_mut().zip(rhs).for_each(|(p, q)| *p = op(*p, q));
+            components_mut(&mut v)
+                .ok_or_else(fail)?
+                .iter_mut()
+                .zip(rhs)
+                .for_each(|(p, q)| *p = op(*p, q));
             v
         }
         (Operand::Val(mut v), Operand::Num(n)) if has_arithmetic(&v) => {
-            components_mut(&mut v).ok_or_else(fail)?.iter_mut().for_each(|p| *p = op(*p, n));
+            components_mut(&mut v)
+                .ok_or_else(fail)?
+                .iter_mut()
+                .for_each(|p| *p = op(*p, n));
             v
         }
         (Operand::Num(n), Operand::Val(mut v)) if has_arithmetic(&v) => {
-            components_mut(&mut v).ok_or_else(fail)?.iter_mut().for_each(|p| *p = op(n, *p));
+            components_mut(&mut v)
+                .ok_or_else(fail)?
+                .iter_mut()
+                .for_each(|p| *p = op(n, *p));
             v
         }
         _ => return Err(fail()),
@@ -230,7 +264,12 @@ pub(crate) fn kind_name(value: &Value) -> &'static str {
 }
 
 fn format_value(lua: &Lua, value: &Value) -> String {
-    let nums = |c: &[f64]| c.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    let nums = |c: &[f64]| {
+        c.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match value {
         Value::Mat4(m) => format!("Mat4({})", nums(m)),
         Value::Object(id) => with_builder(lua, |b| {
@@ -238,7 +277,9 @@ fn format_value(lua: &Lua, value: &Value) -> String {
             format!("{}(\"{}\")", o.class, o.name)
         }),
         Value::Bind { target, value } => {
-            let t = target.map_or("undef()".to_string(), |id| format_value(lua, &Value::Object(id)));
+            let t = target.map_or("undef()".to_string(), |id| {
+                format_value(lua, &Value::Object(id))
+            });
             format!("bind({t}, {})", format_value(lua, value))
         }
         other => match components(other) {
@@ -256,18 +297,28 @@ impl UserData for Rdl {
                 super::scene::apply(lua, super::scene::Target::Object(*id), arg)?;
                 Ok(Rdl(this.0.clone()))
             }
-            other => Err(script_error(lua, format!("attempt to call a {} value", kind_name(other)))),
+            other => Err(script_error(
+                lua,
+                format!("attempt to call a {} value", kind_name(other)),
+            )),
         });
-        methods.add_meta_method(MetaMethod::Index, |lua, this, key: LuaValue| match &this.0 {
-            Value::Object(id) => super::scene::get_attr(lua, super::scene::Target::Object(*id), &key),
-            other => {
-                let name = match &key {
-                    LuaValue::String(s) => s.to_string_lossy(),
-                    _ => String::new(),
-                };
-                match component_index(other, &name) {
-                    Some(i) => Ok(LuaValue::Number(components(other).map_or(0.0, |c| c[i]))),
-                    None => Err(script_error(lua, format!("{} has no field `{name}`", kind_name(other)))),
+        methods.add_meta_method(MetaMethod::Index, |lua, this, key: LuaValue| {
+            match &this.0 {
+                Value::Object(id) => {
+                    super::scene::get_attr(lua, super::scene::Target::Object(*id), &key)
+                }
+                other => {
+                    let name = match &key {
+                        LuaValue::String(s) => s.to_string_lossy(),
+                        _ => String::new(),
+                    };
+                    match component_index(other, &name) {
+                        Some(i) => Ok(LuaValue::Number(components(other).map_or(0.0, |c| c[i]))),
+                        None => Err(script_error(
+                            lua,
+                            format!("{} has no field `{name}`", kind_name(other)),
+                        )),
+                    }
                 }
             }
         });
@@ -278,7 +329,12 @@ impl UserData for Rdl {
             |lua, (ud, key, value): (mlua::AnyUserData, LuaValue, LuaValue)| {
                 let current = ud.borrow::<Rdl>()?.0.clone();
                 if let Value::Object(id) = current {
-                    return super::scene::set_attr(lua, super::scene::Target::Object(id), &key, &value);
+                    return super::scene::set_attr(
+                        lua,
+                        super::scene::Target::Object(id),
+                        &key,
+                        &value,
+                    );
                 }
                 let name = match &key {
                     LuaValue::String(s) => s.to_string_lossy(),
@@ -290,7 +346,10 @@ impl UserData for Rdl {
                     _ => return Err(script_error(lua, "a vector component must be a number")),
                 };
                 let Some(i) = component_index(&current, &name) else {
-                    return Err(script_error(lua, format!("{} has no field `{name}`", kind_name(&current))));
+                    return Err(script_error(
+                        lua,
+                        format!("{} has no field `{name}`", kind_name(&current)),
+                    ));
                 };
                 let mut this = ud.borrow_mut::<Rdl>()?;
                 if let Some(c) = components_mut(&mut this.0) {
@@ -299,17 +358,30 @@ impl UserData for Rdl {
                 Ok(())
             },
         );
-        methods.add_meta_function(MetaMethod::Eq, |_, (a, b): (mlua::AnyUserData, mlua::AnyUserData)| {
-            Ok(match (a.borrow::<Rdl>(), b.borrow::<Rdl>()) {
-                (Ok(x), Ok(y)) => x.0 == y.0,
-                _ => false,
-            })
+        methods.add_meta_function(
+            MetaMethod::Eq,
+            |_, (a, b): (mlua::AnyUserData, mlua::AnyUserData)| {
+                Ok(match (a.borrow::<Rdl>(), b.borrow::<Rdl>()) {
+                    (Ok(x), Ok(y)) => x.0 == y.0,
+                    _ => false,
+                })
+            },
+        );
+        methods.add_meta_method(MetaMethod::ToString, |lua, this, ()| {
+            Ok(format_value(lua, &this.0))
         });
-        methods.add_meta_method(MetaMethod::ToString, |lua, this, ()| Ok(format_value(lua, &this.0)));
-        methods.add_meta_function(MetaMethod::Add, |lua, (a, b): (LuaValue, LuaValue)| arith(lua, &a, &b, "+", |p, q| p + q));
-        methods.add_meta_function(MetaMethod::Sub, |lua, (a, b): (LuaValue, LuaValue)| arith(lua, &a, &b, "-", |p, q| p - q));
-        methods.add_meta_function(MetaMethod::Mul, |lua, (a, b): (LuaValue, LuaValue)| arith(lua, &a, &b, "*", |p, q| p * q));
-        methods.add_meta_function(MetaMethod::Div, |lua, (a, b): (LuaValue, LuaValue)| arith(lua, &a, &b, "/", |p, q| p / q));
+        methods.add_meta_function(MetaMethod::Add, |lua, (a, b): (LuaValue, LuaValue)| {
+            arith(lua, &a, &b, "+", |p, q| p + q)
+        });
+        methods.add_meta_function(MetaMethod::Sub, |lua, (a, b): (LuaValue, LuaValue)| {
+            arith(lua, &a, &b, "-", |p, q| p - q)
+        });
+        methods.add_meta_function(MetaMethod::Mul, |lua, (a, b): (LuaValue, LuaValue)| {
+            arith(lua, &a, &b, "*", |p, q| p * q)
+        });
+        methods.add_meta_function(MetaMethod::Div, |lua, (a, b): (LuaValue, LuaValue)| {
+            arith(lua, &a, &b, "/", |p, q| p / q)
+        });
         methods.add_meta_method(MetaMethod::Unm, |lua, this, ()| {
             let a = LuaValue::Integer(-1);
             let b = LuaValue::UserData(lua.create_userdata(this.clone())?);
