@@ -30,6 +30,17 @@ impl<'a> Attrs<'a> {
         let v = self.obj.attrs.get(name)?;
         if let Value::Bind { target: Some(t), value } = v {
             if matches!(**value, Value::Undef) {
+                // An AttributeMap whose primitive attribute is absent yields its default_value,
+                // which is what MoonRay shows for geometry without that attribute.
+                let map = self.graph.object(*t);
+                if map.class == "AttributeMap" {
+                    if let Some(d) = map.attrs.get("default_value") {
+                        let d = constant(d);
+                        if !matches!(d, Value::Undef) {
+                            return Some(d);
+                        }
+                    }
+                }
                 self.warnings.push(format!(
                     "{}: {} `{}`: attribute `{name}` is bound to {} `{}`, which the built-in renderer does not evaluate; using the default",
                     self.obj.loc, self.obj.class, self.obj.name, self.graph.object(*t).class, self.graph.object(*t).name

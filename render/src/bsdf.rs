@@ -25,9 +25,9 @@ pub enum Material {
         emission: Vec3,
     },
     /// A conductor: GGX with Schlick's Fresnel from the colour at normal incidence.
-    Metal { color: Vec3, roughness: f32 },
+    Metal { color: Vec3, roughness: f32, emission: Vec3 },
     /// Glass-like: Fresnel-weighted reflection and refraction (thin: no bending).
-    Dielectric { tint: Vec3, ior: f32, roughness: f32, thin: bool },
+    Dielectric { tint: Vec3, ior: f32, roughness: f32, thin: bool, emission: Vec3 },
     /// Pure emitter that also reflects nothing.
     Emissive { radiance: Vec3 },
 }
@@ -39,9 +39,8 @@ impl Material {
 
     pub fn emission(&self) -> Vec3 {
         match self {
-            Material::Base { emission, .. } => *emission,
+            Material::Base { emission, .. } | Material::Metal { emission, .. } | Material::Dielectric { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
-            _ => Vec3::ZERO,
         }
     }
 }
@@ -130,7 +129,7 @@ impl Bsdf {
                     b.push(Lobe::Ggx { alpha: roughness * roughness, fresnel: Fresnel::Schlick(albedo), scale: m }, m);
                 }
             }
-            Material::Metal { color, roughness } => {
+            Material::Metal { color, roughness, .. } => {
                 b.push(Lobe::Ggx { alpha: roughness * roughness, fresnel: Fresnel::Schlick(color), scale: 1.0 }, 1.0);
             }
             Material::Dielectric { tint, ior, thin, .. } => {
@@ -355,9 +354,9 @@ mod tests {
     #[test]
     fn a_white_smooth_metal_reflects_everything_and_rough_metal_nearly() {
         let wo = Vec3::new(0.5, 0.0, 0.866).normalize();
-        let smooth = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.0 }, wo);
+        let smooth = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.0, emission: Vec3::ZERO }, wo);
         assert!((smooth - Vec3::ONE).abs().max_element() < 1e-4, "{smooth}");
-        let rough = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.3 }, wo);
+        let rough = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.3, emission: Vec3::ZERO }, wo);
         // Single-scattering GGX loses a little energy at moderate roughness, never gains.
         assert!(rough.x > 0.9 && rough.x <= 1.0, "{rough}");
     }
@@ -380,7 +379,7 @@ mod tests {
     #[test]
     fn glass_conserves_energy() {
         let wo = Vec3::new(0.3, 0.0, 0.954).normalize();
-        let a = albedo(&Material::Dielectric { tint: Vec3::ONE, ior: 1.5, roughness: 0.0, thin: false }, wo);
+        let a = albedo(&Material::Dielectric { tint: Vec3::ONE, ior: 1.5, roughness: 0.0, thin: false, emission: Vec3::ZERO }, wo);
         assert!((a - Vec3::ONE).abs().max_element() < 1e-4, "{a}");
         assert!((fresnel_dielectric(1.0, 1.5) - 0.04).abs() < 1e-4);
     }

@@ -85,7 +85,9 @@ impl Default for BuildOptions {
     }
 }
 
-const GEOMETRY: &[&str] = &["SphereGeometry", "BoxGeometry", "RdlMeshGeometry", "RdlInstancerGeometry"];
+const GEOMETRY: &[&str] = &["SphereGeometry", "BoxGeometry", "RdlMeshGeometry", "RdlInstancerGeometry", "RdlPointGeometry", "RdlCurveGeometry"];
+/// Spheres placed along a curve's control polygon, at most this many per curve object.
+const MAX_CURVE_SPHERES: usize = 200_000;
 const MATERIALS: &[&str] = &["DwaBaseMaterial", "DwaEmissiveMaterial", "DwaMetalMaterial", "DwaSolidDielectricMaterial", "DwaRefractiveMaterial"];
 const LIGHTS: &[&str] = &["EnvLight", "RectLight", "SphereLight", "DiskLight", "DistantLight", "SpotLight"];
 /// Classes that organise the scene and need no rendering support of their own.
@@ -343,11 +345,11 @@ impl<'g> Builder<'g> {
     fn build_material(&mut self, id: ObjectId) -> Material {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
+        let emission = if a.bool("show_emission", true) { a.rgb("emission", Vec3::ZERO) } else { Vec3::ZERO };
         let m = match o.class.as_str() {
             "DwaBaseMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
-                let show_emission = a.bool("show_emission", true);
                 let albedo = a.rgb("albedo", Vec3::ONE);
                 Material::Base {
                     albedo: if show_diffuse { albedo } else { Vec3::ZERO },
@@ -355,18 +357,20 @@ impl<'g> Builder<'g> {
                     roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
                     metallic: a.f32("metallic", 0.0),
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
-                    emission: if show_emission { a.rgb("emission", Vec3::ZERO) } else { Vec3::ZERO },
+                    emission,
                 }
             }
             "DwaMetalMaterial" => Material::Metal {
                 color: a.rgb("color", a_default_metal()),
                 roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
+                emission,
             },
             "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => Material::Dielectric {
                 tint: a.rgb("transmission_color", Vec3::ONE),
                 ior: a.f32("refractive_index", 1.5).max(1.0001),
                 roughness: a.f32("roughness", 0.0),
                 thin: a.bool("thin_geometry", false),
+                emission,
             },
             "DwaEmissiveMaterial" => Material::Emissive {
                 radiance: a.rgb("emission", Vec3::ONE) * a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0)),
@@ -409,6 +413,7 @@ impl<'g> Builder<'g> {
                 }
             }
             "RdlMeshGeometry" => self.mesh(id, mat, xf),
+            "RdlPointGeometry" | "RdlCurveGeometry" => self.points_or_curves(id, mat, xf),
             "RdlInstancerGeometry" => {
                 let refs: Vec<ObjectId> = a.list("references").iter().filter_map(|v| if let Value::Object(i) = v { Some(*i) } else { None }).collect();
                 let indices: Vec<usize> = a.list("ref_indices").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
@@ -447,6 +452,57 @@ impl<'g> Builder<'g> {
                 // Already warned once as an unsupported class.
                 tracing::debug!("skipping {other} `{}`", o.name);
             }
+        }
+    }
+
+    /// Points are spheres, as in MoonRay. Curves are approximated by overlapping spheres along
+    /// their control polygon (round tubes that ignore the spline's smoothing), so that a scene
+    /// made of curves still shows its shapes; one warning says so.
+    fn points_or_curves(&mut self, id: ObjectId, mat: Option<ObjectId>, xf: Mat4) {
+        let g = self.g;
+        let o = g.object(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        let list = if a.list("vertex_list_0").is_empty() { a.list("vertex_list") } else { a.list("vertex_list_0") };
+        let verts: Vec<Vec3> = list.iter().filter_map(vec3_of).collect();
+        let radii: Vec<f32> = a.list("radius_list").iter().filter_map(|v| num(v).map(|r| r as f32)).collect();
+        let counts: Vec<usize> = a.list("curves_vertex_count").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
+        let radius = |i: usize| radii.get(i).or(radii.first()).copied().unwrap_or(0.1).max(1e-6);
+        let mid = self.material(mat);
+        let curves = o.class == "RdlCurveGeometry";
+        if curves {
+            self.warnings.push(format!("{}: RdlCurveGeometry `{}` is approximated by spheres along its control points", o.loc, o.name));
+        }
+        let mut spheres = Vec::new();
+        if !curves {
+            for (i, v) in verts.iter().enumerate() {
+                spheres.push((*v, radius(i)));
+            }
+        } else {
+            let counts = if counts.is_empty() { vec![verts.len()] } else { counts };
+            let mut at = 0;
+            for n in counts {
+                let Some(cv) = verts.get(at..at + n) else { break };
+                for k in 0..n.saturating_sub(1) {
+                    let (p, q) = (cv[k], cv[k + 1]);
+                    let (rp, rq) = (radius(at + k), radius(at + k + 1));
+                    let steps = (((q - p).length() / (0.5 * rp.min(rq))).ceil() as usize).clamp(1, 4096);
+                    for s in 0..steps {
+                        let t = s as f32 / steps as f32;
+                        spheres.push((p.lerp(q, t), rp + (rq - rp) * t));
+                    }
+                }
+                if let Some(last) = cv.last() {
+                    spheres.push((*last, radius(at + n - 1)));
+                }
+                at += n;
+            }
+        }
+        if spheres.len() > MAX_CURVE_SPHERES {
+            self.warnings.push(format!("{}: {} `{}` needs {} spheres; only the first {MAX_CURVE_SPHERES} are rendered", o.loc, o.class, o.name, spheres.len()));
+            spheres.truncate(MAX_CURVE_SPHERES);
+        }
+        for (c, r) in spheres {
+            self.prims.push(Primitive::Sphere(Box::new(Sphere::new(xf * Mat4::from_translation(c), r, mid))));
         }
     }
 
