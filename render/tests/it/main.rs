@@ -1,0 +1,4 @@
+//! Known-answer renders: scenes whose correct image is known in advance, rendered through the
+//! loader, the scene builder and the integrator, compared within stated tolerances.
+
+mod known_answers;
