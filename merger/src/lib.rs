@@ -4,6 +4,8 @@
 //!
 //! Only the merger writes final images.
 
+pub mod cli;
+
 use anyhow::Context;
 use shared::blob::Blobs;
 use shared::exr_io::{self, ImageInfo};

@@ -2,6 +2,7 @@
 //! the film and EXR code that partial buffers and images go through.
 
 pub mod blob;
+pub mod config;
 pub mod exr_io;
 pub mod film;
 pub mod protocol;

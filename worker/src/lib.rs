@@ -4,6 +4,8 @@
 //! The same `run` serves the embedded mode (in-memory queue, local blobs, several workers in
 //! one process) and the farm (RabbitMQ, Azure Blob Storage, one worker per pod).
 
+pub mod cli;
+
 use anyhow::Context;
 use render::integrator::{render_tile, PixelRect};
 use render::rdla::SceneSource;

@@ -1,0 +1,42 @@
+//! The merger's command line: every flag also an environment variable, validated.
+
+use clap::Parser;
+use shared::config::{check_amqp_url, check_blob_url, redact};
+
+#[derive(Debug, Parser)]
+#[command(name = "merger", version, about = "Moonfarm merger: merges partial buffers into snapshots and final EXRs")]
+pub struct Cli {
+    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
+    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    pub amqp: Option<String>,
+    /// Blob store URL: az://container, file:///path or memory://
+    #[arg(long, env = "MOONFARM_BLOB_URL")]
+    pub blob: Option<String>,
+    #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
+    pub result_queue: String,
+    /// Port of /healthz, /readyz and /metrics.
+    #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9465)]
+    pub http_port: u16,
+    /// Parse and check the configuration, print it, and exit.
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+pub fn validate(cli: &Cli) -> anyhow::Result<String> {
+    if let Some(url) = &cli.amqp {
+        check_amqp_url(url)?;
+    }
+    if let Some(url) = &cli.blob {
+        check_blob_url(url)?;
+    }
+    if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
+        anyhow::bail!("--result-queue `{}`: a queue name is 1 to 255 characters", cli.result_queue);
+    }
+    Ok([
+        format!("amqp = {}", cli.amqp.as_deref().map_or("(unset: embedded only)".into(), redact)),
+        format!("blob = {}", cli.blob.as_deref().unwrap_or("(unset)")),
+        format!("result_queue = {}", cli.result_queue),
+        format!("http_port = {}", cli.http_port),
+    ]
+    .join("\n"))
+}

@@ -1,0 +1,43 @@
+//! Checks of the connection settings every process takes (queue and blob URLs), so that the
+//! worker, the merger and the producer accept and print them the same way.
+
+pub fn check_amqp_url(url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+        anyhow::bail!("MOONFARM_AMQP_URL `{}`: expected amqp://user:pass@host:5672/vhost or amqps://...", redact(url));
+    }
+    Ok(())
+}
+
+pub fn check_blob_url(url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("az://") || url.starts_with("file:///") || url == "memory://") {
+        anyhow::bail!("MOONFARM_BLOB_URL `{url}`: expected az://container, file:///absolute/path or memory://");
+    }
+    Ok(())
+}
+
+/// A URL with its password replaced, for printing.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_passwords_redacted() {
+        assert!(check_amqp_url("amqp://u:p@h:5672/%2f").is_ok());
+        assert!(check_amqp_url("http://h").is_err());
+        assert!(check_blob_url("az://renders").is_ok() && check_blob_url("file:///tmp/x").is_ok());
+        assert!(check_blob_url("s3://bucket").is_err());
+        assert_eq!(redact("amqp://guest:secret@localhost:5672/%2f"), "amqp://guest:***@localhost:5672/%2f");
+        assert_eq!(redact("amqp://localhost"), "amqp://localhost");
+    }
+}

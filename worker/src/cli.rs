@@ -1,0 +1,114 @@
+//! The worker's command line: every flag also an environment variable (the Kubernetes
+//! manifests set only variables), validated into `Config`.
+
+use clap::Parser;
+use shared::config::{check_amqp_url, check_blob_url, redact};
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "worker", version, about = "Moonfarm worker: renders tile-pass tasks from the queue")]
+pub struct Cli {
+    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
+    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    pub amqp: Option<String>,
+    /// Blob store URL: az://container, file:///path or memory://
+    #[arg(long, env = "MOONFARM_BLOB_URL")]
+    pub blob: Option<String>,
+    #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
+    pub task_queue: String,
+    #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
+    pub result_queue: String,
+    /// Tasks held at once (1: take the next task only when this one is done).
+    #[arg(long, env = "MOONFARM_PREFETCH", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub prefetch: u16,
+    /// Port of /healthz, /readyz and /metrics.
+    #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9464)]
+    pub http_port: u16,
+    /// On SIGTERM, seconds the task in hand may still run before it is returned to the queue.
+    #[arg(long, env = "MOONFARM_GRACE_SECONDS", default_value_t = 300)]
+    pub grace_seconds: u64,
+    /// Exit after this many seconds without a task (one-shot pods).
+    #[arg(long, env = "MOONFARM_EXIT_WHEN_IDLE")]
+    pub exit_when_idle: Option<u64>,
+    /// Render threads (default: every core the container may use).
+    #[arg(long, env = "MOONFARM_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Parse and check the configuration, print it, and exit.
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+/// Everything the process needs beyond `Config`: where to connect and what to serve.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: crate::Config,
+    pub amqp: Option<String>,
+    pub blob: Option<String>,
+    pub http_port: u16,
+    pub threads: Option<u16>,
+    pub check_config: bool,
+}
+
+pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
+    if let Some(url) = &cli.amqp {
+        check_amqp_url(url)?;
+    }
+    if let Some(url) = &cli.blob {
+        check_blob_url(url)?;
+    }
+    for (flag, q) in [("--task-queue", &cli.task_queue), ("--result-queue", &cli.result_queue)] {
+        if q.is_empty() || q.len() > 255 {
+            anyhow::bail!("{flag} `{q}`: a queue name is 1 to 255 characters");
+        }
+    }
+    Ok(Settings {
+        config: crate::Config {
+            task_queue: cli.task_queue,
+            result_queue: cli.result_queue,
+            prefetch: cli.prefetch,
+            grace: Duration::from_secs(cli.grace_seconds),
+            exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
+            ..crate::Config::default()
+        },
+        amqp: cli.amqp,
+        blob: cli.blob,
+        http_port: cli.http_port,
+        threads: cli.threads,
+        check_config: cli.check_config,
+    })
+}
+
+impl Settings {
+    /// The resolved configuration, one `key = value` per line, secrets redacted.
+    pub fn describe(&self) -> String {
+        let c = &self.config;
+        [
+            format!("amqp = {}", self.amqp.as_deref().map_or("(unset: embedded only)".into(), redact)),
+            format!("blob = {}", self.blob.as_deref().unwrap_or("(unset)")),
+            format!("task_queue = {}", c.task_queue),
+            format!("result_queue = {}", c.result_queue),
+            format!("prefetch = {}", c.prefetch),
+            format!("http_port = {}", self.http_port),
+            format!("grace_seconds = {}", c.grace.as_secs()),
+            format!("exit_when_idle = {}", c.exit_when_idle.map_or("never".into(), |d| d.as_secs().to_string())),
+            format!("threads = {}", self.threads.map_or("all".into(), |t| t.to_string())),
+        ]
+        .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_validate() {
+        let cli = Cli::try_parse_from(["worker", "--amqp", "amqp://u:secret@h:5672/%2f", "--blob", "az://renders", "--grace-seconds", "30"]).unwrap();
+        let s = validate(cli).unwrap();
+        assert_eq!(s.config.grace, Duration::from_secs(30));
+        assert!(s.describe().contains("u:***@h:5672") && !s.describe().contains("secret"));
+        let bad = Cli::try_parse_from(["worker", "--blob", "s3://x"]).unwrap();
+        assert!(validate(bad).unwrap_err().to_string().contains("MOONFARM_BLOB_URL"));
+        assert!(Cli::try_parse_from(["worker", "--http-port", "not-a-port"]).is_err());
+    }
+}
