@@ -1,0 +1,421 @@
+"""The deploy/ manifests agree with the binaries' configuration contract.
+
+The contract (deploy/README.md, "Configuration contract") is restated below as data; the
+Rust side implements exactly these flags and environment variables. Each test runs on the
+source files and, when validate.sh rendered them, on every kustomize overlay, since the
+overlays are what is applied.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+
+import hcl2
+import pytest
+
+import manifests
+
+# --- The contract -----------------------------------------------------------------------
+WORKER_FLAGS = {
+    "--amqp": "MOONFARM_AMQP_URL",
+    "--blob": "MOONFARM_BLOB_URL",
+    "--task-queue": "MOONFARM_TASK_QUEUE",
+    "--result-queue": "MOONFARM_RESULT_QUEUE",
+    "--prefetch": "MOONFARM_PREFETCH",
+    "--http-port": "MOONFARM_HTTP_PORT",
+    "--grace-seconds": "MOONFARM_GRACE_SECONDS",
+    "--exit-when-idle": "MOONFARM_EXIT_WHEN_IDLE",
+    "--threads": "MOONFARM_THREADS",
+}
+MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port")}
+DEFAULTS = {
+    "worker": {
+        "MOONFARM_TASK_QUEUE": "moonfarm.tasks",
+        "MOONFARM_RESULT_QUEUE": "moonfarm.results",
+        "MOONFARM_PREFETCH": "1",
+        "MOONFARM_HTTP_PORT": "9464",
+        "MOONFARM_GRACE_SECONDS": "300",
+    },
+    "merger": {"MOONFARM_RESULT_QUEUE": "moonfarm.results", "MOONFARM_HTTP_PORT": "9465"},
+}
+AZURE_ENV = {
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_USE_EMULATOR",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_FEDERATED_TOKEN_FILE",
+}
+FLAGS = {"worker": WORKER_FLAGS, "merger": MERGER_FLAGS}
+BOOLEAN_FLAGS = {"--check-config"}
+# The Secret created by hand (deploy/README.md) and the keys it must have.
+RABBITMQ_SECRET = "moonfarm-rabbitmq"
+RABBITMQ_SECRET_KEYS = {"amqp-url", "management-url", "default-user.conf", "erlang-cookie"}
+
+
+# --- Views of the manifests -------------------------------------------------------------
+def object_sets() -> dict[str, list[dict]]:
+    sets = {"source": [o for _, o in manifests.source_objects()]}
+    sets.update({f"overlay {k}": v for k, v in manifests.rendered_sets().items()})
+    return sets
+
+
+SETS = object_sets()
+
+
+def binary_of(container: dict) -> str | None:
+    """Which Moonfarm binary a container runs, or None for other images (RabbitMQ)."""
+    image = container.get("image", "")
+    if "moonfarm" not in image.rsplit("/", 1)[-1]:
+        return None
+    cmd = container.get("command")
+    return pathlib.PurePosixPath(cmd[0]).name if cmd else "worker"  # image entrypoint
+
+
+def moonfarm_containers(objects):
+    for owner, tmpl in manifests.pod_templates(objects):
+        for c in tmpl["spec"]["containers"]:
+            b = binary_of(c)
+            if b:
+                yield owner, tmpl, c, b
+
+
+def parse_args(args: list[str]) -> dict[str, str | None]:
+    out, i = {}, 0
+    while i < len(args):
+        a = args[i]
+        assert a.startswith("--"), f"unexpected positional argument {a!r}"
+        if "=" in a:
+            k, v = a.split("=", 1)
+        elif a in BOOLEAN_FLAGS:
+            k, v = a, None
+        else:
+            k, v = a, args[i + 1]
+            i += 1
+        out[k] = v
+        i += 1
+    return out
+
+
+def effective(container: dict, binary: str) -> dict[str, str]:
+    """Resolved config by env name: flag > env > default (valueFrom shown as '<from:...>')."""
+    cfg = dict(DEFAULTS[binary])
+    for e in container.get("env") or []:
+        if "value" in e:
+            cfg[e["name"]] = str(e["value"])
+        else:
+            cfg[e["name"]] = f"<from:{list(e['valueFrom'])[0]}>"
+    for flag, value in parse_args((container.get("args") or [])).items():
+        if flag in FLAGS[binary]:
+            cfg[FLAGS[binary][flag]] = value
+    return cfg
+
+
+def scaled_target(scaler: dict, objects: list[dict]) -> tuple[dict, dict]:
+    """The container a ScaledObject or ScaledJob scales, with its binary name."""
+    if scaler["kind"] == "ScaledJob":
+        containers = scaler["spec"]["jobTargetRef"]["template"]["spec"]["containers"]
+    else:
+        ref = scaler["spec"]["scaleTargetRef"]
+        kind = ref.get("kind", "Deployment")
+        targets = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == ref["name"]]
+        assert len(targets) == 1, f"{scaler['metadata']['name']}: target {kind}/{ref['name']} not found"
+        containers = targets[0]["spec"]["template"]["spec"]["containers"]
+    found = [(c, binary_of(c)) for c in containers if binary_of(c)]
+    assert len(found) == 1
+    return found[0]
+
+
+def scalers(objects):
+    return [o for o in objects if o["kind"] in ("ScaledObject", "ScaledJob")]
+
+
+@pytest.fixture(params=sorted(SETS), ids=lambda k: k.replace(" ", "-"))
+def objects(request):
+    return SETS[request.param]
+
+
+# --- Tests ------------------------------------------------------------------------------
+def test_there_is_something_to_check(objects):
+    binaries = {b for *_, b in moonfarm_containers(objects)}
+    assert {"worker", "merger"} <= binaries
+    assert scalers(objects)
+
+
+def test_env_names_and_flags_are_in_the_contract(objects):
+    for owner, _, c, binary in moonfarm_containers(objects):
+        allowed = set(FLAGS[binary].values()) | AZURE_ENV
+        names = {e["name"] for e in c.get("env") or []}
+        assert names <= allowed, f"{owner['metadata']['name']}: unknown env {names - allowed}"
+        assert not c.get("envFrom"), "envFrom would hide variable names from this test"
+        flags = set(parse_args(c.get("args") or []))
+        assert flags <= set(FLAGS[binary]) | BOOLEAN_FLAGS, f"unknown flags {flags - set(FLAGS[binary])}"
+
+
+def test_trigger_queue_is_the_scaled_binarys_queue(objects):
+    for s in scalers(objects):
+        container, binary = scaled_target(s, objects)
+        cfg = effective(container, binary)
+        queue = cfg["MOONFARM_TASK_QUEUE"] if binary == "worker" else cfg["MOONFARM_RESULT_QUEUE"]
+        for t in s["spec"]["triggers"]:
+            assert t["type"] == "rabbitmq"
+            assert t["metadata"]["queueName"] == queue, f"{s['kind']}/{s['metadata']['name']}"
+
+
+def test_workers_and_merger_agree_on_the_results_queue(objects):
+    queues = {effective(c, b)["MOONFARM_RESULT_QUEUE"] for *_, c, b in moonfarm_containers(objects)}
+    assert len(queues) == 1, queues
+
+
+def test_triggers_count_tasks_in_flight(objects):
+    """Unacknowledged (in-flight) messages must count, or scale-in kills busy pods."""
+    for s in scalers(objects):
+        container, binary = scaled_target(s, objects)
+        for t in s["spec"]["triggers"]:
+            md = t["metadata"]
+            assert md["protocol"] == "http", "only the management API counts unacked messages"
+            assert md["mode"] == "QueueLength"
+            assert md.get("excludeUnacknowledged", "false") == "false"
+            assert t["authenticationRef"]["name"]
+            if binary == "worker":
+                # One pod per task queued or in flight: each pod holds PREFETCH tasks.
+                assert md["value"] == effective(container, binary)["MOONFARM_PREFETCH"]
+
+
+def test_probes_and_metrics_use_the_http_port(objects):
+    for owner, tmpl, c, binary in moonfarm_containers(objects):
+        port = int(effective(c, binary)["MOONFARM_HTTP_PORT"])
+        named = {p["name"]: p["containerPort"] for p in c.get("ports") or [] if "name" in p}
+        assert named.get("http") == port
+        paths = {}
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if probe not in c:
+                continue
+            get = c[probe]["httpGet"]
+            assert named.get(get["port"], get["port"]) == port, f"{owner['metadata']['name']} {probe}"
+            paths[probe] = get["path"]
+        assert paths.get("livenessProbe") == "/healthz"
+        assert paths.get("readinessProbe") == "/readyz"
+        ann = tmpl["metadata"].get("annotations") or {}
+        assert ann.get("prometheus.io/port") == str(port)
+        assert ann.get("prometheus.io/path") == "/metrics"
+
+
+def test_termination_grace_exceeds_worker_grace(objects):
+    for owner, tmpl, c, binary in moonfarm_containers(objects):
+        if binary != "worker":
+            continue
+        grace = int(effective(c, binary)["MOONFARM_GRACE_SECONDS"])
+        assert tmpl["spec"]["terminationGracePeriodSeconds"] > grace, owner["metadata"]["name"]
+
+
+def test_workers_run_on_spot_nodes(objects):
+    for owner, tmpl, c, binary in moonfarm_containers(objects):
+        if binary != "worker":
+            continue
+        spec = tmpl["spec"]
+        assert any(
+            t["key"] == "kubernetes.azure.com/scalesetpriority" and t.get("value") == "spot"
+            for t in spec.get("tolerations") or []
+        )
+        terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert all(
+            any(e["key"] == "kubernetes.azure.com/scalesetpriority" and e["values"] == ["spot"]
+                for e in term["matchExpressions"])
+            for term in terms["nodeSelectorTerms"]
+        )
+
+
+def test_hardened_security_context(objects):
+    for owner, tmpl, c, _ in moonfarm_containers(objects):
+        sc, psc = c["securityContext"], tmpl["spec"]["securityContext"]
+        assert psc["runAsNonRoot"] is True and psc["seccompProfile"]["type"] == "RuntimeDefault"
+        assert sc["allowPrivilegeEscalation"] is False
+        assert sc["readOnlyRootFilesystem"] is True
+        assert sc["capabilities"]["drop"] == ["ALL"]
+        assert any(m["mountPath"] == "/tmp" for m in c["volumeMounts"]), "no writable /tmp"
+        assert c["resources"]["requests"] and c["resources"]["limits"]
+
+
+# --- NetworkPolicy ----------------------------------------------------------------------
+def pods(objects):
+    """(namespace, labels, containers) of every pod template."""
+    return [
+        (manifests.namespace(o), t["metadata"].get("labels") or {}, t["spec"]["containers"])
+        for o, t in manifests.pod_templates(objects)
+    ]
+
+
+def policies(objects):
+    return [o for o in objects if o["kind"] == "NetworkPolicy"]
+
+
+def test_networkpolicy_selectors_match_pods(objects):
+    all_pods = pods(objects)
+    assert policies(objects)
+    for p in policies(objects):
+        ns, spec = manifests.namespace(p), p["spec"]
+        name = p["metadata"]["name"]
+        assert any(
+            n == ns and manifests.selector_matches(spec["podSelector"], labels) for n, labels, _ in all_pods
+        ), f"NetworkPolicy {name}: podSelector matches no pod"
+        for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+            for peer in (rule.get("from") or []) + (rule.get("to") or []):
+                if "podSelector" in peer and "namespaceSelector" not in peer:
+                    assert any(
+                        n == ns and manifests.selector_matches(peer["podSelector"], labels)
+                        for n, labels, _ in all_pods
+                    ), f"NetworkPolicy {name}: peer {peer['podSelector']} matches no pod"
+
+
+def port_matches(rule_ports, port: int, dst_containers) -> bool:
+    if not rule_ports:
+        return True
+    names = {p.get("name"): p["containerPort"] for c in dst_containers for p in c.get("ports") or []}
+    return any(names.get(rp.get("port"), rp.get("port")) == port for rp in rule_ports)
+
+
+def allowed(objects, src, dst, port: int) -> bool:
+    """Would the policies let pod `src` open a TCP connection to pod `dst` on `port`?"""
+    (sns, slabels, _), (dns, dlabels, dcontainers) = src, dst
+    def peer_ok(peer, labels, same_ns):
+        return same_ns and "namespaceSelector" not in peer and "ipBlock" not in peer and \
+            manifests.selector_matches(peer.get("podSelector"), labels)
+    egress = [p for p in policies(objects) if manifests.namespace(p) == sns
+              and "Egress" in p["spec"].get("policyTypes", []) and manifests.selector_matches(p["spec"]["podSelector"], slabels)]
+    ingress = [p for p in policies(objects) if manifests.namespace(p) == dns
+               and "Ingress" in p["spec"].get("policyTypes", ["Ingress"]) and manifests.selector_matches(p["spec"]["podSelector"], dlabels)]
+    eg_ok = not egress or any(
+        port_matches(r.get("ports"), port, dcontainers) and any(peer_ok(x, dlabels, sns == dns) for x in r.get("to") or [])
+        for p in egress for r in p["spec"].get("egress") or []
+    )
+    in_ok = not ingress or any(
+        port_matches(r.get("ports"), port, dcontainers)
+        and (not r.get("from") or any(peer_ok(x, slabels, sns == dns) for x in r["from"]))
+        for p in ingress for r in p["spec"].get("ingress") or []
+    )
+    return eg_ok and in_ok
+
+
+def test_networkpolicy_allows_the_designed_flows(objects):
+    all_pods = pods(objects)
+    broker = [p for p in all_pods if p[1].get("app.kubernetes.io/name") == "rabbitmq"]
+    apps = [p for p in all_pods if any(binary_of(c) for c in p[2])]
+    assert broker and apps
+    for app in apps:
+        assert allowed(objects, app, broker[0], 5672), f"{app[1]} cannot reach RabbitMQ"
+        assert not allowed(objects, app, broker[0], 15672), f"{app[1]} should not reach management"
+    assert allowed(objects, broker[0], broker[0], 25672), "RabbitMQ nodes cannot cluster"
+    # Nothing in the namespace may open the worker's non-HTTP ports.
+    assert not allowed(objects, broker[0], apps[0], 5672)
+
+
+# --- References between objects ---------------------------------------------------------
+def test_config_references_resolve(objects):
+    configmaps = {o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"}
+    rendered = any(o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("moonfarm-blob") for o in objects)
+    for _, tmpl in manifests.pod_templates(objects):
+        for c in tmpl["spec"]["containers"] + tmpl["spec"].get("initContainers", []):
+            for e in c.get("env") or []:
+                vf = e.get("valueFrom") or {}
+                if "secretKeyRef" in vf:
+                    assert vf["secretKeyRef"]["name"] == RABBITMQ_SECRET
+                    assert vf["secretKeyRef"]["key"] in RABBITMQ_SECRET_KEYS
+                if "configMapKeyRef" in vf and rendered:
+                    assert vf["configMapKeyRef"]["name"] in configmaps, e
+    for ta in (o for o in objects if o["kind"] == "TriggerAuthentication"):
+        for ref in ta["spec"]["secretTargetRef"]:
+            assert ref["name"] == RABBITMQ_SECRET and ref["key"] in RABBITMQ_SECRET_KEYS
+    names = {(manifests.namespace(o), o["metadata"]["name"]) for o in objects if o["kind"] == "TriggerAuthentication"}
+    for s in scalers(objects):
+        for t in s["spec"]["triggers"]:
+            assert (manifests.namespace(s), t["authenticationRef"]["name"]) in names
+
+
+def unquote(s: str) -> str:
+    return s[1:-1] if s.startswith('"') and s.endswith('"') else s
+
+
+def terraform_variable(name: str):
+    with (manifests.DEPLOY / "terraform" / "variables.tf").open() as f:
+        for block in hcl2.load(f)["variable"]:
+            for k, v in block.items():
+                if unquote(k) == name:
+                    d = v["default"]
+                    return [unquote(x) for x in d] if isinstance(d, list) else unquote(d)
+    raise KeyError(name)
+
+
+def test_workload_identity_matches_terraform(objects):
+    """The federated credentials (terraform) name exactly the ServiceAccounts the pods use."""
+    ns, federated = terraform_variable("namespace"), set(terraform_variable("service_accounts"))
+    sas = {(manifests.namespace(o), o["metadata"]["name"]): o for o in objects if o["kind"] == "ServiceAccount"}
+    for owner, tmpl, c, binary in moonfarm_containers(objects):
+        assert tmpl["metadata"]["labels"].get("azure.workload.identity/use") == "true"
+        sa = tmpl["spec"]["serviceAccountName"]
+        assert (manifests.namespace(owner), sa) in sas, f"ServiceAccount {sa} missing"
+        assert "azure.workload.identity/client-id" in sas[(manifests.namespace(owner), sa)]["metadata"]["annotations"]
+        assert manifests.namespace(owner) == ns and sa in federated, f"{sa} has no federated credential"
+
+
+# --- The real binaries ------------------------------------------------------------------
+def find_binary(name: str) -> pathlib.Path | None:
+    for profile in ("release", "debug"):
+        p = manifests.REPO / "target" / profile / name
+        if p.is_file() and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+PLACEHOLDERS = {
+    "secretKeyRef": "amqp://moonfarm:placeholder@rabbitmq.moonfarm.svc.cluster.local:5672/%2f",
+    "configMapKeyRef": "moonfarmrenders",
+}
+
+
+def container_env(c: dict) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin"}
+    for e in c.get("env") or []:
+        env[e["name"]] = str(e["value"]) if "value" in e else PLACEHOLDERS[list(e["valueFrom"])[0]]
+    return env
+
+
+def require_binary(name: str) -> pathlib.Path:
+    path = find_binary(name)
+    if path is None:
+        msg = f"target/release/{name} and target/debug/{name} not built: --check-config not run"
+        if os.environ.get("MOONFARM_REQUIRE_BINARIES") == "1":
+            pytest.fail(msg + " (MOONFARM_REQUIRE_BINARIES=1)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.mark.parametrize("binary", ["worker", "merger"])
+def test_check_config_accepts_the_manifests(objects, binary):
+    path = require_binary(binary)
+    checked = 0
+    for owner, _, c, b in moonfarm_containers(objects):
+        if b != binary:
+            continue
+        r = subprocess.run(
+            [str(path), *(c.get("args") or []), "--check-config"],
+            env=container_env(c), capture_output=True, text=True, timeout=30,
+        )
+        assert r.returncode == 0, f"{owner['kind']}/{owner['metadata']['name']}: {r.stdout}{r.stderr}"
+        # The resolved config is printed: the queue this pod consumes must be in it.
+        cfg = effective(c, b)
+        queue = cfg["MOONFARM_TASK_QUEUE"] if b == "worker" else cfg["MOONFARM_RESULT_QUEUE"]
+        assert queue in r.stdout, f"resolved config does not show {queue}: {r.stdout}"
+        checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("binary", ["worker", "merger"])
+def test_check_config_rejects_a_bad_port(objects, binary):
+    """Proves --check-config validates: the test above would pass against a no-op binary."""
+    path = require_binary(binary)
+    c = next(c for *_, c, b in moonfarm_containers(objects) if b == binary)
+    env = container_env(c) | {"MOONFARM_HTTP_PORT": "not-a-port"}
+    r = subprocess.run([str(path), "--check-config"], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, f"expected exit 2, got {r.returncode}: {r.stdout}{r.stderr}"
