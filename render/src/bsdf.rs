@@ -337,7 +337,7 @@ mod tests {
         let n = 200_000;
         let mut sum = Vec3::ZERO;
         for _ in 0..n {
-            if let Some(bs) = bsdf.sample(wo, s.next(), s.next2()) {
+            if let Some(bs) = bsdf.sample(wo, s.uniform(), s.uniform2()) {
                 sum += bs.weight;
             }
         }
@@ -368,7 +368,7 @@ mod tests {
         let bsdf = Bsdf::new(&m, wo.z);
         let mut s = Sampler::new(9, 0, 0, 0, 0);
         for _ in 0..1000 {
-            if let Some(bs) = bsdf.sample(wo, s.next(), s.next2()) {
+            if let Some(bs) = bsdf.sample(wo, s.uniform(), s.uniform2()) {
                 let (f, pdf) = bsdf.eval(wo, bs.wi);
                 assert!((pdf - bs.pdf).abs() <= 1e-3 * pdf.max(1.0));
                 assert!(((f / pdf) - bs.weight).abs().max_element() < 1e-3);

@@ -195,17 +195,17 @@ mod tests {
         let mut prims = Vec::new();
         let mut s = crate::sampler::Sampler::new(1, 0, 0, 0, 0);
         for _ in 0..500 {
-            let p0 = Vec3::new(s.next(), s.next(), s.next()) * 10.0 - 5.0;
-            let e1 = Vec3::new(s.next(), s.next(), s.next()) - 0.5;
-            let e2 = Vec3::new(s.next(), s.next(), s.next()) - 0.5;
+            let p0 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
+            let e1 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
+            let e2 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
             prims.push(Primitive::Triangle { p0, e1, e2, material: 0 });
         }
         let brute = prims.clone();
         let bvh = Bvh::build(prims);
         let mut hits = 0;
         for _ in 0..2000 {
-            let o = Vec3::new(s.next(), s.next(), s.next()) * 12.0 - 6.0;
-            let d = (Vec3::new(s.next(), s.next(), s.next()) - 0.5).normalize();
+            let o = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 12.0 - 6.0;
+            let d = (Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5).normalize();
             let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
             let expect = brute.iter().filter_map(|p| p.intersect_t(&ray, f32::INFINITY)).fold(f32::INFINITY, f32::min);
             match bvh.intersect(&ray) {

@@ -66,8 +66,8 @@ pub fn render_tile(scene: &Scene, rect: PixelRect, samples: std::ops::Range<u32>
 pub fn sample_pixel(scene: &Scene, x: u32, y: u32, s: u32, frame: i32) -> (Vec3, f32) {
     let mut sampler = Sampler::new(scene.settings.seed, x, y, s, frame);
     let f = scene.settings.filter;
-    let dx = f.offset([sampler.next(), sampler.next(), sampler.next(), sampler.next()]);
-    let dy = f.offset([sampler.next(), sampler.next(), sampler.next(), sampler.next()]);
+    let dx = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
+    let dy = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
     let ray = scene.camera.ray(x as f32 + 0.5 + dx, y as f32 + 0.5 + dy, scene.width, scene.height);
     let (l, a) = radiance(scene, ray, &mut sampler);
     // A NaN or infinite sample would poison the merged pixel forever: drop it.
@@ -177,8 +177,8 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
 
         // Next-event estimation: one light, chosen uniformly.
         if bsdf.has_smooth_lobes() && !lights.is_empty() {
-            let pick = ((sampler.next() * lights.len() as f32) as usize).min(lights.len() - 1);
-            let u = sampler.next2();
+            let pick = ((sampler.uniform() * lights.len() as f32) as usize).min(lights.len() - 1);
+            let u = sampler.uniform2();
             if let Some(ls) = lights[pick].sample(hit.p, u) {
                 if ls.pdf > 0.0 && ls.radiance != Vec3::ZERO {
                     let wi = frame.to_local(ls.wi);
@@ -197,11 +197,11 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
             }
         } else {
             // Keep the stream aligned whether or not a light was sampled.
-            sampler.next();
-            sampler.next2();
+            sampler.uniform();
+            sampler.uniform2();
         }
 
-        let (u_lobe, u) = (sampler.next(), sampler.next2());
+        let (u_lobe, u) = (sampler.uniform(), sampler.uniform2());
         let Some(bs) = bsdf.sample(wo, u_lobe, u) else { break };
         let (count, limit) = match bs.kind {
             LobeKind::Diffuse => (&mut n_diffuse, st.max_diffuse_depth),
@@ -220,7 +220,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
         }
         if depth >= 3 && !terminal {
             let q = beta.max_element().min(0.95);
-            if sampler.next() >= q {
+            if sampler.uniform() >= q {
                 break;
             }
             beta /= q;

@@ -230,7 +230,7 @@ mod tests {
         let n = 200_000;
         let mut e = 0.0;
         for _ in 0..n {
-            if let Some(ls) = light.sample(Vec3::ZERO, s.next2()) {
+            if let Some(ls) = light.sample(Vec3::ZERO, s.uniform2()) {
                 if ls.pdf > 0.0 {
                     e += ls.radiance.x * ls.wi.z.max(0.0) / ls.pdf;
                 }

@@ -31,12 +31,12 @@ impl Sampler {
     }
 
     /// Uniform in [0, 1).
-    pub fn next(&mut self) -> f32 {
+    pub fn uniform(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 * (1.0 / (1u64 << 24) as f32)
     }
 
-    pub fn next2(&mut self) -> Vec2 {
-        Vec2::new(self.next(), self.next())
+    pub fn uniform2(&mut self) -> Vec2 {
+        Vec2::new(self.uniform(), self.uniform())
     }
 }
 
@@ -46,9 +46,9 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 5, 0); move |_| s.next() }).collect();
-        let b: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 5, 0); move |_| s.next() }).collect();
-        let c: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 6, 0); move |_| s.next() }).collect();
+        let a: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 5, 0); move |_| s.uniform() }).collect();
+        let b: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 5, 0); move |_| s.uniform() }).collect();
+        let c: Vec<f32> = (0..4).map({ let mut s = Sampler::new(1, 3, 4, 6, 0); move |_| s.uniform() }).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
@@ -59,7 +59,7 @@ mod tests {
         let n = 100_000;
         let mut sum = 0.0f64;
         for _ in 0..n {
-            let v = s.next();
+            let v = s.uniform();
             assert!((0.0..1.0).contains(&v));
             sum += f64::from(v);
         }

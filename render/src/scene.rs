@@ -214,7 +214,7 @@ impl<'g> Builder<'g> {
             2 => PixelFilter::QuadraticBSpline(filter_width),
             _ => PixelFilter::CubicBSpline(filter_width),
         };
-        let v = Vars {
+        Vars {
             width: a.int("image_width", 1920).clamp(1, 1 << 16) as u32,
             height: a.int("image_height", 1080).clamp(1, 1 << 16) as u32,
             res: f64::from(a.f32("res", 1.0)),
@@ -233,8 +233,7 @@ impl<'g> Builder<'g> {
                 filter,
                 seed: 0x6d6f_6f6e_6661_726d,
             },
-        };
-        v
+        }
     }
 
     fn camera(&mut self, id: ObjectId, aspect: f32) -> Camera {

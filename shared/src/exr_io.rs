@@ -51,8 +51,7 @@ fn encode(
         AnyChannel::new("A", plane(3)),
         AnyChannel::new("weight", FlatSamples::F32(weight.to_vec())),
     ]);
-    let mut attrs = LayerAttributes::default();
-    attrs.layer_position = Vec2(rect.x0 as i32, rect.y0 as i32);
+    let attrs = LayerAttributes { layer_position: Vec2(rect.x0 as i32, rect.y0 as i32), ..LayerAttributes::default() };
     let encoding = Encoding { compression, ..Encoding::default() };
     let layer = Layer::new(
         (rect.width() as usize, rect.height() as usize),

@@ -15,7 +15,6 @@ use shared::exr_io;
 use shared::film::TileBuffer;
 use shared::protocol::{self, keys, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
 use shared::queue::{Delivery, Queue, Settle};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -56,11 +55,16 @@ pub struct Adapters {
 }
 
 /// Prepared scenes by what they were prepared from. Shared by every worker loop of a process,
-/// so a scene is parsed once per process, not once per task.
+/// so a scene is parsed once per process, not once per task. Holds the few most recently used
+/// scenes only: a long-lived worker serves job after job and must not keep them all.
 #[derive(Default, Clone)]
 pub struct SceneCache {
-    scenes: Arc<Mutex<HashMap<String, Arc<Scene>>>>,
+    /// Most recently used last.
+    scenes: Arc<Mutex<Vec<(String, Arc<Scene>)>>>,
 }
+
+/// Scenes kept per worker process.
+const SCENE_CACHE_SIZE: usize = 4;
 
 /// Why a task did not produce a result.
 #[derive(Debug, thiserror::Error)]
@@ -235,8 +239,14 @@ async fn render_and_store(adapters: &Adapters, cache: &SceneCache, task: &TilePa
 impl SceneCache {
     async fn get(&self, blobs: &Blobs, params: &RenderParams) -> Result<Arc<Scene>, TaskError> {
         let key = cache_key(params);
-        if let Some(s) = self.scenes.lock().unwrap().get(&key) {
-            return Ok(s.clone());
+        {
+            let mut scenes = self.scenes.lock().unwrap();
+            if let Some(i) = scenes.iter().position(|(k, _)| *k == key) {
+                let entry = scenes.remove(i);
+                let scene = entry.1.clone();
+                scenes.push(entry);
+                return Ok(scene);
+            }
         }
         let mut sources = Vec::with_capacity(params.scene.len());
         for f in &params.scene {
@@ -257,7 +267,13 @@ impl SceneCache {
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);
-        self.scenes.lock().unwrap().insert(key, scene.clone());
+        let mut scenes = self.scenes.lock().unwrap();
+        if !scenes.iter().any(|(k, _)| *k == key) {
+            if scenes.len() >= SCENE_CACHE_SIZE {
+                scenes.remove(0);
+            }
+            scenes.push((key, scene.clone()));
+        }
         Ok(scene)
     }
 }
