@@ -124,11 +124,15 @@ impl Blobs {
     /// blob, never a mixture: Azure commits a blob whole and the local store renames a
     /// finished temporary file into place.
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        self.store
-            .put(&Path::from(key), PutPayload::from(bytes))
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(key, e))
+        match self.store.put(&Path::from(key), PutPayload::from(bytes)).await {
+            Ok(_) => Ok(()),
+            // A put cannot miss its blob: "not found" here is the container (Azure answers
+            // 404 ContainerNotFound), a configuration error that must not read as a missing key.
+            Err(source @ object_store::Error::NotFound { .. }) => {
+                Err(BlobError::Store { key: key.into(), store: self.describe.clone(), source })
+            }
+            Err(e) => Err(self.err(key, e)),
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
