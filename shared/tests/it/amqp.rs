@@ -164,3 +164,55 @@ async fn another_process_declares_the_same_topology() {
     wait_depth(&b, &name, 2).await;
     a.delete_queue(&name).await.unwrap();
 }
+
+/// Makes the broker close the connection named `name`, as a RabbitMQ restart would (320
+/// CONNECTION_FORCED), without disturbing anyone else's connections.
+fn force_close(name: &str) {
+    let rabbitmqctl = |args: &[&str]| {
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(args)
+            .output()
+            .expect("rabbitmqctl (installed by scripts/services.sh)");
+        assert!(out.status.success(), "rabbitmqctl {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listing = rabbitmqctl(&["-q", "list_connections", "pid", "client_properties"]);
+    let pid = listing
+        .lines()
+        .find(|l| l.contains(name))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("connection {name} not listed by rabbitmqctl:\n{listing}"))
+        .to_string();
+    rabbitmqctl(&["close_connection", &pid, "moonfarm integration test"]);
+}
+
+#[tokio::test]
+async fn publish_and_consume_survive_a_lost_connection() {
+    require_service(5672, "RabbitMQ");
+    let conn_name = unique("moonfarm-it-reconnect");
+    let opts = AmqpOptions { connection_name: conn_name.clone(), ..AmqpOptions::default() };
+    let q = AmqpQueue::connect(URL, opts).await.unwrap();
+    let name = unique("it.reconnect");
+    q.publish(&name, b"first".to_vec()).await.unwrap();
+    let mut c = q.consume(&name, 1).await.unwrap();
+    let held = next(&mut c).await;
+    assert_eq!(held.delivery_count, 1);
+
+    force_close(&conn_name);
+    // The delivery's channel died with the connection: settling it is logged, not an error,
+    // and the broker delivers the message again.
+    held.settle(Settle::Ack).await.unwrap();
+    // Publishing reconnects (with backoff) and succeeds.
+    q.publish(&name, b"second".to_vec()).await.unwrap();
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let d = next(&mut c).await;
+        got.push((d.payload.clone(), d.delivery_count));
+        d.settle(Settle::Ack).await.unwrap();
+    }
+    got.sort();
+    assert_eq!(got, [(b"first".to_vec(), 2), (b"second".to_vec(), 1)]);
+    wait_depth(&q, &name, 0).await;
+    drop(c);
+    q.delete_queue(&name).await.unwrap();
+}
