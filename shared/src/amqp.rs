@@ -115,7 +115,8 @@ fn broker_err(what: &str, queue: &str, err: lapin::Error) -> QueueError {
 }
 
 impl AmqpQueue {
-    /// Connects once (a wrong URL fails now, not in a retry loop) with default options.
+    /// Connects once: a wrong URL or password fails here, not in a retry loop. Reconnection
+    /// with backoff only applies to a connection that once worked.
     pub async fn connect(url: &str, opts: AmqpOptions) -> Result<AmqpQueue, QueueError> {
         let inner = Arc::new(Inner {
             url: url.to_string(),
@@ -152,7 +153,8 @@ impl AmqpQueue {
         Ok(())
     }
 
-    /// Closes the connection; consumers end, later calls reconnect unless shutdown fired.
+    /// Closes the connection. Later calls, and consumers still running, reconnect unless the
+    /// shutdown token fired: for a clean stop fire it first, then close.
     pub async fn close(&self) {
         let conn = self.inner.link.lock().await.conn.take();
         if let Some(conn) = conn {
@@ -495,8 +497,7 @@ impl Consumer for AmqpConsumer {
                     Err(e) => return Err(e),
                 }
             }
-            let (generation, _, consumer) = self.current.as_mut().expect("opened above");
-            let generation = *generation;
+            let (_, _, consumer) = self.current.as_mut().expect("opened above");
             let item = tokio::select! {
                 _ = self.inner.opts.shutdown.cancelled() => continue,
                 item = consumer.next() => item,
@@ -511,11 +512,10 @@ impl Consumer for AmqpConsumer {
                 Some(Err(e)) => {
                     tracing::warn!(queue = %self.queue, error = %e,
                         "consumer lost its channel; reconnecting");
-                    self.current = None;
-                    self.failures += 1;
                     // Whether the connection or only the channel died, the next `connection()`
                     // call sees it: a dead connection is replaced, a live one reused.
-                    let _ = generation;
+                    self.current = None;
+                    self.failures += 1;
                 }
                 None => {
                     // The broker cancelled the consumer (queue deleted) or the channel closed.
