@@ -3,11 +3,21 @@
 //! The storage interface is `object_store`'s `ObjectStore` trait: one interface for Azure Blob
 //! Storage, the local disk (the embedded mode) and memory. [`Blobs`] adds the few operations
 //! Moonfarm needs, with errors that say which key and which store failed.
+//!
+//! Azure (`az://container[/prefix]`) takes its account and credentials from the environment,
+//! as `object_store`'s `MicrosoftAzureBuilder::from_env` reads them: AZURE_STORAGE_ACCOUNT_NAME
+//! with AZURE_STORAGE_ACCOUNT_KEY, or workload identity (AZURE_FEDERATED_TOKEN_FILE,
+//! AZURE_CLIENT_ID, AZURE_TENANT_ID, which the AKS webhook sets), or
+//! AZURE_STORAGE_USE_EMULATOR=true for Azurite at http://127.0.0.1:10000 (AZURITE_BLOB_STORAGE_URL
+//! overrides the address) with its well-known account. Nothing is checked against the service
+//! until the first request: a missing container shows up as an error naming the store.
 
 use bytes::Bytes;
+use object_store::azure::MicrosoftAzureBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::sync::Arc;
 
@@ -48,8 +58,11 @@ impl Blobs {
         Blobs { store: Arc::new(InMemory::new()), describe: "memory://".into() }
     }
 
-    /// Opens a store from a URL: `file:///path` or `memory://`.
+    /// Opens a store from a URL: `az://container[/prefix]`, `file:///path` or `memory://`.
     pub fn from_url(url: &str) -> Result<Blobs, BlobError> {
+        if let Some(rest) = url.strip_prefix("az://") {
+            return Blobs::azure(url, rest);
+        }
         if let Some(path) = url.strip_prefix("file://") {
             return Blobs::local(std::path::Path::new(path));
         }
@@ -58,8 +71,40 @@ impl Blobs {
         }
         Err(BlobError::Url {
             url: url.into(),
-            reason: "unsupported scheme: use file:///absolute/path or memory://".into(),
+            reason: "unsupported scheme: use az://container[/prefix], file:///absolute/path or \
+                     memory://"
+                .into(),
         })
+    }
+
+    /// An Azure Blob Storage container, optionally under a key prefix; see the module comment
+    /// for the environment it reads.
+    fn azure(url: &str, rest: &str) -> Result<Blobs, BlobError> {
+        let url_err = |reason: String| BlobError::Url { url: url.into(), reason };
+        let (container, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        if container.is_empty() {
+            return Err(url_err("no container: use az://container[/prefix]".into()));
+        }
+        // reqwest is built without a TLS provider of its own (no aws-lc): make ring rustls's
+        // process default. An error means one is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = MicrosoftAzureBuilder::from_env()
+            .with_container_name(container)
+            .build()
+            .map_err(|e| {
+                url_err(format!(
+                    "{e}; set AZURE_STORAGE_ACCOUNT_NAME and either AZURE_STORAGE_ACCOUNT_KEY or \
+                     workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, \
+                     AZURE_TENANT_ID), or AZURE_STORAGE_USE_EMULATOR=true for Azurite"
+                ))
+            })?;
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(store)
+        } else {
+            Arc::new(PrefixStore::new(store, prefix))
+        };
+        Ok(Blobs { store, describe: url.to_string() })
     }
 
     pub fn describe(&self) -> &str {
@@ -79,11 +124,15 @@ impl Blobs {
     /// blob, never a mixture: Azure commits a blob whole and the local store renames a
     /// finished temporary file into place.
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        self.store
-            .put(&Path::from(key), PutPayload::from(bytes))
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(key, e))
+        match self.store.put(&Path::from(key), PutPayload::from(bytes)).await {
+            Ok(_) => Ok(()),
+            // A put cannot miss its blob: "not found" here is the container (Azure answers
+            // 404 ContainerNotFound), a configuration error that must not read as a missing key.
+            Err(source @ object_store::Error::NotFound { .. }) => {
+                Err(BlobError::Store { key: key.into(), store: self.describe.clone(), source })
+            }
+            Err(e) => Err(self.err(key, e)),
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
@@ -143,6 +192,14 @@ mod tests {
         blobs.delete("jobs/a/b.bin").await.unwrap();
         blobs.delete("jobs/a/b.bin").await.unwrap();
         assert!(!blobs.exists("jobs/a/b.bin").await.unwrap());
+    }
+
+    #[test]
+    fn azure_urls_need_a_container_and_say_what_to_set() {
+        let err = Blobs::from_url("az://").unwrap_err().to_string();
+        assert!(err.contains("az://") && err.contains("no container"), "{err}");
+        let err = Blobs::from_url("s3://bucket").unwrap_err().to_string();
+        assert!(err.contains("az://container"), "{err}");
     }
 
     #[test]

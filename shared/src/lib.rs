@@ -1,6 +1,7 @@
 //! What producer, worker and merger share: the wire protocol, the queue and blob adapters, and
 //! the film and EXR code that partial buffers and images go through.
 
+pub mod amqp;
 pub mod blob;
 pub mod config;
 pub mod exr_io;

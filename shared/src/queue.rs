@@ -26,6 +26,10 @@ pub enum QueueError {
     Connection(String),
     #[error("queue `{0}` is closed")]
     Closed(String),
+    /// The broker refused the operation (a queue declared with other arguments, a nacked
+    /// publish); retrying will not help.
+    #[error("broker refused: {0}")]
+    Broker(String),
 }
 
 #[async_trait]

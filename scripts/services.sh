@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Starts the real services the integration tests talk to: RabbitMQ at 127.0.0.1:5672
+# (guest/guest) and Azurite's blob service at 127.0.0.1:10000 with a container `renders`.
+#
+# Idempotent: run it as often as you like; what already runs is left alone. Meant for a
+# developer machine or CI on a fresh Debian as root (it apt-installs what is missing).
+# Azurite is installed under target/ (pinned to 3.35.0, the last release that does not
+# require Node 22; Debian bookworm ships Node 18), never globally.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+AZURITE_DIR="$ROOT/target/azurite"
+AZURITE_DATA="$ROOT/target/azurite-data"
+AZURITE_LOG="$ROOT/target/azurite.log"
+AZURITE_PID="$ROOT/target/azurite.pid"
+AZURITE_VERSION="3.35.0"
+# Azurite's well-known development account (public, documented by Microsoft).
+ACCOUNT="devstoreaccount1"
+KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+CONTAINER="renders"
+
+say() { echo "services.sh: $*"; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port, what, seconds
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        port_open "$1" && return 0
+        sleep 0.1
+    done
+    say "$2 did not open 127.0.0.1:$1 within $3 s" >&2
+    return 1
+}
+
+apt_install() {
+    say "installing $*"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- tools this script itself needs -------------------------------------------------------
+missing=()
+for tool in curl openssl base64; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+command -v npm >/dev/null || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+    pkgs=()
+    for t in "${missing[@]}"; do
+        case "$t" in base64) pkgs+=(coreutils) ;; *) pkgs+=("$t") ;; esac
+    done
+    apt_install "${pkgs[@]}" ca-certificates
+fi
+
+# --- RabbitMQ -----------------------------------------------------------------------------
+if port_open 5672; then
+    say "RabbitMQ already listening on 127.0.0.1:5672"
+else
+    if ! command -v rabbitmq-server >/dev/null; then
+        apt_install rabbitmq-server
+    fi
+    # The Debian package may start it through systemd; on a container without systemd it
+    # does not, so start it detached ourselves (a second start of a running node is harmless
+    # here only because we checked the port first).
+    if ! port_open 5672; then
+        say "starting rabbitmq-server"
+        rabbitmq-server -detached
+    fi
+    timeout 120 rabbitmqctl await_startup >/dev/null 2>&1 || true
+    wait_port 5672 RabbitMQ 60
+    say "RabbitMQ started on 127.0.0.1:5672"
+fi
+# Quorum queues and at-least-once dead-lettering need these flags; a fresh node has them on,
+# a node upgraded from an older RabbitMQ may not. Enabling an enabled flag is a no-op.
+for flag in quorum_queue stream_queue; do
+    rabbitmqctl enable_feature_flag "$flag" >/dev/null 2>&1 || say "could not enable feature flag $flag"
+done
+
+# --- Azurite ------------------------------------------------------------------------------
+if port_open 10000; then
+    say "something already listens on 127.0.0.1:10000; assuming Azurite"
+else
+    if [[ ! -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]]; then
+        say "installing azurite@$AZURITE_VERSION under $AZURITE_DIR"
+        mkdir -p "$AZURITE_DIR"
+        npm install --silent --no-audit --no-fund --prefix "$AZURITE_DIR" "azurite@$AZURITE_VERSION" >/dev/null
+    fi
+    mkdir -p "$AZURITE_DATA"
+    say "starting azurite-blob (log $AZURITE_LOG)"
+    nohup "$AZURITE_DIR/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort 10000 \
+        --location "$AZURITE_DATA" --skipApiVersionCheck --loose >"$AZURITE_LOG" 2>&1 &
+    echo $! >"$AZURITE_PID"
+    wait_port 10000 Azurite 60
+    say "Azurite started, pid $(cat "$AZURITE_PID")"
+fi
+
+# --- the `renders` container, with a SharedKey-signed Create Container request -----------
+# https://learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key
+date_hdr="$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')"
+version="2021-08-06"
+string_to_sign="PUT"$'\n\n\n\n\n\n\n\n\n\n\n\n'"x-ms-date:$date_hdr"$'\n'"x-ms-version:$version"$'\n'"/$ACCOUNT/$ACCOUNT/$CONTAINER"$'\n'"restype:container"
+hexkey="$(printf '%s' "$KEY" | base64 -d | od -An -vtx1 | tr -d ' \n')"
+signature="$(printf '%s' "$string_to_sign" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)"
+status="$(curl -s -o /tmp/services-container.$$ -w '%{http_code}' -X PUT \
+    -H "x-ms-date: $date_hdr" -H "x-ms-version: $version" -H "Content-Length: 0" \
+    -H "Authorization: SharedKey $ACCOUNT:$signature" \
+    "http://127.0.0.1:10000/$ACCOUNT/$CONTAINER?restype=container")"
+case "$status" in
+    201) say "created blob container $CONTAINER" ;;
+    409) say "blob container $CONTAINER already exists" ;;
+    *)
+        say "creating blob container $CONTAINER failed with HTTP $status:" >&2
+        cat /tmp/services-container.$$ >&2 || true
+        rm -f /tmp/services-container.$$
+        exit 1
+        ;;
+esac
+rm -f /tmp/services-container.$$
+
+say "ready: amqp://guest:guest@127.0.0.1:5672/%2f and Azurite blob at http://127.0.0.1:10000/$ACCOUNT ($CONTAINER)"
