@@ -29,12 +29,8 @@ pub enum Command {
 /// Where the farm is. Without `amqp`, `submit` renders embedded.
 #[derive(Debug, Args, Clone)]
 pub struct FarmArgs {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
-    pub amqp: Option<String>,
-    /// Blob store URL: az://container[/prefix], file:///path
-    #[arg(long, env = "MOONFARM_BLOB_URL")]
-    pub blob: Option<String>,
+    #[command(flatten)]
+    pub conn: shared::config::ConnectionArgs,
     #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
@@ -124,14 +120,9 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
     }
-    if let Some(url) = &args.farm.amqp {
-        shared::config::check_amqp_url(url)?;
-        if args.farm.blob.is_none() {
-            anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
-        }
-    }
-    if let Some(url) = &args.farm.blob {
-        shared::config::check_blob_url(url)?;
+    args.farm.conn.check()?;
+    if args.farm.conn.amqp.is_some() && args.farm.conn.blob.is_none() {
+        anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             for w in &job.warnings {
                 eprintln!("warning: {w}");
             }
-            if args.farm.amqp.is_some() {
+            if args.farm.conn.amqp.is_some() {
                 runtime.block_on(remote::submit(job, &args))
             } else {
                 runtime.block_on(embedded::render(job, &args))
