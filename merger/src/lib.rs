@@ -390,3 +390,6 @@ impl Job {
         Ok(exr_io::encode_image(&self.acc.image(), &info)?)
     }
 }
+
+#[cfg(test)]
+mod tests;
