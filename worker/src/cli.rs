@@ -30,7 +30,7 @@ pub struct Cli {
     #[arg(long, env = "MOONFARM_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Skip rendering and store empty partials: measures the farm's own cost per task.
-    #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub dry_run: bool,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
