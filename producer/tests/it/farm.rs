@@ -243,6 +243,25 @@ fn farm_says_so_when_keda_is_not_installed() {
 }
 
 #[test]
+fn farm_reports_an_unreachable_broker_and_still_the_cluster() {
+    let api = serve(Cluster {
+        namespace: "moonfarm",
+        selector: "app.kubernetes.io/name=moonfarm-worker",
+        scaled_object: ("moonfarm-worker", Keda::ScaledObject(fixture("scaledobject.json"))),
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let amqp = format!("amqp://moonfarm:secret@127.0.0.1:{port}/%2f");
+    let v = parse(&farm(&format!("http://127.0.0.1:{}", api.port), &["--json"], &[("MOONFARM_AMQP_URL", &amqp)]));
+    assert_eq!(v["queues"]["status"], "unreachable");
+    let error = v["queues"]["error"].as_str().unwrap();
+    assert!(error.contains(&format!("127.0.0.1:{port}")) && !error.contains("secret"), "{error}");
+    assert_eq!(v["pods"]["phases"]["Pending"], 2);
+    let diagnosis = v["diagnosis"].as_array().unwrap();
+    assert!(diagnosis[0].as_str().unwrap().starts_with("RabbitMQ is unreachable, so queue depths are unknown: "), "{diagnosis:?}");
+    assert_eq!(diagnosis.len(), 2, "{diagnosis:?}");
+}
+
+#[test]
 fn farm_fails_in_one_line_when_the_api_server_is_unreachable() {
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
