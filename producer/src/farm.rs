@@ -31,7 +31,8 @@ pub struct Report {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Queues {
     NotConfigured,
-    Unreachable { error: String },
+    /// Unreachable, refused the login, or refused to count a queue.
+    Error { error: String },
     /// Ready messages (not those held by consumers) per queue, dead-letter queues included.
     Ok { ready: BTreeMap<String, u64> },
 }
@@ -117,8 +118,8 @@ async fn queues(args: &FarmStatusArgs) -> Queues {
     };
     match tokio::time::timeout(TIMEOUT, depths).await {
         Ok(Ok(ready)) => Queues::Ok { ready },
-        Ok(Err(e)) => Queues::Unreachable { error: format!("{e:#}") },
-        Err(_) => Queues::Unreachable {
+        Ok(Err(e)) => Queues::Error { error: format!("{e:#}") },
+        Err(_) => Queues::Error {
             error: format!("RabbitMQ at {} did not answer within {} s", shared::config::redact(url), TIMEOUT.as_secs()),
         },
     }
@@ -263,8 +264,8 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
         _ => None,
     };
 
-    if let Queues::Unreachable { error } = &r.queues {
-        out.push(format!("RabbitMQ is unreachable, so queue depths are unknown: {error}"));
+    if let Queues::Error { error } = &r.queues {
+        out.push(format!("RabbitMQ could not be read, so queue depths are unknown: {error}"));
     }
     if !so.keda_installed {
         out.push(
@@ -329,7 +330,7 @@ fn print_text(r: &Report) {
     println!("namespace       {}", r.namespace);
     match &r.queues {
         Queues::NotConfigured => println!("queues          not configured (set MOONFARM_AMQP_URL or --amqp)"),
-        Queues::Unreachable { error } => println!("queues          unreachable: {error}"),
+        Queues::Error { error } => println!("queues          error: {error}"),
         Queues::Ok { ready } => {
             for (name, n) in ready {
                 println!("queue           {name:<24} {n:>6} ready");

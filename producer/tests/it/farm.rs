@@ -252,12 +252,12 @@ fn farm_reports_an_unreachable_broker_and_still_the_cluster() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let amqp = format!("amqp://moonfarm:secret@127.0.0.1:{port}/%2f");
     let v = parse(&farm(&format!("http://127.0.0.1:{}", api.port), &["--json"], &[("MOONFARM_AMQP_URL", &amqp)]));
-    assert_eq!(v["queues"]["status"], "unreachable");
+    assert_eq!(v["queues"]["status"], "error");
     let error = v["queues"]["error"].as_str().unwrap();
     assert!(error.contains(&format!("127.0.0.1:{port}")) && !error.contains("secret"), "{error}");
     assert_eq!(v["pods"]["phases"]["Pending"], 2);
     let diagnosis = v["diagnosis"].as_array().unwrap();
-    assert!(diagnosis[0].as_str().unwrap().starts_with("RabbitMQ is unreachable, so queue depths are unknown: "), "{diagnosis:?}");
+    assert!(diagnosis[0].as_str().unwrap().starts_with("RabbitMQ could not be read, so queue depths are unknown: queue connection lost: cannot connect to RabbitMQ at amqp://moonfarm:***@127.0.0.1:"), "{diagnosis:?}");
     assert_eq!(diagnosis.len(), 2, "{diagnosis:?}");
 }
 
