@@ -24,6 +24,9 @@ pub enum Command {
     Cancel(JobArgs),
     /// Every job in the farm's blob store.
     List(ListArgs),
+    /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
+    /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
+    Farm(FarmStatusArgs),
 }
 
 /// Where the farm is. Without `amqp`, `submit` renders embedded.
@@ -111,6 +114,26 @@ pub struct ListArgs {
     /// Print JSON for scripts.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub farm: FarmArgs,
+}
+
+/// Where the farm runs in Kubernetes. The defaults are the names in deploy/k8s and deploy/keda.
+#[derive(Debug, Args, Clone)]
+pub struct FarmStatusArgs {
+    /// The namespace Moonfarm is deployed in.
+    #[arg(long, env = "MOONFARM_NAMESPACE", default_value = "moonfarm")]
+    pub namespace: String,
+    /// Label selector of the worker pods (the worker Deployment's and ScaledJob's pod labels).
+    #[arg(long, env = "MOONFARM_WORKER_SELECTOR", default_value = "app.kubernetes.io/name=moonfarm-worker")]
+    pub selector: String,
+    /// The KEDA ScaledObject that scales the workers.
+    #[arg(long, env = "MOONFARM_SCALED_OBJECT", default_value = "moonfarm-worker")]
+    pub scaled_object: String,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Only --amqp and the queue names are used: the queue depths need no blob store.
     #[command(flatten)]
     pub farm: FarmArgs,
 }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod embedded;
+mod farm;
 mod follow;
 pub mod job;
 mod progress;
@@ -29,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
+        Command::Farm(args) => runtime.block_on(farm::check(&args)),
     }
 }
