@@ -92,7 +92,7 @@ pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
 }
 
 async fn queues(args: &FarmStatusArgs) -> Queues {
-    let Some(url) = args.farm.amqp.as_deref() else { return Queues::NotConfigured };
+    let Some(url) = args.farm.conn.amqp.as_deref() else { return Queues::NotConfigured };
     let names = [&args.farm.task_queue, &args.farm.result_queue];
     let depths = async {
         shared::config::check_amqp_url(url)?;
