@@ -198,7 +198,7 @@ mod tests {
             let p0 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
             let e1 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
             let e2 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
-            prims.push(Primitive::Triangle { p0, e1, e2, material: 0 });
+            prims.push(Primitive::Triangle { p0, e1, e2, material: 0, normals: None });
         }
         let brute = prims.clone();
         let bvh = Bvh::build(prims);

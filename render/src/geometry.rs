@@ -60,7 +60,9 @@ pub type MaterialId = u32;
 
 #[derive(Debug, Clone)]
 pub enum Primitive {
-    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId },
+    /// `normals` (at p0, p0 + e1, p0 + e2) makes the shading normal their interpolation, as
+    /// MoonRay's `smooth_normal`; None shades with the face normal.
+    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId, normals: Option<Box<[Vec3; 3]>> },
     Sphere(Box<Sphere>),
 }
 
@@ -103,6 +105,8 @@ pub struct Hit {
     pub p: Vec3,
     /// Geometric normal, unit length, not yet turned towards the ray.
     pub n: Vec3,
+    /// Shading normal, unit length, on the same side as `n`.
+    pub ns: Vec3,
     pub material: MaterialId,
 }
 
@@ -177,12 +181,27 @@ impl Primitive {
     pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
         let p = ray.at(t);
         match self {
-            Primitive::Triangle { e1, e2, material, .. } => {
-                Hit { t, p, n: e1.cross(*e2).normalize_or_zero(), material: *material }
+            Primitive::Triangle { p0, e1, e2, material, normals } => {
+                let n = e1.cross(*e2).normalize_or_zero();
+                let ns = match normals {
+                    None => n,
+                    Some(vn) => {
+                        // Barycentrics of the hit, as Moller-Trumbore computes them.
+                        let pvec = ray.d.cross(*e2);
+                        let inv = 1.0 / e1.dot(pvec);
+                        let tvec = ray.o - *p0;
+                        let u = tvec.dot(pvec) * inv;
+                        let v = ray.d.dot(tvec.cross(*e1)) * inv;
+                        let s = (vn[0] * (1.0 - u - v) + vn[1] * u + vn[2] * v).normalize_or_zero();
+                        if s == Vec3::ZERO { n } else if s.dot(n) < 0.0 { -s } else { s }
+                    }
+                };
+                Hit { t, p, n, ns, material: *material }
             }
             Primitive::Sphere(s) => {
                 let po = s.to_object.transform_point3(p);
-                Hit { t, p, n: (s.normal_to_world * po).normalize_or_zero(), material: s.material }
+                let n = (s.normal_to_world * po).normalize_or_zero();
+                Hit { t, p, n, ns: n, material: s.material }
             }
         }
     }
@@ -194,7 +213,7 @@ mod tests {
 
     #[test]
     fn rays_hit_triangles_and_spheres_where_expected() {
-        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0 };
+        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0, normals: None };
         let ray = Ray::new(Vec3::ZERO, Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!((tri.intersect_t(&ray, f32::INFINITY).unwrap() - 5.0).abs() < 1e-5);
         let sphere = Primitive::Sphere(Box::new(Sphere::new(Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_scale(Vec3::new(1.0, 1.0, 2.0)), 1.0, 0)));

@@ -66,8 +66,11 @@ pub fn render_tile(scene: &Scene, rect: PixelRect, samples: std::ops::Range<u32>
 pub fn sample_pixel(scene: &Scene, x: u32, y: u32, s: u32, frame: i32) -> (Vec3, f32) {
     let mut sampler = Sampler::new(scene.settings.seed, x, y, s, frame);
     let f = scene.settings.filter;
-    let dx = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
-    let dy = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
+    // The first 2D point places the sample in the pixel (all a box filter needs), so that the
+    // sample positions are stratified jointly in x and y.
+    let u = [sampler.uniform2(), sampler.uniform2(), sampler.uniform2(), sampler.uniform2()];
+    let dx = f.offset([u[0].x, u[1].x, u[2].x, u[3].x]);
+    let dy = f.offset([u[0].y, u[1].y, u[2].y, u[3].y]);
     let ray = scene.camera.ray(x as f32 + 0.5 + dx, y as f32 + 0.5 + dy, scene.width, scene.height);
     let (l, a) = radiance(scene, ray, &mut sampler);
     // A NaN or infinite sample would poison the merged pixel forever: drop it.
@@ -164,9 +167,9 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
         // Reflective materials shade the side the ray came from; dielectrics need the true
         // outward normal to tell entering from leaving.
         let n = match material {
-            Material::Dielectric { .. } => hit.n,
-            _ if front => hit.n,
-            _ => -hit.n,
+            Material::Dielectric { .. } => hit.ns,
+            _ if front => hit.ns,
+            _ => -hit.ns,
         };
         let frame = Frame::new(n);
         let wo = frame.to_local(wo_world);

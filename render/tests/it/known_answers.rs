@@ -109,3 +109,67 @@ fn cancelling_stops_a_render() {
     let r = render_tile(&s, PixelRect { x0: 0, y0: 0, x1: 32, y1: 32 }, 0..64, 0, &AtomicBool::new(true));
     assert!(r.is_err());
 }
+
+/// A tent: two panels tilted 45 degrees about a ridge along Y at x = 0, facing the camera,
+/// lit head-on by a distant light, direct light only.
+fn tent(smooth: &str) -> String {
+    format!(r#"
+SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16, ["max_depth"] = 0, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1 }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 5) }}
+local tent = RdlMeshGeometry("tent") {{
+    ["vertex_list_0"] = {{ Vec3(-2, -1, 0), Vec3(-2, 1, 0), Vec3(0, -1, 2), Vec3(0, 1, 2), Vec3(2, -1, 0), Vec3(2, 1, 0) }},
+    ["vertices_by_index"] = {{ 0, 2, 3, 1,  2, 4, 5, 3 }}, ["face_vertex_count"] = {{ 4, 4 }}, ["is_subd"] = false {smooth} }}
+local mat = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sun = DistantLight("sun") {{ ["intensity"] = 2 }}
+Layer("layer") {{ {{ tent, "", mat, LightSet("ls") {{ sun }} }} }}
+"#)
+}
+
+#[test]
+fn meshes_without_normals_shade_smoothly_unless_told_not_to() {
+    // MoonRay's smooth_normal defaults to true: on the ridge the vertex normal is the average
+    // of the two panels' (straight at the light), so the two middle columns see nearly the
+    // full albedo * E / pi. With smooth_normal false every point shades with its panel's
+    // normal: cos 45 of that.
+    let ridge = PixelRect { x0: 7, y0: 6, x1: 9, y1: 10 };
+    let full = 0.5 * 2.0 / std::f64::consts::PI;
+    let smooth = mean(&scene(&tent("")), ridge, 16);
+    let flat = mean(&scene(&tent(r#", ["smooth_normal"] = false"#)), ridge, 16);
+    for c in 0..3 {
+        assert!((smooth[c] - full).abs() < 0.01 * full, "smooth {smooth:?} vs {full}");
+        assert!((flat[c] - full * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01 * full, "flat {flat:?}");
+    }
+}
+
+#[test]
+fn scene_variables_default_to_moonray_s() {
+    let s = scene(r#"
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+SphereGeometry("ball") { ["radius"] = 1 }
+"#);
+    let st = &s.settings;
+    assert_eq!((s.width, s.height), (1920, 1080));
+    assert_eq!(st.spp, 64, "pixel_samples 8 is the square root of the sample count");
+    assert_eq!((st.max_depth, st.max_diffuse_depth, st.max_glossy_depth, st.max_mirror_depth), (5, 2, 2, 3));
+    assert_eq!((st.sample_clamping_value, st.sample_clamping_depth), (10.0, 1));
+    assert_eq!(st.filter, render::scene::PixelFilter::CubicBSpline(3.0));
+}
+
+#[test]
+fn lights_are_hidden_from_the_camera_and_normalized_by_default() {
+    // A 4x4 RectLight facing the camera. By default it is not seen directly (black), and when
+    // shown its radiance is color * intensity / (area * scene_scale^2 * pi), scene_scale 0.01.
+    let text = |extra: &str| format!(r#"
+SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16 {extra} }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 3) }}
+RectLight("l") {{ ["width"] = 4, ["height"] = 4, ["color"] = Rgb(1, 2, 3), ["node_xform"] = rotate(180, 0, 1, 0) }}
+"#);
+    let rect = PixelRect { x0: 6, y0: 6, x1: 10, y1: 10 };
+    assert_eq!(mean(&scene(&text("")), rect, 4), [0.0; 3]);
+    let shown = mean(&scene(&text(r#", ["lights_visible_in_camera"] = true"#)), rect, 4);
+    let unit = 1.0 / (16.0 * 0.01 * 0.01 * std::f64::consts::PI);
+    for c in 0..3 {
+        let expect = unit * (c + 1) as f64;
+        assert!((shown[c] - expect).abs() < 1e-4 * expect, "{shown:?} vs {expect}");
+    }
+}
