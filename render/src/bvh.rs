@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn bvh_finds_the_same_nearest_hit_as_brute_force() {
         let mut prims = Vec::new();
-        let mut s = crate::sampler::Sampler::new(1, 0, 0, 0, 0);
+        let mut s = crate::sampler::Rng::new(1, 0, 0, 0, 0);
         for _ in 0..500 {
             let p0 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
             let e1 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
