@@ -40,19 +40,46 @@ fn owen_scramble(x: u32, seed: u32) -> u32 {
     laine_karras(x.reverse_bits(), seed).reverse_bits()
 }
 
-/// The second Sobol dimension (the first is the bit reversal of the index).
+/// The second Sobol dimension (the first is the bit reversal of the index): the XOR of the
+/// direction numbers of the index's set bits, looked up a byte at a time.
 #[inline]
-fn sobol1(mut i: u32) -> u32 {
-    let mut r = 0u32;
+fn sobol1(i: u32) -> u32 {
+    let t = &SOBOL1_BYTES;
+    t[0][(i & 0xff) as usize] ^ t[1][((i >> 8) & 0xff) as usize] ^ t[2][((i >> 16) & 0xff) as usize] ^ t[3][(i >> 24) as usize]
+}
+
+/// `SOBOL1_BYTES[k][b]`: the contribution of byte k of the index when it equals b.
+static SOBOL1_BYTES: [[u32; 256]; 4] = sobol1_tables();
+
+const fn sobol1_tables() -> [[u32; 256]; 4] {
+    // Direction number j of the second dimension: v_0 = 1 << 31, v_{j+1} = v_j ^ (v_j >> 1).
+    let mut dirs = [0u32; 32];
     let mut v = 1u32 << 31;
-    while i != 0 {
-        if i & 1 != 0 {
-            r ^= v;
-        }
-        i >>= 1;
+    let mut j = 0;
+    while j < 32 {
+        dirs[j] = v;
         v ^= v >> 1;
+        j += 1;
     }
-    r
+    let mut t = [[0u32; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let mut b = 0;
+        while b < 256 {
+            let mut r = 0u32;
+            let mut bit = 0;
+            while bit < 8 {
+                if b & (1 << bit) != 0 {
+                    r ^= dirs[k * 8 + bit];
+                }
+                bit += 1;
+            }
+            t[k][b] = r;
+            b += 1;
+        }
+        k += 1;
+    }
+    t
 }
 
 #[inline]
@@ -154,6 +181,27 @@ mod tests {
             sum += f64::from(v);
         }
         assert!((sum / f64::from(n) - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_sobol_tables_agree_with_the_direction_numbers() {
+        let slow = |mut i: u32| {
+            let (mut r, mut v) = (0u32, 1u32 << 31);
+            while i != 0 {
+                if i & 1 != 0 {
+                    r ^= v;
+                }
+                i >>= 1;
+                v ^= v >> 1;
+            }
+            r
+        };
+        let mut rng = Rng::new(1, 0, 0, 0, 0);
+        for i in (0..1000).chain((0..1000).map(|_| (rng.next_u64() >> 32) as u32)) {
+            assert_eq!(sobol1(i), slow(i), "{i}");
+        }
+        // The first points of the second dimension: 0, 1/2, 3/4, 1/4.
+        assert_eq!([sobol1(0), sobol1(1), sobol1(2), sobol1(3)], [0, 1 << 31, 3 << 30, 1 << 30]);
     }
 
     #[test]
