@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def timed(cmd, env=None):
     if p.returncode != 0:
         sys.exit(f"compare: {' '.join(cmd)} failed:\n{p.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, p.stdout
+    return wall, cpu, p.stdout + p.stderr
 
 
 # ----------------------------------------------------------------------------- Mitsuba side
@@ -165,7 +166,9 @@ def main():
         ref = np.load(ref_path).astype(np.float64)
 
         ours_path = os.path.join(bench, f"{name}-ours.exr")
-        o_wall, o_cpu, _ = timed([producer, "submit", rdla_path, "-o", ours_path, "--spp", str(args.spp), "--passes", "1"])
+        env = dict(os.environ, MOONFARM_LOG="render=debug")
+        o_wall, o_cpu, log = timed([producer, "submit", rdla_path, "-o", ours_path, "--spp", str(args.spp), "--passes", "1"], env)
+        rays = sum(int(n) for n in re.findall(r"rays=(\d+)", log))
         ours = read_exr_rgb(ours_path).astype(np.float64)
         ms_path = os.path.join(bench, f"{name}-scalar.npy")
         s_wall, s_cpu, s_render = mitsuba("scalar_rgb", name, args.spp, [0], ms_path)
@@ -176,7 +179,7 @@ def main():
             "mts_mean_ratio": theirs.mean() / ref.mean(),
             "mae_ours": np.abs(ours - ref).mean(),
             "mae_mts": np.abs(theirs - ref).mean(),
-            "ours_wall": o_wall, "ours_cpu": o_cpu,
+            "ours_wall": o_wall, "ours_cpu": o_cpu, "mrays_per_cpu_s": rays / o_cpu / 1e6,
             "scalar_wall": s_wall, "scalar_cpu": s_cpu, "scalar_render": s_render,
         }
         if use_llvm:
@@ -193,10 +196,10 @@ def main():
 def print_row(r, header):
     if header:
         print(f"{'scene':10} {'mean/ref':>8} {'mts/ref':>8} {'MAE ours':>9} {'MAE mts':>9} {'MAE x':>6} | "
-              f"{'ours wall/cpu s':>15} | {'scalar wall/cpu (render) s':>27} {'wall x':>6} {'cpu x':>6} | "
+              f"{'ours wall/cpu s':>15} {'Mray/cpu-s':>10} | {'scalar wall/cpu (render) s':>27} {'wall x':>6} {'cpu x':>6} | "
               f"{'llvm wall/cpu (render) s':>25} {'wall x':>6} {'cpu x':>6}")
     line = (f"{r['scene']:10} {r['mean_ratio']:8.4f} {r['mts_mean_ratio']:8.4f} {r['mae_ours']:9.5f} {r['mae_mts']:9.5f} "
-            f"{r['mae_ours'] / r['mae_mts']:6.3f} | {r['ours_wall']:7.2f}/{r['ours_cpu']:7.2f} | "
+            f"{r['mae_ours'] / r['mae_mts']:6.3f} | {r['ours_wall']:7.2f}/{r['ours_cpu']:7.2f} {r['mrays_per_cpu_s']:10.2f} | "
             f"{r['scalar_wall']:8.2f}/{r['scalar_cpu']:8.2f} ({r['scalar_render']:7.2f}) "
             f"{r['ours_wall'] / r['scalar_wall']:6.3f} {r['ours_cpu'] / r['scalar_cpu']:6.3f} |")
     if "llvm_wall" in r:

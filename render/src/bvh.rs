@@ -2,10 +2,15 @@
 //! heuristic over binned centroids and flattened into an array for traversal.
 
 use crate::geometry::{Aabb, Hit, Primitive, Ray};
+use glam::Vec3A;
 
+/// 32 bytes of bounds in SIMD lanes (glam's Vec3A), so that the slab test is a few vector
+/// instructions, plus the links: 48 bytes, so a node never straddles more than one cache line
+/// boundary.
 #[derive(Debug, Clone)]
 struct Node {
-    bounds: Aabb,
+    min: Vec3A,
+    max: Vec3A,
     /// Leaf: first primitive index; interior: index of the second child (the first child
     /// follows the node directly).
     offset: u32,
@@ -47,7 +52,7 @@ impl Bvh {
     }
 
     pub fn bounds(&self) -> Aabb {
-        self.nodes.first().map_or(Aabb::EMPTY, |n| n.bounds)
+        self.nodes.first().map_or(Aabb::EMPTY, |n| Aabb { min: n.min.into(), max: n.max.into() })
     }
 
     /// The nearest hit along the ray.
@@ -79,7 +84,8 @@ impl Bvh {
         if self.nodes.is_empty() {
             return;
         }
-        let inv_d = ray.d.recip();
+        let inv_d = Vec3A::from(ray.d).recip();
+        let o = Vec3A::from(ray.o);
         let neg = [inv_d.x < 0.0, inv_d.y < 0.0, inv_d.z < 0.0];
         let mut tmax = ray.tmax;
         let mut stack = [0u32; 64];
@@ -87,7 +93,11 @@ impl Bvh {
         let mut node = 0usize;
         loop {
             let n = &self.nodes[node];
-            if n.bounds.hit(ray.o, inv_d, ray.tmin, tmax).is_some() {
+            let t0 = (n.min - o) * inv_d;
+            let t1 = (n.max - o) * inv_d;
+            let near = t0.min(t1).max_element().max(ray.tmin);
+            let far = t0.max(t1).min_element().min(tmax);
+            if near <= far {
                 if n.count > 0 {
                     for i in n.offset as usize..(n.offset + n.count) as usize {
                         if let Some(t) = self.prims[i].intersect_t(ray, tmax) {
@@ -125,7 +135,7 @@ fn build_rec(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>) -> 
 fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, first: usize) -> usize {
     let bounds = items.iter().fold(Aabb::EMPTY, |b, it| b.union(&it.0));
     let me = nodes.len();
-    nodes.push(Node { bounds, offset: first as u32, count: items.len() as u32, axis: 0 });
+    nodes.push(Node { min: bounds.min.into(), max: bounds.max.into(), offset: first as u32, count: items.len() as u32, axis: 0 });
     if items.len() <= MAX_LEAF {
         return me;
     }
@@ -181,7 +191,7 @@ fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, firs
     let (left, right) = items.split_at_mut(mid);
     build_at(left, nodes, first);
     let second = build_at(right, nodes, first + mid);
-    nodes[me] = Node { bounds, offset: second as u32, count: 0, axis: axis as u8 };
+    nodes[me] = Node { min: bounds.min.into(), max: bounds.max.into(), offset: second as u32, count: 0, axis: axis as u8 };
     me
 }
 
