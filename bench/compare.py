@@ -168,7 +168,7 @@ def main():
         ours_path = os.path.join(bench, f"{name}-ours.exr")
         env = dict(os.environ, MOONFARM_LOG="render=debug")
         o_wall, o_cpu, log = timed([producer, "submit", rdla_path, "-o", ours_path, "--spp", str(args.spp), "--passes", "1"], env)
-        rays = sum(int(n) for n in re.findall(r"rays=(\d+)", log))
+        rays = sum(int(n) for n in re.findall(r"rays=(\d+)", re.sub(r"\x1b\[[0-9;]*m", "", log)))
         ours = read_exr_rgb(ours_path).astype(np.float64)
         ms_path = os.path.join(bench, f"{name}-scalar.npy")
         s_wall, s_cpu, s_render = mitsuba("scalar_rgb", name, args.spp, [0], ms_path)
