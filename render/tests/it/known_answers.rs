@@ -221,3 +221,27 @@ fn depth_budgets_and_clamping_cut_paths_where_moonray_does() {
     // Russian roulette and with it noise, so they are not checked to the last digit here.)
     check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 0"#, 150.0);
 }
+
+#[test]
+fn pixel_filters_spread_samples_over_their_width_like_moonray_s() {
+    // MoonRay scales a filter's natural footprint (4 pixels for the cubic B-spline, 3 for the
+    // quadratic, 1 for the box) to pixel_filter_width: the support is the width, and the
+    // variance of an offset is width^2 / 48, / 36 and / 12.
+    use render::scene::PixelFilter;
+    let mut rng = render::sampler::Rng::new(11, 0, 0, 0, 0);
+    for (filter, width, var) in [
+        (PixelFilter::CubicBSpline(3.0), 3.0f64, 9.0 / 48.0),
+        (PixelFilter::QuadraticBSpline(2.0), 2.0, 4.0 / 36.0),
+        (PixelFilter::Box(1.0), 1.0, 1.0 / 12.0),
+    ] {
+        let n = 100_000;
+        let mut sum2 = 0.0f64;
+        for _ in 0..n {
+            let d = f64::from(filter.offset([rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()]));
+            assert!(d.abs() <= width / 2.0, "{filter:?}: {d}");
+            sum2 += d * d;
+        }
+        let v = sum2 / f64::from(n);
+        assert!((v - var).abs() < 0.02 * var, "{filter:?}: variance {v} vs {var}");
+    }
+}
