@@ -245,3 +245,22 @@ fn pixel_filters_spread_samples_over_their_width_like_moonray_s() {
         assert!((v - var).abs() < 0.02 * var, "{filter:?}: variance {v} vs {var}");
     }
 }
+
+#[test]
+fn materials_and_meshes_default_to_moonray_s() {
+    // DwaBaseMaterial has a specular lobe unless told otherwise; RdlMeshGeometry is a
+    // subdivision surface (rendered as its control mesh, with a warning).
+    let src = SceneSource { name: "test.rdla".into(), text: br#"
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+local tri = RdlMeshGeometry("tri") { ["vertex_list_0"] = { Vec3(0, 0, 0), Vec3(1, 0, 0), Vec3(0, 1, 0) },
+                                     ["vertices_by_index"] = { 0, 1, 2 }, ["face_vertex_count"] = { 3 } }
+local m = DwaBaseMaterial("m") { }
+Layer("layer") { { tri, "", m } }
+"#.to_vec() };
+    let (s, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
+    match &s.materials[..] {
+        [render::bsdf::Material::Base { specular, .. }] => assert_eq!(*specular, 1.0),
+        other => panic!("{other:?}"),
+    }
+    assert!(warnings.iter().any(|w| w.contains("subdivision surface")), "{warnings:?}");
+}
