@@ -11,7 +11,11 @@ The settings are ones both renderers can express identically, and why:
 - `lights_visible_in_camera` true (MoonRay's default is false), as Mitsuba shows emitters.
 - Lights are not `normalized` (MoonRay's default divides by area * scene_scale^2 * pi): the
   radiance is written as is on both sides. The Mitsuba rectangle that carries the area
-  emitter gets a black BSDF, since a MoonRay light reflects nothing.
+  emitter gets a black BSDF, since a MoonRay light reflects nothing. Like that rectangle, the
+  built-in renderer ends a path whose ray meets a light's front; MoonRay instead adds the
+  light as a direct-light sample and lets the path go on to the geometry behind (lights are
+  not geometry there), a difference left open. The comparison scenes keep the Cornell light
+  1 cm under the ceiling, where the two readings differ little.
 - Metals are DwaMetalMaterial: GGX with alpha = roughness^2 and Schlick's Fresnel from
   `color`, which Mitsuba's `principled` BSDF with metallic = 1 computes too; a white smooth
   metal is a perfect mirror in both. DwaBaseMaterial's dielectric specular layer has no exact
