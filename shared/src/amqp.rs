@@ -404,8 +404,19 @@ impl Queue for AmqpQueue {
             failures: 0,
         };
         // Open now, so that a broker refusal (a queue declared with other arguments) is an
-        // error here rather than a retry loop in `next`.
-        consumer.open().await?;
+        // error here rather than a retry loop in `next`. A lost connection is not a refusal:
+        // RabbitMQ 3.10 answers a consume on a quorum queue declared a moment ago by another
+        // process, before its Raft member is up, with INTERNAL_ERROR (a hard error that closes
+        // the connection). `next` reconnects with backoff, as after any other connection loss,
+        // so processes that start together on fresh queues all come up.
+        match consumer.open().await {
+            Ok(()) => {}
+            Err(QueueError::Connection(e)) => {
+                tracing::warn!(queue, error = %e, "first consume failed; retrying");
+                consumer.failures = 1;
+            }
+            Err(e) => return Err(e),
+        }
         Ok(Box::new(consumer))
     }
 
