@@ -311,12 +311,13 @@ impl Farm {
         Blobs::from_url(&self.blob_url).unwrap()
     }
 
-    /// Deletes this farm's queues (its blobs stay under their unique prefix in Azurite).
+    /// Deletes this farm's queues (its blobs stay under their unique prefix in Azurite); also
+    /// done on drop, this makes a failure to delete visible.
     pub fn cleanup(&self) {
         rt().block_on(async {
             let q = self.broker().await;
-            let _ = q.delete_queue(&self.task_queue).await;
-            let _ = q.delete_queue(&self.result_queue).await;
+            q.delete_queue(&self.task_queue).await.unwrap();
+            q.delete_queue(&self.result_queue).await.unwrap();
             q.close().await;
         });
     }
@@ -329,6 +330,25 @@ impl Farm {
             q.close().await;
             d
         })
+    }
+}
+
+impl Drop for Farm {
+    /// Deletes the queues of a test that failed before `cleanup`, giving up quietly (the broker
+    /// may be what failed); the processes are dropped first, as locals declared after the farm.
+    fn drop(&mut self) {
+        rt().block_on(async {
+            let opts = AmqpOptions { connection_name: "farm-test-cleanup".into(), ..AmqpOptions::default() };
+            let connect = tokio::time::timeout(Duration::from_secs(5), AmqpQueue::connect(AMQP_URL, opts));
+            if let Ok(Ok(q)) = connect.await {
+                let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                    let _ = q.delete_queue(&self.task_queue).await;
+                    let _ = q.delete_queue(&self.result_queue).await;
+                })
+                .await;
+                q.close().await;
+            }
+        });
     }
 }
 

@@ -11,44 +11,46 @@ fn three_workers_and_a_merger_render_the_embedded_image() {
     let reference = embedded(&render, farm.path());
 
     let job = farm.submit(&render);
-    let s = farm.status(&job);
-    assert_eq!(s["state"], "rendering", "nothing consumes yet: {s}");
-    assert_eq!(s["tasks_total"].as_u64(), Some(render.tasks()), "{s}");
-    assert_eq!(s["tasks_done"].as_u64(), Some(0), "{s}");
-    // Not done yet: fetch refuses.
-    let early = farm.producer(&["fetch", &job, "-o", farm.path().join("early.exr").to_str().unwrap()]);
-    assert!(!early.status.success(), "fetch of an unfinished job must fail");
-    assert!(!farm.path().join("early.exr").exists());
-
     let merger = farm.merger();
     let workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
     let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
     let image = farm.wait_done_and_fetch(&job, &render, &procs);
     assert_same_image(&image, &reference, render.spp);
 
-    // Every worker process did its share through the queue, as its metrics say, and the
-    // merger merged each tile-pass once.
+    // The workers' metrics add up to the job, and the merger merged each tile-pass once.
     let done: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_tasks_done_total")).sum();
     assert_eq!(done, render.tasks() as f64, "{}", logs(&procs));
     let samples: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_samples_total")).sum();
-    assert_eq!(samples, f64::from(16 * 16 * render.spp), "samples taken over all workers");
+    let side = 256 / render.res;
+    assert_eq!(samples, f64::from(side * side * render.spp), "samples taken over all workers");
     assert_eq!(merger.metric("moonfarm_merger_tiles_merged_total"), render.tasks() as f64);
-
-    // Unknown jobs are refused; known ones are listed.
-    assert!(!farm.producer(&["status", "no-such-job", "--json"]).status.success());
-    let list = farm.producer(&["list", "--json"]);
-    assert!(list.status.success(), "{}", text(&list.stderr));
-    let list: Value = serde_json::from_slice(&list.stdout).expect("list --json prints JSON");
-    assert!(list.as_array().expect("an array").iter().any(|s| s["job"] == job.as_str()), "{list}");
     farm.cleanup();
 }
 
 #[test]
-fn submit_wait_writes_the_output_and_cancel_stops_a_job() {
+fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     let _serial = serial();
-    let mut farm = Farm::new("wait");
+    let mut farm = Farm::new("cli");
     let render = Render::tiny();
     let reference = embedded(&render, farm.path());
+
+    // Submitted, nothing consuming yet: known, rendering, nothing done, fetch refuses.
+    let job = farm.submit(&render);
+    let s = farm.status(&job);
+    assert_eq!(s["state"], "rendering", "{s}");
+    assert_eq!(s["tasks_total"].as_u64(), Some(render.tasks()), "{s}");
+    assert_eq!(s["tasks_done"].as_u64(), Some(0), "{s}");
+    let early = farm.path().join("early.exr");
+    let o = farm.producer(&["fetch", &job, "-o", early.to_str().unwrap()]);
+    assert!(!o.status.success(), "fetch of an unfinished job must fail");
+    assert!(!early.exists(), "and write nothing");
+    let o = farm.producer(&["status", "no-such-job", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "an unknown job: {}", text(&o.stderr));
+    let list = farm.producer(&["list", "--json"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let list: Value = serde_json::from_slice(&list.stdout).expect("list --json prints JSON");
+    assert!(list.as_array().expect("an array").iter().any(|s| s["job"] == job.as_str()), "{list}");
+
     let merger = farm.merger();
     let worker = farm.worker();
 
