@@ -2,17 +2,29 @@
 //! once, writes a snapshot after every completed pass and the final EXR when the job is done,
 //! and keeps the job's status current for `producer` to read.
 //!
-//! Only the merger writes final images.
+//! Durability: results are taken in small batches; a batch is acknowledged only after each
+//! touched job's checkpoint (the set of merged (tile, pass) pairs) is stored. The partial
+//! buffers stay in the blob store, so a merger killed at any point restarts, rebuilds each
+//! job's image from the checkpointed partials, and receives again whatever it had not
+//! acknowledged: nothing is lost and nothing is counted twice. Only the merger writes final
+//! images.
 
 pub mod cli;
 
 use anyhow::Context;
+use futures::StreamExt;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use shared::blob::Blobs;
 use shared::exr_io::{self, ImageInfo};
-use shared::film::Accumulator;
-use shared::protocol::{self, keys, JobId, JobManifest, JobState, JobStatus, Message, TaskOutcome, TilePassResult, PROTOCOL_VERSION};
+use shared::film::{Accumulator, TileBuffer};
+use shared::protocol::{
+    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, TaskOutcome, TilePassResult,
+    PROTOCOL_VERSION,
+};
 use shared::queue::{Delivery, Queue, Settle};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -23,11 +35,13 @@ pub struct Config {
     /// The least time between two status writes of one job (pass ends and job ends are always
     /// written at once).
     pub status_interval: Duration,
+    /// Results merged before one checkpoint and one round of acks.
+    pub batch: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { result_queue: shared::queue::RESULT_QUEUE.into(), status_interval: Duration::from_millis(250) }
+        Config { result_queue: shared::queue::RESULT_QUEUE.into(), status_interval: Duration::from_millis(250), batch: 32 }
     }
 }
 
@@ -37,55 +51,134 @@ pub struct Adapters {
     pub blobs: Blobs,
 }
 
+/// The merger's Prometheus metrics.
+#[derive(Clone, Default)]
+pub struct Metrics {
+    pub tiles_merged: Counter,
+    pub bytes_merged: Counter,
+    /// Seconds spent downloading, decoding and adding partials, as a float counter.
+    pub merge_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    pub results_dead_lettered: Counter,
+    pub jobs_active: Gauge,
+}
+
+impl Metrics {
+    pub fn register(&self, r: &mut Registry) {
+        r.register("moonfarm_merger_tiles_merged", "Partial buffers merged", self.tiles_merged.clone());
+        r.register("moonfarm_merger_bytes_merged", "Bytes of partial buffers merged", self.bytes_merged.clone());
+        r.register("moonfarm_merger_merge_seconds", "Seconds spent downloading, decoding and adding partials", self.merge_seconds.clone());
+        r.register("moonfarm_merger_results_dead_lettered", "Result messages dead-lettered", self.results_dead_lettered.clone());
+        r.register("moonfarm_merger_jobs_active", "Jobs being merged", self.jobs_active.clone());
+    }
+}
+
 /// One job being merged. Owned by the merger loop alone.
 struct Job {
     manifest: JobManifest,
     acc: Accumulator,
-    /// (tile, pass) pairs already merged: a result delivered twice is counted once.
-    merged: HashSet<(u32, u32)>,
+    /// (tile, pass) pairs in `acc`: a result delivered twice is counted once.
+    merged: BTreeSet<(u32, u32)>,
     /// Tiles merged per pass.
     per_pass: Vec<u32>,
     status: JobStatus,
-    first_result: Instant,
+    started: Instant,
     samples: u64,
     last_status_write: Option<Instant>,
+    /// Something changed since the last checkpoint.
+    dirty: bool,
 }
 
-pub async fn run(config: &Config, adapters: Adapters, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// A job the merger has finished with: only its end state is kept, to ack late results.
+enum Entry {
+    Active(Box<Job>),
+    Ended(JobState),
+}
+
+pub async fn run(config: &Config, adapters: Adapters, metrics: Metrics, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut consumer = adapters
         .queue
-        .consume(&config.result_queue, 16)
+        .consume(&config.result_queue, (config.batch as u16).max(1))
         .await
         .with_context(|| format!("consuming {}", config.result_queue))?;
-    let mut jobs: HashMap<JobId, Job> = HashMap::new();
+    let mut jobs: HashMap<JobId, Entry> = HashMap::new();
     tracing::info!(queue = %config.result_queue, "merger started");
     loop {
-        let delivery = tokio::select! {
+        let first = tokio::select! {
             _ = shutdown.cancelled() => break,
             d = consumer.next() => d?,
         };
-        let Some(delivery) = delivery else { break };
-        handle(config, &adapters, &mut jobs, delivery).await?;
+        let Some(first) = first else { break };
+        // Take what else is already waiting, up to a batch, without waiting long for more.
+        let mut batch = vec![first];
+        while batch.len() < config.batch {
+            match tokio::time::timeout(Duration::from_millis(5), consumer.next()).await {
+                Ok(Ok(Some(d))) => batch.push(d),
+                Ok(Ok(None)) | Err(_) => break,
+                Ok(Err(e)) => return Err(e.into()),
+            }
+        }
+        handle_batch(config, &adapters, &metrics, &mut jobs, batch).await?;
+        metrics.jobs_active.set(jobs.values().filter(|e| matches!(e, Entry::Active(_))).count() as i64);
     }
     Ok(())
 }
 
-async fn handle(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Job>, delivery: Delivery) -> anyhow::Result<()> {
-    let result = match protocol::decode(&delivery.payload) {
-        Ok(Message::Result(r)) => r,
-        Ok(_) => return Ok(delivery.settle(Settle::DeadLetter("expected a tile-pass result".into())).await?),
-        Err(e) => return Ok(delivery.settle(Settle::DeadLetter(e.to_string())).await?),
-    };
-    match merge(config, adapters, jobs, &result).await {
-        Ok(()) => delivery.settle(Settle::Ack).await?,
-        Err(MergeError::Permanent(reason)) => {
-            tracing::error!(job = %result.job, "result dropped: {reason}");
-            delivery.settle(Settle::DeadLetter(reason)).await?
+/// What to do with one delivery once the batch's checkpoints are stored.
+enum Pending {
+    /// Ack after the checkpoint of this job (if any) is durable.
+    Ack(Option<JobId>),
+    Settle(Settle),
+}
+
+async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, batch: Vec<Delivery>) -> anyhow::Result<()> {
+    let mut pending = Vec::with_capacity(batch.len());
+    for delivery in &batch {
+        let p = match protocol::decode(&delivery.payload) {
+            Ok(Message::Result(r)) => match merge(adapters, metrics, jobs, &r).await {
+                Ok(()) => Pending::Ack(Some(r.job.clone())),
+                Err(MergeError::Permanent(reason)) => {
+                    tracing::error!(job = %r.job, "result dropped: {reason}");
+                    Pending::Settle(Settle::DeadLetter(reason))
+                }
+                Err(MergeError::Transient(e)) => {
+                    tracing::warn!(job = %r.job, "merge failed, will retry: {e:#}");
+                    Pending::Settle(Settle::Retry)
+                }
+            },
+            Ok(Message::Control(JobControl::Cancel { job })) => match cancel(adapters, jobs, &job).await {
+                Ok(()) => Pending::Ack(Some(job)),
+                Err(e) => {
+                    tracing::warn!(%job, "cancel failed, will retry: {e:#}");
+                    Pending::Settle(Settle::Retry)
+                }
+            },
+            Ok(Message::Task(_)) => Pending::Settle(Settle::DeadLetter("a task on the result queue".into())),
+            Err(e) => Pending::Settle(Settle::DeadLetter(e.to_string())),
+        };
+        if matches!(p, Pending::Settle(Settle::DeadLetter(_))) {
+            metrics.results_dead_lettered.inc();
         }
-        Err(MergeError::Transient(e)) => {
-            tracing::warn!(job = %result.job, "merge failed, will retry: {e:#}");
-            delivery.settle(Settle::Retry).await?
+        pending.push(p);
+    }
+    // Images, status and checkpoints of every touched job, then the acks. A job whose writes
+    // fail is forgotten and its results returned: the next delivery rebuilds it from the last
+    // durable checkpoint, so memory never runs ahead of what is stored.
+    let touched: HashSet<JobId> = pending.iter().filter_map(|p| if let Pending::Ack(Some(j)) = p { Some(j.clone()) } else { None }).collect();
+    let mut failed_jobs = HashSet::new();
+    for id in touched {
+        if let Err(e) = persist(config, adapters, jobs, &id).await {
+            tracing::warn!(job = %id, "storing the job's progress failed, will retry: {e:#}");
+            jobs.remove(&id);
+            failed_jobs.insert(id);
         }
+    }
+    for (delivery, p) in batch.into_iter().zip(pending) {
+        let how = match p {
+            Pending::Ack(Some(job)) if failed_jobs.contains(&job) => Settle::Retry,
+            Pending::Ack(_) => Settle::Ack,
+            Pending::Settle(how) => how,
+        };
+        delivery.settle(how).await?;
     }
     Ok(())
 }
@@ -102,19 +195,63 @@ fn transient<E: Into<anyhow::Error>>(e: E) -> MergeError {
     MergeError::Transient(e.into())
 }
 
-async fn merge(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Job>, r: &TilePassResult) -> Result<(), MergeError> {
-    if !jobs.contains_key(&r.job) {
-        let bytes = match adapters.blobs.get_opt(&keys::manifest(&r.job)).await.map_err(transient)? {
-            Some(b) => b,
-            None => return Err(MergeError::Permanent(format!("job {} has no manifest", r.job))),
-        };
-        let manifest = JobManifest::from_bytes(&bytes).map_err(|e| MergeError::Permanent(e.to_string()))?;
-        jobs.insert(r.job.clone(), Job::new(manifest));
+/// The job's entry, loading the manifest and rebuilding from the checkpoint on first sight.
+async fn entry<'j>(adapters: &Adapters, metrics: &Metrics, jobs: &'j mut HashMap<JobId, Entry>, id: &JobId) -> Result<&'j mut Entry, MergeError> {
+    if !jobs.contains_key(id) {
+        let loaded = load_job(adapters, metrics, id).await?;
+        jobs.insert(id.clone(), loaded);
     }
-    let job = jobs.get_mut(&r.job).expect("inserted above");
-    if job.status.state != JobState::Rendering {
-        return Ok(()); // finished, failed or cancelled: late results change nothing.
+    Ok(jobs.get_mut(id).expect("inserted above"))
+}
+
+async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<Entry, MergeError> {
+    let Some(bytes) = adapters.blobs.get_opt(&keys::manifest(id)).await.map_err(transient)? else {
+        return Err(MergeError::Permanent(format!("job {id} has no manifest")));
+    };
+    let manifest = JobManifest::from_bytes(&bytes).map_err(|e| MergeError::Permanent(e.to_string()))?;
+    let mut job = Job::new(manifest);
+    if let Some(bytes) = adapters.blobs.get_opt(&keys::checkpoint(id)).await.map_err(transient)? {
+        let cp = Checkpoint::from_bytes(&bytes).map_err(|e| MergeError::Permanent(format!("checkpoint of job {id}: {e}")))?;
+        if cp.state != JobState::Rendering {
+            return Ok(Entry::Ended(cp.state));
+        }
+        tracing::info!(job = %id, partials = cp.merged.len(), "resuming from checkpoint");
+        // Rebuild the image from the partials the checkpoint lists, several downloads at once.
+        let manifest = &job.manifest;
+        let mut partials = futures::stream::iter(cp.merged.iter().copied())
+            .map(|(tile, pass)| async move {
+                let key = keys::partial(&manifest.job, manifest.frame, tile, pass);
+                let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
+                let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
+                Ok::<_, MergeError>((tile, pass, decoded.tile))
+            })
+            .buffer_unordered(8);
+        let mut tiles = Vec::new();
+        while let Some(p) = partials.next().await {
+            tiles.push(p?);
+        }
+        drop(partials);
+        for (tile, pass, buffer) in tiles {
+            job.add(tile, pass, &buffer, 0)?;
+            metrics.tiles_merged.inc();
+        }
+        job.status.failures = cp.failures;
+        job.status.snapshot_generation = cp.snapshot_generation;
+        job.status.passes_done = job.completed_passes();
+        job.dirty = false;
     }
+    Ok(Entry::Active(Box::new(job)))
+}
+
+async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult) -> Result<(), MergeError> {
+    let job = match entry(adapters, metrics, jobs, &r.job).await? {
+        Entry::Active(job) => job,
+        Entry::Ended(state) => {
+            // Finished, failed or cancelled: late results change nothing.
+            tracing::debug!(job = %r.job, ?state, "result for an ended job");
+            return Ok(());
+        }
+    };
     if r.tile as usize >= job.manifest.tiles.len() || r.pass as usize >= job.manifest.passes.len() {
         return Err(MergeError::Permanent(format!("result for tile {} pass {} is outside job {}", r.tile, r.pass, r.job)));
     }
@@ -125,50 +262,72 @@ async fn merge(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, J
         TaskOutcome::Failed { reason } => {
             job.status.state = JobState::Failed;
             job.status.failures.push(format!("tile {} pass {} on {}: {reason}", r.tile, r.pass, r.worker));
-            write_status(adapters, job).await?;
-            return Ok(());
+            job.dirty = true;
         }
         TaskOutcome::Rendered { partial_key } => {
+            let started = Instant::now();
             let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
             let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {partial_key}: {e}")))?;
-            if decoded.tile.rect != job.manifest.tiles[r.tile as usize] {
-                return Err(MergeError::Permanent(format!("partial {partial_key} covers {:?}, not its tile", decoded.tile.rect)));
-            }
-            job.acc.add(&decoded.tile).map_err(|e| MergeError::Permanent(e.to_string()))?;
+            job.add(r.tile, r.pass, &decoded.tile, r.samples_taken)?;
+            metrics.tiles_merged.inc();
+            metrics.bytes_merged.inc_by(bytes.len() as u64);
+            metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
         }
-    }
-    job.merged.insert((r.tile, r.pass));
-    job.per_pass[r.pass as usize] += 1;
-    job.samples += r.samples_taken;
-    job.status.tasks_done += 1;
-    let passes_done = job.completed_passes();
-    let pass_completed = passes_done > job.status.passes_done;
-    job.status.passes_done = passes_done;
-    let elapsed = job.first_result.elapsed().as_secs_f64().max(1e-3);
-    job.status.samples_per_second = job.samples as f64 / elapsed;
-    let remaining = job.status.tasks_total - job.status.tasks_done;
-    job.status.eta_seconds = Some(elapsed * remaining as f64 / job.status.tasks_done as f64);
-    if job.status.tasks_done == job.status.tasks_total {
-        let bytes = job.encode(true)?;
-        adapters.blobs.put(&keys::final_image(&r.job), bytes).await.map_err(transient)?;
-        job.status.state = JobState::Done;
-        job.status.eta_seconds = Some(0.0);
-        write_status(adapters, job).await?;
-        tracing::info!(job = %r.job, "job complete");
-    } else if pass_completed {
-        let bytes = job.encode(false)?;
-        adapters.blobs.put(&keys::snapshot(&r.job), bytes).await.map_err(transient)?;
-        job.status.snapshot_generation += 1;
-        write_status(adapters, job).await?;
-    } else if job.last_status_write.is_none_or(|t| t.elapsed() >= config.status_interval) {
-        write_status(adapters, job).await?;
     }
     Ok(())
 }
 
-async fn write_status(adapters: &Adapters, job: &mut Job) -> Result<(), MergeError> {
-    adapters.blobs.put(&keys::status(&job.manifest.job), job.status.to_bytes()).await.map_err(transient)?;
-    job.last_status_write = Some(Instant::now());
+async fn cancel(adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> Result<(), MergeError> {
+    let metrics = Metrics::default();
+    if let Entry::Active(job) = entry(adapters, &metrics, jobs, id).await? {
+        job.status.state = JobState::Cancelled;
+        job.dirty = true;
+    }
+    Ok(())
+}
+
+/// Stores what changed in a job: snapshot or final image, status, stop marker, checkpoint.
+async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> anyhow::Result<()> {
+    let Some(Entry::Active(job)) = jobs.get_mut(id) else { return Ok(()) };
+    if !job.dirty {
+        return Ok(());
+    }
+    let b = &adapters.blobs;
+    let passes_done = job.completed_passes();
+    let pass_completed = passes_done > job.status.passes_done;
+    job.status.passes_done = passes_done;
+    if job.status.state == JobState::Rendering && job.status.tasks_done == job.status.tasks_total {
+        b.put(&keys::final_image(id), job.encode(true)?).await?;
+        job.status.state = JobState::Done;
+        job.status.eta_seconds = Some(0.0);
+        tracing::info!(job = %id, "job complete");
+    } else if job.status.state == JobState::Rendering && pass_completed {
+        b.put(&keys::snapshot(id), job.encode(false)?).await?;
+        job.status.snapshot_generation += 1;
+    }
+    let ended = job.status.state != JobState::Rendering;
+    if matches!(job.status.state, JobState::Failed | JobState::Cancelled) {
+        // Tells workers to drop the job's remaining tasks instead of rendering them.
+        b.put(&keys::stopped(id), format!("{:?}", job.status.state).into_bytes()).await?;
+    }
+    if ended || pass_completed || job.last_status_write.is_none_or(|t| t.elapsed() >= config.status_interval) {
+        b.put(&keys::status(id), job.status.to_bytes()).await?;
+        job.last_status_write = Some(Instant::now());
+    }
+    let checkpoint = Checkpoint {
+        version: PROTOCOL_VERSION,
+        job: id.clone(),
+        merged: job.merged.iter().copied().collect(),
+        state: job.status.state,
+        failures: job.status.failures.clone(),
+        snapshot_generation: job.status.snapshot_generation,
+    };
+    b.put(&keys::checkpoint(id), checkpoint.to_bytes()).await?;
+    job.dirty = false;
+    if ended {
+        let state = job.status.state;
+        jobs.insert(id.clone(), Entry::Ended(state));
+    }
     Ok(())
 }
 
@@ -190,13 +349,31 @@ impl Job {
         Job {
             acc: Accumulator::new(manifest.params.width, manifest.params.height),
             per_pass: vec![0; manifest.passes.len()],
-            merged: HashSet::new(),
+            merged: BTreeSet::new(),
             status,
-            first_result: Instant::now(),
+            started: Instant::now(),
             samples: 0,
             last_status_write: None,
+            dirty: false,
             manifest,
         }
+    }
+
+    fn add(&mut self, tile: u32, pass: u32, buffer: &TileBuffer, samples: u64) -> Result<(), MergeError> {
+        if buffer.rect != self.manifest.tiles[tile as usize] {
+            return Err(MergeError::Permanent(format!("partial for tile {tile} covers {:?}, not its tile", buffer.rect)));
+        }
+        self.acc.add(buffer).map_err(|e| MergeError::Permanent(e.to_string()))?;
+        self.merged.insert((tile, pass));
+        self.per_pass[pass as usize] += 1;
+        self.samples += samples;
+        self.status.tasks_done = self.merged.len() as u64;
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+        self.status.samples_per_second = self.samples as f64 / elapsed;
+        let remaining = self.status.tasks_total - self.status.tasks_done;
+        self.status.eta_seconds = Some(elapsed * remaining as f64 / self.status.tasks_done.max(1) as f64);
+        self.dirty = true;
+        Ok(())
     }
 
     /// Passes complete from the first on: a snapshot shows a prefix of the passes (later
@@ -206,11 +383,11 @@ impl Job {
         self.per_pass.iter().take_while(|&&n| n == tiles).count() as u32
     }
 
-    fn encode(&self, final_image: bool) -> Result<Vec<u8>, MergeError> {
+    fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
         let m = &self.manifest;
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let spp = if final_image { m.spp() } else { m.passes.get(self.status.passes_done.saturating_sub(1) as usize).map_or(0, |p| p.end) };
+        let spp = if final_image { m.spp() } else { m.passes.get(self.completed_passes().saturating_sub(1) as usize).map_or(0, |p| p.end) };
         let info = ImageInfo {
             attributes: vec![
                 ("moonfarm:version".into(), env!("CARGO_PKG_VERSION").into()),
@@ -222,6 +399,6 @@ impl Job {
                 ("moonfarm:complete".into(), final_image.to_string()),
             ],
         };
-        exr_io::encode_image(&self.acc.image(), &info).map_err(|e| MergeError::Transient(e.into()))
+        Ok(exr_io::encode_image(&self.acc.image(), &info)?)
     }
 }

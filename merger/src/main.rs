@@ -1,6 +1,9 @@
-//! `merger`: parses the configuration and runs the farm's merger process.
+//! `merger`: parses the configuration, connects to the farm, serves health and metrics, and
+//! merges results until SIGTERM.
 
 use clap::Parser;
+use shared::health::Health;
+use std::sync::Arc;
 
 fn main() -> std::process::ExitCode {
     let cli = merger::cli::Cli::parse();
@@ -15,8 +18,33 @@ fn main() -> std::process::ExitCode {
         println!("{described}");
         return std::process::ExitCode::SUCCESS;
     }
-    // The RabbitMQ and Azure Blob adapters are the next step (the distributed-farm issue);
-    // until they exist the merger runs only embedded, inside `producer submit`.
-    eprintln!("error: the distributed merger needs the RabbitMQ and Azure Blob adapters, which are not built yet; use `producer submit SCENE.rdla`, which runs the merger embedded");
-    std::process::ExitCode::FAILURE
+    shared::process::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
+    let shutdown = shared::process::shutdown_on_signal();
+    let metrics = merger::Metrics::default();
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    let health = Health::new(registry);
+    let addr = shared::health::serve(cli.http_port, health.clone(), shutdown.clone()).await?;
+    tracing::info!(%addr, "health and metrics");
+    let name = format!("merger-{}", std::process::id());
+    let (queue, blobs, connection) = shared::process::connect(cli.amqp.as_deref(), cli.blob.as_deref(), &name).await?;
+    let adapters = merger::Adapters { queue: Arc::new(queue.clone()), blobs };
+    let config = merger::Config { result_queue: cli.result_queue.clone(), ..merger::Config::default() };
+    health.set_ready(true);
+    let result = merger::run(&config, adapters, metrics, shutdown).await;
+    health.set_ready(false);
+    connection.cancel();
+    queue.close().await;
+    result
 }

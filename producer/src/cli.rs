@@ -13,9 +13,32 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Split a scene into tile-pass tasks and render it. Without a farm configured, renders
-    /// embedded in this process and writes the EXR.
+    /// Split a scene into tile-pass tasks and render it: on the farm when MOONFARM_AMQP_URL is
+    /// set, else embedded in this process, writing the EXR.
     Submit(SubmitArgs),
+    /// Where a farm job stands: tasks and passes done, speed, ETA, failures.
+    Status(JobArgs),
+    /// Download a farm job's final EXR (or, with --snapshot, the image so far).
+    Fetch(FetchArgs),
+    /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
+    Cancel(JobArgs),
+    /// Every job in the farm's blob store.
+    List(ListArgs),
+}
+
+/// Where the farm is. Without `amqp`, `submit` renders embedded.
+#[derive(Debug, Args, Clone)]
+pub struct FarmArgs {
+    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
+    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    pub amqp: Option<String>,
+    /// Blob store URL: az://container[/prefix], file:///path
+    #[arg(long, env = "MOONFARM_BLOB_URL")]
+    pub blob: Option<String>,
+    #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
+    pub task_queue: String,
+    #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
+    pub result_queue: String,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -45,18 +68,70 @@ pub struct SubmitArgs {
     #[arg(long, env = "MOONFARM_FRAME")]
     pub frame: Option<i32>,
     /// Let the scene read this environment variable through os.getenv (repeatable); every
-    /// other variable reads as nil.
+    /// other variable reads as nil. Its value is carried with the job to the workers.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
     /// Keep a snapshot EXR beside the output, updated after every pass.
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,
+    /// On the farm: follow the job with a progress bar and download the EXR when it is done.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print the submitted job as JSON (farm mode).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub farm: FarmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct JobArgs {
+    /// The job id `submit` printed.
+    pub job: String,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub farm: FarmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FetchArgs {
+    pub job: String,
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// The latest snapshot instead of the final image.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub farm: FarmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub farm: FarmArgs,
 }
 
 /// Checks what clap cannot: values that parse but make no sense.
 pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
+    }
+    if let Some(url) = &args.farm.amqp {
+        shared::config::check_amqp_url(url)?;
+        if args.farm.blob.is_none() {
+            anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
+        }
+    }
+    if let Some(url) = &args.farm.blob {
+        shared::config::check_blob_url(url)?;
     }
     Ok(())
 }

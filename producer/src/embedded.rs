@@ -5,11 +5,10 @@
 
 use crate::cli::SubmitArgs;
 use crate::job::{snapshot_path, PreparedJob};
-use crate::progress::Progress;
+use crate::follow::{self, Follow};
 use anyhow::Context;
 use shared::blob::Blobs;
-use shared::exr_io::write_atomic;
-use shared::protocol::{self, keys, JobState, JobStatus, Message};
+use shared::protocol::{self, keys, Message};
 use shared::queue::{MemoryQueue, Queue};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,20 +41,27 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let mut services = JoinSet::new();
-    let cache = worker::SceneCache::default();
+    let state = worker::WorkerState::default();
     for i in 0..args.workers {
         let config = worker::Config { name: format!("embedded-{i}"), ..worker_config.clone() };
         let adapters = worker::Adapters { queue: queue.clone(), blobs: blobs.clone() };
-        let (cache, shutdown) = (cache.clone(), shutdown.clone());
-        services.spawn(async move { worker::run(&config, adapters, cache, shutdown).await.context("worker") });
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        services.spawn(async move { worker::run(&config, adapters, state, shutdown).await.context("worker") });
     }
     {
         let adapters = merger::Adapters { queue: queue.clone(), blobs: blobs.clone() };
         let shutdown = shutdown.clone();
-        services.spawn(async move { merger::run(&merger_config, adapters, shutdown).await.context("merger") });
+        services.spawn(async move { merger::run(&merger_config, adapters, merger::Metrics::default(), shutdown).await.context("merger") });
     }
 
-    let outcome = follow(&job, args, &blobs, &mut services).await;
+    let follow = Follow {
+        job: &job.manifest.job,
+        tasks: job.manifest.task_count() as u64,
+        out: &job.out,
+        snapshot: args.snapshots.then(|| snapshot_path(&job.out)),
+        every: Duration::from_millis(100),
+    };
+    let outcome = follow::follow(follow, &blobs, Some(&mut services)).await;
     shutdown.cancel();
     while services.join_next().await.is_some() {}
     let status = outcome?;
@@ -70,49 +76,4 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Follows the job's status until it ends, keeping the snapshot beside the output current,
-/// then writes the final image. Ctrl-C or a service failure ends it early with an error and
-/// no output file.
-async fn follow(job: &PreparedJob, args: &SubmitArgs, blobs: &Blobs, services: &mut JoinSet<anyhow::Result<()>>) -> anyhow::Result<JobStatus> {
-    let id = &job.manifest.job;
-    let snapshot = snapshot_path(&job.out);
-    let mut progress = Progress::new(job.manifest.task_count() as u64);
-    let mut generation = 0;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let result = loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c() => break Err(anyhow::anyhow!("interrupted: no output written")),
-            Some(done) = services.join_next() => {
-                // Services only stop on shutdown; one that stops now has failed.
-                break Err(match done {
-                    Ok(Err(e)) => e,
-                    Ok(Ok(())) => anyhow::anyhow!("a render service stopped unexpectedly"),
-                    Err(join) => anyhow::anyhow!("a render service crashed: {join}"),
-                });
-            }
-        }
-        let Some(bytes) = blobs.get_opt(&keys::status(id)).await? else { continue };
-        let status = JobStatus::from_bytes(&bytes)?;
-        progress.update(&status);
-        if args.snapshots && status.snapshot_generation > generation && status.state == JobState::Rendering {
-            generation = status.snapshot_generation;
-            let bytes = blobs.get(&keys::snapshot(id)).await?;
-            write_atomic(&snapshot, &bytes)?;
-        }
-        match status.state {
-            JobState::Rendering => {}
-            JobState::Done => break Ok(status),
-            JobState::Failed => break Err(anyhow::anyhow!("render failed: {}", status.failures.join("; "))),
-            JobState::Cancelled => break Err(anyhow::anyhow!("render cancelled")),
-        }
-    };
-    progress.finish();
-    let _ = std::fs::remove_file(&snapshot);
-    let status = result?;
-    let bytes = blobs.get(&keys::final_image(id)).await?;
-    write_atomic(&job.out, &bytes)?;
-    Ok(status)
 }

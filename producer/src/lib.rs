@@ -1,10 +1,12 @@
 //! The producer: turns scene files into a job of tile-pass tasks and sees it through, either
-//! on a farm or embedded in this process.
+//! on a farm or embedded in this process, and answers questions about farm jobs.
 
 pub mod cli;
 pub mod embedded;
+mod follow;
 pub mod job;
 mod progress;
+mod remote;
 
 use cli::{Cli, Command};
 
@@ -17,7 +19,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             for w in &job.warnings {
                 eprintln!("warning: {w}");
             }
-            runtime.block_on(embedded::render(job, &args))
+            if args.farm.amqp.is_some() {
+                runtime.block_on(remote::submit(job, &args))
+            } else {
+                runtime.block_on(embedded::render(job, &args))
+            }
         }
+        Command::Status(args) => runtime.block_on(remote::status(&args)),
+        Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
+        Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
+        Command::List(args) => runtime.block_on(remote::list(&args)),
     }
 }

@@ -157,6 +157,16 @@ impl Blobs {
         }
     }
 
+    /// The names directly under a folder (`jobs` -> the job ids), sorted.
+    pub async fn list_folders(&self, folder: &str) -> Result<Vec<String>, BlobError> {
+        let prefix = Path::from(folder);
+        let listed = self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| self.err(folder, e))?;
+        let mut names: Vec<String> =
+            listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Deletes a blob; deleting a missing blob is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
         match self.store.delete(&Path::from(key)).await {
@@ -189,6 +199,8 @@ mod tests {
         let missing = blobs.get("nope").await.unwrap_err();
         assert!(matches!(missing, BlobError::NotFound { .. }), "{missing}");
         assert!(blobs.get_opt("nope").await.unwrap().is_none());
+        blobs.put("jobs/c/d.bin", vec![1]).await.unwrap();
+        assert_eq!(blobs.list_folders("jobs").await.unwrap(), vec!["a".to_string(), "c".to_string()]);
         blobs.delete("jobs/a/b.bin").await.unwrap();
         blobs.delete("jobs/a/b.bin").await.unwrap();
         assert!(!blobs.exists("jobs/a/b.bin").await.unwrap());

@@ -6,5 +6,7 @@ pub mod blob;
 pub mod config;
 pub mod exr_io;
 pub mod film;
+pub mod health;
+pub mod process;
 pub mod protocol;
 pub mod queue;

@@ -13,6 +13,7 @@ pub const PROTOCOL_VERSION: u16 = 1;
 
 /// A job's identity: a UUID, also the blob prefix under which the job keeps its files.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct JobId(pub String);
 
 impl JobId {
@@ -265,6 +266,7 @@ pub struct JobStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum JobState {
     Rendering,
     Done,
@@ -273,10 +275,49 @@ pub enum JobState {
 }
 
 impl JobStatus {
+    /// The status of a job no result has reached yet.
+    pub fn queued(m: &JobManifest) -> JobStatus {
+        JobStatus {
+            version: PROTOCOL_VERSION,
+            job: m.job.clone(),
+            state: JobState::Rendering,
+            tasks_done: 0,
+            tasks_total: m.task_count() as u64,
+            passes_done: 0,
+            passes_total: m.passes.len() as u32,
+            samples_per_second: 0.0,
+            eta_seconds: None,
+            snapshot_generation: 0,
+            failures: vec![],
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         rmp_serde::to_vec_named(self).expect("statuses always serialise")
     }
     pub fn from_bytes(bytes: &[u8]) -> Result<JobStatus, DecodeError> {
+        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage { len: bytes.len(), reason: e.to_string() })
+    }
+}
+
+/// The merger's durable record of a job: which (tile, pass) partials are in the image. The
+/// partials themselves stay in the blob store, so a restarted merger rebuilds the image from
+/// them; the merger acknowledges a result only after a checkpoint that includes it is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub version: u16,
+    pub job: JobId,
+    pub merged: Vec<(u32, u32)>,
+    pub state: JobState,
+    pub failures: Vec<String>,
+    pub snapshot_generation: u32,
+}
+
+impl Checkpoint {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("checkpoints always serialise")
+    }
+    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, DecodeError> {
         rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage { len: bytes.len(), reason: e.to_string() })
     }
 }
@@ -306,6 +347,12 @@ pub mod keys {
     pub fn checkpoint(job: &JobId) -> String {
         format!("jobs/{job}/checkpoint.msgpack")
     }
+    /// Present when the job was cancelled or failed: workers drop its remaining tasks.
+    pub fn stopped(job: &JobId) -> String {
+        format!("jobs/{job}/stopped")
+    }
+    /// The folder that holds every job, for listing.
+    pub const JOBS: &str = "jobs";
 }
 
 /// Splits an image into tiles, row by row, each at most `tile_size` square.

@@ -33,6 +33,9 @@ pub struct Cli {
     /// Render threads (default: every core the container may use).
     #[arg(long, env = "MOONFARM_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// Skip rendering and store empty partials: measures the farm's own cost per task.
+    #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub dry_run: bool,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -47,6 +50,12 @@ pub struct Settings {
     pub http_port: u16,
     pub threads: Option<u16>,
     pub check_config: bool,
+}
+
+/// The pod's name on Kubernetes (HOSTNAME), else host and process id.
+fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    format!("{host}-{}", std::process::id())
 }
 
 pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
@@ -68,7 +77,8 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             prefetch: cli.prefetch,
             grace: Duration::from_secs(cli.grace_seconds),
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
-            ..crate::Config::default()
+            dry_run: cli.dry_run,
+            name: worker_name(),
         },
         amqp: cli.amqp,
         blob: cli.blob,
@@ -92,6 +102,7 @@ impl Settings {
             format!("grace_seconds = {}", c.grace.as_secs()),
             format!("exit_when_idle = {}", c.exit_when_idle.map_or("never".into(), |d| d.as_secs().to_string())),
             format!("threads = {}", self.threads.map_or("all".into(), |t| t.to_string())),
+            format!("dry_run = {}", c.dry_run),
         ]
         .join("\n")
     }

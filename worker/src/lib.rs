@@ -13,7 +13,11 @@ use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
 use shared::exr_io;
 use shared::film::TileBuffer;
-use shared::protocol::{self, keys, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use shared::protocol::{self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
+use std::collections::HashMap;
 use shared::queue::{Delivery, Queue, Settle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,8 @@ pub struct Config {
     pub exit_when_idle: Option<Duration>,
     /// Names this worker in results and logs.
     pub name: String,
+    /// Skip rendering and store empty partials: measures what the farm itself costs per task.
+    pub dry_run: bool,
 }
 
 impl Default for Config {
@@ -43,6 +49,7 @@ impl Default for Config {
             grace: Duration::from_secs(300),
             exit_when_idle: None,
             name: format!("worker-{}", std::process::id()),
+            dry_run: false,
         }
     }
 }
@@ -52,6 +59,59 @@ impl Default for Config {
 pub struct Adapters {
     pub queue: Arc<dyn Queue>,
     pub blobs: Blobs,
+}
+
+/// What a worker process keeps between tasks; cheap to clone, shared by its worker loops.
+#[derive(Default, Clone)]
+pub struct WorkerState {
+    pub cache: SceneCache,
+    pub metrics: Metrics,
+    /// Jobs known to be cancelled or failed, and when a running job was last checked.
+    stopped: Arc<Mutex<HashMap<JobId, (bool, Instant)>>>,
+}
+
+/// How long a job's "still running" answer is trusted before the stop marker is checked again.
+const STOP_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The worker's Prometheus metrics.
+#[derive(Clone, Default)]
+pub struct Metrics {
+    pub tasks_done: Counter,
+    pub tasks_failed: Counter,
+    pub tasks_dropped: Counter,
+    pub render_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    pub samples: Counter,
+    /// Samples per second of the last task, for dashboards without rate().
+    pub samples_per_second: Gauge<f64, std::sync::atomic::AtomicU64>,
+}
+
+impl Metrics {
+    pub fn register(&self, r: &mut Registry) {
+        r.register("moonfarm_worker_tasks_done", "Tasks rendered and reported", self.tasks_done.clone());
+        r.register("moonfarm_worker_tasks_failed", "Task attempts that failed", self.tasks_failed.clone());
+        r.register("moonfarm_worker_tasks_dropped", "Tasks of cancelled or failed jobs dropped unrendered", self.tasks_dropped.clone());
+        r.register("moonfarm_worker_render_seconds", "Seconds spent rendering", self.render_seconds.clone());
+        r.register("moonfarm_worker_samples", "Camera samples rendered", self.samples.clone());
+        r.register("moonfarm_worker_samples_per_second", "Samples per second of the last task", self.samples_per_second.clone());
+    }
+}
+
+impl WorkerState {
+    /// Whether the job was cancelled or has failed (the merger then leaves a stop marker).
+    async fn job_stopped(&self, blobs: &Blobs, job: &JobId) -> Result<bool, BlobError> {
+        if let Some((stopped, at)) = self.stopped.lock().unwrap().get(job) {
+            if *stopped || at.elapsed() < STOP_CHECK_INTERVAL {
+                return Ok(*stopped);
+            }
+        }
+        let stopped = blobs.exists(&keys::stopped(job)).await?;
+        let mut map = self.stopped.lock().unwrap();
+        if map.len() > 10_000 {
+            map.clear(); // a long-lived worker forgets old jobs rather than growing forever
+        }
+        map.insert(job.clone(), (stopped, Instant::now()));
+        Ok(stopped)
+    }
 }
 
 /// Prepared scenes by what they were prepared from. Shared by every worker loop of a process,
@@ -87,7 +147,7 @@ impl From<BlobError> for TaskError {
 
 /// Runs until `shutdown` fires (then finishes or returns the task in hand) or, with
 /// `exit_when_idle`, until no task came for that long.
-pub async fn run(config: &Config, adapters: Adapters, cache: SceneCache, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(config: &Config, adapters: Adapters, state: WorkerState, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut consumer = adapters
         .queue
         .consume(&config.task_queue, config.prefetch)
@@ -110,14 +170,14 @@ pub async fn run(config: &Config, adapters: Adapters, cache: SceneCache, shutdow
             d = consumer.next() => d?,
         };
         let Some(delivery) = delivery else { break };
-        handle(config, &adapters, &cache, delivery, &shutdown).await?;
+        handle(config, &adapters, &state, delivery, &shutdown).await?;
     }
     Ok(())
 }
 
 /// One delivery, start to finish. This is the one place that decides what an outcome means
 /// for the queue: ack, retry later, or dead-letter.
-async fn handle(config: &Config, adapters: &Adapters, cache: &SceneCache, delivery: Delivery, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, delivery: Delivery, shutdown: &CancellationToken) -> anyhow::Result<()> {
     let task = match protocol::decode(&delivery.payload) {
         Ok(Message::Task(task)) => task,
         Ok(other) => {
@@ -130,10 +190,28 @@ async fn handle(config: &Config, adapters: &Adapters, cache: &SceneCache, delive
             return Ok(());
         }
     };
+    match state.job_stopped(&adapters.blobs, &task.job).await {
+        Ok(true) => {
+            tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "job cancelled or failed: task dropped");
+            state.metrics.tasks_dropped.inc();
+            delivery.settle(Settle::Ack).await?;
+            return Ok(());
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
+    }
     let started = Instant::now();
-    let outcome = render_and_store(adapters, cache, &task, shutdown, config.grace).await;
+    let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown).await;
+    if outcome.is_err() {
+        state.metrics.tasks_failed.inc();
+    }
     let settle = match outcome {
         Ok(samples) => {
+            let seconds = started.elapsed().as_secs_f64();
+            state.metrics.tasks_done.inc();
+            state.metrics.render_seconds.inc_by(seconds);
+            state.metrics.samples.inc_by(samples);
+            state.metrics.samples_per_second.set(samples as f64 / seconds.max(1e-6));
             let result = TilePassResult {
                 job: task.job.clone(),
                 frame: task.frame,
@@ -189,7 +267,15 @@ fn kind(m: &Message) -> &'static str {
 }
 
 /// Renders the task and stores its partial buffer; returns the samples taken.
-async fn render_and_store(adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken, grace: Duration) -> Result<u64, TaskError> {
+async fn render_and_store(config: &Config, adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken) -> Result<u64, TaskError> {
+    let grace = config.grace;
+    if config.dry_run {
+        let n = task.rect.pixel_count();
+        let tile = TileBuffer { rect: task.rect, rgba: vec![[0.0; 4]; n], weight: vec![task.samples.len() as f32; n] };
+        let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
+        adapters.blobs.put(&task.partial_key(), bytes).await?;
+        return Ok(0);
+    }
     let scene = cache.get(&adapters.blobs, &task.params).await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
         return Err(TaskError::Scene(format!(

@@ -1,6 +1,9 @@
-//! `worker`: parses the configuration and runs the farm's worker process.
+//! `worker`: parses the configuration, connects to the farm, serves health and metrics, and
+//! renders tasks until SIGTERM (or, with --exit-when-idle, until the queue stays empty).
 
 use clap::Parser;
+use shared::health::Health;
+use std::sync::Arc;
 
 fn main() -> std::process::ExitCode {
     let settings = match worker::cli::validate(worker::cli::Cli::parse()) {
@@ -14,8 +17,34 @@ fn main() -> std::process::ExitCode {
         println!("{}", settings.describe());
         return std::process::ExitCode::SUCCESS;
     }
-    // The RabbitMQ and Azure Blob adapters are the next step (the distributed-farm issue);
-    // until they exist the worker runs only embedded, inside `producer submit`.
-    eprintln!("error: the distributed worker needs the RabbitMQ and Azure Blob adapters, which are not built yet; use `producer submit SCENE.rdla`, which runs workers embedded");
-    std::process::ExitCode::FAILURE
+    if let Some(n) = settings.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n.into()).build_global().expect("the render pool is set up once");
+    }
+    shared::process::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(run(settings)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {
+    let shutdown = shared::process::shutdown_on_signal();
+    let state = worker::WorkerState::default();
+    let mut registry = prometheus_client::registry::Registry::default();
+    state.metrics.register(&mut registry);
+    let health = Health::new(registry);
+    let addr = shared::health::serve(s.http_port, health.clone(), shutdown.clone()).await?;
+    tracing::info!(%addr, "health and metrics");
+    let (queue, blobs, connection) = shared::process::connect(s.amqp.as_deref(), s.blob.as_deref(), &s.config.name).await?;
+    let adapters = worker::Adapters { queue: Arc::new(queue.clone()), blobs };
+    health.set_ready(true);
+    let result = worker::run(&s.config, adapters, state, shutdown).await;
+    health.set_ready(false);
+    connection.cancel();
+    queue.close().await;
+    result
 }

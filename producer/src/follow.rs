@@ -1,0 +1,74 @@
+//! Following a job to its end through the status the merger keeps, embedded or on the farm:
+//! progress, the snapshot beside the output, and the final EXR written atomically.
+
+use crate::progress::Progress;
+use shared::blob::Blobs;
+use shared::exr_io::write_atomic;
+use shared::protocol::{keys, JobId, JobState, JobStatus};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+pub struct Follow<'a> {
+    pub job: &'a JobId,
+    pub tasks: u64,
+    pub out: &'a Path,
+    /// Where to keep the latest snapshot while rendering; removed at the end.
+    pub snapshot: Option<PathBuf>,
+    /// How often to read the status.
+    pub every: Duration,
+}
+
+/// Returns the final status once the EXR is written; an error (and no output file) when the
+/// job failed or was cancelled, on Ctrl-C, or when one of `services` stops.
+pub async fn follow(f: Follow<'_>, blobs: &Blobs, mut services: Option<&mut JoinSet<anyhow::Result<()>>>) -> anyhow::Result<JobStatus> {
+    let mut progress = Progress::new(f.tasks);
+    let mut generation = 0;
+    let mut tick = tokio::time::interval(f.every);
+    let result = loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => break Err(anyhow::anyhow!("interrupted: no output written (a farm job goes on; `producer cancel {}` stops it)", f.job)),
+            Some(done) = async { match services.as_mut() { Some(s) => s.join_next().await, None => std::future::pending().await } } => {
+                // Services only stop on shutdown; one that stops now has failed.
+                break Err(match done {
+                    Ok(Err(e)) => e,
+                    Ok(Ok(())) => anyhow::anyhow!("a render service stopped unexpectedly"),
+                    Err(join) => anyhow::anyhow!("a render service crashed: {join}"),
+                });
+            }
+        }
+        let status = match blobs.get_opt(&keys::status(f.job)).await {
+            Ok(Some(bytes)) => JobStatus::from_bytes(&bytes)?,
+            Ok(None) => continue,
+            Err(e) => {
+                // The farm's store may blip; keep following rather than abandon a long job.
+                tracing::warn!("reading the job status: {e}");
+                continue;
+            }
+        };
+        progress.update(&status);
+        if let Some(snapshot) = &f.snapshot {
+            if status.snapshot_generation > generation && status.state == JobState::Rendering {
+                generation = status.snapshot_generation;
+                if let Some(bytes) = blobs.get_opt(&keys::snapshot(f.job)).await? {
+                    write_atomic(snapshot, &bytes)?;
+                }
+            }
+        }
+        match status.state {
+            JobState::Rendering => {}
+            JobState::Done => break Ok(status),
+            JobState::Failed => break Err(anyhow::anyhow!("job {} failed: {}", f.job, status.failures.join("; "))),
+            JobState::Cancelled => break Err(anyhow::anyhow!("job {} was cancelled", f.job)),
+        }
+    };
+    progress.finish();
+    if let Some(snapshot) = &f.snapshot {
+        let _ = std::fs::remove_file(snapshot);
+    }
+    let status = result?;
+    let bytes = blobs.get(&keys::final_image(f.job)).await?;
+    write_atomic(f.out, &bytes)?;
+    Ok(status)
+}

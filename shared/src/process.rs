@@ -1,0 +1,41 @@
+//! What every farm process does at start: logging, the shutdown signal, and the adapters
+//! built from their URLs.
+
+use crate::amqp::{AmqpOptions, AmqpQueue};
+use crate::blob::Blobs;
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+/// Logs to stderr, filtered by `MOONFARM_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// One token per process, fired by SIGTERM (what Kubernetes sends on scale-in) or Ctrl-C.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let fire = token.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: shutting down"),
+        }
+        fire.cancel();
+    });
+    token
+}
+
+/// Connects to RabbitMQ and opens the blob store. The connection gets its own token, fired by
+/// the caller after its work is done, so that a worker finishing its task after SIGTERM can
+/// still report it.
+pub async fn connect(amqp: Option<&str>, blob: Option<&str>, name: &str) -> anyhow::Result<(AmqpQueue, Blobs, CancellationToken)> {
+    let amqp = amqp.context("no queue configured: set MOONFARM_AMQP_URL (or --amqp), e.g. amqp://user:pass@rabbitmq:5672/%2f")?;
+    let blob = blob.context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
+    let blobs = Blobs::from_url(blob)?;
+    let token = CancellationToken::new();
+    let opts = AmqpOptions { shutdown: token.clone(), connection_name: name.to_string(), ..AmqpOptions::default() };
+    let queue = AmqpQueue::connect(amqp, opts).await.with_context(|| format!("connecting to {}", crate::config::redact(amqp)))?;
+    Ok((queue, blobs, token))
+}
