@@ -44,13 +44,12 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
     // Three times: SIGKILL a worker right after it finished a task, so it dies holding the
     // next one unacked, and start a fresh worker in its place.
     let mut seen = Vec::new();
-    let mut finished_by_killed = 0.0;
     for kill in 0..3 {
         let i = just_finished(&mut workers, &mut seen, &[&merger]);
         std::thread::sleep(Duration::from_millis(30));
         let victim = workers.remove(i);
-        finished_by_killed += seen.remove(i);
-        eprintln!("kill {kill}: SIGKILL {} (pid {}) after its task {}", victim.name, victim.pid(), finished_by_killed);
+        let finished = seen.remove(i);
+        eprintln!("kill {kill}: SIGKILL {} (pid {}) 30 ms after it finished its task {finished}", victim.name, victim.pid());
         victim.kill();
         workers.push(farm.worker());
     }
@@ -78,9 +77,9 @@ fn the_merger_killed_mid_job_resumes_from_its_checkpoint() {
     let workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
     let job = farm.submit(&render);
 
-    // SIGKILL the merger twice: once early in the job, once past its middle, each time once
+    // SIGKILL the merger twice: once early in the job, once near its middle, each time once
     // it has merged something since it started.
-    for (round, after) in [(0, 3u64), (1, 9)] {
+    for (round, after) in [(0, render.tasks() / 6), (1, render.tasks() / 2)] {
         let start = Instant::now();
         loop {
             let done = farm.status(&job)["tasks_done"].as_u64().unwrap_or(0);

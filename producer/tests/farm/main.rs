@@ -83,11 +83,11 @@ impl Render {
         Render { scene: cornell(), res: 16, spp: 16, tile: 8, passes: 4 }
     }
 
-    /// 32x32 pixels, 4 tiles of 16, 512 samples in 4 passes: 16 tasks, the last 12 of 40k
-    /// samples each (a few hundred milliseconds on one thread), long enough to kill a worker
-    /// while it holds one.
+    /// 32x32 pixels, 4 tiles of 16, 8192 samples in 8 passes: 32 tasks, the last 28 of 280k
+    /// samples each (about half a second on one thread), a job of several seconds: long enough
+    /// to kill processes while they hold work and while the job is still rendering.
     pub fn slow() -> Render {
-        Render { scene: cornell(), res: 8, spp: 512, tile: 16, passes: 4 }
+        Render { scene: cornell(), res: 8, spp: 8192, tile: 16, passes: 8 }
     }
 
     pub fn tasks(&self) -> u64 {
