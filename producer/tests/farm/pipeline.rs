@@ -24,6 +24,9 @@ fn three_workers_and_a_merger_render_the_embedded_image() {
     let side = 256 / render.res;
     assert_eq!(samples, f64::from(side * side * render.spp), "samples taken over all workers");
     assert_eq!(merger.metric("moonfarm_merger_tiles_merged_total"), render.tasks() as f64);
+    assert!(merger.metric("moonfarm_merger_bytes_merged_total") > 0.0);
+    assert!(merger.metric("moonfarm_merger_merge_seconds_total") > 0.0);
+    assert!(workers.iter().map(|w| w.metric("moonfarm_worker_render_seconds_total")).sum::<f64>() > 0.0);
     farm.cleanup();
 }
 
