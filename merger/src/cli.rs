@@ -1,17 +1,13 @@
 //! The merger's command line: every flag also an environment variable, validated.
 
 use clap::Parser;
-use shared::config::{check_amqp_url, check_blob_url, redact};
+use shared::config::ConnectionArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "merger", version, about = "Moonfarm merger: merges partial buffers into snapshots and final EXRs")]
 pub struct Cli {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
-    pub amqp: Option<String>,
-    /// Blob store URL: az://container, file:///path or memory://
-    #[arg(long, env = "MOONFARM_BLOB_URL")]
-    pub blob: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
     /// Port of /healthz, /readyz and /metrics.
@@ -23,18 +19,12 @@ pub struct Cli {
 }
 
 pub fn validate(cli: &Cli) -> anyhow::Result<String> {
-    if let Some(url) = &cli.amqp {
-        check_amqp_url(url)?;
-    }
-    if let Some(url) = &cli.blob {
-        check_blob_url(url)?;
-    }
+    cli.conn.check()?;
     if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
         anyhow::bail!("--result-queue `{}`: a queue name is 1 to 255 characters", cli.result_queue);
     }
     Ok([
-        format!("amqp = {}", cli.amqp.as_deref().map_or("(unset: embedded only)".into(), redact)),
-        format!("blob = {}", cli.blob.as_deref().unwrap_or("(unset)")),
+        cli.conn.describe(),
         format!("result_queue = {}", cli.result_queue),
         format!("http_port = {}", cli.http_port),
     ]

@@ -333,19 +333,7 @@ async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId,
 
 impl Job {
     fn new(manifest: JobManifest) -> Job {
-        let status = JobStatus {
-            version: PROTOCOL_VERSION,
-            job: manifest.job.clone(),
-            state: JobState::Rendering,
-            tasks_done: 0,
-            tasks_total: manifest.task_count() as u64,
-            passes_done: 0,
-            passes_total: manifest.passes.len() as u32,
-            samples_per_second: 0.0,
-            eta_seconds: None,
-            snapshot_generation: 0,
-            failures: vec![],
-        };
+        let status = JobStatus::queued(&manifest);
         Job {
             acc: Accumulator::new(manifest.params.width, manifest.params.height),
             per_pass: vec![0; manifest.passes.len()],
@@ -402,3 +390,6 @@ impl Job {
         Ok(exr_io::encode_image(&self.acc.image(), &info)?)
     }
 }
+
+#[cfg(test)]
+mod tests;

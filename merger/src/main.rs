@@ -38,7 +38,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     let addr = shared::health::serve(cli.http_port, health.clone(), shutdown.clone()).await?;
     tracing::info!(%addr, "health and metrics");
     let name = format!("merger-{}", std::process::id());
-    let (queue, blobs, connection) = shared::process::connect(cli.amqp.as_deref(), cli.blob.as_deref(), &name).await?;
+    let (queue, blobs, connection) = shared::process::connect(&cli.conn, &name).await?;
     let adapters = merger::Adapters { queue: Arc::new(queue.clone()), blobs };
     let config = merger::Config { result_queue: cli.result_queue.clone(), ..merger::Config::default() };
     health.set_ready(true);

@@ -24,17 +24,16 @@ pub enum Command {
     Cancel(JobArgs),
     /// Every job in the farm's blob store.
     List(ListArgs),
+    /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
+    /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
+    Farm(FarmStatusArgs),
 }
 
 /// Where the farm is. Without `amqp`, `submit` renders embedded.
 #[derive(Debug, Args, Clone)]
 pub struct FarmArgs {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
-    pub amqp: Option<String>,
-    /// Blob store URL: az://container[/prefix], file:///path
-    #[arg(long, env = "MOONFARM_BLOB_URL")]
-    pub blob: Option<String>,
+    #[command(flatten)]
+    pub conn: shared::config::ConnectionArgs,
     #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
@@ -119,19 +118,34 @@ pub struct ListArgs {
     pub farm: FarmArgs,
 }
 
+/// Where the farm runs in Kubernetes. The defaults are the names in deploy/k8s and deploy/keda.
+#[derive(Debug, Args, Clone)]
+pub struct FarmStatusArgs {
+    /// The namespace Moonfarm is deployed in.
+    #[arg(long, env = "MOONFARM_NAMESPACE", default_value = "moonfarm")]
+    pub namespace: String,
+    /// Label selector of the worker pods (the worker Deployment's and ScaledJob's pod labels).
+    #[arg(long, env = "MOONFARM_WORKER_SELECTOR", default_value = "app.kubernetes.io/name=moonfarm-worker")]
+    pub selector: String,
+    /// The KEDA ScaledObject that scales the workers.
+    #[arg(long, env = "MOONFARM_SCALED_OBJECT", default_value = "moonfarm-worker")]
+    pub scaled_object: String,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Only --amqp and the queue names are used: the queue depths need no blob store.
+    #[command(flatten)]
+    pub farm: FarmArgs,
+}
+
 /// Checks what clap cannot: values that parse but make no sense.
 pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
     }
-    if let Some(url) = &args.farm.amqp {
-        shared::config::check_amqp_url(url)?;
-        if args.farm.blob.is_none() {
-            anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
-        }
-    }
-    if let Some(url) = &args.farm.blob {
-        shared::config::check_blob_url(url)?;
+    args.farm.conn.check()?;
+    if args.farm.conn.amqp.is_some() && args.farm.conn.blob.is_none() {
+        anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
     }
     Ok(())
 }

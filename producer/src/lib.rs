@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod embedded;
+mod farm;
 mod follow;
 pub mod job;
 mod progress;
@@ -19,7 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             for w in &job.warnings {
                 eprintln!("warning: {w}");
             }
-            if args.farm.amqp.is_some() {
+            if args.farm.conn.amqp.is_some() {
                 runtime.block_on(remote::submit(job, &args))
             } else {
                 runtime.block_on(embedded::render(job, &args))
@@ -29,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
+        Command::Farm(args) => runtime.block_on(farm::check(&args)),
     }
 }

@@ -13,14 +13,14 @@ use shared::queue::Queue;
 use std::time::Duration;
 
 fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
-    let url = farm.blob.as_deref().context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
+    let url = farm.conn.blob.as_deref().context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
     shared::config::check_blob_url(url)?;
     Ok(Blobs::from_url(url)?)
 }
 
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let (queue, blobs, connection) =
-        shared::process::connect(args.farm.amqp.as_deref(), args.farm.blob.as_deref(), "producer").await?;
+        shared::process::connect(&args.farm.conn, "producer").await?;
     let published = publish(&job, &queue, &blobs, &args.farm.task_queue).await;
     connection.cancel();
     queue.close().await;
@@ -131,7 +131,7 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     // The stop marker makes workers drop the job's tasks at once; the control message makes
     // the merger record the job as cancelled.
     blobs.put(&keys::stopped(&job), b"Cancelled".to_vec()).await?;
-    let (queue, _, connection) = shared::process::connect(args.farm.amqp.as_deref(), args.farm.blob.as_deref(), "producer").await?;
+    let (queue, _, connection) = shared::process::connect(&args.farm.conn, "producer").await?;
     let sent = queue.publish(&args.farm.result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: job.clone() }))).await;
     connection.cancel();
     queue.close().await;

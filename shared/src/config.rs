@@ -1,5 +1,38 @@
-//! Checks of the connection settings every process takes (queue and blob URLs), so that the
-//! worker, the merger and the producer accept and print them the same way.
+//! The connection settings every process takes (queue and blob URLs), so that the worker,
+//! the merger and the producer accept, check and print them the same way.
+
+/// Where the farm is: flattened into each binary's command line.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectionArgs {
+    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
+    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    pub amqp: Option<String>,
+    /// Blob store URL: az://container[/prefix], file:///absolute/path or memory://
+    #[arg(long, env = "MOONFARM_BLOB_URL")]
+    pub blob: Option<String>,
+}
+
+impl ConnectionArgs {
+    /// Checks the URLs that are set.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.amqp {
+            check_amqp_url(url)?;
+        }
+        if let Some(url) = &self.blob {
+            check_blob_url(url)?;
+        }
+        Ok(())
+    }
+
+    /// `amqp = ...` and `blob = ...` lines, the password redacted.
+    pub fn describe(&self) -> String {
+        format!(
+            "amqp = {}\nblob = {}",
+            self.amqp.as_deref().map_or("(unset: embedded only)".into(), redact),
+            self.blob.as_deref().unwrap_or("(unset)")
+        )
+    }
+}
 
 pub fn check_amqp_url(url: &str) -> anyhow::Result<()> {
     if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {

@@ -30,9 +30,10 @@ pub fn shutdown_on_signal() -> CancellationToken {
 /// Connects to RabbitMQ and opens the blob store. The connection gets its own token, fired by
 /// the caller after its work is done, so that a worker finishing its task after SIGTERM can
 /// still report it.
-pub async fn connect(amqp: Option<&str>, blob: Option<&str>, name: &str) -> anyhow::Result<(AmqpQueue, Blobs, CancellationToken)> {
-    let amqp = amqp.context("no queue configured: set MOONFARM_AMQP_URL (or --amqp), e.g. amqp://user:pass@rabbitmq:5672/%2f")?;
-    let blob = blob.context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
+pub async fn connect(conn: &crate::config::ConnectionArgs, name: &str) -> anyhow::Result<(AmqpQueue, Blobs, CancellationToken)> {
+    conn.check()?;
+    let amqp = conn.amqp.as_deref().context("no queue configured: set MOONFARM_AMQP_URL (or --amqp), e.g. amqp://user:pass@rabbitmq:5672/%2f")?;
+    let blob = conn.blob.as_deref().context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
     let blobs = Blobs::from_url(blob)?;
     let token = CancellationToken::new();
     let opts = AmqpOptions { shutdown: token.clone(), connection_name: name.to_string(), ..AmqpOptions::default() };

@@ -2,18 +2,14 @@
 //! manifests set only variables), validated into `Config`.
 
 use clap::Parser;
-use shared::config::{check_amqp_url, check_blob_url, redact};
+use shared::config::ConnectionArgs;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "worker", version, about = "Moonfarm worker: renders tile-pass tasks from the queue")]
 pub struct Cli {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
-    pub amqp: Option<String>,
-    /// Blob store URL: az://container, file:///path or memory://
-    #[arg(long, env = "MOONFARM_BLOB_URL")]
-    pub blob: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
     #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
@@ -34,7 +30,7 @@ pub struct Cli {
     #[arg(long, env = "MOONFARM_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Skip rendering and store empty partials: measures the farm's own cost per task.
-    #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub dry_run: bool,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
@@ -45,8 +41,7 @@ pub struct Cli {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config: crate::Config,
-    pub amqp: Option<String>,
-    pub blob: Option<String>,
+    pub conn: ConnectionArgs,
     pub http_port: u16,
     pub threads: Option<u16>,
     pub check_config: bool,
@@ -59,12 +54,7 @@ fn worker_name() -> String {
 }
 
 pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
-    if let Some(url) = &cli.amqp {
-        check_amqp_url(url)?;
-    }
-    if let Some(url) = &cli.blob {
-        check_blob_url(url)?;
-    }
+    cli.conn.check()?;
     for (flag, q) in [("--task-queue", &cli.task_queue), ("--result-queue", &cli.result_queue)] {
         if q.is_empty() || q.len() > 255 {
             anyhow::bail!("{flag} `{q}`: a queue name is 1 to 255 characters");
@@ -80,8 +70,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             dry_run: cli.dry_run,
             name: worker_name(),
         },
-        amqp: cli.amqp,
-        blob: cli.blob,
+        conn: cli.conn,
         http_port: cli.http_port,
         threads: cli.threads,
         check_config: cli.check_config,
@@ -93,8 +82,7 @@ impl Settings {
     pub fn describe(&self) -> String {
         let c = &self.config;
         [
-            format!("amqp = {}", self.amqp.as_deref().map_or("(unset: embedded only)".into(), redact)),
-            format!("blob = {}", self.blob.as_deref().unwrap_or("(unset)")),
+            self.conn.describe(),
             format!("task_queue = {}", c.task_queue),
             format!("result_queue = {}", c.result_queue),
             format!("prefetch = {}", c.prefetch),

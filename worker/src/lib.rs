@@ -212,16 +212,7 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             state.metrics.render_seconds.inc_by(seconds);
             state.metrics.samples.inc_by(samples);
             state.metrics.samples_per_second.set(samples as f64 / seconds.max(1e-6));
-            let result = TilePassResult {
-                job: task.job.clone(),
-                frame: task.frame,
-                tile: task.tile,
-                pass: task.pass,
-                outcome: TaskOutcome::Rendered { partial_key: task.partial_key() },
-                worker: config.name.clone(),
-                render_seconds: started.elapsed().as_secs_f64(),
-                samples_taken: samples,
-            };
+            let result = report(config, &task, TaskOutcome::Rendered { partial_key: task.partial_key() }, seconds, samples);
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
             adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
@@ -237,16 +228,8 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             if delivery.delivery_count >= shared::queue::DEFAULT_DELIVERY_LIMIT {
                 // Out of retries: tell the merger, so the job is marked failed with the reason,
                 // then park the task in the dead-letter queue.
-                let result = TilePassResult {
-                    job: task.job.clone(),
-                    frame: task.frame,
-                    tile: task.tile,
-                    pass: task.pass,
-                    outcome: TaskOutcome::Failed { reason: reason.clone() },
-                    worker: config.name.clone(),
-                    render_seconds: started.elapsed().as_secs_f64(),
-                    samples_taken: 0,
-                };
+                let failed = TaskOutcome::Failed { reason: reason.clone() };
+                let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
                 adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
                 Settle::DeadLetter(reason)
             } else {
@@ -256,6 +239,19 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
     };
     delivery.settle(settle).await?;
     Ok(())
+}
+
+fn report(config: &Config, task: &TilePassTask, outcome: TaskOutcome, render_seconds: f64, samples_taken: u64) -> TilePassResult {
+    TilePassResult {
+        job: task.job.clone(),
+        frame: task.frame,
+        tile: task.tile,
+        pass: task.pass,
+        outcome,
+        worker: config.name.clone(),
+        render_seconds,
+        samples_taken,
+    }
 }
 
 fn kind(m: &Message) -> &'static str {

@@ -39,7 +39,7 @@ async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {
     let health = Health::new(registry);
     let addr = shared::health::serve(s.http_port, health.clone(), shutdown.clone()).await?;
     tracing::info!(%addr, "health and metrics");
-    let (queue, blobs, connection) = shared::process::connect(s.amqp.as_deref(), s.blob.as_deref(), &s.config.name).await?;
+    let (queue, blobs, connection) = shared::process::connect(&s.conn, &s.config.name).await?;
     let adapters = worker::Adapters { queue: Arc::new(queue.clone()), blobs };
     health.set_ready(true);
     let result = worker::run(&s.config, adapters, state, shutdown).await;

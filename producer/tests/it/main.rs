@@ -3,6 +3,7 @@
 
 mod determinism;
 mod errors;
+mod farm;
 mod scenes;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,128 @@
+//! The merger against the in-memory queue and blob store: each (tile, pass) counted once,
+//! a restart resumes from the checkpoint, garbage is dead-lettered.
+
+use super::*;
+use shared::film::TileBuffer;
+use shared::protocol::{RenderParams, SampleRange};
+use shared::queue::MemoryQueue;
+
+/// A 4x2 image in two 2x2 tiles and two passes; pixel values differ per (tile, pass).
+fn manifest() -> JobManifest {
+    JobManifest {
+        version: PROTOCOL_VERSION,
+        job: JobId("job-1".into()),
+        frame: 0,
+        params: RenderParams { scene: vec![], res: 1.0, width: 4, height: 2, env: vec![] },
+        tiles: protocol::tiles(4, 2, 2),
+        passes: vec![SampleRange { start: 0, end: 1 }, SampleRange { start: 1, end: 4 }],
+        output_name: "out.exr".into(),
+        submitted_unix: 0,
+    }
+}
+
+async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: u32, pass: u32) {
+    let rect = m.tiles[tile as usize];
+    let samples = m.passes[pass as usize].len() as f32;
+    let value = (tile * 10 + pass + 1) as f32;
+    let buf = TileBuffer { rect, rgba: vec![[value, value, value, 1.0]; rect.pixel_count()], weight: vec![samples; rect.pixel_count()] };
+    let key = keys::partial(&m.job, m.frame, tile, pass);
+    blobs.put(&key, exr_io::encode_tile((4, 2), &buf).unwrap()).await.unwrap();
+    let r = TilePassResult {
+        job: m.job.clone(),
+        frame: 0,
+        tile,
+        pass,
+        outcome: TaskOutcome::Rendered { partial_key: key },
+        worker: "test".into(),
+        render_seconds: 0.0,
+        samples_taken: 4,
+    };
+    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(r))).await.unwrap();
+}
+
+async fn status(blobs: &Blobs, m: &JobManifest) -> Option<JobStatus> {
+    blobs.get_opt(&keys::status(&m.job)).await.unwrap().map(|b| JobStatus::from_bytes(&b).unwrap())
+}
+
+/// Runs a merger until `until` holds for the job's status (or 10 s pass), then stops it.
+async fn merge_until(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, until: impl Fn(&JobStatus) -> bool) -> JobStatus {
+    let stop = CancellationToken::new();
+    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
+    let (s2, config) = (stop.clone(), Config::default());
+    let task = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reached = loop {
+        if let Some(s) = status(blobs, m).await {
+            if until(&s) {
+                break s;
+            }
+        }
+        assert!(Instant::now() < deadline, "merger did not get there: {:?}", status(blobs, m).await);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    reached
+}
+
+/// The expected final pixel of tile `t`: passes weighted by their sample counts (1 and 3).
+fn expected(t: u32) -> f32 {
+    let (a, b) = ((t * 10 + 1) as f32, (t * 10 + 2) as f32);
+    (a * 1.0 + b * 3.0) / 4.0
+}
+
+#[tokio::test]
+async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
+    let q = MemoryQueue::new();
+    let blobs = Blobs::memory();
+    let m = manifest();
+    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+
+    // First merger: pass 0 of both tiles, one of them delivered twice.
+    publish_partial(&q, &blobs, &m, 0, 0).await;
+    publish_partial(&q, &blobs, &m, 0, 0).await;
+    publish_partial(&q, &blobs, &m, 1, 0).await;
+    let s = merge_until(&q, &blobs, &m, |s| s.passes_done == 1).await;
+    assert_eq!((s.tasks_done, s.snapshot_generation), (2, 1));
+    assert!(blobs.exists(&keys::snapshot(&m.job)).await.unwrap());
+
+    // A second merger (the first is gone) gets the rest, again with a duplicate of an old one.
+    publish_partial(&q, &blobs, &m, 1, 0).await;
+    publish_partial(&q, &blobs, &m, 0, 1).await;
+    publish_partial(&q, &blobs, &m, 1, 1).await;
+    let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
+    assert_eq!(s.tasks_done, 4);
+    let (image, _) = exr_io::decode_image(&blobs.get(&keys::final_image(&m.job)).await.unwrap()).unwrap();
+    for (i, p) in image.rgba.iter().enumerate() {
+        let tile = u32::from(i % 4 >= 2);
+        assert!((p[0] - expected(tile)).abs() < 1e-6, "pixel {i}: {p:?}");
+        assert_eq!(image.weight[i], 4.0, "pixel {i} counted once per pass");
+    }
+    assert_eq!(q.depth(shared::queue::RESULT_QUEUE).await.unwrap(), 0);
+    assert!(q.dead_letters(shared::queue::RESULT_QUEUE).is_empty());
+}
+
+#[tokio::test]
+async fn garbage_and_failures_are_handled_without_stopping() {
+    let q = MemoryQueue::new();
+    let blobs = Blobs::memory();
+    let m = manifest();
+    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    q.publish(shared::queue::RESULT_QUEUE, b"\x93garbage".to_vec()).await.unwrap();
+    let failed = TilePassResult {
+        job: m.job.clone(),
+        frame: 0,
+        tile: 1,
+        pass: 0,
+        outcome: TaskOutcome::Failed { reason: "scene.rdla:3: boom".into() },
+        worker: "w".into(),
+        render_seconds: 0.0,
+        samples_taken: 0,
+    };
+    publish_partial(&q, &blobs, &m, 0, 0).await;
+    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(failed))).await.unwrap();
+    let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Failed).await;
+    assert!(s.failures[0].contains("scene.rdla:3: boom"), "{:?}", s.failures);
+    assert!(blobs.exists(&keys::stopped(&m.job)).await.unwrap(), "workers are told to stop");
+    assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
+}
