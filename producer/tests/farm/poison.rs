@@ -54,6 +54,8 @@ fn a_scene_that_fails_on_the_workers_fails_its_job_and_not_the_next() {
     );
     let dead = wait_depth(&farm, &format!("{}.dead", farm.task_queue), 1, &procs);
     eprintln!("{dead} task(s) dead-lettered");
+    let failed: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_tasks_failed_total")).sum();
+    assert!(failed >= 1.0, "the workers count their failed attempts\n{}", logs(&procs));
 
     let image = farm.wait_done_and_fetch(&job_good, &good, &procs);
     assert_same_image(&image, &reference, good.spp);
