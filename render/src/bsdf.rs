@@ -328,12 +328,12 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampler::Sampler;
+    use crate::sampler::Rng;
 
     /// The albedo of a BSDF by Monte Carlo over its own sampling: sum of weights / n.
     fn albedo(m: &Material, wo: Vec3) -> Vec3 {
         let bsdf = Bsdf::new(m, wo.z);
-        let mut s = Sampler::new(3, 0, 0, 0, 0);
+        let mut s = Rng::new(3, 0, 0, 0, 0);
         let n = 200_000;
         let mut sum = Vec3::ZERO;
         for _ in 0..n {
@@ -366,7 +366,7 @@ mod tests {
         let m = Material::Base { albedo: Vec3::new(0.5, 0.4, 0.3), specular: 1.0, roughness: 0.4, metallic: 0.3, ior: 1.5, emission: Vec3::ZERO };
         let wo = Vec3::new(0.2, 0.1, 0.97).normalize();
         let bsdf = Bsdf::new(&m, wo.z);
-        let mut s = Sampler::new(9, 0, 0, 0, 0);
+        let mut s = Rng::new(9, 0, 0, 0, 0);
         for _ in 0..1000 {
             if let Some(bs) = bsdf.sample(wo, s.uniform(), s.uniform2()) {
                 let (f, pdf) = bsdf.eval(wo, bs.wi);

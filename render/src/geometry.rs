@@ -60,7 +60,9 @@ pub type MaterialId = u32;
 
 #[derive(Debug, Clone)]
 pub enum Primitive {
-    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId },
+    /// `normals` (at p0, p0 + e1, p0 + e2) makes the shading normal their interpolation, as
+    /// MoonRay's `smooth_normal`; None shades with the face normal.
+    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId, normals: Option<Box<[Vec3; 3]>> },
     Sphere(Box<Sphere>),
 }
 
@@ -72,6 +74,9 @@ pub struct Sphere {
     pub normal_to_world: Mat3,
     pub bounds: Aabb,
     pub material: MaterialId,
+    /// World-space centre and radius when the transform is a similarity (rotation, uniform
+    /// scale, translation): the common case, intersected without transforming the ray.
+    pub world: Option<(Vec3, f32)>,
 }
 
 impl Sphere {
@@ -86,12 +91,22 @@ impl Sphere {
             bounds.grow(to_world.transform_point3(c));
         }
         let to_object = to_world.inverse();
+        let m = Mat3::from_mat4(to_world);
+        let (lx, ly, lz) = (m.x_axis.length(), m.y_axis.length(), m.z_axis.length());
+        let tol = 1e-5 * lx.max(ly).max(lz);
+        let similarity = (lx - ly).abs() <= tol
+            && (lx - lz).abs() <= tol
+            && m.x_axis.dot(m.y_axis).abs() <= tol * lx
+            && m.x_axis.dot(m.z_axis).abs() <= tol * lx
+            && m.y_axis.dot(m.z_axis).abs() <= tol * lx;
+        let world = similarity.then(|| (to_world.transform_point3(Vec3::ZERO), radius * lx));
         Sphere {
             radius,
             to_object,
             normal_to_world: Mat3::from_mat4(to_object).transpose(),
             bounds,
             material,
+            world,
         }
     }
 }
@@ -103,6 +118,8 @@ pub struct Hit {
     pub p: Vec3,
     /// Geometric normal, unit length, not yet turned towards the ray.
     pub n: Vec3,
+    /// Shading normal, unit length, on the same side as `n`.
+    pub ns: Vec3,
     pub material: MaterialId,
 }
 
@@ -145,6 +162,31 @@ impl Primitive {
                 let t = e2.dot(qvec) * inv;
                 (t > ray.tmin && t < tmax).then_some(t)
             }
+            Primitive::Sphere(s) if s.world.is_some() => {
+                let (c, r) = s.world.unwrap_or_default();
+                // Ray Tracing Gems 7: the discriminant from the distance of the centre to the
+                // line, which loses no precision for far-away spheres. `ray.d` is unit length.
+                let f = ray.o - c;
+                let b = -f.dot(ray.d);
+                let l = f + ray.d * b;
+                let disc = r * r - l.length_squared();
+                if disc < 0.0 {
+                    return None;
+                }
+                let q = b + disc.sqrt().copysign(b);
+                let c2 = f.length_squared() - r * r;
+                let (mut t0, mut t1) = (c2 / q, q);
+                if t0 > t1 {
+                    std::mem::swap(&mut t0, &mut t1);
+                }
+                if t0 > ray.tmin && t0 < tmax {
+                    Some(t0)
+                } else if t1 > ray.tmin && t1 < tmax {
+                    Some(t1)
+                } else {
+                    None
+                }
+            }
             Primitive::Sphere(s) => {
                 let o = s.to_object.transform_point3(ray.o);
                 let d = s.to_object.transform_vector3(ray.d);
@@ -177,12 +219,32 @@ impl Primitive {
     pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
         let p = ray.at(t);
         match self {
-            Primitive::Triangle { e1, e2, material, .. } => {
-                Hit { t, p, n: e1.cross(*e2).normalize_or_zero(), material: *material }
+            Primitive::Triangle { p0, e1, e2, material, normals } => {
+                let n = e1.cross(*e2).normalize_or_zero();
+                let ns = match normals {
+                    None => n,
+                    Some(vn) => {
+                        // Barycentrics of the hit, as Moller-Trumbore computes them.
+                        let pvec = ray.d.cross(*e2);
+                        let inv = 1.0 / e1.dot(pvec);
+                        let tvec = ray.o - *p0;
+                        let u = tvec.dot(pvec) * inv;
+                        let v = ray.d.dot(tvec.cross(*e1)) * inv;
+                        let s = (vn[0] * (1.0 - u - v) + vn[1] * u + vn[2] * v).normalize_or_zero();
+                        if s == Vec3::ZERO { n } else if s.dot(n) < 0.0 { -s } else { s }
+                    }
+                };
+                Hit { t, p, n, ns, material: *material }
+            }
+            Primitive::Sphere(s) if s.world.is_some() => {
+                let (c, _) = s.world.unwrap_or_default();
+                let n = (p - c).normalize_or_zero();
+                Hit { t, p, n, ns: n, material: s.material }
             }
             Primitive::Sphere(s) => {
                 let po = s.to_object.transform_point3(p);
-                Hit { t, p, n: (s.normal_to_world * po).normalize_or_zero(), material: s.material }
+                let n = (s.normal_to_world * po).normalize_or_zero();
+                Hit { t, p, n, ns: n, material: s.material }
             }
         }
     }
@@ -194,7 +256,7 @@ mod tests {
 
     #[test]
     fn rays_hit_triangles_and_spheres_where_expected() {
-        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0 };
+        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0, normals: None };
         let ray = Ray::new(Vec3::ZERO, Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!((tri.intersect_t(&ray, f32::INFINITY).unwrap() - 5.0).abs() < 1e-5);
         let sphere = Primitive::Sphere(Box::new(Sphere::new(Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_scale(Vec3::new(1.0, 1.0, 2.0)), 1.0, 0)));
@@ -204,5 +266,18 @@ mod tests {
         assert!((hit.n - Vec3::Z).length() < 1e-4);
         let miss = Ray::new(Vec3::new(3.0, 0.0, 0.0), Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!(sphere.intersect_t(&miss, f32::INFINITY).is_none());
+        // A rotated, uniformly scaled sphere takes the world-space path: radius 2 at z = -10.
+        let xf = Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_rotation_y(0.7) * Mat4::from_scale(Vec3::splat(2.0));
+        let round = Sphere::new(xf, 1.0, 0);
+        assert!(round.world.is_some());
+        let round = Primitive::Sphere(Box::new(round));
+        let t = round.intersect_t(&ray, f32::INFINITY).unwrap();
+        assert!((t - 8.0).abs() < 1e-4, "{t}");
+        assert!((round.hit(&ray, t).n - Vec3::Z).length() < 1e-4);
+        // From inside, the far side.
+        let inside = Ray::new(Vec3::new(0.0, 0.0, -10.0), Vec3::NEG_Z, 0.0, f32::INFINITY);
+        assert!((round.intersect_t(&inside, f32::INFINITY).unwrap() - 2.0).abs() < 1e-4);
+        let grazing = Ray::new(Vec3::new(2.5, 0.0, 0.0), Vec3::NEG_Z, 0.0, f32::INFINITY);
+        assert!(round.intersect_t(&grazing, f32::INFINITY).is_none());
     }
 }

@@ -8,7 +8,7 @@ use crate::sampler::Sampler;
 use crate::scene::Scene;
 use glam::Vec3;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A half-open rectangle of pixels, y down (the render crate's own; the wire protocol has its
 /// own twin so that this crate knows nothing of messages).
@@ -26,6 +26,8 @@ pub struct TileSums {
     pub rect: PixelRect,
     pub sums: Vec<[f64; 4]>,
     pub weight: Vec<f32>,
+    /// Rays traced (camera, bounce and shadow rays), for rays-per-second figures.
+    pub rays: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -39,37 +41,50 @@ pub fn render_tile(scene: &Scene, rect: PixelRect, samples: std::ops::Range<u32>
     let w = (rect.x1 - rect.x0) as usize;
     let h = (rect.y1 - rect.y0) as usize;
     let mut sums = vec![[0.0f64; 4]; w * h];
+    let rays = AtomicU64::new(0);
     if w > 0 {
         sums.par_chunks_mut(w).enumerate().try_for_each(|(row, out)| {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Cancelled);
             }
             let y = rect.y0 + row as u32;
+            let mut row_rays = 0u64;
             for (col, px) in out.iter_mut().enumerate() {
                 let x = rect.x0 + col as u32;
                 for s in samples.clone() {
-                    let (l, a) = sample_pixel(scene, x, y, s, frame);
+                    let (l, a) = sample_pixel_counted(scene, x, y, s, frame, &mut row_rays);
                     px[0] += f64::from(l.x);
                     px[1] += f64::from(l.y);
                     px[2] += f64::from(l.z);
                     px[3] += f64::from(a);
                 }
             }
+            rays.fetch_add(row_rays, Ordering::Relaxed);
             Ok(())
         })?;
     }
     let weight = vec![samples.len() as f32; w * h];
-    Ok(TileSums { rect, sums, weight })
+    let rays = rays.into_inner();
+    tracing::debug!(rays, "rendered tile {}x{} at {},{}, samples {:?}", w, h, rect.x0, rect.y0, samples);
+    Ok(TileSums { rect, sums, weight, rays })
 }
 
 /// Radiance and alpha of one camera sample.
 pub fn sample_pixel(scene: &Scene, x: u32, y: u32, s: u32, frame: i32) -> (Vec3, f32) {
+    sample_pixel_counted(scene, x, y, s, frame, &mut 0)
+}
+
+/// `sample_pixel`, adding the rays it traced to `rays`.
+fn sample_pixel_counted(scene: &Scene, x: u32, y: u32, s: u32, frame: i32, rays: &mut u64) -> (Vec3, f32) {
     let mut sampler = Sampler::new(scene.settings.seed, x, y, s, frame);
     let f = scene.settings.filter;
-    let dx = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
-    let dy = f.offset([sampler.uniform(), sampler.uniform(), sampler.uniform(), sampler.uniform()]);
+    // The first 2D point places the sample in the pixel (all a box filter needs), so that the
+    // sample positions are stratified jointly in x and y.
+    let u = [sampler.uniform2(), sampler.uniform2(), sampler.uniform2(), sampler.uniform2()];
+    let dx = f.offset([u[0].x, u[1].x, u[2].x, u[3].x]);
+    let dy = f.offset([u[0].y, u[1].y, u[2].y, u[3].y]);
     let ray = scene.camera.ray(x as f32 + 0.5 + dx, y as f32 + 0.5 + dy, scene.width, scene.height);
-    let (l, a) = radiance(scene, ray, &mut sampler);
+    let (l, a) = radiance(scene, ray, &mut sampler, rays);
     // A NaN or infinite sample would poison the merged pixel forever: drop it.
     if l.is_finite() { (l, a) } else { (Vec3::ZERO, a) }
 }
@@ -85,7 +100,7 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
     if ng.dot(dir) >= 0.0 { p + ng * eps } else { p - ng * eps }
 }
 
-fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
+fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) -> (Vec3, f32) {
     let st = &scene.settings;
     let lights = &scene.lights;
     let light_pick = if lights.is_empty() { 0.0 } else { 1.0 / lights.len() as f32 };
@@ -109,6 +124,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
 
     for depth in 0u32.. {
         let hit = scene.bvh.intersect(&ray);
+        *rays += 1;
         let t_surface = hit.map_or(ray.tmax, |h| h.t);
         // Lights are not in the BVH: test the few finite ones directly.
         let mut light_hit: Option<(f32, Vec3, f32, usize)> = None;
@@ -164,9 +180,9 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
         // Reflective materials shade the side the ray came from; dielectrics need the true
         // outward normal to tell entering from leaving.
         let n = match material {
-            Material::Dielectric { .. } => hit.n,
-            _ if front => hit.n,
-            _ => -hit.n,
+            Material::Dielectric { .. } => hit.ns,
+            _ if front => hit.ns,
+            _ => -hit.ns,
         };
         let frame = Frame::new(n);
         let wo = frame.to_local(wo_world);
@@ -187,6 +203,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler) -> (Vec3, f32) {
                         let o = spawn(hit.p, hit.n, ls.wi);
                         let tmax = if ls.dist.is_finite() { ls.dist * (1.0 - 1e-4) - 1e-4 } else { f32::INFINITY };
                         let shadow = Ray::new(o, ls.wi, 0.0, tmax);
+                        *rays += 1;
                         if !scene.bvh.occluded(&shadow) {
                             let light_pdf = ls.pdf * light_pick;
                             let w = power_heuristic(light_pdf, bsdf_pdf);

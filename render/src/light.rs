@@ -226,7 +226,7 @@ mod tests {
 
     /// Irradiance at the origin (normal +Z) from a light, by its own sampling.
     fn irradiance(light: &Light) -> f32 {
-        let mut s = crate::sampler::Sampler::new(5, 0, 0, 0, 0);
+        let mut s = crate::sampler::Rng::new(5, 0, 0, 0, 0);
         let n = 200_000;
         let mut e = 0.0;
         for _ in 0..n {

@@ -506,9 +506,13 @@ impl<'g> Builder<'g> {
     }
 
     fn tri(&mut self, p0: Vec3, p1: Vec3, p2: Vec3, material: MaterialId) {
+        self.tri_with_normals(p0, p1, p2, material, None);
+    }
+
+    fn tri_with_normals(&mut self, p0: Vec3, p1: Vec3, p2: Vec3, material: MaterialId, normals: Option<[Vec3; 3]>) {
         let (e1, e2) = (p1 - p0, p2 - p0);
         if e1.cross(e2).length_squared() > 0.0 {
-            self.prims.push(Primitive::Triangle { p0, e1, e2, material });
+            self.prims.push(Primitive::Triangle { p0, e1, e2, material, normals: normals.map(Box::new) });
         }
     }
 
@@ -533,6 +537,7 @@ impl<'g> Builder<'g> {
         let indices: Vec<usize> = a.list("vertices_by_index").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
         let mut counts: Vec<usize> = a.list("face_vertex_count").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
         let is_subd = a.bool("is_subd", true);
+        let smooth_normal = a.bool("smooth_normal", true);
         a.warn_unknown(&known(GEOMETRY_COMMON, &["vertex_list_0", "vertex_list_1", "vertex_list", "vertices_by_index",
             "face_vertex_count", "is_subd", "subd_scheme", "subd_boundary", "subd_fvar_linear", "subd_crease_indices",
             "subd_crease_sharpnesses", "subd_corner_indices", "subd_corner_sharpnesses", "subd_resolution", "part_list",
@@ -547,6 +552,8 @@ impl<'g> Builder<'g> {
         }
         let mid = self.material(mat);
         let world: Vec<Vec3> = verts.iter().map(|v| xf.transform_point3(*v)).collect();
+        // The triangles of a fan triangulation: exact for the convex polygons meshes are made of.
+        let mut tris: Vec<[usize; 3]> = Vec::with_capacity(indices.len());
         let mut at = 0;
         let mut bad = 0usize;
         for &n in &counts {
@@ -560,10 +567,34 @@ impl<'g> Builder<'g> {
                 bad += 1;
                 continue;
             }
-            // A fan triangulation: exact for the convex polygons meshes are made of.
             for k in 1..n - 1 {
-                self.tri(world[face[0]], world[face[k]], world[face[k + 1]], mid);
+                tris.push([face[0], face[k], face[k + 1]]);
             }
+        }
+        // MoonRay's smooth_normal: without given normals, shade with vertex normals made from
+        // the faces around each vertex, each weighted by its angle at the vertex (so that how
+        // a polygon is cut into triangles does not matter).
+        let vertex_normals = smooth_normal.then(|| {
+            let mut vn = vec![Vec3::ZERO; world.len()];
+            for t in &tris {
+                let p = [world[t[0]], world[t[1]], world[t[2]]];
+                let face_n = (p[1] - p[0]).cross(p[2] - p[0]).normalize_or_zero();
+                for k in 0..3 {
+                    let d0 = (p[(k + 1) % 3] - p[k]).normalize_or_zero();
+                    let d1 = (p[(k + 2) % 3] - p[k]).normalize_or_zero();
+                    vn[t[k]] += face_n * d0.dot(d1).clamp(-1.0, 1.0).acos();
+                }
+            }
+            vn.iter().map(|n| n.normalize_or_zero()).collect::<Vec<Vec3>>()
+        });
+        for t in tris {
+            let normals = vertex_normals.as_ref().and_then(|vn| {
+                let ns = [vn[t[0]], vn[t[1]], vn[t[2]]];
+                let face_n = (world[t[1]] - world[t[0]]).cross(world[t[2]] - world[t[0]]).normalize_or_zero();
+                // A flat neighbourhood needs no interpolation: keep the triangle small and fast.
+                (ns.iter().any(|n| n.dot(face_n) < 1.0 - 1e-6)).then_some(ns)
+            });
+            self.tri_with_normals(world[t[0]], world[t[1]], world[t[2]], mid, normals);
         }
         if bad > 0 {
             self.warnings.push(format!("{}: RdlMeshGeometry `{}`: {bad} faces index vertices that do not exist; skipped", o.loc, o.name));

@@ -109,3 +109,158 @@ fn cancelling_stops_a_render() {
     let r = render_tile(&s, PixelRect { x0: 0, y0: 0, x1: 32, y1: 32 }, 0..64, 0, &AtomicBool::new(true));
     assert!(r.is_err());
 }
+
+/// A tent: two panels tilted 45 degrees about a ridge along Y at x = 0, facing the camera,
+/// lit head-on by a distant light, direct light only.
+fn tent(smooth: &str) -> String {
+    format!(r#"
+SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16, ["max_depth"] = 0, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1 }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 5) }}
+local tent = RdlMeshGeometry("tent") {{
+    ["vertex_list_0"] = {{ Vec3(-2, -1, 0), Vec3(-2, 1, 0), Vec3(0, -1, 2), Vec3(0, 1, 2), Vec3(2, -1, 0), Vec3(2, 1, 0) }},
+    ["vertices_by_index"] = {{ 0, 2, 3, 1,  2, 4, 5, 3 }}, ["face_vertex_count"] = {{ 4, 4 }}, ["is_subd"] = false {smooth} }}
+local mat = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sun = DistantLight("sun") {{ ["intensity"] = 2 }}
+Layer("layer") {{ {{ tent, "", mat, LightSet("ls") {{ sun }} }} }}
+"#)
+}
+
+#[test]
+fn meshes_without_normals_shade_smoothly_unless_told_not_to() {
+    // MoonRay's smooth_normal defaults to true: on the ridge the vertex normal is the average
+    // of the two panels' (straight at the light), so the two middle columns see nearly the
+    // full albedo * E / pi. With smooth_normal false every point shades with its panel's
+    // normal: cos 45 of that.
+    let ridge = PixelRect { x0: 7, y0: 6, x1: 9, y1: 10 };
+    let full = 0.5 * 2.0 / std::f64::consts::PI;
+    let smooth = mean(&scene(&tent("")), ridge, 16);
+    let flat = mean(&scene(&tent(r#", ["smooth_normal"] = false"#)), ridge, 16);
+    for c in 0..3 {
+        assert!((smooth[c] - full).abs() < 0.01 * full, "smooth {smooth:?} vs {full}");
+        assert!((flat[c] - full * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01 * full, "flat {flat:?}");
+    }
+}
+
+#[test]
+fn scene_variables_default_to_moonray_s() {
+    let s = scene(r#"
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+SphereGeometry("ball") { ["radius"] = 1 }
+"#);
+    let st = &s.settings;
+    assert_eq!((s.width, s.height), (1920, 1080));
+    assert_eq!(st.spp, 64, "pixel_samples 8 is the square root of the sample count");
+    assert_eq!((st.max_depth, st.max_diffuse_depth, st.max_glossy_depth, st.max_mirror_depth), (5, 2, 2, 3));
+    assert_eq!((st.sample_clamping_value, st.sample_clamping_depth), (10.0, 1));
+    assert_eq!(st.filter, render::scene::PixelFilter::CubicBSpline(3.0));
+}
+
+#[test]
+fn lights_are_hidden_from_the_camera_and_normalized_by_default() {
+    // A 4x4 RectLight facing the camera. By default it is not seen directly (black), and when
+    // shown its radiance is color * intensity / (area * scene_scale^2 * pi), scene_scale 0.01.
+    let text = |extra: &str| format!(r#"
+SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16 {extra} }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 3) }}
+RectLight("l") {{ ["width"] = 4, ["height"] = 4, ["color"] = Rgb(1, 2, 3), ["node_xform"] = rotate(180, 0, 1, 0) }}
+"#);
+    let rect = PixelRect { x0: 6, y0: 6, x1: 10, y1: 10 };
+    assert_eq!(mean(&scene(&text("")), rect, 4), [0.0; 3]);
+    let shown = mean(&scene(&text(r#", ["lights_visible_in_camera"] = true"#)), rect, 4);
+    let unit = 1.0 / (16.0 * 0.01 * 0.01 * std::f64::consts::PI);
+    for c in 0..3 {
+        let expect = unit * (c + 1) as f64;
+        assert!((shown[c] - expect).abs() < 1e-4 * expect, "{shown:?} vs {expect}");
+    }
+}
+
+/// The camera inside a closed box whose walls face inwards, diffuse with albedo 0.5 and
+/// emitting 100, and no lights: every path gains exactly albedo per bounce, so the image is
+/// exactly 100 * (1 + 0.5 + 0.25 + ...) cut where the depth budgets and clamping say.
+fn glowing_box(vars: &str) -> String {
+    format!(r#"
+SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8 {vars} }}
+Camera("cam") {{ ["node_xform"] = translate(0, 1, 0), ["near"] = 0.01 }}
+local function wall(name, a, b, c, d)
+    return RdlMeshGeometry(name) {{ ["vertex_list_0"] = {{ a, b, c, d }}, ["vertices_by_index"] = {{ 0, 1, 2, 3 }},
+                                   ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+end
+local m = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0, ["emission"] = Rgb(100, 100, 100) }}
+Layer("layer") {{
+    {{ wall("floor", Vec3(-1, 0, 1), Vec3(1, 0, 1), Vec3(1, 0, -1), Vec3(-1, 0, -1)), "", m }},
+    {{ wall("ceiling", Vec3(-1, 2, -1), Vec3(1, 2, -1), Vec3(1, 2, 1), Vec3(-1, 2, 1)), "", m }},
+    {{ wall("back", Vec3(-1, 0, -1), Vec3(1, 0, -1), Vec3(1, 2, -1), Vec3(-1, 2, -1)), "", m }},
+    {{ wall("front", Vec3(1, 0, 1), Vec3(-1, 0, 1), Vec3(-1, 2, 1), Vec3(1, 2, 1)), "", m }},
+    {{ wall("left", Vec3(-1, 0, 1), Vec3(-1, 0, -1), Vec3(-1, 2, -1), Vec3(-1, 2, 1)), "", m }},
+    {{ wall("right", Vec3(1, 0, -1), Vec3(1, 0, 1), Vec3(1, 2, 1), Vec3(1, 2, -1)), "", m }},
+}}
+"#)
+}
+
+#[test]
+fn depth_budgets_and_clamping_cut_paths_where_moonray_does() {
+    let all = PixelRect { x0: 0, y0: 0, x1: 8, y1: 8 };
+    let check = |vars: &str, expect: f64| {
+        let m = mean(&scene(&glowing_box(vars)), all, 4);
+        for c in m {
+            assert!((c - expect).abs() < 1e-4 * expect, "{vars}: {m:?} vs {expect}");
+        }
+    };
+    // The terms are what the camera ray sees, then what each bounce's ray sees. A vertex within
+    // the budget still traces the ray it samples, for the light it finds (its direct
+    // lighting), so max_diffuse_depth 2 adds three bounces' terms: 100 + 50 + 25 + 12.5.
+    // MoonRay clamps contributions from depth 1 on (sample_clamping_depth) to 10 by default:
+    // 100 + 50 + 10 + 10.
+    check("", 170.0);
+    check(r#", ["sample_clamping_value"] = 0"#, 187.5);
+    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 0"#, 150.0);
+    // max_depth N bounds every path to N + 2 segments (Mitsuba's max_depth N + 2), whatever
+    // the per-lobe budgets: 100 + 50 + 25 for max_depth 1.
+    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 1"#, 175.0);
+    // max_depth 0 is direct lighting only. (Deeper budgets than three bounces would bring in
+    // Russian roulette and with it noise, so they are not checked to the last digit here.)
+    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 0"#, 150.0);
+}
+
+#[test]
+fn pixel_filters_spread_samples_over_their_width_like_moonray_s() {
+    // MoonRay scales a filter's natural footprint (4 pixels for the cubic B-spline, 3 for the
+    // quadratic, 1 for the box) to pixel_filter_width: the support is the width, and the
+    // variance of an offset is width^2 / 48, / 36 and / 12.
+    use render::scene::PixelFilter;
+    let mut rng = render::sampler::Rng::new(11, 0, 0, 0, 0);
+    for (filter, width, var) in [
+        (PixelFilter::CubicBSpline(3.0), 3.0f64, 9.0 / 48.0),
+        (PixelFilter::QuadraticBSpline(2.0), 2.0, 4.0 / 36.0),
+        (PixelFilter::Box(1.0), 1.0, 1.0 / 12.0),
+    ] {
+        let n = 100_000;
+        let mut sum2 = 0.0f64;
+        for _ in 0..n {
+            let d = f64::from(filter.offset([rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()]));
+            assert!(d.abs() <= width / 2.0, "{filter:?}: {d}");
+            sum2 += d * d;
+        }
+        let v = sum2 / f64::from(n);
+        assert!((v - var).abs() < 0.02 * var, "{filter:?}: variance {v} vs {var}");
+    }
+}
+
+#[test]
+fn materials_and_meshes_default_to_moonray_s() {
+    // DwaBaseMaterial has a specular lobe unless told otherwise; RdlMeshGeometry is a
+    // subdivision surface (rendered as its control mesh, with a warning).
+    let src = SceneSource { name: "test.rdla".into(), text: br#"
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+local tri = RdlMeshGeometry("tri") { ["vertex_list_0"] = { Vec3(0, 0, 0), Vec3(1, 0, 0), Vec3(0, 1, 0) },
+                                     ["vertices_by_index"] = { 0, 1, 2 }, ["face_vertex_count"] = { 3 } }
+local m = DwaBaseMaterial("m") { }
+Layer("layer") { { tri, "", m } }
+"#.to_vec() };
+    let (s, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
+    match &s.materials[..] {
+        [render::bsdf::Material::Base { specular, .. }] => assert_eq!(*specular, 1.0),
+        other => panic!("{other:?}"),
+    }
+    assert!(warnings.iter().any(|w| w.contains("subdivision surface")), "{warnings:?}");
+}

@@ -1,0 +1,289 @@
+"""The comparison scenes, each one Python dict that emits both an RDLA file and a Mitsuba 3 scene.
+
+Every number lives once, in SCENES; `rdla(scene)` and `mitsuba_dict(scene, mi)` translate it.
+The settings are ones both renderers can express identically, and why:
+
+- `sample_clamping_value` 0: MoonRay clamps by default (10); Mitsuba's `path` cannot clamp.
+- `max_depth` N with every per-lobe depth also N, so only the total depth binds; MoonRay's
+  max_depth N (N + 1 surface vertices, each with a light sample) is Mitsuba's max_depth N + 2.
+- `pixel_filter` box of width 1 (MoonRay's default is a cubic B-spline of width 3): Mitsuba's
+  `box` rfilter has radius 0.5, so each sample lands in exactly one pixel in both.
+- `lights_visible_in_camera` true (MoonRay's default is false), as Mitsuba shows emitters.
+- Lights are not `normalized` (MoonRay's default divides by area * scene_scale^2 * pi): the
+  radiance is written as is on both sides. The Mitsuba rectangle that carries the area
+  emitter gets a black BSDF, since a MoonRay light reflects nothing. Like that rectangle, the
+  built-in renderer ends a path whose ray meets a light's front; MoonRay instead adds the
+  light as a direct-light sample and lets the path go on to the geometry behind (lights are
+  not geometry there), a difference left open. The comparison scenes keep the Cornell light
+  1 cm under the ceiling, where the two readings differ little.
+- Metals are DwaMetalMaterial: GGX with alpha = roughness^2 and Schlick's Fresnel from
+  `color`, which Mitsuba's `principled` BSDF with metallic = 1 computes too; a white smooth
+  metal is a perfect mirror in both. DwaBaseMaterial's dielectric specular layer has no exact
+  Mitsuba twin, so the diffuse materials set specular 0.
+- Meshes without normals: MoonRay's `smooth_normal` (default true) interpolates vertex
+  normals; Mitsuba's OBJ loader computes angle-weighted vertex normals the same way.
+"""
+import math
+
+import numpy as np
+
+# ----------------------------------------------------------------------------- transforms
+# 4x4 matrices for column vectors (p' = M p), composed right to left.
+
+
+def translate(x, y, z):
+    m = np.eye(4)
+    m[:3, 3] = (x, y, z)
+    return m
+
+
+def scale(x, y, z):
+    return np.diag([x, y, z, 1.0])
+
+
+def rotate(deg, x, y, z):
+    a = np.array([x, y, z], float)
+    a /= np.linalg.norm(a)
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    m = np.eye(4)
+    m[:3, :3] = c * np.eye(3) + s * k + (1 - c) * np.outer(a, a)
+    return m
+
+
+# ----------------------------------------------------------------------------- the scenes
+
+
+def quad(a, b, c, d):
+    return {"kind": "mesh", "verts": [a, b, c, d], "faces": [[0, 1, 2, 3]]}
+
+
+def icosphere(center, radius, level):
+    """A geodesic sphere: an icosahedron subdivided `level` times, vertices on the sphere."""
+    t = (1 + 5 ** 0.5) / 2
+    verts = [(-1, t, 0), (1, t, 0), (-1, -t, 0), (1, -t, 0), (0, -1, t), (0, 1, t), (0, -1, -t), (0, 1, -t),
+             (t, 0, -1), (t, 0, 1), (-t, 0, -1), (-t, 0, 1)]
+    verts = [np.array(v, float) / np.linalg.norm(v) for v in verts]
+    faces = [(0, 11, 5), (0, 5, 1), (0, 1, 7), (0, 7, 10), (0, 10, 11), (1, 5, 9), (5, 11, 4), (11, 10, 2), (10, 7, 6),
+             (7, 1, 8), (3, 9, 4), (3, 4, 2), (3, 2, 6), (3, 6, 8), (3, 8, 9), (4, 9, 5), (2, 4, 11), (6, 2, 10),
+             (8, 6, 7), (9, 8, 1)]
+    for _ in range(level):
+        mid = {}
+
+        def m(i, j):
+            key = (min(i, j), max(i, j))
+            if key not in mid:
+                v = verts[i] + verts[j]
+                verts.append(v / np.linalg.norm(v))
+                mid[key] = len(verts) - 1
+            return mid[key]
+
+        faces = [f for a, b, c in faces for f in ((a, m(a, b), m(c, a)), (b, m(b, c), m(a, b)), (c, m(c, a), m(b, c)),
+                                                 (m(a, b), m(b, c), m(c, a)))]
+    center = np.array(center, float)
+    return {"kind": "mesh", "verts": [tuple(center + radius * v) for v in verts], "faces": [list(f) for f in faces]}
+
+
+def cornell_walls():
+    return {
+        "floor": quad((-1, 0, 1), (1, 0, 1), (1, 0, -1), (-1, 0, -1)),
+        "ceiling": quad((-1, 2, -1), (1, 2, -1), (1, 2, 1), (-1, 2, 1)),
+        "back": quad((-1, 0, -1), (1, 0, -1), (1, 2, -1), (-1, 2, -1)),
+        "left": quad((-1, 0, 1), (-1, 0, -1), (-1, 2, -1), (-1, 2, 1)),
+        "right": quad((1, 0, -1), (1, 0, 1), (1, 2, 1), (1, 2, -1)),
+    }
+
+
+WHITE = {"kind": "diffuse", "albedo": (0.73, 0.73, 0.73)}
+RED = {"kind": "diffuse", "albedo": (0.63, 0.065, 0.05)}
+GREEN = {"kind": "diffuse", "albedo": (0.14, 0.45, 0.091)}
+CAMERA = {"xform": translate(0, 1, 3.6), "focal": 30.0, "film_width_aperture": 24.0}
+# A light 1 cm under the ceiling, emitting straight down (its local -Z turned to -Y).
+CEILING_LIGHT = {"kind": "rect", "xform": translate(0, 1.99, 0) @ rotate(-90, 1, 0, 0), "width": 0.5, "height": 0.5,
+                 "radiance": (20.0, 17.0, 12.0)}
+
+
+def box(center, size, rot_y):
+    return {"kind": "box", "xform": translate(*center) @ rotate(rot_y, 0, 1, 0), "size": size}
+
+
+SCENES = {
+    "cornell": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 8,
+        "camera": CAMERA,
+        "lights": [CEILING_LIGHT],
+        "objects": [
+            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
+            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            (box((0.35, 0.3, 0.35), (0.6, 0.6, 0.6), -18), WHITE),
+            (box((-0.35, 0.6, -0.3), (0.6, 1.2, 0.6), 20), WHITE),
+        ],
+    },
+    "metal": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 8,
+        "camera": CAMERA,
+        "lights": [CEILING_LIGHT],
+        "objects": [
+            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
+            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            ({"kind": "sphere", "center": (-0.5, 0.35, -0.2), "radius": 0.35}, {"kind": "metal", "color": (0.95, 0.64, 0.54), "roughness": 0.3}),
+            ({"kind": "sphere", "center": (0.45, 0.3, 0.3), "radius": 0.3}, {"kind": "metal", "color": (0.91, 0.92, 0.92), "roughness": 0.6}),
+            ({"kind": "sphere", "center": (0.3, 0.9, -0.6), "radius": 0.25}, {"kind": "metal", "color": (1.0, 1.0, 1.0), "roughness": 0.0}),
+        ],
+    },
+    "glass": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 10,
+        "camera": CAMERA,
+        "lights": [CEILING_LIGHT],
+        "objects": [
+            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
+            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            ({"kind": "sphere", "center": (-0.35, 0.4, 0.1), "radius": 0.4}, {"kind": "glass", "ior": 1.5}),
+            (box((0.45, 0.3, -0.4), (0.5, 0.6, 0.5), 15), WHITE),
+        ],
+    },
+    "envlight": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 6,
+        "camera": {"xform": translate(0, 1.2, 4.0) @ rotate(-12, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
+        "lights": [{"kind": "env", "radiance": (0.8, 0.9, 1.0)}],
+        "objects": [
+            (quad((-4, 0, 4), (4, 0, 4), (4, 0, -4), (-4, 0, -4)), {"kind": "diffuse", "albedo": (0.6, 0.6, 0.6)}),
+            (icosphere((-0.7, 0.5, 0.0), 0.5, 2), {"kind": "diffuse", "albedo": (0.8, 0.3, 0.2)}),
+            ({"kind": "sphere", "center": (0.6, 0.45, 0.2), "radius": 0.45}, {"kind": "metal", "color": (0.9, 0.8, 0.5), "roughness": 0.35}),
+            (box((0.0, 0.25, -1.0), (0.5, 0.5, 0.5), 30), {"kind": "diffuse", "albedo": (0.2, 0.5, 0.7)}),
+        ],
+    },
+}
+
+# ----------------------------------------------------------------------------- RDLA
+
+
+def _mat4(m):
+    # RDLA matrices are for row vectors (translation in the last row): the transpose, row-major.
+    return "Mat4(" + ", ".join(f"{v:.9g}" for v in m.T.flatten()) + ")"
+
+
+def _rgb(c):
+    return "Rgb(" + ", ".join(f"{v:.9g}" for v in c) + ")"
+
+
+def _vec3(c):
+    return "Vec3(" + ", ".join(f"{v:.9g}" for v in c) + ")"
+
+
+def rdla(s):
+    d = s["max_depth"]
+    out = [
+        "-- Written by bench/scenes.py from the same numbers as its Mitsuba twin; do not edit by hand.",
+        "SceneVariables {",
+        f'    ["image_width"] = {s["width"]}, ["image_height"] = {s["height"]},',
+        f'    ["pixel_samples"] = {round(math.sqrt(s["spp"]))},',
+        f'    ["max_depth"] = {d}, ["max_diffuse_depth"] = {d}, ["max_glossy_depth"] = {d}, ["max_mirror_depth"] = {d},',
+        '    ["sample_clamping_value"] = 0,',
+        '    ["pixel_filter"] = 0, ["pixel_filter_width"] = 1,',
+        '    ["lights_visible_in_camera"] = true,',
+        "}",
+        'Camera("cam") {',
+        f'    ["node_xform"] = {_mat4(s["camera"]["xform"])},',
+        f'    ["focal"] = {s["camera"]["focal"]}, ["film_width_aperture"] = {s["camera"]["film_width_aperture"]},',
+        "}",
+    ]
+    lights = []
+    for i, l in enumerate(s["lights"]):
+        name = f"light{i}"
+        lights.append(name)
+        if l["kind"] == "rect":
+            out.append(f'local {name} = RectLight("{name}") {{ ["node_xform"] = {_mat4(l["xform"])}, ["width"] = {l["width"]}, '
+                       f'["height"] = {l["height"]}, ["color"] = {_rgb(l["radiance"])}, ["normalized"] = false }}')
+        else:
+            out.append(f'local {name} = EnvLight("{name}") {{ ["color"] = {_rgb(l["radiance"])} }}')
+    out.append(f'local lights = LightSet("lights") {{ {", ".join(lights)} }}')
+    rows = []
+    for i, (geom, mat) in enumerate(s["objects"]):
+        g, m = f"geom{i}", f"mat{i}"
+        if geom["kind"] == "mesh":
+            out.append(f'local {g} = RdlMeshGeometry("{g}") {{')
+            out.append(f'    ["vertex_list_0"] = {{ {", ".join(_vec3(v) for v in geom["verts"])} }},')
+            out.append(f'    ["vertices_by_index"] = {{ {", ".join(str(i) for f in geom["faces"] for i in f)} }},')
+            out.append(f'    ["face_vertex_count"] = {{ {", ".join(str(len(f)) for f in geom["faces"])} }},')
+            out.append('    ["is_subd"] = false,')
+            out.append("}")
+        elif geom["kind"] == "box":
+            out.append(f'local {g} = BoxGeometry("{g}") {{ ["size"] = {_vec3(geom["size"])}, ["node_xform"] = {_mat4(geom["xform"])} }}')
+        else:
+            out.append(f'local {g} = SphereGeometry("{g}") {{ ["radius"] = {geom["radius"]}, ["node_xform"] = {_mat4(translate(*geom["center"]))} }}')
+        if mat["kind"] == "diffuse":
+            out.append(f'local {m} = DwaBaseMaterial("{m}") {{ ["albedo"] = {_rgb(mat["albedo"])}, ["specular"] = 0 }}')
+        elif mat["kind"] == "metal":
+            out.append(f'local {m} = DwaMetalMaterial("{m}") {{ ["color"] = {_rgb(mat["color"])}, ["roughness"] = {mat["roughness"]} }}')
+        else:
+            out.append(f'local {m} = DwaSolidDielectricMaterial("{m}") {{ ["refractive_index"] = {mat["ior"]} }}')
+        rows.append(f"    {{ {g}, \"\", {m}, lights }},")
+    out.append('Layer("layer") {')
+    out.extend(rows)
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------- Mitsuba
+
+# MoonRay's camera looks down its local -Z with +X to the right; Mitsuba's looks down +Z with
+# +X to the left: a half turn about Y maps one onto the other.
+_MOONRAY_TO_MITSUBA_CAMERA = rotate(180, 0, 1, 0)
+
+
+def _write_obj(path, geom):
+    with open(path, "w") as f:
+        for v in geom["verts"]:
+            f.write("v %r %r %r\n" % tuple(float(x) for x in v))
+        for face in geom["faces"]:
+            f.write("f " + " ".join(str(i + 1) for i in face) + "\n")
+
+
+def mitsuba_dict(s, mi, workdir, name):
+    """The Mitsuba scene dict; meshes are written as OBJ files under `workdir`."""
+    T = lambda m: mi.ScalarTransform4f(m.tolist())  # noqa: E731
+    fov = math.degrees(2 * math.atan(s["camera"]["film_width_aperture"] / (2 * s["camera"]["focal"])))
+    d = {
+        "type": "scene",
+        "integrator": {"type": "path", "max_depth": s["max_depth"] + 2},
+        "sensor": {
+            "type": "perspective", "fov": fov, "fov_axis": "x", "near_clip": 1e-3, "far_clip": 1e5,
+            "to_world": T(s["camera"]["xform"] @ _MOONRAY_TO_MITSUBA_CAMERA),
+            "sampler": {"type": "independent", "sample_count": s["spp"]},
+            "film": {"type": "hdrfilm", "width": s["width"], "height": s["height"], "pixel_format": "rgb",
+                     "rfilter": {"type": "box"}},
+        },
+    }
+    for i, l in enumerate(s["lights"]):
+        if l["kind"] == "rect":
+            # Mitsuba's rectangle spans [-1, 1]^2 and emits along +Z; the half turn about X
+            # makes it emit along the light's -Z, as MoonRay's does.
+            xf = l["xform"] @ rotate(180, 1, 0, 0) @ scale(l["width"] / 2, l["height"] / 2, 1)
+            d[f"light{i}"] = {"type": "rectangle", "to_world": T(xf),
+                              "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}},
+                              "emitter": {"type": "area", "radiance": {"type": "rgb", "value": list(l["radiance"])}}}
+        else:
+            d[f"light{i}"] = {"type": "constant", "radiance": {"type": "rgb", "value": list(l["radiance"])}}
+    for i, (geom, mat) in enumerate(s["objects"]):
+        if mat["kind"] == "diffuse":
+            bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": list(mat["albedo"])}}
+        elif mat["kind"] == "metal" and mat["roughness"] == 0.0 and tuple(mat["color"]) == (1.0, 1.0, 1.0):
+            bsdf = {"type": "conductor", "material": "none"}
+        elif mat["kind"] == "metal":
+            bsdf = {"type": "principled", "base_color": {"type": "rgb", "value": list(mat["color"])},
+                    "metallic": 1.0, "roughness": mat["roughness"], "specular": 0.5}
+        else:
+            bsdf = {"type": "dielectric", "int_ior": mat["ior"], "ext_ior": 1.0}
+        if geom["kind"] == "mesh":
+            path = f"{workdir}/{name}-geom{i}.obj"
+            _write_obj(path, geom)
+            shape = {"type": "obj", "filename": path, "face_normals": len(geom["faces"]) == 1}
+        elif geom["kind"] == "box":
+            sz = geom["size"]
+            shape = {"type": "cube", "to_world": T(geom["xform"] @ scale(sz[0] / 2, sz[1] / 2, sz[2] / 2))}
+        else:
+            shape = {"type": "sphere", "center": list(geom["center"]), "radius": geom["radius"]}
+        shape["bsdf"] = bsdf
+        d[f"geom{i}"] = shape
+    return d
