@@ -83,11 +83,12 @@ impl Render {
         Render { scene: cornell(), res: 16, spp: 16, tile: 8, passes: 4 }
     }
 
-    /// 32x32 pixels, 4 tiles of 16, 8192 samples in 8 passes: 32 tasks, the last 28 of 280k
-    /// samples each (about half a second on one thread), a job of several seconds: long enough
-    /// to kill processes while they hold work and while the job is still rendering.
+    /// 32x32 pixels, 4 tiles of 16, 16384 samples in 8 passes: 32 tasks, the last 28 of 560k
+    /// samples each (a few hundred milliseconds on one thread), a job of several seconds: long
+    /// enough to kill processes while they hold work and while the job is still rendering. The
+    /// tests assert that their kills landed mid-job, so a faster renderer shows up there.
     pub fn slow() -> Render {
-        Render { scene: cornell(), res: 8, spp: 8192, tile: 16, passes: 8 }
+        Render { scene: cornell(), res: 8, spp: 16384, tile: 16, passes: 8 }
     }
 
     pub fn tasks(&self) -> u64 {
