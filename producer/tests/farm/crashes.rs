@@ -1,0 +1,145 @@
+//! Processes that die mid-job: a worker or the merger killed with SIGKILL (a node lost, an OOM
+//! kill) and a worker stopped with SIGTERM (a scale-down). The job still completes with the
+//! embedded image: no task lost, none merged twice.
+
+use super::*;
+
+/// How often the tests poll /metrics while they wait for the moment to strike.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Waits until one of `workers` has just finished a task (its `tasks_done` counter went up
+/// since the last poll) and returns its index. A worker holds one task at a time (prefetch 1)
+/// and takes the next as soon as it has acked one, so a few milliseconds after a completion it
+/// is inside its next task, which takes hundreds of milliseconds in `Render::slow`.
+/// `seen` keeps each worker's last count between calls.
+fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) -> usize {
+    seen.resize(workers.len(), 0.0);
+    let start = Instant::now();
+    loop {
+        for (i, w) in workers.iter_mut().enumerate() {
+            let exited = w.try_exit();
+            assert!(exited.is_none(), "{} exited ({exited:?})\n{}", w.name, w.tail());
+            let n = w.metric("moonfarm_worker_tasks_done_total");
+            if n > seen[i] {
+                seen[i] = n;
+                return i;
+            }
+        }
+        let all: Vec<&Proc> = workers.iter().chain(others.iter().copied()).collect();
+        assert!(start.elapsed() < JOB_DEADLINE, "no worker finished a task\n{}", logs(&all));
+        std::thread::sleep(POLL);
+    }
+}
+
+#[test]
+fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
+    let _serial = serial();
+    let mut farm = Farm::new("killworker");
+    let render = Render::slow();
+    let reference = embedded(&render, farm.path());
+    let merger = farm.merger();
+    let mut workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
+    let job = farm.submit(&render);
+
+    // Three times: SIGKILL a worker right after it finished a task, so it dies holding the
+    // next one unacked, and start a fresh worker in its place.
+    let mut seen = Vec::new();
+    for kill in 0..3 {
+        let i = just_finished(&mut workers, &mut seen, &[&merger]);
+        std::thread::sleep(Duration::from_millis(30));
+        let victim = workers.remove(i);
+        let finished = seen.remove(i);
+        eprintln!("kill {kill}: SIGKILL {} (pid {}) 30 ms after it finished its task {finished}", victim.name, victim.pid());
+        victim.kill();
+        workers.push(farm.worker());
+    }
+    let s = farm.status(&job);
+    assert_eq!(s["state"], "rendering", "the kills must land mid-job, not after it: {s}");
+
+    let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
+    let image = farm.wait_done_and_fetch(&job, &render, &procs);
+    assert_same_image(&image, &reference, render.spp);
+    assert_eq!(
+        merger.metric("moonfarm_merger_tiles_merged_total"),
+        render.tasks() as f64,
+        "the merger merged every tile-pass exactly once"
+    );
+    farm.cleanup();
+}
+
+#[test]
+fn the_merger_killed_mid_job_resumes_from_its_checkpoint() {
+    let _serial = serial();
+    let mut farm = Farm::new("killmerger");
+    let render = Render::slow();
+    let reference = embedded(&render, farm.path());
+    let mut merger = farm.merger();
+    let workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
+    let job = farm.submit(&render);
+
+    // SIGKILL the merger twice: once early in the job, once near its middle, each time once
+    // it has merged something since it started.
+    for (round, after) in [(0, render.tasks() / 6), (1, render.tasks() / 2)] {
+        let start = Instant::now();
+        loop {
+            let done = farm.status(&job)["tasks_done"].as_u64().unwrap_or(0);
+            if done >= after && merger.metric("moonfarm_merger_tiles_merged_total") >= 1.0 {
+                break;
+            }
+            let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
+            assert!(start.elapsed() < JOB_DEADLINE, "round {round}: job stuck\n{}", logs(&procs));
+            std::thread::sleep(POLL);
+        }
+        let s = farm.status(&job);
+        assert_eq!(s["state"], "rendering", "round {round}: the kill must land mid-job: {s}");
+        eprintln!("round {round}: SIGKILL {} at {s}", merger.name);
+        merger.kill();
+        // Results pile up in the queue meanwhile; the new merger takes them from there.
+        std::thread::sleep(Duration::from_millis(500));
+        merger = farm.merger();
+    }
+
+    let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
+    let image = farm.wait_done_and_fetch(&job, &render, &procs);
+    assert_same_image(&image, &reference, render.spp);
+    farm.cleanup();
+}
+
+#[test]
+fn sigterm_on_a_busy_worker_exits_cleanly_within_the_grace_and_loses_nothing() {
+    let _serial = serial();
+    let mut farm = Farm::new("sigterm");
+    let render = Render::slow();
+    let reference = embedded(&render, farm.path());
+    let merger = farm.merger();
+    let grace = Duration::from_secs(10);
+    let env = [("MOONFARM_GRACE_SECONDS", grace.as_secs().to_string())];
+    let mut workers = vec![farm.worker_with(&env)];
+    let job = farm.submit(&render);
+
+    // Past the short first pass, the one worker is always inside a task: SIGTERM it there.
+    let mut seen = Vec::new();
+    while seen.first().copied().unwrap_or(0.0) < 5.0 {
+        just_finished(&mut workers, &mut seen, &[&merger]);
+    }
+    std::thread::sleep(Duration::from_millis(30));
+    let busy = workers.pop().unwrap();
+    let name = busy.name.clone();
+    let log = busy.log.clone();
+    let started = Instant::now();
+    let status = busy.terminate(grace + Duration::from_secs(5));
+    let took = started.elapsed();
+    let tail = std::fs::read_to_string(&log).unwrap_or_default();
+    let status = status.unwrap_or_else(|| panic!("{name} still running {took:?} after SIGTERM\n{tail}"));
+    assert!(status.success(), "{name} exited with {status} after SIGTERM\n{tail}");
+    assert!(took <= grace + Duration::from_secs(1), "{name} took {took:?}, past its {grace:?} grace");
+    let s = farm.status(&job);
+    assert_eq!(s["state"], "rendering", "{s}");
+    assert!(s["tasks_done"].as_u64().unwrap() < render.tasks(), "{s}");
+
+    // A fresh worker finds the rest, including the task in hand if it was returned.
+    let fresh = farm.worker();
+    let image = farm.wait_done_and_fetch(&job, &render, &[&fresh, &merger]);
+    assert_same_image(&image, &reference, render.spp);
+    farm.cleanup();
+}

@@ -1,0 +1,80 @@
+//! The farm as a whole: separate worker and merger processes render exactly what the embedded
+//! mode renders.
+
+use super::*;
+
+#[test]
+fn three_workers_and_a_merger_render_the_embedded_image() {
+    let _serial = serial();
+    let mut farm = Farm::new("pipeline");
+    let render = Render::tiny();
+    let reference = embedded(&render, farm.path());
+
+    let job = farm.submit(&render);
+    let merger = farm.merger();
+    let workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
+    let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
+    let image = farm.wait_done_and_fetch(&job, &render, &procs);
+    assert_same_image(&image, &reference, render.spp);
+
+    // The workers' metrics add up to the job, and the merger merged each tile-pass once.
+    let done: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_tasks_done_total")).sum();
+    assert_eq!(done, render.tasks() as f64, "{}", logs(&procs));
+    let samples: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_samples_total")).sum();
+    let side = 256 / render.res;
+    assert_eq!(samples, f64::from(side * side * render.spp), "samples taken over all workers");
+    assert_eq!(merger.metric("moonfarm_merger_tiles_merged_total"), render.tasks() as f64);
+    assert!(merger.metric("moonfarm_merger_bytes_merged_total") > 0.0);
+    assert!(merger.metric("moonfarm_merger_merge_seconds_total") > 0.0);
+    assert!(workers.iter().map(|w| w.metric("moonfarm_worker_render_seconds_total")).sum::<f64>() > 0.0);
+    farm.cleanup();
+}
+
+#[test]
+fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
+    let _serial = serial();
+    let mut farm = Farm::new("cli");
+    let render = Render::tiny();
+    let reference = embedded(&render, farm.path());
+
+    // Submitted, nothing consuming yet: known, rendering, nothing done, fetch refuses.
+    let job = farm.submit(&render);
+    let s = farm.status(&job);
+    assert_eq!(s["state"], "rendering", "{s}");
+    assert_eq!(s["tasks_total"].as_u64(), Some(render.tasks()), "{s}");
+    assert_eq!(s["tasks_done"].as_u64(), Some(0), "{s}");
+    let early = farm.path().join("early.exr");
+    let o = farm.producer(&["fetch", &job, "-o", early.to_str().unwrap()]);
+    assert!(!o.status.success(), "fetch of an unfinished job must fail");
+    assert!(!early.exists(), "and write nothing");
+    let o = farm.producer(&["status", "no-such-job", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "an unknown job: {}", text(&o.stderr));
+    let list = farm.producer(&["list", "--json"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let list: Value = serde_json::from_slice(&list.stdout).expect("list --json prints JSON");
+    assert!(list.as_array().expect("an array").iter().any(|s| s["job"] == job.as_str()), "{list}");
+
+    let merger = farm.merger();
+    let worker = farm.worker();
+
+    let out = farm.path().join("waited.exr");
+    let mut args: Vec<String> = vec!["submit".into()];
+    args.extend(render.args());
+    args.extend(["--wait".into(), "-o".into(), out.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = farm.producer(&args);
+    assert!(o.status.success(), "submit --wait: {}\n{}", text(&o.stderr), logs(&[&merger, &worker]));
+    assert_same_image(&read_image(&out), &reference, render.spp);
+
+    // A cancelled job ends `cancelled`, and fetch refuses it. Without workers it cannot finish
+    // before the cancel arrives.
+    drop(worker);
+    let job = farm.submit(&render);
+    let c = farm.producer(&["cancel", &job]);
+    assert!(c.status.success(), "cancel: {}", text(&c.stderr));
+    let s = farm.wait_state(&job, &[&merger], |_| {});
+    assert_eq!(s["state"], "cancelled", "{s}");
+    let fetched = farm.producer(&["fetch", &job, "-o", farm.path().join("cancelled.exr").to_str().unwrap()]);
+    assert!(!fetched.status.success(), "fetch of a cancelled job must fail");
+    farm.cleanup();
+}
