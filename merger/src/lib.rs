@@ -130,11 +130,47 @@ enum Pending {
     Settle(Settle),
 }
 
+/// Partials downloaded and decoded ahead of merging, by blob key, with their size in bytes.
+type Prefetched = HashMap<String, Result<(TileBuffer, usize), MergeError>>;
+
+/// Downloads and decodes the batch's partials several at a time: merging is then a matter of
+/// additions, and the batch's wall time is not the sum of its blob round trips.
+async fn prefetch(adapters: &Adapters, batch: &[Delivery]) -> Prefetched {
+    let keys: Vec<String> = batch
+        .iter()
+        .filter_map(|d| match protocol::decode(&d.payload) {
+            Ok(Message::Result(TilePassResult { outcome: TaskOutcome::Rendered { partial_key }, .. })) => Some(partial_key),
+            _ => None,
+        })
+        .collect();
+    futures::stream::iter(keys)
+        .map(|key| async move {
+            let fetched = async {
+                let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
+                let len = bytes.len();
+                let k = key.clone();
+                let decoded = tokio::task::spawn_blocking(move || exr_io::decode(&bytes))
+                    .await
+                    .map_err(transient)?
+                    .map_err(|e| MergeError::Permanent(format!("partial {k}: {e}")))?;
+                Ok((decoded.tile, len))
+            }
+            .await;
+            (key, fetched)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
 async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, batch: Vec<Delivery>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut prefetched = prefetch(adapters, &batch).await;
+    metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
     let mut pending = Vec::with_capacity(batch.len());
     for delivery in &batch {
         let p = match protocol::decode(&delivery.payload) {
-            Ok(Message::Result(r)) => match merge(adapters, metrics, jobs, &r).await {
+            Ok(Message::Result(r)) => match merge(adapters, metrics, jobs, &r, &mut prefetched).await {
                 Ok(()) => Pending::Ack(Some(r.job.clone())),
                 Err(MergeError::Permanent(reason)) => {
                     tracing::error!(job = %r.job, "result dropped: {reason}");
@@ -243,7 +279,7 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
     Ok(Entry::Active(Box::new(job)))
 }
 
-async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult) -> Result<(), MergeError> {
+async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult, prefetched: &mut Prefetched) -> Result<(), MergeError> {
     let job = match entry(adapters, metrics, jobs, &r.job).await? {
         Entry::Active(job) => job,
         Entry::Ended(state) => {
@@ -266,11 +302,19 @@ async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId,
         }
         TaskOutcome::Rendered { partial_key } => {
             let started = Instant::now();
-            let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
-            let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {partial_key}: {e}")))?;
-            job.add(r.tile, r.pass, &decoded.tile, r.samples_taken)?;
+            let (tile, len) = match prefetched.remove(partial_key) {
+                Some(fetched) => fetched?,
+                // A second result for the same key in one batch: its partial was taken by the
+                // first (a duplicate, caught above unless the first failed); fetch it again.
+                None => {
+                    let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
+                    let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {partial_key}: {e}")))?;
+                    (decoded.tile, bytes.len())
+                }
+            };
+            job.add(r.tile, r.pass, &tile, r.samples_taken)?;
             metrics.tiles_merged.inc();
-            metrics.bytes_merged.inc_by(bytes.len() as u64);
+            metrics.bytes_merged.inc_by(len as u64);
             metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
         }
     }
