@@ -78,9 +78,7 @@ for flag in quorum_queue stream_queue; do
 done
 
 # --- Azurite ------------------------------------------------------------------------------
-if port_open 10000; then
-    say "something already listens on 127.0.0.1:10000; assuming Azurite"
-else
+start_azurite() {
     if [[ ! -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]]; then
         say "installing azurite@$AZURITE_VERSION under $AZURITE_DIR"
         mkdir -p "$AZURITE_DIR"
@@ -93,29 +91,73 @@ else
     echo $! >"$AZURITE_PID"
     wait_port 10000 Azurite 60
     say "Azurite started, pid $(cat "$AZURITE_PID")"
+}
+
+# A SharedKey-signed request to Azurite; prints the HTTP status.
+# https://learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key
+# Usage: azurite_request VERB PATH CANONICAL_QUERY URL_QUERY BODY [x-ms-header:value ...]
+azurite_request() {
+    local verb=$1 path=$2 canon_query=$3 url_query=$4 body=$5
+    shift 5
+    local date_hdr version="2021-08-06" length="" ctype="" headers=() canon
+    date_hdr="$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')"
+    if [[ -n $body ]]; then
+        length=${#body}
+        ctype="application/octet-stream"
+    fi
+    canon="$(printf '%s\n' "$@" "x-ms-date:$date_hdr" "x-ms-version:$version" | sort)"
+    local string_to_sign="$verb"$'\n\n\n'"$length"$'\n\n'"$ctype"$'\n\n\n\n\n\n\n'"$canon"$'\n'"/$ACCOUNT/$ACCOUNT$path$canon_query"
+    local hexkey signature
+    hexkey="$(printf '%s' "$KEY" | base64 -d | od -An -vtx1 | tr -d ' \n')"
+    signature="$(printf '%s' "$string_to_sign" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)"
+    for h in "$@"; do headers+=(-H "${h%%:*}: ${h#*:}"); done
+    [[ -n $ctype ]] && headers+=(-H "Content-Type: $ctype")
+    curl -s -o /tmp/services-azurite.$$ -w '%{http_code}' -X "$verb" --max-time 20 \
+        -H "x-ms-date: $date_hdr" -H "x-ms-version: $version" -H "Content-Length: ${length:-0}" \
+        -H "Authorization: SharedKey $ACCOUNT:$signature" "${headers[@]}" \
+        ${body:+--data-binary "$body"} "http://127.0.0.1:10000/$ACCOUNT$path$url_query" || true
+}
+
+create_container() {
+    azurite_request PUT "/$CONTAINER" $'\nrestype:container' "?restype=container" ""
+}
+
+# Whether Azurite stores and serves a blob: an Azurite whose data folder was deleted under it
+# (a removed checkout) still answers container requests but fails every blob write.
+probe_write() {
+    [[ "$(azurite_request PUT "/$CONTAINER/services-probe" "" "" "probe" "x-ms-blob-type:BlockBlob")" == 201 ]]
+}
+
+if port_open 10000; then
+    say "something already listens on 127.0.0.1:10000; checking that it is a working Azurite"
+else
+    start_azurite
 fi
 
-# --- the `renders` container, with a SharedKey-signed Create Container request -----------
-# https://learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key
-date_hdr="$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')"
-version="2021-08-06"
-string_to_sign="PUT"$'\n\n\n\n\n\n\n\n\n\n\n\n'"x-ms-date:$date_hdr"$'\n'"x-ms-version:$version"$'\n'"/$ACCOUNT/$ACCOUNT/$CONTAINER"$'\n'"restype:container"
-hexkey="$(printf '%s' "$KEY" | base64 -d | od -An -vtx1 | tr -d ' \n')"
-signature="$(printf '%s' "$string_to_sign" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)"
-status="$(curl -s -o /tmp/services-container.$$ -w '%{http_code}' -X PUT \
-    -H "x-ms-date: $date_hdr" -H "x-ms-version: $version" -H "Content-Length: 0" \
-    -H "Authorization: SharedKey $ACCOUNT:$signature" \
-    "http://127.0.0.1:10000/$ACCOUNT/$CONTAINER?restype=container")"
+status="$(create_container)"
 case "$status" in
     201) say "created blob container $CONTAINER" ;;
     409) say "blob container $CONTAINER already exists" ;;
-    *)
-        say "creating blob container $CONTAINER failed with HTTP $status:" >&2
-        cat /tmp/services-container.$$ >&2 || true
-        rm -f /tmp/services-container.$$
-        exit 1
-        ;;
+    *) say "creating blob container $CONTAINER answered HTTP $status" ;;
 esac
-rm -f /tmp/services-container.$$
+if ! probe_write; then
+    stale="$(pgrep -f 'azurite-blob.*--blobPort 10000' || true)"
+    if [[ -z $stale ]]; then
+        say "127.0.0.1:10000 is taken by something that is not a working Azurite; stop it and run again" >&2
+        exit 1
+    fi
+    say "the Azurite on 127.0.0.1:10000 (pid $stale) cannot store blobs; replacing it"
+    kill $stale || true
+    for ((i = 0; i < 100; i++)); do port_open 10000 || break; sleep 0.1; done
+    start_azurite
+    status="$(create_container)"
+    if [[ $status != 201 && $status != 409 ]] || ! probe_write; then
+        say "the new Azurite does not work either (container: HTTP $status); see $AZURITE_LOG" >&2
+        cat /tmp/services-azurite.$$ >&2 2>/dev/null || true
+        exit 1
+    fi
+fi
+rm -f /tmp/services-azurite.$$
+say "Azurite stores and serves blobs in container $CONTAINER"
 
 say "ready: amqp://guest:guest@127.0.0.1:5672/%2f and Azurite blob at http://127.0.0.1:10000/$ACCOUNT ($CONTAINER)"
