@@ -175,17 +175,7 @@ impl Primitive {
                 }
                 let q = b + disc.sqrt().copysign(b);
                 let c2 = f.length_squared() - r * r;
-                let (mut t0, mut t1) = (c2 / q, q);
-                if t0 > t1 {
-                    std::mem::swap(&mut t0, &mut t1);
-                }
-                if t0 > ray.tmin && t0 < tmax {
-                    Some(t0)
-                } else if t1 > ray.tmin && t1 < tmax {
-                    Some(t1)
-                } else {
-                    None
-                }
+                nearest_root(c2 / q, q, ray.tmin, tmax)
             }
             Primitive::Sphere(s) => {
                 let o = s.to_object.transform_point3(ray.o);
@@ -200,17 +190,7 @@ impl Primitive {
                 let sq = disc.sqrt();
                 // The numerically stable pair of roots.
                 let q = -(b + sq.copysign(b));
-                let (mut t0, mut t1) = (q / a, c / q);
-                if t0 > t1 {
-                    std::mem::swap(&mut t0, &mut t1);
-                }
-                if t0 > ray.tmin && t0 < tmax {
-                    Some(t0)
-                } else if t1 > ray.tmin && t1 < tmax {
-                    Some(t1)
-                } else {
-                    None
-                }
+                nearest_root(q / a, c / q, ray.tmin, tmax)
             }
         }
     }
@@ -247,6 +227,19 @@ impl Primitive {
                 Hit { t, p, n, ns: n, material: s.material }
             }
         }
+    }
+}
+
+/// The nearer of a quadric's two roots that lies in (tmin, tmax).
+#[inline]
+fn nearest_root(a: f32, b: f32, tmin: f32, tmax: f32) -> Option<f32> {
+    let (t0, t1) = if a <= b { (a, b) } else { (b, a) };
+    if t0 > tmin && t0 < tmax {
+        Some(t0)
+    } else if t1 > tmin && t1 < tmax {
+        Some(t1)
+    } else {
+        None
     }
 }
 

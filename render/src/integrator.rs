@@ -136,9 +136,11 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         }
         // The vertex depth the contribution of this ray belongs to: the vertex it left.
         let from = depth.saturating_sub(1);
-        if let Some((_, rad, pdf, i)) = light_hit {
+        // A light this ray meets: seen directly from the camera, or weighted by MIS against
+        // the light sample taken at the vertex the ray left.
+        let mut meet = |light: &crate::light::Light, rad: Vec3, pdf: f32| {
             if depth == 0 {
-                if lights[i].visible_in_camera {
+                if light.visible_in_camera {
                     l += rad;
                     alpha = 1.0;
                 }
@@ -146,20 +148,15 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 let w = if prev_delta { 1.0 } else { power_heuristic(prev_pdf, pdf * light_pick) };
                 l += clamp(beta * rad * w, from);
             }
+        };
+        if let Some((_, rad, pdf, i)) = light_hit {
+            meet(&lights[i], rad, pdf);
             break;
         }
         let Some(hit) = hit else {
             for light in lights.iter().filter(|l| l.is_infinite()) {
                 if let Some((rad, pdf)) = light.escaped(ray.d) {
-                    if depth == 0 {
-                        if light.visible_in_camera {
-                            l += rad;
-                            alpha = 1.0;
-                        }
-                    } else {
-                        let w = if prev_delta { 1.0 } else { power_heuristic(prev_pdf, pdf * light_pick) };
-                        l += clamp(beta * rad * w, from);
-                    }
+                    meet(light, rad, pdf);
                 }
             }
             break;
