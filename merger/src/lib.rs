@@ -135,11 +135,11 @@ type Prefetched = HashMap<String, Result<(TileBuffer, usize), MergeError>>;
 
 /// Downloads and decodes the batch's partials several at a time: merging is then a matter of
 /// additions, and the batch's wall time is not the sum of its blob round trips.
-async fn prefetch(adapters: &Adapters, batch: &[Delivery]) -> Prefetched {
-    let keys: Vec<String> = batch
+async fn prefetch(adapters: &Adapters, messages: &[Result<Message, protocol::DecodeError>]) -> Prefetched {
+    let keys: Vec<String> = messages
         .iter()
-        .filter_map(|d| match protocol::decode(&d.payload) {
-            Ok(Message::Result(TilePassResult { outcome: TaskOutcome::Rendered { partial_key }, .. })) => Some(partial_key),
+        .filter_map(|m| match m {
+            Ok(Message::Result(TilePassResult { outcome: TaskOutcome::Rendered { partial_key }, .. })) => Some(partial_key.clone()),
             _ => None,
         })
         .collect();
@@ -164,12 +164,13 @@ async fn prefetch(adapters: &Adapters, batch: &[Delivery]) -> Prefetched {
 }
 
 async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, batch: Vec<Delivery>) -> anyhow::Result<()> {
+    let messages: Vec<_> = batch.iter().map(|d| protocol::decode(&d.payload)).collect();
     let started = Instant::now();
-    let mut prefetched = prefetch(adapters, &batch).await;
+    let mut prefetched = prefetch(adapters, &messages).await;
     metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
     let mut pending = Vec::with_capacity(batch.len());
-    for delivery in &batch {
-        let p = match protocol::decode(&delivery.payload) {
+    for message in messages {
+        let p = match message {
             Ok(Message::Result(r)) => match merge(adapters, metrics, jobs, &r, &mut prefetched).await {
                 Ok(()) => Pending::Ack(Some(r.job.clone())),
                 Err(MergeError::Permanent(reason)) => {
@@ -181,7 +182,7 @@ async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, j
                     Pending::Settle(Settle::Retry)
                 }
             },
-            Ok(Message::Control(JobControl::Cancel { job })) => match cancel(adapters, jobs, &job).await {
+            Ok(Message::Control(JobControl::Cancel { job })) => match cancel(adapters, metrics, jobs, &job).await {
                 Ok(()) => Pending::Ack(Some(job)),
                 Err(e) => {
                     tracing::warn!(%job, "cancel failed, will retry: {e:#}");
@@ -321,9 +322,8 @@ async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId,
     Ok(())
 }
 
-async fn cancel(adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> Result<(), MergeError> {
-    let metrics = Metrics::default();
-    if let Entry::Active(job) = entry(adapters, &metrics, jobs, id).await? {
+async fn cancel(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> Result<(), MergeError> {
+    if let Entry::Active(job) = entry(adapters, metrics, jobs, id).await? {
         job.status.state = JobState::Cancelled;
         job.dirty = true;
     }

@@ -8,27 +8,11 @@ use crate::job::{snapshot_path, PreparedJob};
 use crate::follow::{self, Follow};
 use anyhow::Context;
 use shared::blob::Blobs;
-use shared::protocol::{self, keys, Message};
-use shared::queue::{MemoryQueue, Queue};
+use shared::queue::MemoryQueue;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-
-/// Publishes a prepared job: scene files content-addressed, the manifest, then every task.
-pub async fn publish(job: &PreparedJob, queue: &dyn Queue, blobs: &Blobs, task_queue: &str) -> anyhow::Result<()> {
-    for (file, bytes) in &job.files {
-        let key = keys::scene(&file.sha256);
-        if !blobs.exists(&key).await? {
-            blobs.put(&key, bytes.clone()).await?;
-        }
-    }
-    blobs.put(&keys::manifest(&job.manifest.job), job.manifest.to_bytes()).await?;
-    for task in job.manifest.tasks() {
-        queue.publish(task_queue, protocol::encode(&Message::Task(task))).await?;
-    }
-    Ok(())
-}
 
 pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -37,7 +21,7 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let queue = Arc::new(MemoryQueue::new());
     let worker_config = worker::Config::default();
     let merger_config = merger::Config::default();
-    publish(&job, queue.as_ref(), &blobs, &worker_config.task_queue).await?;
+    job.publish(queue.as_ref(), &blobs, &worker_config.task_queue).await?;
 
     let shutdown = CancellationToken::new();
     let mut services = JoinSet::new();

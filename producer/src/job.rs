@@ -6,8 +6,9 @@ use crate::cli::SubmitArgs;
 use anyhow::Context;
 use render::rdla::SceneSource;
 use render::scene::BuildOptions;
-use shared::blob::sha256_hex;
-use shared::protocol::{self, JobId, JobManifest, RenderParams, SceneFile, PROTOCOL_VERSION};
+use shared::blob::{sha256_hex, Blobs};
+use shared::queue::Queue;
+use shared::protocol::{self, keys, JobId, JobManifest, Message, RenderParams, SceneFile, PROTOCOL_VERSION};
 use std::path::{Path, PathBuf};
 
 pub struct PreparedJob {
@@ -16,6 +17,24 @@ pub struct PreparedJob {
     pub files: Vec<(SceneFile, Vec<u8>)>,
     pub out: PathBuf,
     pub warnings: Vec<String>,
+}
+
+impl PreparedJob {
+    /// Publishes the job, the same way embedded and on a farm: scene files content-addressed
+    /// (each stored once, whoever submits it), the manifest, then every task.
+    pub async fn publish(&self, queue: &dyn Queue, blobs: &Blobs, task_queue: &str) -> anyhow::Result<()> {
+        for (file, bytes) in &self.files {
+            let key = keys::scene(&file.sha256);
+            if !blobs.exists(&key).await? {
+                blobs.put(&key, bytes.clone()).await?;
+            }
+        }
+        blobs.put(&keys::manifest(&self.manifest.job), self.manifest.to_bytes()).await?;
+        for task in self.manifest.tasks() {
+            queue.publish(task_queue, protocol::encode(&Message::Task(task))).await?;
+        }
+        Ok(())
+    }
 }
 
 pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {

@@ -2,7 +2,6 @@
 //! cancel, list) that read what the merger records in the blob store.
 
 use crate::cli::{FarmArgs, FetchArgs, JobArgs, ListArgs, SubmitArgs};
-use crate::embedded::publish;
 use crate::follow::{self, Follow};
 use crate::job::PreparedJob;
 use anyhow::Context;
@@ -21,7 +20,7 @@ fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let (queue, blobs, connection) =
         shared::process::connect(&args.farm.conn, "producer").await?;
-    let published = publish(&job, &queue, &blobs, &args.farm.task_queue).await;
+    let published = job.publish(&queue, &blobs, &args.farm.task_queue).await;
     connection.cancel();
     queue.close().await;
     published?;

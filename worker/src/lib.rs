@@ -67,8 +67,11 @@ pub struct WorkerState {
     pub cache: SceneCache,
     pub metrics: Metrics,
     /// Jobs known to be cancelled or failed, and when a running job was last checked.
-    stopped: Arc<Mutex<HashMap<JobId, (bool, Instant)>>>,
+    stopped: Arc<Mutex<StopChecks>>,
 }
+
+/// Per job: whether it is stopped, and when that was last checked.
+type StopChecks = HashMap<JobId, (bool, Instant)>;
 
 /// How long a job's "still running" answer is trusted before the stop marker is checked again.
 const STOP_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -120,8 +123,11 @@ impl WorkerState {
 #[derive(Default, Clone)]
 pub struct SceneCache {
     /// Most recently used last.
-    scenes: Arc<Mutex<Vec<(String, Arc<Scene>)>>>,
+    scenes: Arc<Mutex<Vec<CachedScene>>>,
 }
+
+/// A prepared scene and the key it was prepared from.
+type CachedScene = (String, Arc<Scene>);
 
 /// Scenes kept per worker process.
 const SCENE_CACHE_SIZE: usize = 4;
@@ -264,13 +270,20 @@ fn kind(m: &Message) -> &'static str {
 
 /// Renders the task and stores its partial buffer; returns the samples taken.
 async fn render_and_store(config: &Config, adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken) -> Result<u64, TaskError> {
+    let (tile, samples) = render_partial(config, adapters, cache, task, shutdown).await?;
+    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
+    adapters.blobs.put(&task.partial_key(), bytes).await?;
+    Ok(samples)
+}
+
+/// The task's partial buffer and the samples it took; with `dry_run`, an empty buffer of the
+/// right size and weight, so the rest of the farm does all its usual work.
+async fn render_partial(config: &Config, adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken) -> Result<(TileBuffer, u64), TaskError> {
     let grace = config.grace;
     if config.dry_run {
         let n = task.rect.pixel_count();
         let tile = TileBuffer { rect: task.rect, rgba: vec![[0.0; 4]; n], weight: vec![task.samples.len() as f32; n] };
-        let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
-        adapters.blobs.put(&task.partial_key(), bytes).await?;
-        return Ok(0);
+        return Ok((tile, 0));
     }
     let scene = cache.get(&adapters.blobs, &task.params).await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
@@ -313,9 +326,7 @@ async fn render_and_store(config: &Config, adapters: &Adapters, cache: &SceneCac
         Err(join) => return Err(TaskError::Transient(join.into())),
     };
     let tile = TileBuffer::from_sums(task.rect, &sums.sums, &sums.weight);
-    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
-    adapters.blobs.put(&task.partial_key(), bytes).await?;
-    Ok(task.rect.pixel_count() as u64 * u64::from(task.samples.len()))
+    Ok((tile, task.rect.pixel_count() as u64 * u64::from(task.samples.len())))
 }
 
 impl SceneCache {
