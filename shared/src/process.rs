@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 /// Logs to stderr, filtered by `MOONFARM_LOG` (default `info`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only on a terminal: pod logs and log files get plain text that tools can parse.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 }
 
 /// One token per process, fired by SIGTERM (what Kubernetes sends on scale-in) or Ctrl-C.

@@ -82,6 +82,10 @@ pub struct Metrics {
     pub tasks_done: Counter,
     pub tasks_failed: Counter,
     pub tasks_dropped: Counter,
+    /// Deliveries the broker had handed out before: a worker died or gave a task back.
+    pub tasks_redelivered: Counter,
+    /// Tasks being rendered and stored right now (0 or 1 per worker loop).
+    pub tasks_in_progress: Gauge,
     pub render_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     pub samples: Counter,
     /// Samples per second of the last task, for dashboards without rate().
@@ -93,6 +97,8 @@ impl Metrics {
         r.register("moonfarm_worker_tasks_done", "Tasks rendered and reported", self.tasks_done.clone());
         r.register("moonfarm_worker_tasks_failed", "Task attempts that failed", self.tasks_failed.clone());
         r.register("moonfarm_worker_tasks_dropped", "Tasks of cancelled or failed jobs dropped unrendered", self.tasks_dropped.clone());
+        r.register("moonfarm_worker_tasks_redelivered", "Tasks received that had been delivered before", self.tasks_redelivered.clone());
+        r.register("moonfarm_worker_tasks_in_progress", "Tasks being rendered and stored now", self.tasks_in_progress.clone());
         r.register("moonfarm_worker_render_seconds", "Seconds spent rendering", self.render_seconds.clone());
         r.register("moonfarm_worker_samples", "Camera samples rendered", self.samples.clone());
         r.register("moonfarm_worker_samples_per_second", "Samples per second of the last task", self.samples_per_second.clone());
@@ -207,7 +213,14 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
         Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
     }
     let started = Instant::now();
+    let attempt = delivery.delivery_count;
+    if attempt > 1 {
+        state.metrics.tasks_redelivered.inc();
+    }
+    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, "task started");
+    state.metrics.tasks_in_progress.inc();
     let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown).await;
+    state.metrics.tasks_in_progress.dec();
     if outcome.is_err() {
         state.metrics.tasks_failed.inc();
     }
@@ -222,9 +235,13 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
             adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
+            tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
             Settle::Ack
         }
-        Err(TaskError::Interrupted) => Settle::Retry,
+        Err(TaskError::Interrupted) => {
+            tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "shut down mid-task: the task goes back to the queue");
+            Settle::Retry
+        }
         Err(TaskError::Transient(e)) => {
             tracing::warn!(job = %task.job, tile = task.tile, pass = task.pass, "task failed, will retry: {e:#}");
             Settle::Retry

@@ -31,6 +31,19 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
     }
 }
 
+/// The tile-pass of every "task started" or "task done" line of a worker's log, in order, with
+/// its attempt (the broker's delivery count).
+fn task_lines(log: &std::path::Path, event: &str) -> Vec<(u64, u64, u64)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let field = |line: &str, key: &str| -> Option<u64> {
+        line.split_whitespace().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+    };
+    text.lines()
+        .filter(|l| l.contains(&format!(" {event} ")))
+        .filter_map(|l| Some((field(l, "tile")?, field(l, "pass")?, field(l, "attempt")?)))
+        .collect()
+}
+
 #[test]
 fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
     let _serial = serial();
@@ -41,18 +54,38 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
     let mut workers: Vec<Proc> = (0..3).map(|_| farm.worker()).collect();
     let job = farm.submit(&render);
 
-    // Three times: SIGKILL a worker right after it finished a task, so it dies holding the
-    // next one unacked, and start a fresh worker in its place.
+    // Three times: SIGKILL a worker inside a task (it finished one and reports the next in
+    // progress), and start a fresh worker in its place. Its log proves the kill landed mid-task:
+    // the task it last started has no "task done" line. (A task finishing in the few
+    // milliseconds between the look and the kill would not count; the next try would.)
     let mut seen = Vec::new();
-    for kill in 0..3 {
-        let i = just_finished(&mut workers, &mut seen, &[&merger]);
-        std::thread::sleep(Duration::from_millis(30));
-        let victim = workers.remove(i);
-        let finished = seen.remove(i);
-        eprintln!("kill {kill}: SIGKILL {} (pid {}) 30 ms after it finished its task {finished}", victim.name, victim.pid());
+    let mut victims = Vec::new();
+    let mut killed_mid_task = Vec::new();
+    for attempt in 0..8 {
+        if killed_mid_task.len() == 3 {
+            break;
+        }
+        let i = loop {
+            let i = just_finished(&mut workers, &mut seen, &[&merger]);
+            if workers[i].metric("moonfarm_worker_tasks_in_progress") == 1.0 {
+                break i;
+            }
+        };
+        let mut victim = workers.remove(i);
+        seen.remove(i);
         victim.kill();
+        let started = task_lines(&victim.log, "task started");
+        let done = task_lines(&victim.log, "task done");
+        let last = *started.last().expect("the victim started a task");
+        let mid_task = !done.iter().any(|d| (d.0, d.1) == (last.0, last.1));
+        eprintln!("kill {attempt}: SIGKILL {} inside tile {} pass {}: mid-task {mid_task}", victim.name, last.0, last.1);
+        if mid_task {
+            killed_mid_task.push((last.0, last.1));
+        }
+        victims.push(victim);
         workers.push(farm.worker());
     }
+    assert_eq!(killed_mid_task.len(), 3, "three kills must land inside a task: {killed_mid_task:?}");
     let s = farm.status(&job);
     assert_eq!(s["state"], "rendering", "the kills must land mid-job, not after it: {s}");
 
@@ -64,6 +97,14 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
         render.tasks() as f64,
         "the merger merged every tile-pass exactly once"
     );
+    // Each task a worker died holding came back from the broker and was rendered again.
+    let redone: Vec<(u64, u64, u64)> = victims.iter().chain(workers.iter()).flat_map(|w| task_lines(&w.log, "task done")).collect();
+    for (tile, pass) in killed_mid_task {
+        assert!(
+            redone.iter().any(|d| (d.0, d.1) == (tile, pass) && d.2 >= 2),
+            "tile {tile} pass {pass}, held by a killed worker, was not redelivered and rendered: {redone:?}"
+        );
+    }
     farm.cleanup();
 }
 

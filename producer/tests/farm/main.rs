@@ -418,8 +418,8 @@ impl Proc {
         metric_value(&body, name).unwrap_or(0.0)
     }
 
-    /// SIGKILL and reap.
-    pub fn kill(mut self) {
+    /// SIGKILL and reap; the log stays to be read.
+    pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
