@@ -266,6 +266,7 @@ impl Inner {
         Fut: std::future::Future<Output = Result<T, OpError>>,
     {
         let mut attempt = 0;
+        let mut nacks = 0;
         loop {
             // Waits (with backoff, until shutdown) for a live connection.
             let (generation, conn) = self.connection().await?;
@@ -276,6 +277,15 @@ impl Inner {
             let e = match result {
                 Ok(v) => return Ok(v),
                 Err(OpError::Stale) => continue,
+                Err(OpError::Nacked) if nacks < NACK_RETRIES => {
+                    tracing::warn!(queue, nacks, "{what}: the broker nacked the message; publishing it again");
+                    self.pause(nacks, queue).await?;
+                    nacks += 1;
+                    continue;
+                }
+                Err(OpError::Nacked) => {
+                    return Err(QueueError::Broker(format!("{what} on `{queue}`: the broker nacked the message {} times", nacks + 1)))
+                }
                 Err(OpError::Refused(reason)) => {
                     return Err(QueueError::Broker(format!("{what} on `{queue}`: {reason}")))
                 }
@@ -302,8 +312,11 @@ impl Inner {
 /// What went wrong in one operation on the control channel.
 enum OpError {
     Lapin(lapin::Error),
-    /// The broker answered but said no (a publish nacked or returned).
+    /// The broker answered but said no (a publish returned unroutable).
     Refused(String),
+    /// The broker did not take a published message. RabbitMQ does this for a moment while a
+    /// quorum queue declared a moment ago elects its leader: publish again.
+    Nacked,
     /// The connection was replaced while this operation started; try again on the new one.
     Stale,
 }
@@ -313,6 +326,10 @@ impl From<lapin::Error> for OpError {
         OpError::Lapin(e)
     }
 }
+
+/// Publishes of one message the broker may nack before the publish fails (with the
+/// reconnection backoff between them: about 6 s in all).
+const NACK_RETRIES: u32 = 6;
 
 /// The queue whose topology a name belongs to: `x.dead` belongs to `x`.
 fn topology_name(queue: &str) -> &str {
@@ -383,9 +400,7 @@ impl Queue for AmqpQueue {
                             "message returned unroutable: {}",
                             returned.reply_text
                         ))),
-                        Confirmation::Nack(_) => {
-                            Err(OpError::Refused("broker nacked the message".into()))
-                        }
+                        Confirmation::Nack(_) => Err(OpError::Nacked),
                         Confirmation::NotRequested => {
                             Err(OpError::Refused("channel not in confirm mode".into()))
                         }

@@ -26,8 +26,8 @@ pub enum QueueError {
     Connection(String),
     #[error("queue `{0}` is closed")]
     Closed(String),
-    /// The broker refused the operation (a queue declared with other arguments, a nacked
-    /// publish); retrying will not help.
+    /// The broker refused the operation (a queue declared with other arguments, a publish
+    /// nacked again and again or returned unroutable); retrying at once will not help.
     #[error("broker refused: {0}")]
     Broker(String),
 }

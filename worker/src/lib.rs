@@ -18,7 +18,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use shared::protocol::{self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
 use std::collections::HashMap;
-use shared::queue::{Delivery, Queue, Settle};
+use shared::queue::{Delivery, Queue, QueueError, Settle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -234,9 +234,13 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             let result = report(config, &task, TaskOutcome::Rendered { partial_key: task.partial_key() }, seconds, samples);
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
-            adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
-            tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
-            Settle::Ack
+            match report_result(config, adapters, result).await? {
+                Settle::Ack => {
+                    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
+                    Settle::Ack
+                }
+                other => other,
+            }
         }
         Err(TaskError::Interrupted) => {
             tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "shut down mid-task: the task goes back to the queue");
@@ -253,8 +257,10 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
                 // then park the task in the dead-letter queue.
                 let failed = TaskOutcome::Failed { reason: reason.clone() };
                 let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
-                adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await?;
-                Settle::DeadLetter(reason)
+                match report_result(config, adapters, result).await? {
+                    Settle::Ack => Settle::DeadLetter(reason),
+                    other => other,
+                }
             } else {
                 Settle::Retry
             }
@@ -262,6 +268,21 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
     };
     delivery.settle(settle).await?;
     Ok(())
+}
+
+/// Publishes a result: `Ack` once the broker has it. A broker that refuses it (nacked even
+/// after the adapter's retries) gives the task back to the queue to be done again, and the
+/// worker goes on; only a closed queue (shutdown) ends the worker.
+async fn report_result(config: &Config, adapters: &Adapters, result: TilePassResult) -> Result<Settle, QueueError> {
+    let (job, tile, pass) = (result.job.clone(), result.tile, result.pass);
+    match adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await {
+        Ok(()) => Ok(Settle::Ack),
+        Err(e @ QueueError::Broker(_)) => {
+            tracing::error!(%job, tile, pass, "the result was not published, the task goes back to the queue: {e}");
+            Ok(Settle::Retry)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn report(config: &Config, task: &TilePassTask, outcome: TaskOutcome, render_seconds: f64, samples_taken: u64) -> TilePassResult {
