@@ -2,7 +2,7 @@
 //! once, writes a snapshot after every completed pass and the final EXR when the job is done,
 //! and keeps the job's status current for `producer` to read.
 //!
-//! Durability: results are taken in small batches; a batch is acknowledged only after each
+//! Durability: results are taken in batches (what arrives within a short window, up to a size); a batch is acknowledged only after each
 //! touched job's checkpoint (the set of merged (tile, pass) pairs) is stored. The partial
 //! buffers stay in the blob store, so a merger killed at any point restarts, rebuilds each
 //! job's image from the checkpointed partials, and receives again whatever it had not
@@ -35,13 +35,21 @@ pub struct Config {
     /// The least time between two status writes of one job (pass ends and job ends are always
     /// written at once).
     pub status_interval: Duration,
-    /// Results merged before one checkpoint and one round of acks.
+    /// Results merged before one checkpoint and one round of acks, at most.
     pub batch: usize,
+    /// How long a batch waits for more results after its first: results that trickle in share
+    /// one checkpoint write instead of writing one each. Adds at most this to a result's ack.
+    pub batch_window: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { result_queue: shared::queue::RESULT_QUEUE.into(), status_interval: Duration::from_millis(250), batch: 32 }
+        Config {
+            result_queue: shared::queue::RESULT_QUEUE.into(),
+            status_interval: Duration::from_millis(250),
+            batch: 32,
+            batch_window: Duration::from_millis(200),
+        }
     }
 }
 
@@ -108,10 +116,11 @@ pub async fn run(config: &Config, adapters: Adapters, metrics: Metrics, shutdown
             d = consumer.next() => d?,
         };
         let Some(first) = first else { break };
-        // Take what else is already waiting, up to a batch, without waiting long for more.
+        // Take what else comes within the batch window, up to a batch.
         let mut batch = vec![first];
+        let window_ends = tokio::time::Instant::now() + config.batch_window;
         while batch.len() < config.batch {
-            match tokio::time::timeout(Duration::from_millis(5), consumer.next()).await {
+            match tokio::time::timeout_at(window_ends, consumer.next()).await {
                 Ok(Ok(Some(d))) => batch.push(d),
                 Ok(Ok(None)) | Err(_) => break,
                 Ok(Err(e)) => return Err(e.into()),
