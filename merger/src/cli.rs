@@ -10,6 +10,10 @@ pub struct Cli {
     pub conn: ConnectionArgs,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Keep the partial buffers of ended jobs (by default they are deleted once the job's
+    /// final image, or its end state, is stored).
+    #[arg(long, env = "MOONFARM_KEEP_PARTIALS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub keep_partials: bool,
     /// Port of /healthz, /readyz and /metrics.
     #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9465)]
     pub http_port: u16,
@@ -26,6 +30,7 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
     Ok([
         cli.conn.describe(),
         format!("result_queue = {}", cli.result_queue),
+        format!("keep_partials = {}", cli.keep_partials),
         format!("http_port = {}", cli.http_port),
     ]
     .join("\n"))

@@ -40,6 +40,8 @@ pub struct Config {
     /// How long a batch waits for more results after its first: results that trickle in share
     /// one checkpoint write instead of writing one each. Adds at most this to a result's ack.
     pub batch_window: Duration,
+    /// Keep the partial buffers of ended jobs instead of deleting them.
+    pub keep_partials: bool,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             status_interval: Duration::from_millis(250),
             batch: 32,
             batch_window: Duration::from_millis(200),
+            keep_partials: false,
         }
     }
 }
@@ -68,6 +71,7 @@ pub struct Metrics {
     pub merge_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     pub results_dead_lettered: Counter,
     pub jobs_active: Gauge,
+    pub partials_deleted: Counter,
 }
 
 impl Metrics {
@@ -77,6 +81,7 @@ impl Metrics {
         r.register("moonfarm_merger_merge_seconds", "Seconds spent downloading, decoding and adding partials", self.merge_seconds.clone());
         r.register("moonfarm_merger_results_dead_lettered", "Result messages dead-lettered", self.results_dead_lettered.clone());
         r.register("moonfarm_merger_jobs_active", "Jobs being merged", self.jobs_active.clone());
+        r.register("moonfarm_merger_partials_deleted", "Partial buffers of ended jobs deleted", self.partials_deleted.clone());
     }
 }
 
@@ -180,7 +185,7 @@ async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, j
     let mut pending = Vec::with_capacity(batch.len());
     for message in messages {
         let p = match message {
-            Ok(Message::Result(r)) => match merge(adapters, metrics, jobs, &r, &mut prefetched).await {
+            Ok(Message::Result(r)) => match merge(config, adapters, metrics, jobs, &r, &mut prefetched).await {
                 Ok(()) => Pending::Ack(Some(r.job.clone())),
                 Err(MergeError::Permanent(reason)) => {
                     tracing::error!(job = %r.job, "result dropped: {reason}");
@@ -212,10 +217,14 @@ async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, j
     let touched: HashSet<JobId> = pending.iter().filter_map(|p| if let Pending::Ack(Some(j)) = p { Some(j.clone()) } else { None }).collect();
     let mut failed_jobs = HashSet::new();
     for id in touched {
-        if let Err(e) = persist(config, adapters, jobs, &id).await {
-            tracing::warn!(job = %id, "storing the job's progress failed, will retry: {e:#}");
-            jobs.remove(&id);
-            failed_jobs.insert(id);
+        match persist(config, adapters, jobs, &id).await {
+            Ok(true) if !config.keep_partials => delete_partials(adapters, metrics, &id),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(job = %id, "storing the job's progress failed, will retry: {e:#}");
+                jobs.remove(&id);
+                failed_jobs.insert(id);
+            }
         }
     }
     for (delivery, p) in batch.into_iter().zip(pending) {
@@ -289,12 +298,21 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
     Ok(Entry::Active(Box::new(job)))
 }
 
-async fn merge(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult, prefetched: &mut Prefetched) -> Result<(), MergeError> {
+async fn merge(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult, prefetched: &mut Prefetched) -> Result<(), MergeError> {
     let job = match entry(adapters, metrics, jobs, &r.job).await? {
         Entry::Active(job) => job,
         Entry::Ended(state) => {
-            // Finished, failed or cancelled: late results change nothing.
+            // Finished, failed or cancelled: late results change nothing, and their partials,
+            // stored after the job's were deleted, go too.
             tracing::debug!(job = %r.job, ?state, "result for an ended job");
+            if let (TaskOutcome::Rendered { partial_key }, false) = (&r.outcome, config.keep_partials) {
+                // Only the key a task of this job writes: a result naming another blob
+                // deletes nothing.
+                if *partial_key == keys::partial(&r.job, r.frame, r.tile, r.pass) {
+                    adapters.blobs.delete(partial_key).await.map_err(transient)?;
+                    metrics.partials_deleted.inc();
+                }
+            }
             return Ok(());
         }
     };
@@ -339,11 +357,29 @@ async fn cancel(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId
     Ok(())
 }
 
+/// Deletes an ended job's partial buffers, in the background. Its final image (or end state),
+/// status and checkpoint are stored by then, so nothing reads them again: a restarted merger
+/// sees the job ended and rebuilds nothing. What a failure leaves behind is logged; a late
+/// result for the job deletes its own partial (see `merge`).
+fn delete_partials(adapters: &Adapters, metrics: &Metrics, id: &JobId) {
+    let (blobs, metrics, id) = (adapters.blobs.clone(), metrics.clone(), id.clone());
+    tokio::spawn(async move {
+        match blobs.delete_folder(&keys::partials(&id)).await {
+            Ok(n) => {
+                metrics.partials_deleted.inc_by(n);
+                tracing::info!(job = %id, partials = n, "partials deleted");
+            }
+            Err(e) => tracing::warn!(job = %id, "deleting the job's partials failed; they stay in the store: {e}"),
+        }
+    });
+}
+
 /// Stores what changed in a job: snapshot or final image, status, stop marker, checkpoint.
-async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> anyhow::Result<()> {
-    let Some(Entry::Active(job)) = jobs.get_mut(id) else { return Ok(()) };
+/// True when the job ended with this write.
+async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> anyhow::Result<bool> {
+    let Some(Entry::Active(job)) = jobs.get_mut(id) else { return Ok(false) };
     if !job.dirty {
-        return Ok(());
+        return Ok(false);
     }
     let b = &adapters.blobs;
     let passes_done = job.completed_passes();
@@ -381,7 +417,7 @@ async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId,
         let state = job.status.state;
         jobs.insert(id.clone(), Entry::Ended(state));
     }
-    Ok(())
+    Ok(ended)
 }
 
 impl Job {

@@ -100,6 +100,86 @@ async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
     }
     assert_eq!(q.depth(shared::queue::RESULT_QUEUE).await.unwrap(), 0);
     assert!(q.dead_letters(shared::queue::RESULT_QUEUE).is_empty());
+    // The job has ended: its partials are deleted, in the background.
+    wait_for(|| async { partials_left(&blobs, &m).await == 0 }, "the partials to be deleted").await;
+    assert!(blobs.exists(&keys::final_image(&m.job)).await.unwrap());
+}
+
+/// How many of the job's four partials are in the store.
+async fn partials_left(blobs: &Blobs, m: &JobManifest) -> usize {
+    let mut n = 0;
+    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        n += usize::from(blobs.exists(&keys::partial(&m.job, m.frame, tile, pass)).await.unwrap());
+    }
+    n
+}
+
+async fn wait_for<F, Fut>(done: F, what: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(Instant::now() < deadline, "waited 10 s for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn late_results_of_an_ended_job_delete_their_own_partial_and_nothing_else() {
+    let q = MemoryQueue::new();
+    let blobs = Blobs::memory();
+    let m = manifest();
+    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        publish_partial(&q, &blobs, &m, tile, pass).await;
+    }
+    merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
+    wait_for(|| async { partials_left(&blobs, &m).await == 0 }, "the partials to be deleted").await;
+
+    // A redelivered task's worker stores its partial again after the job ended, and a forged
+    // result names the final image as its partial.
+    publish_partial(&q, &blobs, &m, 1, 1).await;
+    let forged = TilePassResult {
+        job: m.job.clone(),
+        frame: 0,
+        tile: 0,
+        pass: 0,
+        outcome: TaskOutcome::Rendered { partial_key: keys::final_image(&m.job) },
+        worker: "w".into(),
+        render_seconds: 0.0,
+        samples_taken: 0,
+    };
+    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(forged))).await.unwrap();
+    let stop = CancellationToken::new();
+    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
+    let (s2, config) = (stop.clone(), Config::default());
+    let merger = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    wait_for(|| async { q.depth(shared::queue::RESULT_QUEUE).await.unwrap() == 0 && partials_left(&blobs, &m).await == 0 }, "the late partial to go").await;
+    stop.cancel();
+    merger.await.unwrap().unwrap();
+    assert!(blobs.exists(&keys::final_image(&m.job)).await.unwrap(), "a forged key deletes nothing");
+}
+
+#[tokio::test]
+async fn keep_partials_keeps_them() {
+    let q = MemoryQueue::new();
+    let blobs = Blobs::memory();
+    let m = manifest();
+    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        publish_partial(&q, &blobs, &m, tile, pass).await;
+    }
+    let stop = CancellationToken::new();
+    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
+    let (s2, config) = (stop.clone(), Config { keep_partials: true, ..Config::default() });
+    let merger = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    wait_for(|| async { status(&blobs, &m).await.is_some_and(|s| s.state == JobState::Done) }, "the job to finish").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.cancel();
+    merger.await.unwrap().unwrap();
+    assert_eq!(partials_left(&blobs, &m).await, 4);
 }
 
 #[tokio::test]

@@ -20,7 +20,8 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let blobs = Blobs::local(store.path())?;
     let queue = Arc::new(MemoryQueue::new());
     let worker_config = worker::Config::default();
-    let merger_config = merger::Config::default();
+    // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
+    let merger_config = merger::Config { keep_partials: true, ..merger::Config::default() };
     job.publish(queue.as_ref(), &blobs, &worker_config.task_queue).await?;
 
     let shutdown = CancellationToken::new();

@@ -335,6 +335,10 @@ pub mod keys {
     pub fn partial(job: &JobId, frame: i32, tile: u32, pass: u32) -> String {
         format!("jobs/{job}/partials/f{frame}/t{tile:05}-p{pass:03}.exr")
     }
+    /// Every partial of a job: the merger deletes the folder once the job has ended.
+    pub fn partials(job: &JobId) -> String {
+        format!("jobs/{job}/partials")
+    }
     pub fn snapshot(job: &JobId) -> String {
         format!("jobs/{job}/snapshot.exr")
     }

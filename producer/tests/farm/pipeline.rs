@@ -27,6 +27,20 @@ fn three_workers_and_a_merger_render_the_embedded_image() {
     assert!(merger.metric("moonfarm_merger_bytes_merged_total") > 0.0);
     assert!(merger.metric("moonfarm_merger_merge_seconds_total") > 0.0);
     assert!(workers.iter().map(|w| w.metric("moonfarm_worker_render_seconds_total")).sum::<f64>() > 0.0);
+
+    // The job has ended: the merger deletes its partials from Azure, and only them.
+    let blobs = farm.blobs();
+    let job_id = shared::protocol::JobId(job.clone());
+    let start = Instant::now();
+    while merger.metric("moonfarm_merger_partials_deleted_total") < render.tasks() as f64 {
+        assert!(start.elapsed() < JOB_DEADLINE, "partials not deleted\n{}", logs(&procs));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rt().block_on(async {
+        let left = blobs.list_folders(&shared::protocol::keys::partials(&job_id)).await.unwrap();
+        assert!(left.is_empty(), "partials are left under {left:?}");
+        assert!(blobs.exists(&shared::protocol::keys::final_image(&job_id)).await.unwrap(), "the final image stays");
+    });
     farm.cleanup();
 }
 
