@@ -27,8 +27,10 @@ WORKER_FLAGS = {
     "--grace-seconds": "MOONFARM_GRACE_SECONDS",
     "--exit-when-idle": "MOONFARM_EXIT_WHEN_IDLE",
     "--threads": "MOONFARM_THREADS",
+    "--log-format": "MOONFARM_LOG_FORMAT",
 }
-MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port")}
+MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port", "--log-format")}
+MERGER_FLAGS["--keep-partials"] = "MOONFARM_KEEP_PARTIALS"
 DEFAULTS = {
     "worker": {
         "MOONFARM_TASK_QUEUE": "moonfarm.tasks",

@@ -14,6 +14,9 @@ pub struct Cli {
     /// final image, or its end state, is stored).
     #[arg(long, env = "MOONFARM_KEEP_PARTIALS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub keep_partials: bool,
+    /// Log lines as text or as one JSON object each (for log collectors).
+    #[arg(long, env = "MOONFARM_LOG_FORMAT", value_enum, default_value_t = shared::process::LogFormat::Text)]
+    pub log_format: shared::process::LogFormat,
     /// Port of /healthz, /readyz and /metrics.
     #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9465)]
     pub http_port: u16,
@@ -31,6 +34,7 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
         cli.conn.describe(),
         format!("result_queue = {}", cli.result_queue),
         format!("keep_partials = {}", cli.keep_partials),
+        format!("log_format = {}", cli.log_format),
         format!("http_port = {}", cli.http_port),
     ]
     .join("\n"))

@@ -18,7 +18,7 @@ fn main() -> std::process::ExitCode {
         println!("{described}");
         return std::process::ExitCode::SUCCESS;
     }
-    shared::process::init_tracing();
+    shared::process::init_tracing(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -6,12 +6,34 @@ use crate::blob::Blobs;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-/// Logs to stderr, filtered by `MOONFARM_LOG` (default `info`).
-pub fn init_tracing() {
+/// How a long-running process writes its log lines to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event (coloured on a terminal only).
+    #[default]
+    Text,
+    /// One JSON object per event, for log collectors (Azure Monitor, Loki, Elasticsearch).
+    Json,
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
+}
+
+/// Logs to stderr in `format`, filtered by `MOONFARM_LOG` (default `info`).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colours only on a terminal: pod logs and log files get plain text that tools can parse.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        // Colours only on a terminal: pod logs and log files get plain text that tools can parse.
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
 }
 
 /// One token per process, fired by SIGTERM (what Kubernetes sends on scale-in) or Ctrl-C.

@@ -17,6 +17,9 @@ pub struct Cli {
     /// Tasks held at once (1: take the next task only when this one is done).
     #[arg(long, env = "MOONFARM_PREFETCH", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub prefetch: u16,
+    /// Log lines as text or as one JSON object each (for log collectors).
+    #[arg(long, env = "MOONFARM_LOG_FORMAT", value_enum, default_value_t = shared::process::LogFormat::Text)]
+    pub log_format: shared::process::LogFormat,
     /// Port of /healthz, /readyz and /metrics.
     #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9464)]
     pub http_port: u16,
@@ -44,6 +47,7 @@ pub struct Settings {
     pub conn: ConnectionArgs,
     pub http_port: u16,
     pub threads: Option<u16>,
+    pub log_format: shared::process::LogFormat,
     pub check_config: bool,
 }
 
@@ -73,6 +77,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
         conn: cli.conn,
         http_port: cli.http_port,
         threads: cli.threads,
+        log_format: cli.log_format,
         check_config: cli.check_config,
     })
 }
@@ -91,6 +96,7 @@ impl Settings {
             format!("exit_when_idle = {}", c.exit_when_idle.map_or("never".into(), |d| d.as_secs().to_string())),
             format!("threads = {}", self.threads.map_or("all".into(), |t| t.to_string())),
             format!("dry_run = {}", c.dry_run),
+            format!("log_format = {}", self.log_format),
         ]
         .join("\n")
     }
@@ -109,5 +115,8 @@ mod tests {
         let bad = Cli::try_parse_from(["worker", "--blob", "s3://x"]).unwrap();
         assert!(validate(bad).unwrap_err().to_string().contains("MOONFARM_BLOB_URL"));
         assert!(Cli::try_parse_from(["worker", "--http-port", "not-a-port"]).is_err());
+        let json = Cli::try_parse_from(["worker", "--log-format", "json"]).unwrap();
+        assert!(validate(json).unwrap().describe().contains("log_format = json"));
+        assert!(Cli::try_parse_from(["worker", "--log-format", "xml"]).is_err());
     }
 }

@@ -20,7 +20,7 @@ fn main() -> std::process::ExitCode {
     if let Some(n) = settings.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.into()).build_global().expect("the render pool is set up once");
     }
-    shared::process::init_tracing();
+    shared::process::init_tracing(settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(settings)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
