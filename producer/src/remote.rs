@@ -20,7 +20,10 @@ fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let (queue, blobs, connection) =
         shared::process::connect(&args.farm.conn, "producer").await?;
-    let published = job.publish(&queue, &blobs, &args.farm.task_queue).await;
+    let mut published = job.publish(&queue, &blobs, &args.farm.task_queue).await;
+    if let Err(e) = published {
+        published = Err(withdraw(&job, &queue, &blobs, &args.farm.result_queue, e).await);
+    }
     connection.cancel();
     queue.close().await;
     published?;
@@ -38,6 +41,28 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         eprintln!("wrote {} ({} tasks)", job.out.display(), status.tasks_total);
     }
     Ok(())
+}
+
+/// A submit that failed part-way (some tasks published, the rest not) must not leave a job
+/// that can never finish: once its manifest is stored, the job is cancelled the way `producer
+/// cancel` does it, so workers drop the tasks already published and the merger records it.
+/// Returns the error to report, saying what became of the job.
+async fn withdraw(job: &PreparedJob, queue: &dyn Queue, blobs: &Blobs, result_queue: &str, e: anyhow::Error) -> anyhow::Error {
+    let id = &job.manifest.job;
+    match blobs.exists(&keys::manifest(id)).await {
+        Ok(false) => return e.context("nothing was submitted"),
+        Ok(true) => {}
+        Err(check) => return e.context(format!("job {id} may be left half-submitted (checking for it failed: {check}); cancel it with `producer cancel {id}`")),
+    }
+    let stopped = blobs.put(&keys::stopped(id), b"Cancelled".to_vec()).await;
+    let told = queue.publish(result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: id.clone() }))).await;
+    match (stopped, told) {
+        (Ok(()), Ok(())) => e.context(format!("submitting job {id} failed part-way; it was cancelled, so the tasks already published are dropped: submit again")),
+        (stopped, told) => {
+            let why = [stopped.err().map(|x| x.to_string()), told.err().map(|x| x.to_string())].into_iter().flatten().collect::<Vec<_>>().join("; ");
+            e.context(format!("submitting job {id} failed part-way, and cancelling it failed too ({why}): run `producer cancel {id}`"))
+        }
+    }
 }
 
 /// The job's status; a job that no result has reached yet shows as queued from its manifest.

@@ -92,3 +92,39 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     assert!(!fetched.status.success(), "fetch of a cancelled job must fail");
     farm.cleanup();
 }
+
+#[test]
+fn a_submit_that_fails_part_way_cancels_its_job_instead_of_leaving_it_unfinishable() {
+    let _serial = serial();
+    let mut farm = Farm::new("withdraw");
+    let render = Render::tiny();
+    let merger = farm.merger();
+    // The task queue already exists with another delivery limit: the producer stores the
+    // manifest, then its first task publish is refused (PRECONDITION_FAILED).
+    rt().block_on(async {
+        let opts = AmqpOptions { connection_name: "farm-test-withdraw".into(), delivery_limit: 9, ..AmqpOptions::default() };
+        let q = AmqpQueue::connect(AMQP_URL, opts).await.expect("connect to RabbitMQ");
+        q.depth(&farm.task_queue).await.expect("declare the task queue");
+        q.close().await;
+    });
+    let mut args: Vec<String> = vec!["submit".into()];
+    args.extend(render.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // With the producer's own log filter, as a user runs it.
+    let o = farm.command(Path::new(env!("CARGO_BIN_EXE_producer"))).args(&args).env_remove("MOONFARM_LOG").output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("failed part-way; it was cancelled") && err.contains("x-delivery-limit"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one error line, not the AMQP client's logs too: {err}");
+
+    // The half-submitted job is there, and ends cancelled rather than rendering forever.
+    let list = farm.producer(&["list", "--json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).expect("list --json prints JSON");
+    let jobs = list.as_array().expect("an array");
+    assert_eq!(jobs.len(), 1, "{list}");
+    let job = jobs[0]["job"].as_str().unwrap().to_string();
+    assert!(err.contains(&job), "the error names the job: {err}");
+    let s = farm.wait_state(&job, &[&merger], |_| {});
+    assert_eq!(s["state"], "cancelled", "{s}");
+    farm.cleanup();
+}
