@@ -97,6 +97,12 @@ def cornell_walls():
 WHITE = {"kind": "diffuse", "albedo": (0.73, 0.73, 0.73)}
 RED = {"kind": "diffuse", "albedo": (0.63, 0.065, 0.05)}
 GREEN = {"kind": "diffuse", "albedo": (0.14, 0.45, 0.091)}
+
+
+def cornell_room():
+    """The five walls with their materials: white floor, ceiling and back, red left, green right."""
+    w = cornell_walls()
+    return [(w["floor"], WHITE), (w["ceiling"], WHITE), (w["back"], WHITE), (w["left"], RED), (w["right"], GREEN)]
 CAMERA = {"xform": translate(0, 1, 3.6), "focal": 30.0, "film_width_aperture": 24.0}
 # A light 1 cm under the ceiling, emitting straight down (its local -Z turned to -Y).
 CEILING_LIGHT = {"kind": "rect", "xform": translate(0, 1.99, 0) @ rotate(-90, 1, 0, 0), "width": 0.5, "height": 0.5,
@@ -113,8 +119,7 @@ SCENES = {
         "camera": CAMERA,
         "lights": [CEILING_LIGHT],
         "objects": [
-            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
-            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            *cornell_room(),
             (box((0.35, 0.3, 0.35), (0.6, 0.6, 0.6), -18), WHITE),
             (box((-0.35, 0.6, -0.3), (0.6, 1.2, 0.6), 20), WHITE),
         ],
@@ -124,8 +129,7 @@ SCENES = {
         "camera": CAMERA,
         "lights": [CEILING_LIGHT],
         "objects": [
-            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
-            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            *cornell_room(),
             ({"kind": "sphere", "center": (-0.5, 0.35, -0.2), "radius": 0.35}, {"kind": "metal", "color": (0.95, 0.64, 0.54), "roughness": 0.3}),
             ({"kind": "sphere", "center": (0.45, 0.3, 0.3), "radius": 0.3}, {"kind": "metal", "color": (0.91, 0.92, 0.92), "roughness": 0.6}),
             ({"kind": "sphere", "center": (0.3, 0.9, -0.6), "radius": 0.25}, {"kind": "metal", "color": (1.0, 1.0, 1.0), "roughness": 0.0}),
@@ -136,8 +140,7 @@ SCENES = {
         "camera": CAMERA,
         "lights": [CEILING_LIGHT],
         "objects": [
-            (cornell_walls()["floor"], WHITE), (cornell_walls()["ceiling"], WHITE), (cornell_walls()["back"], WHITE),
-            (cornell_walls()["left"], RED), (cornell_walls()["right"], GREEN),
+            *cornell_room(),
             ({"kind": "sphere", "center": (-0.35, 0.4, 0.1), "radius": 0.4}, {"kind": "glass", "ior": 1.5}),
             (box((0.45, 0.3, -0.4), (0.5, 0.6, 0.5), 15), WHITE),
         ],

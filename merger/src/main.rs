@@ -18,15 +18,8 @@ fn main() -> std::process::ExitCode {
         println!("{described}");
         return std::process::ExitCode::SUCCESS;
     }
-    shared::process::init_tracing(cli.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    shared::process::init_tracing(cli.log_format, "info");
+    shared::process::run_service(run(cli))
 }
 
 async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {

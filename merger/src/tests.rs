@@ -27,17 +27,39 @@ async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: 
     let buf = TileBuffer { rect, rgba: vec![[value, value, value, 1.0]; rect.pixel_count()], weight: vec![samples; rect.pixel_count()] };
     let key = keys::partial(&m.job, m.frame, tile, pass);
     blobs.put(&key, exr_io::encode_tile((4, 2), &buf).unwrap()).await.unwrap();
-    let r = TilePassResult {
-        job: m.job.clone(),
-        frame: 0,
-        tile,
-        pass,
-        outcome: TaskOutcome::Rendered { partial_key: key },
-        worker: "test".into(),
-        render_seconds: 0.0,
-        samples_taken: 4,
-    };
+    publish_result(q, result(m, tile, pass, TaskOutcome::Rendered { partial_key: key }, 4)).await;
+}
+
+/// Every (tile, pass) of the job in `manifest`.
+const ALL: [(u32, u32); 4] = [(0, 0), (1, 0), (0, 1), (1, 1)];
+
+async fn publish_all(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest) {
+    for (tile, pass) in ALL {
+        publish_partial(q, blobs, m, tile, pass).await;
+    }
+}
+
+fn result(m: &JobManifest, tile: u32, pass: u32, outcome: TaskOutcome, samples_taken: u64) -> TilePassResult {
+    TilePassResult { job: m.job.clone(), frame: 0, tile, pass, outcome, worker: "test".into(), render_seconds: 0.0, samples_taken }
+}
+
+async fn publish_result(q: &MemoryQueue, r: TilePassResult) {
     q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(r))).await.unwrap();
+}
+
+/// An empty queue and store holding the job's manifest.
+async fn new_job() -> (MemoryQueue, Blobs, JobManifest) {
+    let (q, blobs, m) = (MemoryQueue::new(), Blobs::memory(), manifest());
+    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    (q, blobs, m)
+}
+
+/// A merger running on `q` and `blobs` until the token fires.
+fn start(q: &MemoryQueue, blobs: &Blobs, config: Config) -> (CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    let stop = CancellationToken::new();
+    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
+    let s2 = stop.clone();
+    (stop, tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await }))
 }
 
 async fn status(blobs: &Blobs, m: &JobManifest) -> Option<JobStatus> {
@@ -46,10 +68,7 @@ async fn status(blobs: &Blobs, m: &JobManifest) -> Option<JobStatus> {
 
 /// Runs a merger until `until` holds for the job's status (or 10 s pass), then stops it.
 async fn merge_until(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, until: impl Fn(&JobStatus) -> bool) -> JobStatus {
-    let stop = CancellationToken::new();
-    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
-    let (s2, config) = (stop.clone(), Config::default());
-    let task = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    let (stop, task) = start(q, blobs, Config::default());
     let deadline = Instant::now() + Duration::from_secs(10);
     let reached = loop {
         if let Some(s) = status(blobs, m).await {
@@ -73,10 +92,7 @@ fn expected(t: u32) -> f32 {
 
 #[tokio::test]
 async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
-    let q = MemoryQueue::new();
-    let blobs = Blobs::memory();
-    let m = manifest();
-    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    let (q, blobs, m) = new_job().await;
 
     // First merger: pass 0 of both tiles, one of them delivered twice.
     publish_partial(&q, &blobs, &m, 0, 0).await;
@@ -108,7 +124,7 @@ async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
 /// How many of the job's four partials are in the store.
 async fn partials_left(blobs: &Blobs, m: &JobManifest) -> usize {
     let mut n = 0;
-    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+    for (tile, pass) in ALL {
         n += usize::from(blobs.exists(&keys::partial(&m.job, m.frame, tile, pass)).await.unwrap());
     }
     n
@@ -128,34 +144,16 @@ where
 
 #[tokio::test]
 async fn late_results_of_an_ended_job_delete_their_own_partial_and_nothing_else() {
-    let q = MemoryQueue::new();
-    let blobs = Blobs::memory();
-    let m = manifest();
-    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
-    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-        publish_partial(&q, &blobs, &m, tile, pass).await;
-    }
+    let (q, blobs, m) = new_job().await;
+    publish_all(&q, &blobs, &m).await;
     merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
     wait_for(|| async { partials_left(&blobs, &m).await == 0 }, "the partials to be deleted").await;
 
     // A redelivered task's worker stores its partial again after the job ended, and a forged
     // result names the final image as its partial.
     publish_partial(&q, &blobs, &m, 1, 1).await;
-    let forged = TilePassResult {
-        job: m.job.clone(),
-        frame: 0,
-        tile: 0,
-        pass: 0,
-        outcome: TaskOutcome::Rendered { partial_key: keys::final_image(&m.job) },
-        worker: "w".into(),
-        render_seconds: 0.0,
-        samples_taken: 0,
-    };
-    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(forged))).await.unwrap();
-    let stop = CancellationToken::new();
-    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
-    let (s2, config) = (stop.clone(), Config::default());
-    let merger = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    publish_result(&q, result(&m, 0, 0, TaskOutcome::Rendered { partial_key: keys::final_image(&m.job) }, 0)).await;
+    let (stop, merger) = start(&q, &blobs, Config::default());
     wait_for(|| async { q.depth(shared::queue::RESULT_QUEUE).await.unwrap() == 0 && partials_left(&blobs, &m).await == 0 }, "the late partial to go").await;
     stop.cancel();
     merger.await.unwrap().unwrap();
@@ -164,17 +162,9 @@ async fn late_results_of_an_ended_job_delete_their_own_partial_and_nothing_else(
 
 #[tokio::test]
 async fn keep_partials_keeps_them() {
-    let q = MemoryQueue::new();
-    let blobs = Blobs::memory();
-    let m = manifest();
-    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
-    for (tile, pass) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-        publish_partial(&q, &blobs, &m, tile, pass).await;
-    }
-    let stop = CancellationToken::new();
-    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
-    let (s2, config) = (stop.clone(), Config { keep_partials: true, ..Config::default() });
-    let merger = tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await });
+    let (q, blobs, m) = new_job().await;
+    publish_all(&q, &blobs, &m).await;
+    let (stop, merger) = start(&q, &blobs, Config { keep_partials: true, ..Config::default() });
     wait_for(|| async { status(&blobs, &m).await.is_some_and(|s| s.state == JobState::Done) }, "the job to finish").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.cancel();
@@ -184,23 +174,10 @@ async fn keep_partials_keeps_them() {
 
 #[tokio::test]
 async fn garbage_and_failures_are_handled_without_stopping() {
-    let q = MemoryQueue::new();
-    let blobs = Blobs::memory();
-    let m = manifest();
-    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    let (q, blobs, m) = new_job().await;
     q.publish(shared::queue::RESULT_QUEUE, b"\x93garbage".to_vec()).await.unwrap();
-    let failed = TilePassResult {
-        job: m.job.clone(),
-        frame: 0,
-        tile: 1,
-        pass: 0,
-        outcome: TaskOutcome::Failed { reason: "scene.rdla:3: boom".into() },
-        worker: "w".into(),
-        render_seconds: 0.0,
-        samples_taken: 0,
-    };
     publish_partial(&q, &blobs, &m, 0, 0).await;
-    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(failed))).await.unwrap();
+    publish_result(&q, result(&m, 1, 0, TaskOutcome::Failed { reason: "scene.rdla:3: boom".into() }, 0)).await;
     let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Failed).await;
     assert!(s.failures[0].contains("scene.rdla:3: boom"), "{:?}", s.failures);
     assert!(blobs.exists(&keys::stopped(&m.job)).await.unwrap(), "workers are told to stop");

@@ -54,15 +54,18 @@ async fn withdraw(job: &PreparedJob, queue: &dyn Queue, blobs: &Blobs, result_qu
         Ok(true) => {}
         Err(check) => return e.context(format!("job {id} may be left half-submitted (checking for it failed: {check}); cancel it with `producer cancel {id}`")),
     }
-    let stopped = blobs.put(&keys::stopped(id), b"Cancelled".to_vec()).await;
-    let told = queue.publish(result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: id.clone() }))).await;
-    match (stopped, told) {
-        (Ok(()), Ok(())) => e.context(format!("submitting job {id} failed part-way; it was cancelled, so the tasks already published are dropped: submit again")),
-        (stopped, told) => {
-            let why = [stopped.err().map(|x| x.to_string()), told.err().map(|x| x.to_string())].into_iter().flatten().collect::<Vec<_>>().join("; ");
-            e.context(format!("submitting job {id} failed part-way, and cancelling it failed too ({why}): run `producer cancel {id}`"))
-        }
+    match stop_job(queue, blobs, result_queue, id).await {
+        Ok(()) => e.context(format!("submitting job {id} failed part-way; it was cancelled, so the tasks already published are dropped: submit again")),
+        Err(why) => e.context(format!("submitting job {id} failed part-way, and cancelling it failed too ({why:#}): run `producer cancel {id}`")),
     }
+}
+
+/// Cancels a job: the stop marker makes workers drop its tasks at once; the control message
+/// makes the merger record the job as cancelled.
+async fn stop_job(queue: &dyn Queue, blobs: &Blobs, result_queue: &str, id: &JobId) -> anyhow::Result<()> {
+    blobs.put(&keys::stopped(id), b"Cancelled".to_vec()).await?;
+    queue.publish(result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: id.clone() }))).await?;
+    Ok(())
 }
 
 /// The job's status; a job that no result has reached yet shows as queued from its manifest.
@@ -152,11 +155,8 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     if s.state != JobState::Rendering {
         anyhow::bail!("job {job} is already {}", state_word(s.state));
     }
-    // The stop marker makes workers drop the job's tasks at once; the control message makes
-    // the merger record the job as cancelled.
-    blobs.put(&keys::stopped(&job), b"Cancelled".to_vec()).await?;
     let (queue, _, connection) = shared::process::connect(&args.farm.conn, "producer").await?;
-    let sent = queue.publish(&args.farm.result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: job.clone() }))).await;
+    let sent = stop_job(&queue, &blobs, &args.farm.result_queue, &job).await;
     connection.cancel();
     queue.close().await;
     sent?;

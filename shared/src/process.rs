@@ -25,14 +25,28 @@ impl std::fmt::Display for LogFormat {
     }
 }
 
-/// Logs to stderr in `format`, filtered by `MOONFARM_LOG` (default `info`).
-pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// Logs to stderr in `format`, filtered by `MOONFARM_LOG`, else by `default_filter`.
+pub fn init_tracing(format: LogFormat, default_filter: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().with_current_span(false).init(),
         // Colours only on a terminal: pod logs and log files get plain text that tools can parse.
         LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
+}
+
+/// Runs a long-running process's work on a multi-threaded runtime: exit status 0 when it
+/// ends well, 1 with its error on one line when not.
+pub fn run_service(work: impl std::future::Future<Output = anyhow::Result<()>>) -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(work) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 

@@ -20,15 +20,8 @@ fn main() -> std::process::ExitCode {
     if let Some(n) = settings.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.into()).build_global().expect("the render pool is set up once");
     }
-    shared::process::init_tracing(settings.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    match runtime.block_on(run(settings)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    shared::process::init_tracing(settings.log_format, "info");
+    shared::process::run_service(run(settings))
 }
 
 async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {

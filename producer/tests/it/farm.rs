@@ -23,6 +23,13 @@ struct Cluster {
     scaled_object: (&'static str, Keda),
 }
 
+impl Cluster {
+    /// The names the manifests in deploy/ use, with this answer for the ScaledObject.
+    fn moonfarm(keda: Keda) -> Cluster {
+        Cluster { namespace: "moonfarm", selector: "app.kubernetes.io/name=moonfarm-worker", scaled_object: ("moonfarm-worker", keda) }
+    }
+}
+
 enum Keda {
     ScaledObject(Value),
     /// KEDA installed, no ScaledObject of that name: a `Status` 404.
@@ -158,11 +165,7 @@ fn farm_defaults_are_the_manifests_names() {
 
 #[test]
 fn farm_reports_pods_by_phase_the_unschedulable_reason_and_the_scaled_object() {
-    let api = serve(Cluster {
-        namespace: "moonfarm",
-        selector: "app.kubernetes.io/name=moonfarm-worker",
-        scaled_object: ("moonfarm-worker", Keda::ScaledObject(fixture("scaledobject.json"))),
-    });
+    let api = serve(Cluster::moonfarm(Keda::ScaledObject(fixture("scaledobject.json"))));
     let server = format!("http://127.0.0.1:{}", api.port);
     let v = parse(&farm(&server, &["--json"], &[]));
 
@@ -228,11 +231,7 @@ fn farm_says_so_when_the_scaled_object_is_missing() {
 
 #[test]
 fn farm_says_so_when_keda_is_not_installed() {
-    let api = serve(Cluster {
-        namespace: "moonfarm",
-        selector: "app.kubernetes.io/name=moonfarm-worker",
-        scaled_object: ("moonfarm-worker", Keda::NotInstalled),
-    });
+    let api = serve(Cluster::moonfarm(Keda::NotInstalled));
     let v = parse(&farm(&format!("http://127.0.0.1:{}", api.port), &["--json"], &[]));
     assert_eq!((&v["scaled_object"]["found"], &v["scaled_object"]["keda_installed"]), (&Value::Bool(false), &Value::Bool(false)));
     let diagnosis = v["diagnosis"].as_array().unwrap();
@@ -244,11 +243,7 @@ fn farm_says_so_when_keda_is_not_installed() {
 
 #[test]
 fn farm_reports_an_unreachable_broker_and_still_the_cluster() {
-    let api = serve(Cluster {
-        namespace: "moonfarm",
-        selector: "app.kubernetes.io/name=moonfarm-worker",
-        scaled_object: ("moonfarm-worker", Keda::ScaledObject(fixture("scaledobject.json"))),
-    });
+    let api = serve(Cluster::moonfarm(Keda::ScaledObject(fixture("scaledobject.json"))));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let amqp = format!("amqp://moonfarm:secret@127.0.0.1:{port}/%2f");
     let v = parse(&farm(&format!("http://127.0.0.1:{}", api.port), &["--json"], &[("MOONFARM_AMQP_URL", &amqp)]));
