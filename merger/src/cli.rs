@@ -4,7 +4,11 @@ use clap::Parser;
 use shared::config::ConnectionArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "merger", version, about = "Moonfarm merger: merges partial buffers into snapshots and final EXRs")]
+#[command(
+    name = "merger",
+    version,
+    about = "Moonfarm merger: merges partial buffers into snapshots and final EXRs"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub conn: ConnectionArgs,
@@ -28,7 +32,10 @@ pub struct Cli {
 pub fn validate(cli: &Cli) -> anyhow::Result<String> {
     cli.conn.check()?;
     if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
-        anyhow::bail!("--result-queue `{}`: a queue name is 1 to 255 characters", cli.result_queue);
+        anyhow::bail!(
+            "--result-queue `{}`: a queue name is 1 to 255 characters",
+            cli.result_queue
+        );
     }
     Ok([
         cli.conn.describe(),

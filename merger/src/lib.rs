@@ -20,8 +20,8 @@ use shared::blob::Blobs;
 use shared::exr_io::{self, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
-    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, TaskOutcome, TilePassResult,
-    PROTOCOL_VERSION,
+    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message,
+    TaskOutcome, TilePassResult, PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -76,12 +76,36 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn register(&self, r: &mut Registry) {
-        r.register("moonfarm_merger_tiles_merged", "Partial buffers merged", self.tiles_merged.clone());
-        r.register("moonfarm_merger_bytes_merged", "Bytes of partial buffers merged", self.bytes_merged.clone());
-        r.register("moonfarm_merger_merge_seconds", "Seconds spent downloading, decoding and adding partials", self.merge_seconds.clone());
-        r.register("moonfarm_merger_results_dead_lettered", "Result messages dead-lettered", self.results_dead_lettered.clone());
-        r.register("moonfarm_merger_jobs_active", "Jobs being merged", self.jobs_active.clone());
-        r.register("moonfarm_merger_partials_deleted", "Partial buffers of ended jobs deleted", self.partials_deleted.clone());
+        r.register(
+            "moonfarm_merger_tiles_merged",
+            "Partial buffers merged",
+            self.tiles_merged.clone(),
+        );
+        r.register(
+            "moonfarm_merger_bytes_merged",
+            "Bytes of partial buffers merged",
+            self.bytes_merged.clone(),
+        );
+        r.register(
+            "moonfarm_merger_merge_seconds",
+            "Seconds spent downloading, decoding and adding partials",
+            self.merge_seconds.clone(),
+        );
+        r.register(
+            "moonfarm_merger_results_dead_lettered",
+            "Result messages dead-lettered",
+            self.results_dead_lettered.clone(),
+        );
+        r.register(
+            "moonfarm_merger_jobs_active",
+            "Jobs being merged",
+            self.jobs_active.clone(),
+        );
+        r.register(
+            "moonfarm_merger_partials_deleted",
+            "Partial buffers of ended jobs deleted",
+            self.partials_deleted.clone(),
+        );
     }
 }
 
@@ -107,7 +131,12 @@ enum Entry {
     Ended(JobState),
 }
 
-pub async fn run(config: &Config, adapters: Adapters, metrics: Metrics, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: &Config,
+    adapters: Adapters,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut consumer = adapters
         .queue
         .consume(&config.result_queue, (config.batch as u16).max(1))
@@ -132,7 +161,11 @@ pub async fn run(config: &Config, adapters: Adapters, metrics: Metrics, shutdown
             }
         }
         handle_batch(config, &adapters, &metrics, &mut jobs, batch).await?;
-        metrics.jobs_active.set(jobs.values().filter(|e| matches!(e, Entry::Active(_))).count() as i64);
+        metrics.jobs_active.set(
+            jobs.values()
+                .filter(|e| matches!(e, Entry::Active(_)))
+                .count() as i64,
+        );
     }
     Ok(())
 }
@@ -149,11 +182,17 @@ type Prefetched = HashMap<String, Result<(TileBuffer, usize), MergeError>>;
 
 /// Downloads and decodes the batch's partials several at a time: merging is then a matter of
 /// additions, and the batch's wall time is not the sum of its blob round trips.
-async fn prefetch(adapters: &Adapters, messages: &[Result<Message, protocol::DecodeError>]) -> Prefetched {
+async fn prefetch(
+    adapters: &Adapters,
+    messages: &[Result<Message, protocol::DecodeError>],
+) -> Prefetched {
     let keys: Vec<String> = messages
         .iter()
         .filter_map(|m| match m {
-            Ok(Message::Result(TilePassResult { outcome: TaskOutcome::Rendered { partial_key }, .. })) => Some(partial_key.clone()),
+            Ok(Message::Result(TilePassResult {
+                outcome: TaskOutcome::Rendered { partial_key },
+                ..
+            })) => Some(partial_key.clone()),
             _ => None,
         })
         .collect();
@@ -177,33 +216,47 @@ async fn prefetch(adapters: &Adapters, messages: &[Result<Message, protocol::Dec
         .await
 }
 
-async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, batch: Vec<Delivery>) -> anyhow::Result<()> {
+async fn handle_batch(
+    config: &Config,
+    adapters: &Adapters,
+    metrics: &Metrics,
+    jobs: &mut HashMap<JobId, Entry>,
+    batch: Vec<Delivery>,
+) -> anyhow::Result<()> {
     let messages: Vec<_> = batch.iter().map(|d| protocol::decode(&d.payload)).collect();
     let started = Instant::now();
     let mut prefetched = prefetch(adapters, &messages).await;
-    metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
+    metrics
+        .merge_seconds
+        .inc_by(started.elapsed().as_secs_f64());
     let mut pending = Vec::with_capacity(batch.len());
     for message in messages {
         let p = match message {
-            Ok(Message::Result(r)) => match merge(config, adapters, metrics, jobs, &r, &mut prefetched).await {
-                Ok(()) => Pending::Ack(Some(r.job.clone())),
-                Err(MergeError::Permanent(reason)) => {
-                    tracing::error!(job = %r.job, "result dropped: {reason}");
-                    Pending::Settle(Settle::DeadLetter(reason))
+            Ok(Message::Result(r)) => {
+                match merge(config, adapters, metrics, jobs, &r, &mut prefetched).await {
+                    Ok(()) => Pending::Ack(Some(r.job.clone())),
+                    Err(MergeError::Permanent(reason)) => {
+                        tracing::error!(job = %r.job, "result dropped: {reason}");
+                        Pending::Settle(Settle::DeadLetter(reason))
+                    }
+                    Err(MergeError::Transient(e)) => {
+                        tracing::warn!(job = %r.job, "merge failed, will retry: {e:#}");
+                        Pending::Settle(Settle::Retry)
+                    }
                 }
-                Err(MergeError::Transient(e)) => {
-                    tracing::warn!(job = %r.job, "merge failed, will retry: {e:#}");
-                    Pending::Settle(Settle::Retry)
+            }
+            Ok(Message::Control(JobControl::Cancel { job })) => {
+                match cancel(adapters, metrics, jobs, &job).await {
+                    Ok(()) => Pending::Ack(Some(job)),
+                    Err(e) => {
+                        tracing::warn!(%job, "cancel failed, will retry: {e:#}");
+                        Pending::Settle(Settle::Retry)
+                    }
                 }
-            },
-            Ok(Message::Control(JobControl::Cancel { job })) => match cancel(adapters, metrics, jobs, &job).await {
-                Ok(()) => Pending::Ack(Some(job)),
-                Err(e) => {
-                    tracing::warn!(%job, "cancel failed, will retry: {e:#}");
-                    Pending::Settle(Settle::Retry)
-                }
-            },
-            Ok(Message::Task(_)) => Pending::Settle(Settle::DeadLetter("a task on the result queue".into())),
+            }
+            Ok(Message::Task(_)) => {
+                Pending::Settle(Settle::DeadLetter("a task on the result queue".into()))
+            }
             Err(e) => Pending::Settle(Settle::DeadLetter(e.to_string())),
         };
         if matches!(p, Pending::Settle(Settle::DeadLetter(_))) {
@@ -214,7 +267,16 @@ async fn handle_batch(config: &Config, adapters: &Adapters, metrics: &Metrics, j
     // Images, status and checkpoints of every touched job, then the acks. A job whose writes
     // fail is forgotten and its results returned: the next delivery rebuilds it from the last
     // durable checkpoint, so memory never runs ahead of what is stored.
-    let touched: HashSet<JobId> = pending.iter().filter_map(|p| if let Pending::Ack(Some(j)) = p { Some(j.clone()) } else { None }).collect();
+    let touched: HashSet<JobId> = pending
+        .iter()
+        .filter_map(|p| {
+            if let Pending::Ack(Some(j)) = p {
+                Some(j.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     let mut failed_jobs = HashSet::new();
     for id in touched {
         match persist(config, adapters, jobs, &id).await {
@@ -251,7 +313,12 @@ fn transient<E: Into<anyhow::Error>>(e: E) -> MergeError {
 }
 
 /// The job's entry, loading the manifest and rebuilding from the checkpoint on first sight.
-async fn entry<'j>(adapters: &Adapters, metrics: &Metrics, jobs: &'j mut HashMap<JobId, Entry>, id: &JobId) -> Result<&'j mut Entry, MergeError> {
+async fn entry<'j>(
+    adapters: &Adapters,
+    metrics: &Metrics,
+    jobs: &'j mut HashMap<JobId, Entry>,
+    id: &JobId,
+) -> Result<&'j mut Entry, MergeError> {
     if !jobs.contains_key(id) {
         let loaded = load_job(adapters, metrics, id).await?;
         jobs.insert(id.clone(), loaded);
@@ -260,13 +327,25 @@ async fn entry<'j>(adapters: &Adapters, metrics: &Metrics, jobs: &'j mut HashMap
 }
 
 async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<Entry, MergeError> {
-    let Some(bytes) = adapters.blobs.get_opt(&keys::manifest(id)).await.map_err(transient)? else {
+    let Some(bytes) = adapters
+        .blobs
+        .get_opt(&keys::manifest(id))
+        .await
+        .map_err(transient)?
+    else {
         return Err(MergeError::Permanent(format!("job {id} has no manifest")));
     };
-    let manifest = JobManifest::from_bytes(&bytes).map_err(|e| MergeError::Permanent(e.to_string()))?;
+    let manifest =
+        JobManifest::from_bytes(&bytes).map_err(|e| MergeError::Permanent(e.to_string()))?;
     let mut job = Job::new(manifest);
-    if let Some(bytes) = adapters.blobs.get_opt(&keys::checkpoint(id)).await.map_err(transient)? {
-        let cp = Checkpoint::from_bytes(&bytes).map_err(|e| MergeError::Permanent(format!("checkpoint of job {id}: {e}")))?;
+    if let Some(bytes) = adapters
+        .blobs
+        .get_opt(&keys::checkpoint(id))
+        .await
+        .map_err(transient)?
+    {
+        let cp = Checkpoint::from_bytes(&bytes)
+            .map_err(|e| MergeError::Permanent(format!("checkpoint of job {id}: {e}")))?;
         if cp.state != JobState::Rendering {
             return Ok(Entry::Ended(cp.state));
         }
@@ -277,7 +356,8 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
             .map(|(tile, pass)| async move {
                 let key = keys::partial(&manifest.job, manifest.frame, tile, pass);
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
-                let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
+                let decoded = exr_io::decode(&bytes)
+                    .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
                 Ok::<_, MergeError>((tile, pass, decoded.tile))
             })
             .buffer_unordered(8);
@@ -298,18 +378,31 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
     Ok(Entry::Active(Box::new(job)))
 }
 
-async fn merge(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, r: &TilePassResult, prefetched: &mut Prefetched) -> Result<(), MergeError> {
+async fn merge(
+    config: &Config,
+    adapters: &Adapters,
+    metrics: &Metrics,
+    jobs: &mut HashMap<JobId, Entry>,
+    r: &TilePassResult,
+    prefetched: &mut Prefetched,
+) -> Result<(), MergeError> {
     let job = match entry(adapters, metrics, jobs, &r.job).await? {
         Entry::Active(job) => job,
         Entry::Ended(state) => {
             // Finished, failed or cancelled: late results change nothing, and their partials,
             // stored after the job's were deleted, go too.
             tracing::debug!(job = %r.job, ?state, "result for an ended job");
-            if let (TaskOutcome::Rendered { partial_key }, false) = (&r.outcome, config.keep_partials) {
+            if let (TaskOutcome::Rendered { partial_key }, false) =
+                (&r.outcome, config.keep_partials)
+            {
                 // Only the key a task of this job writes: a result naming another blob
                 // deletes nothing.
                 if *partial_key == keys::partial(&r.job, r.frame, r.tile, r.pass) {
-                    adapters.blobs.delete(partial_key).await.map_err(transient)?;
+                    adapters
+                        .blobs
+                        .delete(partial_key)
+                        .await
+                        .map_err(transient)?;
                     metrics.partials_deleted.inc();
                 }
             }
@@ -317,7 +410,10 @@ async fn merge(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &m
         }
     };
     if r.tile as usize >= job.manifest.tiles.len() || r.pass as usize >= job.manifest.passes.len() {
-        return Err(MergeError::Permanent(format!("result for tile {} pass {} is outside job {}", r.tile, r.pass, r.job)));
+        return Err(MergeError::Permanent(format!(
+            "result for tile {} pass {} is outside job {}",
+            r.tile, r.pass, r.job
+        )));
     }
     if job.merged.contains(&(r.tile, r.pass)) {
         return Ok(()); // a redelivered task's second result
@@ -325,7 +421,10 @@ async fn merge(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &m
     match &r.outcome {
         TaskOutcome::Failed { reason } => {
             job.status.state = JobState::Failed;
-            job.status.failures.push(format!("tile {} pass {} on {}: {reason}", r.tile, r.pass, r.worker));
+            job.status.failures.push(format!(
+                "tile {} pass {} on {}: {reason}",
+                r.tile, r.pass, r.worker
+            ));
             job.dirty = true;
         }
         TaskOutcome::Rendered { partial_key } => {
@@ -336,20 +435,29 @@ async fn merge(config: &Config, adapters: &Adapters, metrics: &Metrics, jobs: &m
                 // first (a duplicate, caught above unless the first failed); fetch it again.
                 None => {
                     let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
-                    let decoded = exr_io::decode(&bytes).map_err(|e| MergeError::Permanent(format!("partial {partial_key}: {e}")))?;
+                    let decoded = exr_io::decode(&bytes).map_err(|e| {
+                        MergeError::Permanent(format!("partial {partial_key}: {e}"))
+                    })?;
                     (decoded.tile, bytes.len())
                 }
             };
             job.add(r.tile, r.pass, &tile, r.samples_taken)?;
             metrics.tiles_merged.inc();
             metrics.bytes_merged.inc_by(len as u64);
-            metrics.merge_seconds.inc_by(started.elapsed().as_secs_f64());
+            metrics
+                .merge_seconds
+                .inc_by(started.elapsed().as_secs_f64());
         }
     }
     Ok(())
 }
 
-async fn cancel(adapters: &Adapters, metrics: &Metrics, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> Result<(), MergeError> {
+async fn cancel(
+    adapters: &Adapters,
+    metrics: &Metrics,
+    jobs: &mut HashMap<JobId, Entry>,
+    id: &JobId,
+) -> Result<(), MergeError> {
     if let Entry::Active(job) = entry(adapters, metrics, jobs, id).await? {
         job.status.state = JobState::Cancelled;
         job.dirty = true;
@@ -369,15 +477,24 @@ fn delete_partials(adapters: &Adapters, metrics: &Metrics, id: &JobId) {
                 metrics.partials_deleted.inc_by(n);
                 tracing::info!(job = %id, partials = n, "partials deleted");
             }
-            Err(e) => tracing::warn!(job = %id, "deleting the job's partials failed; they stay in the store: {e}"),
+            Err(e) => {
+                tracing::warn!(job = %id, "deleting the job's partials failed; they stay in the store: {e}")
+            }
         }
     });
 }
 
 /// Stores what changed in a job: snapshot or final image, status, stop marker, checkpoint.
 /// True when the job ended with this write.
-async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId, Entry>, id: &JobId) -> anyhow::Result<bool> {
-    let Some(Entry::Active(job)) = jobs.get_mut(id) else { return Ok(false) };
+async fn persist(
+    config: &Config,
+    adapters: &Adapters,
+    jobs: &mut HashMap<JobId, Entry>,
+    id: &JobId,
+) -> anyhow::Result<bool> {
+    let Some(Entry::Active(job)) = jobs.get_mut(id) else {
+        return Ok(false);
+    };
     if !job.dirty {
         return Ok(false);
     }
@@ -397,9 +514,18 @@ async fn persist(config: &Config, adapters: &Adapters, jobs: &mut HashMap<JobId,
     let ended = job.status.state != JobState::Rendering;
     if matches!(job.status.state, JobState::Failed | JobState::Cancelled) {
         // Tells workers to drop the job's remaining tasks instead of rendering them.
-        b.put(&keys::stopped(id), format!("{:?}", job.status.state).into_bytes()).await?;
+        b.put(
+            &keys::stopped(id),
+            format!("{:?}", job.status.state).into_bytes(),
+        )
+        .await?;
     }
-    if ended || pass_completed || job.last_status_write.is_none_or(|t| t.elapsed() >= config.status_interval) {
+    if ended
+        || pass_completed
+        || job
+            .last_status_write
+            .is_none_or(|t| t.elapsed() >= config.status_interval)
+    {
         b.put(&keys::status(id), job.status.to_bytes()).await?;
         job.last_status_write = Some(Instant::now());
     }
@@ -436,11 +562,22 @@ impl Job {
         }
     }
 
-    fn add(&mut self, tile: u32, pass: u32, buffer: &TileBuffer, samples: u64) -> Result<(), MergeError> {
+    fn add(
+        &mut self,
+        tile: u32,
+        pass: u32,
+        buffer: &TileBuffer,
+        samples: u64,
+    ) -> Result<(), MergeError> {
         if buffer.rect != self.manifest.tiles[tile as usize] {
-            return Err(MergeError::Permanent(format!("partial for tile {tile} covers {:?}, not its tile", buffer.rect)));
+            return Err(MergeError::Permanent(format!(
+                "partial for tile {tile} covers {:?}, not its tile",
+                buffer.rect
+            )));
         }
-        self.acc.add(buffer).map_err(|e| MergeError::Permanent(e.to_string()))?;
+        self.acc
+            .add(buffer)
+            .map_err(|e| MergeError::Permanent(e.to_string()))?;
         self.merged.insert((tile, pass));
         self.per_pass[pass as usize] += 1;
         self.samples += samples;
@@ -448,7 +585,8 @@ impl Job {
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
         self.status.samples_per_second = self.samples as f64 / elapsed;
         let remaining = self.status.tasks_total - self.status.tasks_done;
-        self.status.eta_seconds = Some(elapsed * remaining as f64 / self.status.tasks_done.max(1) as f64);
+        self.status.eta_seconds =
+            Some(elapsed * remaining as f64 / self.status.tasks_done.max(1) as f64);
         self.dirty = true;
         Ok(())
     }
@@ -463,8 +601,16 @@ impl Job {
     fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
         let m = &self.manifest;
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let spp = if final_image { m.spp() } else { m.passes.get(self.completed_passes().saturating_sub(1) as usize).map_or(0, |p| p.end) };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let spp = if final_image {
+            m.spp()
+        } else {
+            m.passes
+                .get(self.completed_passes().saturating_sub(1) as usize)
+                .map_or(0, |p| p.end)
+        };
         let info = ImageInfo {
             attributes: vec![
                 ("moonfarm:version".into(), env!("CARGO_PKG_VERSION").into()),
@@ -472,7 +618,10 @@ impl Job {
                 ("moonfarm:scene_files".into(), files.join(", ")),
                 ("moonfarm:samples_per_pixel".into(), spp.to_string()),
                 ("moonfarm:frame".into(), m.frame.to_string()),
-                ("moonfarm:render_seconds".into(), now.saturating_sub(m.submitted_unix).to_string()),
+                (
+                    "moonfarm:render_seconds".into(),
+                    now.saturating_sub(m.submitted_unix).to_string(),
+                ),
                 ("moonfarm:complete".into(), final_image.to_string()),
             ],
         };

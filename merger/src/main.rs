@@ -32,8 +32,15 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     tracing::info!(%addr, "health and metrics");
     let name = format!("merger-{}", std::process::id());
     let (queue, blobs, connection) = shared::process::connect(&cli.conn, &name).await?;
-    let adapters = merger::Adapters { queue: Arc::new(queue.clone()), blobs };
-    let config = merger::Config { result_queue: cli.result_queue.clone(), keep_partials: cli.keep_partials, ..merger::Config::default() };
+    let adapters = merger::Adapters {
+        queue: Arc::new(queue.clone()),
+        blobs,
+    };
+    let config = merger::Config {
+        result_queue: cli.result_queue.clone(),
+        keep_partials: cli.keep_partials,
+        ..merger::Config::default()
+    };
     health.set_ready(true);
     let result = merger::run(&config, adapters, metrics, shutdown).await;
     health.set_ready(false);

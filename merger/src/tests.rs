@@ -12,9 +12,18 @@ fn manifest() -> JobManifest {
         version: PROTOCOL_VERSION,
         job: JobId("job-1".into()),
         frame: 0,
-        params: RenderParams { scene: vec![], res: 1.0, width: 4, height: 2, env: vec![] },
+        params: RenderParams {
+            scene: vec![],
+            res: 1.0,
+            width: 4,
+            height: 2,
+            env: vec![],
+        },
         tiles: protocol::tiles(4, 2, 2),
-        passes: vec![SampleRange { start: 0, end: 1 }, SampleRange { start: 1, end: 4 }],
+        passes: vec![
+            SampleRange { start: 0, end: 1 },
+            SampleRange { start: 1, end: 4 },
+        ],
         output_name: "out.exr".into(),
         submitted_unix: 0,
     }
@@ -24,10 +33,21 @@ async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: 
     let rect = m.tiles[tile as usize];
     let samples = m.passes[pass as usize].len() as f32;
     let value = (tile * 10 + pass + 1) as f32;
-    let buf = TileBuffer { rect, rgba: vec![[value, value, value, 1.0]; rect.pixel_count()], weight: vec![samples; rect.pixel_count()] };
+    let buf = TileBuffer {
+        rect,
+        rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
+        weight: vec![samples; rect.pixel_count()],
+    };
     let key = keys::partial(&m.job, m.frame, tile, pass);
-    blobs.put(&key, exr_io::encode_tile((4, 2), &buf).unwrap()).await.unwrap();
-    publish_result(q, result(m, tile, pass, TaskOutcome::Rendered { partial_key: key }, 4)).await;
+    blobs
+        .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
+        .await
+        .unwrap();
+    publish_result(
+        q,
+        result(m, tile, pass, TaskOutcome::Rendered { partial_key: key }, 4),
+    )
+    .await;
 }
 
 /// Every (tile, pass) of the job in `manifest`.
@@ -39,35 +59,80 @@ async fn publish_all(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest) {
     }
 }
 
-fn result(m: &JobManifest, tile: u32, pass: u32, outcome: TaskOutcome, samples_taken: u64) -> TilePassResult {
-    TilePassResult { job: m.job.clone(), frame: 0, tile, pass, outcome, worker: "test".into(), render_seconds: 0.0, samples_taken }
+fn result(
+    m: &JobManifest,
+    tile: u32,
+    pass: u32,
+    outcome: TaskOutcome,
+    samples_taken: u64,
+) -> TilePassResult {
+    TilePassResult {
+        job: m.job.clone(),
+        frame: 0,
+        tile,
+        pass,
+        outcome,
+        worker: "test".into(),
+        render_seconds: 0.0,
+        samples_taken,
+    }
 }
 
 async fn publish_result(q: &MemoryQueue, r: TilePassResult) {
-    q.publish(shared::queue::RESULT_QUEUE, protocol::encode(&Message::Result(r))).await.unwrap();
+    q.publish(
+        shared::queue::RESULT_QUEUE,
+        protocol::encode(&Message::Result(r)),
+    )
+    .await
+    .unwrap();
 }
 
 /// An empty queue and store holding the job's manifest.
 async fn new_job() -> (MemoryQueue, Blobs, JobManifest) {
     let (q, blobs, m) = (MemoryQueue::new(), Blobs::memory(), manifest());
-    blobs.put(&keys::manifest(&m.job), m.to_bytes()).await.unwrap();
+    blobs
+        .put(&keys::manifest(&m.job), m.to_bytes())
+        .await
+        .unwrap();
     (q, blobs, m)
 }
 
 /// A merger running on `q` and `blobs` until the token fires.
-fn start(q: &MemoryQueue, blobs: &Blobs, config: Config) -> (CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
+fn start(
+    q: &MemoryQueue,
+    blobs: &Blobs,
+    config: Config,
+) -> (
+    CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let stop = CancellationToken::new();
-    let adapters = Adapters { queue: Arc::new(q.clone()), blobs: blobs.clone() };
+    let adapters = Adapters {
+        queue: Arc::new(q.clone()),
+        blobs: blobs.clone(),
+    };
     let s2 = stop.clone();
-    (stop, tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await }))
+    (
+        stop,
+        tokio::spawn(async move { run(&config, adapters, Metrics::default(), s2).await }),
+    )
 }
 
 async fn status(blobs: &Blobs, m: &JobManifest) -> Option<JobStatus> {
-    blobs.get_opt(&keys::status(&m.job)).await.unwrap().map(|b| JobStatus::from_bytes(&b).unwrap())
+    blobs
+        .get_opt(&keys::status(&m.job))
+        .await
+        .unwrap()
+        .map(|b| JobStatus::from_bytes(&b).unwrap())
 }
 
 /// Runs a merger until `until` holds for the job's status (or 10 s pass), then stops it.
-async fn merge_until(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, until: impl Fn(&JobStatus) -> bool) -> JobStatus {
+async fn merge_until(
+    q: &MemoryQueue,
+    blobs: &Blobs,
+    m: &JobManifest,
+    until: impl Fn(&JobStatus) -> bool,
+) -> JobStatus {
     let (stop, task) = start(q, blobs, Config::default());
     let deadline = Instant::now() + Duration::from_secs(10);
     let reached = loop {
@@ -76,7 +141,11 @@ async fn merge_until(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, until: imp
                 break s;
             }
         }
-        assert!(Instant::now() < deadline, "merger did not get there: {:?}", status(blobs, m).await);
+        assert!(
+            Instant::now() < deadline,
+            "merger did not get there: {:?}",
+            status(blobs, m).await
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     stop.cancel();
@@ -108,7 +177,8 @@ async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
     publish_partial(&q, &blobs, &m, 1, 1).await;
     let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
     assert_eq!(s.tasks_done, 4);
-    let (image, _) = exr_io::decode_image(&blobs.get(&keys::final_image(&m.job)).await.unwrap()).unwrap();
+    let (image, _) =
+        exr_io::decode_image(&blobs.get(&keys::final_image(&m.job)).await.unwrap()).unwrap();
     for (i, p) in image.rgba.iter().enumerate() {
         let tile = u32::from(i % 4 >= 2);
         assert!((p[0] - expected(tile)).abs() < 1e-6, "pixel {i}: {p:?}");
@@ -117,7 +187,11 @@ async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
     assert_eq!(q.depth(shared::queue::RESULT_QUEUE).await.unwrap(), 0);
     assert!(q.dead_letters(shared::queue::RESULT_QUEUE).is_empty());
     // The job has ended: its partials are deleted, in the background.
-    wait_for(|| async { partials_left(&blobs, &m).await == 0 }, "the partials to be deleted").await;
+    wait_for(
+        || async { partials_left(&blobs, &m).await == 0 },
+        "the partials to be deleted",
+    )
+    .await;
     assert!(blobs.exists(&keys::final_image(&m.job)).await.unwrap());
 }
 
@@ -125,7 +199,12 @@ async fn duplicates_count_once_and_a_restart_resumes_from_the_checkpoint() {
 async fn partials_left(blobs: &Blobs, m: &JobManifest) -> usize {
     let mut n = 0;
     for (tile, pass) in ALL {
-        n += usize::from(blobs.exists(&keys::partial(&m.job, m.frame, tile, pass)).await.unwrap());
+        n += usize::from(
+            blobs
+                .exists(&keys::partial(&m.job, m.frame, tile, pass))
+                .await
+                .unwrap(),
+        );
     }
     n
 }
@@ -147,25 +226,66 @@ async fn late_results_of_an_ended_job_delete_their_own_partial_and_nothing_else(
     let (q, blobs, m) = new_job().await;
     publish_all(&q, &blobs, &m).await;
     merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
-    wait_for(|| async { partials_left(&blobs, &m).await == 0 }, "the partials to be deleted").await;
+    wait_for(
+        || async { partials_left(&blobs, &m).await == 0 },
+        "the partials to be deleted",
+    )
+    .await;
 
     // A redelivered task's worker stores its partial again after the job ended, and a forged
     // result names the final image as its partial.
     publish_partial(&q, &blobs, &m, 1, 1).await;
-    publish_result(&q, result(&m, 0, 0, TaskOutcome::Rendered { partial_key: keys::final_image(&m.job) }, 0)).await;
+    publish_result(
+        &q,
+        result(
+            &m,
+            0,
+            0,
+            TaskOutcome::Rendered {
+                partial_key: keys::final_image(&m.job),
+            },
+            0,
+        ),
+    )
+    .await;
     let (stop, merger) = start(&q, &blobs, Config::default());
-    wait_for(|| async { q.depth(shared::queue::RESULT_QUEUE).await.unwrap() == 0 && partials_left(&blobs, &m).await == 0 }, "the late partial to go").await;
+    wait_for(
+        || async {
+            q.depth(shared::queue::RESULT_QUEUE).await.unwrap() == 0
+                && partials_left(&blobs, &m).await == 0
+        },
+        "the late partial to go",
+    )
+    .await;
     stop.cancel();
     merger.await.unwrap().unwrap();
-    assert!(blobs.exists(&keys::final_image(&m.job)).await.unwrap(), "a forged key deletes nothing");
+    assert!(
+        blobs.exists(&keys::final_image(&m.job)).await.unwrap(),
+        "a forged key deletes nothing"
+    );
 }
 
 #[tokio::test]
 async fn keep_partials_keeps_them() {
     let (q, blobs, m) = new_job().await;
     publish_all(&q, &blobs, &m).await;
-    let (stop, merger) = start(&q, &blobs, Config { keep_partials: true, ..Config::default() });
-    wait_for(|| async { status(&blobs, &m).await.is_some_and(|s| s.state == JobState::Done) }, "the job to finish").await;
+    let (stop, merger) = start(
+        &q,
+        &blobs,
+        Config {
+            keep_partials: true,
+            ..Config::default()
+        },
+    );
+    wait_for(
+        || async {
+            status(&blobs, &m)
+                .await
+                .is_some_and(|s| s.state == JobState::Done)
+        },
+        "the job to finish",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.cancel();
     merger.await.unwrap().unwrap();
@@ -175,11 +295,32 @@ async fn keep_partials_keeps_them() {
 #[tokio::test]
 async fn garbage_and_failures_are_handled_without_stopping() {
     let (q, blobs, m) = new_job().await;
-    q.publish(shared::queue::RESULT_QUEUE, b"\x93garbage".to_vec()).await.unwrap();
+    q.publish(shared::queue::RESULT_QUEUE, b"\x93garbage".to_vec())
+        .await
+        .unwrap();
     publish_partial(&q, &blobs, &m, 0, 0).await;
-    publish_result(&q, result(&m, 1, 0, TaskOutcome::Failed { reason: "scene.rdla:3: boom".into() }, 0)).await;
+    publish_result(
+        &q,
+        result(
+            &m,
+            1,
+            0,
+            TaskOutcome::Failed {
+                reason: "scene.rdla:3: boom".into(),
+            },
+            0,
+        ),
+    )
+    .await;
     let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Failed).await;
-    assert!(s.failures[0].contains("scene.rdla:3: boom"), "{:?}", s.failures);
-    assert!(blobs.exists(&keys::stopped(&m.job)).await.unwrap(), "workers are told to stop");
+    assert!(
+        s.failures[0].contains("scene.rdla:3: boom"),
+        "{:?}",
+        s.failures
+    );
+    assert!(
+        blobs.exists(&keys::stopped(&m.job)).await.unwrap(),
+        "workers are told to stop"
+    );
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "producer", version, about = "Render MoonRay scenes on a Moonfarm render farm, or right here")]
+#[command(
+    name = "producer",
+    version,
+    about = "Render MoonRay scenes on a Moonfarm render farm, or right here"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -125,10 +129,18 @@ pub struct FarmStatusArgs {
     #[arg(long, env = "MOONFARM_NAMESPACE", default_value = "moonfarm")]
     pub namespace: String,
     /// Label selector of the worker pods (the worker Deployment's and ScaledJob's pod labels).
-    #[arg(long, env = "MOONFARM_WORKER_SELECTOR", default_value = "app.kubernetes.io/name=moonfarm-worker")]
+    #[arg(
+        long,
+        env = "MOONFARM_WORKER_SELECTOR",
+        default_value = "app.kubernetes.io/name=moonfarm-worker"
+    )]
     pub selector: String,
     /// The KEDA ScaledObject that scales the workers.
-    #[arg(long, env = "MOONFARM_SCALED_OBJECT", default_value = "moonfarm-worker")]
+    #[arg(
+        long,
+        env = "MOONFARM_SCALED_OBJECT",
+        default_value = "moonfarm-worker"
+    )]
     pub scaled_object: String,
     /// Print JSON for scripts.
     #[arg(long)]

@@ -4,8 +4,8 @@
 //! and merge code is the farm's own; only the adapters differ.
 
 use crate::cli::SubmitArgs;
-use crate::job::{snapshot_path, PreparedJob};
 use crate::follow::{self, Follow};
+use crate::job::{snapshot_path, PreparedJob};
 use anyhow::Context;
 use shared::blob::Blobs;
 use shared::queue::MemoryQueue;
@@ -16,27 +16,56 @@ use tokio_util::sync::CancellationToken;
 
 pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = tempfile::Builder::new().prefix("moonfarm-embedded-").tempdir().context("creating the embedded blob store")?;
+    let store = tempfile::Builder::new()
+        .prefix("moonfarm-embedded-")
+        .tempdir()
+        .context("creating the embedded blob store")?;
     let blobs = Blobs::local(store.path())?;
     let queue = Arc::new(MemoryQueue::new());
     let worker_config = worker::Config::default();
     // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
-    let merger_config = merger::Config { keep_partials: true, ..merger::Config::default() };
-    job.publish(queue.as_ref(), &blobs, &worker_config.task_queue).await?;
+    let merger_config = merger::Config {
+        keep_partials: true,
+        ..merger::Config::default()
+    };
+    job.publish(queue.as_ref(), &blobs, &worker_config.task_queue)
+        .await?;
 
     let shutdown = CancellationToken::new();
     let mut services = JoinSet::new();
     let state = worker::WorkerState::default();
     for i in 0..args.workers {
-        let config = worker::Config { name: format!("embedded-{i}"), ..worker_config.clone() };
-        let adapters = worker::Adapters { queue: queue.clone(), blobs: blobs.clone() };
+        let config = worker::Config {
+            name: format!("embedded-{i}"),
+            ..worker_config.clone()
+        };
+        let adapters = worker::Adapters {
+            queue: queue.clone(),
+            blobs: blobs.clone(),
+        };
         let (state, shutdown) = (state.clone(), shutdown.clone());
-        services.spawn(async move { worker::run(&config, adapters, state, shutdown).await.context("worker") });
+        services.spawn(async move {
+            worker::run(&config, adapters, state, shutdown)
+                .await
+                .context("worker")
+        });
     }
     {
-        let adapters = merger::Adapters { queue: queue.clone(), blobs: blobs.clone() };
+        let adapters = merger::Adapters {
+            queue: queue.clone(),
+            blobs: blobs.clone(),
+        };
         let shutdown = shutdown.clone();
-        services.spawn(async move { merger::run(&merger_config, adapters, merger::Metrics::default(), shutdown).await.context("merger") });
+        services.spawn(async move {
+            merger::run(
+                &merger_config,
+                adapters,
+                merger::Metrics::default(),
+                shutdown,
+            )
+            .await
+            .context("merger")
+        });
     }
 
     let follow = Follow {

@@ -32,9 +32,13 @@ pub struct Report {
 pub enum Queues {
     NotConfigured,
     /// Unreachable, refused the login, or refused to count a queue.
-    Error { error: String },
+    Error {
+        error: String,
+    },
     /// Ready messages (not those held by consumers) per queue, dead-letter queues included.
-    Ok { ready: BTreeMap<String, u64> },
+    Ok {
+        ready: BTreeMap<String, u64>,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -81,7 +85,13 @@ const PHASES: [&str; 5] = ["Pending", "Running", "Succeeded", "Failed", "Unknown
 pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
     let (queues, kube) = tokio::join!(queues(args), cluster(args));
     let (scaled_object, pods) = kube?;
-    let mut report = Report { namespace: args.namespace.clone(), queues, scaled_object, pods, diagnosis: Vec::new() };
+    let mut report = Report {
+        namespace: args.namespace.clone(),
+        queues,
+        scaled_object,
+        pods,
+        diagnosis: Vec::new(),
+    };
     report.diagnosis = diagnose(&report, &args.farm.task_queue);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -92,16 +102,24 @@ pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
 }
 
 async fn queues(args: &FarmStatusArgs) -> Queues {
-    let Some(url) = args.farm.conn.amqp.as_deref() else { return Queues::NotConfigured };
+    let Some(url) = args.farm.conn.amqp.as_deref() else {
+        return Queues::NotConfigured;
+    };
     let names = [&args.farm.task_queue, &args.farm.result_queue];
     let depths = async {
         shared::config::check_amqp_url(url)?;
         // The token is never fired: `TIMEOUT` bounds the whole exchange instead.
-        let opts = AmqpOptions { connection_name: "producer farm".into(), ..AmqpOptions::default() };
+        let opts = AmqpOptions {
+            connection_name: "producer farm".into(),
+            ..AmqpOptions::default()
+        };
         let queue = AmqpQueue::connect(url, opts).await?;
         let mut ready = BTreeMap::new();
         let mut result = Ok(());
-        for name in names.iter().flat_map(|n| [n.to_string(), format!("{n}{DEAD_SUFFIX}")]) {
+        for name in names
+            .iter()
+            .flat_map(|n| [n.to_string(), format!("{n}{DEAD_SUFFIX}")])
+        {
             match queue.depth(&name).await {
                 Ok(n) => {
                     ready.insert(name, n);
@@ -118,9 +136,15 @@ async fn queues(args: &FarmStatusArgs) -> Queues {
     };
     match tokio::time::timeout(TIMEOUT, depths).await {
         Ok(Ok(ready)) => Queues::Ok { ready },
-        Ok(Err(e)) => Queues::Error { error: format!("{e:#}") },
+        Ok(Err(e)) => Queues::Error {
+            error: format!("{e:#}"),
+        },
         Err(_) => Queues::Error {
-            error: format!("RabbitMQ at {} did not answer within {} s", shared::config::redact(url), TIMEOUT.as_secs()),
+            error: format!(
+                "RabbitMQ at {} did not answer within {} s",
+                shared::config::redact(url),
+                TIMEOUT.as_secs()
+            ),
         },
     }
 }
@@ -131,7 +155,10 @@ async fn cluster(args: &FarmStatusArgs) -> anyhow::Result<(ScaledObject, Pods)> 
     // kube builds its TLS config from rustls' process-wide provider: make it ring, as everywhere
     // else in Moonfarm, rather than leave it to which rustls features happen to be enabled.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut config = kube::Config::infer().await.map_err(one_line).context("no Kubernetes configuration (KUBECONFIG, ~/.kube/config or in-cluster)")?;
+    let mut config = kube::Config::infer()
+        .await
+        .map_err(one_line)
+        .context("no Kubernetes configuration (KUBECONFIG, ~/.kube/config or in-cluster)")?;
     config.connect_timeout = Some(TIMEOUT);
     config.read_timeout = Some(TIMEOUT);
     let server = config.cluster_url.to_string();
@@ -143,7 +170,12 @@ async fn cluster(args: &FarmStatusArgs) -> anyhow::Result<(ScaledObject, Pods)> 
         .list(&ListParams::default().labels(&args.selector))
         .await
         .map_err(one_line)
-        .with_context(|| reach(format!("listing pods `{}` in namespace {}", args.selector, args.namespace)))?;
+        .with_context(|| {
+            reach(format!(
+                "listing pods `{}` in namespace {}",
+                args.selector, args.namespace
+            ))
+        })?;
     let pods = summarise_pods(&args.selector, &list.items);
 
     let resource = ApiResource {
@@ -153,7 +185,8 @@ async fn cluster(args: &FarmStatusArgs) -> anyhow::Result<(ScaledObject, Pods)> 
         kind: "ScaledObject".into(),
         plural: "scaledobjects".into(),
     };
-    let scaled_objects: Api<DynamicObject> = Api::namespaced_with(client, &args.namespace, &resource);
+    let scaled_objects: Api<DynamicObject> =
+        Api::namespaced_with(client, &args.namespace, &resource);
     // A 404 is a finding, not an error. A missing object gets a `Status` with reason NotFound;
     // a path the API server does not serve (KEDA's CRDs not installed) gets a plain-text 404,
     // which kube's `get_opt` does not count as "not found", hence the match on the code.
@@ -170,8 +203,12 @@ async fn cluster(args: &FarmStatusArgs) -> anyhow::Result<(ScaledObject, Pods)> 
         Ok(so) => read_scaled_object(&args.scaled_object, &so.data),
         Err(kube::Error::Api(status)) if status.code == 404 => missing(status.reason == "NotFound"),
         Err(e) => {
-            return Err(one_line(e))
-                .with_context(|| reach(format!("reading ScaledObject {}/{}", args.namespace, args.scaled_object)))
+            return Err(one_line(e)).with_context(|| {
+                reach(format!(
+                    "reading ScaledObject {}/{}",
+                    args.namespace, args.scaled_object
+                ))
+            })
         }
     };
     Ok((scaled_object, pods))
@@ -202,7 +239,14 @@ fn read_scaled_object(name: &str, data: &Value) -> ScaledObject {
         .filter_map(|c| {
             let kind = c["type"].as_str()?.to_string();
             let status = text(&c["status"]).unwrap_or_else(|| "Unknown".into());
-            Some((kind, Condition { status, reason: text(&c["reason"]), message: text(&c["message"]) }))
+            Some((
+                kind,
+                Condition {
+                    status,
+                    reason: text(&c["reason"]),
+                    message: text(&c["message"]),
+                },
+            ))
         })
         .collect();
     ScaledObject {
@@ -221,7 +265,9 @@ fn summarise_pods(selector: &str, pods: &[Pod]) -> Pods {
     let mut pending = Vec::new();
     for pod in pods {
         let status = pod.status.as_ref();
-        let phase = status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into());
+        let phase = status
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Unknown".into());
         *phases.entry(phase.clone()).or_default() += 1;
         if phase != "Pending" {
             continue;
@@ -243,9 +289,17 @@ fn summarise_pods(selector: &str, pods: &[Pod]) -> Pods {
                 .map(|w| (w.reason.clone(), w.message.clone()))
         };
         let (reason, message) = unscheduled.or_else(waiting).unwrap_or((None, None));
-        pending.push(PendingPod { name: pod.metadata.name.clone().unwrap_or_default(), reason, message });
+        pending.push(PendingPod {
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            reason,
+            message,
+        });
     }
-    Pods { selector: selector.to_string(), phases, pending }
+    Pods {
+        selector: selector.to_string(),
+        phases,
+        pending,
+    }
 }
 
 /// The problems a person would spot first, most fundamental first.
@@ -255,8 +309,15 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
     let cond = |kind: &str| so.conditions.get(kind);
     let is = |kind: &str, value: &str| cond(kind).is_some_and(|c| c.status == value);
     let why = |kind: &str| match cond(kind) {
-        Some(Condition { reason: Some(reason), message: Some(message), .. }) => format!(" ({reason}: {message})"),
-        Some(Condition { reason: Some(reason), .. }) => format!(" ({reason})"),
+        Some(Condition {
+            reason: Some(reason),
+            message: Some(message),
+            ..
+        }) => format!(" ({reason}: {message})"),
+        Some(Condition {
+            reason: Some(reason),
+            ..
+        }) => format!(" ({reason})"),
         _ => String::new(),
     };
     let ready = |name: &str| match &r.queues {
@@ -265,7 +326,9 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
     };
 
     if let Queues::Error { error } = &r.queues {
-        out.push(format!("RabbitMQ could not be read, so queue depths are unknown: {error}"));
+        out.push(format!(
+            "RabbitMQ could not be read, so queue depths are unknown: {error}"
+        ));
     }
     if !so.keda_installed {
         out.push(
@@ -286,10 +349,18 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
             ));
         }
         if is("Paused", "True") {
-            out.push(format!("ScaledObject {} is paused{}: workers will not scale", so.name, why("Paused")));
+            out.push(format!(
+                "ScaledObject {} is paused{}: workers will not scale",
+                so.name,
+                why("Paused")
+            ));
         }
         if is("Fallback", "True") {
-            out.push(format!("ScaledObject {} is in fallback{}: its scaler is failing", so.name, why("Fallback")));
+            out.push(format!(
+                "ScaledObject {} is in fallback{}: its scaler is failing",
+                so.name,
+                why("Fallback")
+            ));
         }
         let queued = ready(task_queue).unwrap_or(0);
         if queued > 0 && !is("Active", "True") {
@@ -301,7 +372,12 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
             out.push(format!("{queued} tasks queued and ScaledObject Active, but no worker pods: check `kubectl -n {} describe hpa {hpa}`", r.namespace));
         }
     }
-    let unschedulable: Vec<_> = r.pods.pending.iter().filter(|p| p.reason.as_deref() == Some("Unschedulable")).collect();
+    let unschedulable: Vec<_> = r
+        .pods
+        .pending
+        .iter()
+        .filter(|p| p.reason.as_deref() == Some("Unschedulable"))
+        .collect();
     if let Some(first) = unschedulable.first() {
         out.push(format!(
             "{} worker pods Pending, unschedulable: {}: the spot pool is full or cannot grow (deploy/README.md, Sizing)",
@@ -309,17 +385,33 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
             first.message.as_deref().unwrap_or("no message")
         ));
     }
-    let cannot_pull: Vec<_> =
-        r.pods.pending.iter().filter(|p| matches!(p.reason.as_deref(), Some("ImagePullBackOff" | "ErrImagePull"))).collect();
+    let cannot_pull: Vec<_> = r
+        .pods
+        .pending
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.reason.as_deref(),
+                Some("ImagePullBackOff" | "ErrImagePull")
+            )
+        })
+        .collect();
     if let Some(first) = cannot_pull.first() {
         out.push(format!(
             "{} worker pods cannot pull their image: {}",
             cannot_pull.len(),
-            first.message.as_deref().or(first.reason.as_deref()).unwrap_or("")
+            first
+                .message
+                .as_deref()
+                .or(first.reason.as_deref())
+                .unwrap_or("")
         ));
     }
     if let Queues::Ok { ready } = &r.queues {
-        for (name, n) in ready.iter().filter(|(name, n)| name.ends_with(DEAD_SUFFIX) && **n > 0) {
+        for (name, n) in ready
+            .iter()
+            .filter(|(name, n)| name.ends_with(DEAD_SUFFIX) && **n > 0)
+        {
             out.push(format!("{n} messages dead-lettered in {name}: they failed on every delivery; the worker logs say why"));
         }
     }
@@ -329,7 +421,9 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
 fn print_text(r: &Report) {
     println!("namespace       {}", r.namespace);
     match &r.queues {
-        Queues::NotConfigured => println!("queues          not configured (set MOONFARM_AMQP_URL or --amqp)"),
+        Queues::NotConfigured => {
+            println!("queues          not configured (set MOONFARM_AMQP_URL or --amqp)")
+        }
         Queues::Error { error } => println!("queues          error: {error}"),
         Queues::Ok { ready } => {
             for (name, n) in ready {
@@ -341,8 +435,16 @@ fn print_text(r: &Report) {
     if so.found {
         println!("scaledobject    {}", so.name);
         for (kind, c) in &so.conditions {
-            let reason = c.reason.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
-            let message = c.message.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+            let reason = c
+                .reason
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            let message = c
+                .message
+                .as_deref()
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
             println!("  {kind:<13} {}{reason}{message}", c.status);
         }
         if let Some(hpa) = &so.hpa_name {
@@ -359,10 +461,22 @@ fn print_text(r: &Report) {
     } else {
         println!("scaledobject    {} not found", so.name);
     }
-    let phases: Vec<_> = PHASES.iter().map(|p| format!("{} {p}", r.pods.phases.get(*p).copied().unwrap_or(0))).collect();
-    println!("worker pods     {} ({})", phases.join(", "), r.pods.selector);
+    let phases: Vec<_> = PHASES
+        .iter()
+        .map(|p| format!("{} {p}", r.pods.phases.get(*p).copied().unwrap_or(0)))
+        .collect();
+    println!(
+        "worker pods     {} ({})",
+        phases.join(", "),
+        r.pods.selector
+    );
     for p in &r.pods.pending {
-        println!("  pending {}: {}: {}", p.name, p.reason.as_deref().unwrap_or("?"), p.message.as_deref().unwrap_or(""));
+        println!(
+            "  pending {}: {}: {}",
+            p.name,
+            p.reason.as_deref().unwrap_or("?"),
+            p.message.as_deref().unwrap_or("")
+        );
     }
     if r.diagnosis.is_empty() {
         println!("diagnosis       nothing obviously wrong");
@@ -380,7 +494,9 @@ mod tests {
         let pods: Vec<Pod> = serde_json::from_value(pods).unwrap();
         Report {
             namespace: "moonfarm".into(),
-            queues: Queues::Ok { ready: ready.iter().map(|(n, d)| (n.to_string(), *d)).collect() },
+            queues: Queues::Ok {
+                ready: ready.iter().map(|(n, d)| (n.to_string(), *d)).collect(),
+            },
             scaled_object: read_scaled_object("moonfarm-worker", &so),
             pods: summarise_pods("app.kubernetes.io/name=moonfarm-worker", &pods),
             diagnosis: Vec::new(),
@@ -396,17 +512,34 @@ mod tests {
 
     #[test]
     fn queued_tasks_with_an_inactive_scaled_object_are_diagnosed() {
-        let r = report(&[("moonfarm.tasks", 12), ("moonfarm.tasks.dead", 0)], so("False", "ScalerNotActive"), serde_json::json!([]));
+        let r = report(
+            &[("moonfarm.tasks", 12), ("moonfarm.tasks.dead", 0)],
+            so("False", "ScalerNotActive"),
+            serde_json::json!([]),
+        );
         let d = diagnose(&r, "moonfarm.tasks");
         assert_eq!(d.len(), 1, "{d:?}");
-        assert!(d[0].starts_with("12 tasks queued but ScaledObject moonfarm-worker is not Active (ScalerNotActive)"), "{d:?}");
+        assert!(
+            d[0].starts_with(
+                "12 tasks queued but ScaledObject moonfarm-worker is not Active (ScalerNotActive)"
+            ),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn an_empty_queue_with_an_inactive_scaled_object_is_fine_and_dead_letters_are_not() {
-        let r = report(&[("moonfarm.tasks", 0), ("moonfarm.tasks.dead", 3)], so("False", "ScalerNotActive"), serde_json::json!([]));
+        let r = report(
+            &[("moonfarm.tasks", 0), ("moonfarm.tasks.dead", 3)],
+            so("False", "ScalerNotActive"),
+            serde_json::json!([]),
+        );
         assert_eq!(diagnose(&r, "moonfarm.tasks"), vec!["3 messages dead-lettered in moonfarm.tasks.dead: they failed on every delivery; the worker logs say why"]);
-        let r = report(&[("moonfarm.tasks", 0)], so("False", "ScalerNotActive"), serde_json::json!([]));
+        let r = report(
+            &[("moonfarm.tasks", 0)],
+            so("False", "ScalerNotActive"),
+            serde_json::json!([]),
+        );
         assert!(diagnose(&r, "moonfarm.tasks").is_empty());
     }
 
@@ -417,7 +550,13 @@ mod tests {
             "containerStatuses": [{"name": "worker", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
                 "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"x\""}}}]}}]);
         let r = report(&[("moonfarm.tasks", 1)], so("True", "ScalerActive"), pods);
-        assert_eq!(r.pods.pending[0].reason.as_deref(), Some("ImagePullBackOff"));
-        assert_eq!(diagnose(&r, "moonfarm.tasks"), vec!["1 worker pods cannot pull their image: Back-off pulling image \"x\""]);
+        assert_eq!(
+            r.pods.pending[0].reason.as_deref(),
+            Some("ImagePullBackOff")
+        );
+        assert_eq!(
+            diagnose(&r, "moonfarm.tasks"),
+            vec!["1 worker pods cannot pull their image: Back-off pulling image \"x\""]
+        );
     }
 }

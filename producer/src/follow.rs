@@ -21,7 +21,11 @@ pub struct Follow<'a> {
 
 /// Returns the final status once the EXR is written; an error (and no output file) when the
 /// job failed or was cancelled, on Ctrl-C, or when one of `services` stops.
-pub async fn follow(f: Follow<'_>, blobs: &Blobs, mut services: Option<&mut JoinSet<anyhow::Result<()>>>) -> anyhow::Result<JobStatus> {
+pub async fn follow(
+    f: Follow<'_>,
+    blobs: &Blobs,
+    mut services: Option<&mut JoinSet<anyhow::Result<()>>>,
+) -> anyhow::Result<JobStatus> {
     let mut progress = Progress::new(f.tasks);
     let mut generation = 0;
     let mut tick = tokio::time::interval(f.every);
@@ -59,7 +63,13 @@ pub async fn follow(f: Follow<'_>, blobs: &Blobs, mut services: Option<&mut Join
         match status.state {
             JobState::Rendering => {}
             JobState::Done => break Ok(status),
-            JobState::Failed => break Err(anyhow::anyhow!("job {} failed: {}", f.job, status.failures.join("; "))),
+            JobState::Failed => {
+                break Err(anyhow::anyhow!(
+                    "job {} failed: {}",
+                    f.job,
+                    status.failures.join("; ")
+                ))
+            }
             JobState::Cancelled => break Err(anyhow::anyhow!("job {} was cancelled", f.job)),
         }
     };

@@ -7,8 +7,10 @@ use anyhow::Context;
 use render::rdla::SceneSource;
 use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
+use shared::protocol::{
+    self, keys, JobId, JobManifest, Message, RenderParams, SceneFile, PROTOCOL_VERSION,
+};
 use shared::queue::Queue;
-use shared::protocol::{self, keys, JobId, JobManifest, Message, RenderParams, SceneFile, PROTOCOL_VERSION};
 use std::path::{Path, PathBuf};
 
 pub struct PreparedJob {
@@ -22,16 +24,28 @@ pub struct PreparedJob {
 impl PreparedJob {
     /// Publishes the job, the same way embedded and on a farm: scene files content-addressed
     /// (each stored once, whoever submits it), the manifest, then every task.
-    pub async fn publish(&self, queue: &dyn Queue, blobs: &Blobs, task_queue: &str) -> anyhow::Result<()> {
+    pub async fn publish(
+        &self,
+        queue: &dyn Queue,
+        blobs: &Blobs,
+        task_queue: &str,
+    ) -> anyhow::Result<()> {
         for (file, bytes) in &self.files {
             let key = keys::scene(&file.sha256);
             if !blobs.exists(&key).await? {
                 blobs.put(&key, bytes.clone()).await?;
             }
         }
-        blobs.put(&keys::manifest(&self.manifest.job), self.manifest.to_bytes()).await?;
+        blobs
+            .put(
+                &keys::manifest(&self.manifest.job),
+                self.manifest.to_bytes(),
+            )
+            .await?;
         for task in self.manifest.tasks() {
-            queue.publish(task_queue, protocol::encode(&Message::Task(task))).await?;
+            queue
+                .publish(task_queue, protocol::encode(&Message::Task(task)))
+                .await?;
         }
         Ok(())
     }
@@ -41,9 +55,16 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     let mut files = Vec::new();
     let mut sources = Vec::new();
     for path in &args.scenes {
-        let text = std::fs::read(path).with_context(|| format!("cannot read scene file {}", path.display()))?;
+        let text = std::fs::read(path)
+            .with_context(|| format!("cannot read scene file {}", path.display()))?;
         let name = path.display().to_string();
-        files.push((SceneFile { name: name.clone(), sha256: sha256_hex(&text) }, text.clone()));
+        files.push((
+            SceneFile {
+                name: name.clone(),
+                sha256: sha256_hex(&text),
+            },
+            text.clone(),
+        ));
         sources.push(SceneSource { name, text });
     }
     let env: Vec<(String, String)> = args
@@ -75,13 +96,22 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         tiles: protocol::tiles(scene.width, scene.height, args.tile_size),
         passes: protocol::passes(spp, args.passes),
         output_name: out.display().to_string(),
-        submitted_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        submitted_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     };
-    Ok(PreparedJob { manifest, files, out, warnings })
+    Ok(PreparedJob {
+        manifest,
+        files,
+        out,
+        warnings,
+    })
 }
 
 fn default_output(scene: &Path) -> PathBuf {
-    let stem = scene.file_stem().map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
+    let stem = scene
+        .file_stem()
+        .map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from(format!("{stem}.exr"))
 }
 
@@ -91,16 +121,26 @@ fn check_output_folder(out: &Path) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        anyhow::bail!("output {}: folder {} does not exist; create it or choose another -o", out.display(), dir.display());
+        anyhow::bail!(
+            "output {}: folder {} does not exist; create it or choose another -o",
+            out.display(),
+            dir.display()
+        );
     }
     if out.is_dir() {
-        anyhow::bail!("output {} is a folder; give a file name such as {}/render.exr", out.display(), out.display());
+        anyhow::bail!(
+            "output {} is a folder; give a file name such as {}/render.exr",
+            out.display(),
+            out.display()
+        );
     }
     Ok(())
 }
 
 /// The snapshot file kept beside the output while a render runs: `out.exr` -> `out.snapshot.exr`.
 pub fn snapshot_path(out: &Path) -> PathBuf {
-    let stem = out.file_stem().map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
+    let stem = out
+        .file_stem()
+        .map_or_else(|| "render".into(), |s| s.to_string_lossy().into_owned());
     out.with_file_name(format!("{stem}.snapshot.exr"))
 }

@@ -12,7 +12,9 @@ mod remote;
 use cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Submit(args) => {
             cli::validate(&args)?;

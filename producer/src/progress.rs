@@ -15,17 +15,27 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(tasks);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tasks, {msg} (ETA {eta})")
-                    .expect("a valid template"),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tasks, {msg} (ETA {eta})",
+                )
+                .expect("a valid template"),
             );
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
-        Progress { bar, last_passes: 0 }
+        Progress {
+            bar,
+            last_passes: 0,
+        }
     }
 
     pub fn update(&mut self, s: &JobStatus) {
-        let msg = format!("pass {}/{}, {:.2} Msamples/s", s.passes_done, s.passes_total, s.samples_per_second / 1e6);
+        let msg = format!(
+            "pass {}/{}, {:.2} Msamples/s",
+            s.passes_done,
+            s.passes_total,
+            s.samples_per_second / 1e6
+        );
         match &self.bar {
             Some(bar) => {
                 bar.set_position(s.tasks_done);

@@ -12,14 +12,15 @@ use shared::queue::Queue;
 use std::time::Duration;
 
 fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
-    let url = farm.conn.blob.as_deref().context("no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders")?;
+    let url = farm.conn.blob.as_deref().context(
+        "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders",
+    )?;
     shared::config::check_blob_url(url)?;
     Ok(Blobs::from_url(url)?)
 }
 
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
-    let (queue, blobs, connection) =
-        shared::process::connect(&args.farm.conn, "producer").await?;
+    let (queue, blobs, connection) = shared::process::connect(&args.farm.conn, "producer").await?;
     let mut published = job.publish(&queue, &blobs, &args.farm.task_queue).await;
     if let Err(e) = published {
         published = Err(withdraw(&job, &queue, &blobs, &args.farm.result_queue, e).await);
@@ -33,10 +34,24 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         println!("{v}");
     } else {
         println!("{}", m.job);
-        eprintln!("submitted job {} ({} tasks, {}x{}, {} spp); follow it with `producer status {}`", m.job, m.task_count(), m.params.width, m.params.height, m.spp(), m.job);
+        eprintln!(
+            "submitted job {} ({} tasks, {}x{}, {} spp); follow it with `producer status {}`",
+            m.job,
+            m.task_count(),
+            m.params.width,
+            m.params.height,
+            m.spp(),
+            m.job
+        );
     }
     if args.wait {
-        let f = Follow { job: &m.job, tasks: m.task_count() as u64, out: &job.out, snapshot: None, every: Duration::from_millis(500) };
+        let f = Follow {
+            job: &m.job,
+            tasks: m.task_count() as u64,
+            out: &job.out,
+            snapshot: None,
+            every: Duration::from_millis(500),
+        };
         let status = follow::follow(f, &blobs, None).await?;
         eprintln!("wrote {} ({} tasks)", job.out.display(), status.tasks_total);
     }
@@ -47,7 +62,13 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
 /// that can never finish: once its manifest is stored, the job is cancelled the way `producer
 /// cancel` does it, so workers drop the tasks already published and the merger records it.
 /// Returns the error to report, saying what became of the job.
-async fn withdraw(job: &PreparedJob, queue: &dyn Queue, blobs: &Blobs, result_queue: &str, e: anyhow::Error) -> anyhow::Error {
+async fn withdraw(
+    job: &PreparedJob,
+    queue: &dyn Queue,
+    blobs: &Blobs,
+    result_queue: &str,
+    e: anyhow::Error,
+) -> anyhow::Error {
     let id = &job.manifest.job;
     match blobs.exists(&keys::manifest(id)).await {
         Ok(false) => return e.context("nothing was submitted"),
@@ -62,9 +83,19 @@ async fn withdraw(job: &PreparedJob, queue: &dyn Queue, blobs: &Blobs, result_qu
 
 /// Cancels a job: the stop marker makes workers drop its tasks at once; the control message
 /// makes the merger record the job as cancelled.
-async fn stop_job(queue: &dyn Queue, blobs: &Blobs, result_queue: &str, id: &JobId) -> anyhow::Result<()> {
+async fn stop_job(
+    queue: &dyn Queue,
+    blobs: &Blobs,
+    result_queue: &str,
+    id: &JobId,
+) -> anyhow::Result<()> {
     blobs.put(&keys::stopped(id), b"Cancelled".to_vec()).await?;
-    queue.publish(result_queue, protocol::encode(&Message::Control(JobControl::Cancel { job: id.clone() }))).await?;
+    queue
+        .publish(
+            result_queue,
+            protocol::encode(&Message::Control(JobControl::Cancel { job: id.clone() })),
+        )
+        .await?;
     Ok(())
 }
 
@@ -138,10 +169,22 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
         }
         keys::final_image(&job)
     };
-    let bytes = blobs.get_opt(&key).await?.with_context(|| format!("job {job} has no {} yet", if args.snapshot { "snapshot" } else { "final image" }))?;
+    let bytes = blobs.get_opt(&key).await?.with_context(|| {
+        format!(
+            "job {job} has no {} yet",
+            if args.snapshot {
+                "snapshot"
+            } else {
+                "final image"
+            }
+        )
+    })?;
     write_atomic(&args.out, &bytes)?;
     if args.json {
-        println!("{}", serde_json::json!({"job": job, "out": args.out.display().to_string(), "bytes": bytes.len()}));
+        println!(
+            "{}",
+            serde_json::json!({"job": job, "out": args.out.display().to_string(), "bytes": bytes.len()})
+        );
     } else {
         eprintln!("wrote {}", args.out.display());
     }
@@ -183,7 +226,10 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::Value::Array(v));
         return Ok(());
     }
-    println!("{:<36}  {:<9}  {:>11}  {:>6}  OUTPUT", "JOB", "STATE", "TASKS", "PASSES");
+    println!(
+        "{:<36}  {:<9}  {:>11}  {:>6}  OUTPUT",
+        "JOB", "STATE", "TASKS", "PASSES"
+    );
     for (s, m) in rows {
         println!(
             "{:<36}  {:<9}  {:>11}  {:>6}  {}",

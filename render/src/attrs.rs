@@ -23,12 +23,20 @@ fn constant(v: &Value) -> &Value {
 
 impl<'a> Attrs<'a> {
     pub fn new(graph: &'a SceneGraph, obj: &'a Object, warnings: &'a mut Vec<String>) -> Attrs<'a> {
-        Attrs { graph, obj, warnings }
+        Attrs {
+            graph,
+            obj,
+            warnings,
+        }
     }
 
     fn get(&mut self, name: &str) -> Option<&'a Value> {
         let v = self.obj.attrs.get(name)?;
-        if let Value::Bind { target: Some(t), value } = v {
+        if let Value::Bind {
+            target: Some(t),
+            value,
+        } = v
+        {
             if matches!(**value, Value::Undef) {
                 // An AttributeMap whose primitive attribute is absent yields its default_value,
                 // which is what MoonRay shows for geometry without that attribute.
@@ -111,7 +119,9 @@ impl<'a> Attrs<'a> {
     pub fn rgb(&mut self, name: &str, default: Vec3) -> Vec3 {
         match self.get(name) {
             None => default,
-            Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+            Some(Value::Rgb(c) | Value::Vec3(c)) => {
+                Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32)
+            }
             Some(Value::Rgba(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
             Some(Value::Float(f)) => Vec3::splat(*f as f32),
             Some(v) => {

@@ -25,21 +25,40 @@ pub enum Material {
         emission: Vec3,
     },
     /// A conductor: GGX with Schlick's Fresnel from the colour at normal incidence.
-    Metal { color: Vec3, roughness: f32, emission: Vec3 },
+    Metal {
+        color: Vec3,
+        roughness: f32,
+        emission: Vec3,
+    },
     /// Glass-like: Fresnel-weighted reflection and refraction (thin: no bending).
-    Dielectric { tint: Vec3, ior: f32, roughness: f32, thin: bool, emission: Vec3 },
+    Dielectric {
+        tint: Vec3,
+        ior: f32,
+        roughness: f32,
+        thin: bool,
+        emission: Vec3,
+    },
     /// Pure emitter that also reflects nothing.
     Emissive { radiance: Vec3 },
 }
 
 impl Material {
     pub fn grey() -> Material {
-        Material::Base { albedo: Vec3::splat(0.5), specular: 0.0, roughness: 0.5, metallic: 0.0, ior: 1.5, emission: Vec3::ZERO }
+        Material::Base {
+            albedo: Vec3::splat(0.5),
+            specular: 0.0,
+            roughness: 0.5,
+            metallic: 0.0,
+            ior: 1.5,
+            emission: Vec3::ZERO,
+        }
     }
 
     pub fn emission(&self) -> Vec3 {
         match self {
-            Material::Base { emission, .. } | Material::Metal { emission, .. } | Material::Dielectric { emission, .. } => *emission,
+            Material::Base { emission, .. }
+            | Material::Metal { emission, .. }
+            | Material::Dielectric { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
         }
     }
@@ -82,7 +101,11 @@ impl Fresnel {
 /// Unpolarised Fresnel reflectance for light arriving at `cos_i` from the side where the
 /// relative index of refraction is `eta` (inside / outside).
 pub fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
-    let (cos_i, eta) = if cos_i < 0.0 { (-cos_i, 1.0 / eta) } else { (cos_i, eta) };
+    let (cos_i, eta) = if cos_i < 0.0 {
+        (-cos_i, 1.0 / eta)
+    } else {
+        (cos_i, eta)
+    };
     let sin2_t = (1.0 - cos_i * cos_i).max(0.0) / (eta * eta);
     if sin2_t >= 1.0 {
         return 1.0;
@@ -96,8 +119,16 @@ pub fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
 #[derive(Debug, Clone, Copy)]
 enum Lobe {
     Lambert(Vec3),
-    Ggx { alpha: f32, fresnel: Fresnel, scale: f32 },
-    Glass { tint: Vec3, eta: f32, thin: bool },
+    Ggx {
+        alpha: f32,
+        fresnel: Fresnel,
+        scale: f32,
+    },
+    Glass {
+        tint: Vec3,
+        eta: f32,
+        thin: bool,
+    },
 }
 
 /// The scattering function at one shading point, in its local frame.
@@ -114,26 +145,72 @@ impl Bsdf {
     /// `cos_o` is the cosine between the outgoing direction and the shading normal (> 0 for
     /// reflective materials, whose normal the caller turns towards the viewer).
     pub fn new(material: &Material, cos_o: f32) -> Bsdf {
-        let mut b = Bsdf { lobes: [(Lobe::Lambert(Vec3::ZERO), 0.0); 3], count: 0 };
+        let mut b = Bsdf {
+            lobes: [(Lobe::Lambert(Vec3::ZERO), 0.0); 3],
+            count: 0,
+        };
         match *material {
-            Material::Base { albedo, specular, roughness, metallic, ior, .. } => {
+            Material::Base {
+                albedo,
+                specular,
+                roughness,
+                metallic,
+                ior,
+                ..
+            } => {
                 let m = metallic.clamp(0.0, 1.0);
-                let spec_f = if specular > 0.0 { fresnel_dielectric(cos_o, ior) * specular } else { 0.0 };
+                let spec_f = if specular > 0.0 {
+                    fresnel_dielectric(cos_o, ior) * specular
+                } else {
+                    0.0
+                };
                 let diffuse = albedo * (1.0 - m) * (1.0 - spec_f);
                 b.push(Lobe::Lambert(diffuse), luminance(diffuse));
                 if specular > 0.0 && m < 1.0 {
                     let alpha = roughness * roughness;
-                    b.push(Lobe::Ggx { alpha, fresnel: Fresnel::Dielectric(ior), scale: specular * (1.0 - m) }, spec_f.max(0.05) * (1.0 - m));
+                    b.push(
+                        Lobe::Ggx {
+                            alpha,
+                            fresnel: Fresnel::Dielectric(ior),
+                            scale: specular * (1.0 - m),
+                        },
+                        spec_f.max(0.05) * (1.0 - m),
+                    );
                 }
                 if m > 0.0 {
-                    b.push(Lobe::Ggx { alpha: roughness * roughness, fresnel: Fresnel::Schlick(albedo), scale: m }, m);
+                    b.push(
+                        Lobe::Ggx {
+                            alpha: roughness * roughness,
+                            fresnel: Fresnel::Schlick(albedo),
+                            scale: m,
+                        },
+                        m,
+                    );
                 }
             }
-            Material::Metal { color, roughness, .. } => {
-                b.push(Lobe::Ggx { alpha: roughness * roughness, fresnel: Fresnel::Schlick(color), scale: 1.0 }, 1.0);
+            Material::Metal {
+                color, roughness, ..
+            } => {
+                b.push(
+                    Lobe::Ggx {
+                        alpha: roughness * roughness,
+                        fresnel: Fresnel::Schlick(color),
+                        scale: 1.0,
+                    },
+                    1.0,
+                );
             }
-            Material::Dielectric { tint, ior, thin, .. } => {
-                b.push(Lobe::Glass { tint, eta: ior, thin }, 1.0);
+            Material::Dielectric {
+                tint, ior, thin, ..
+            } => {
+                b.push(
+                    Lobe::Glass {
+                        tint,
+                        eta: ior,
+                        thin,
+                    },
+                    1.0,
+                );
             }
             Material::Emissive { .. } => {}
         }
@@ -195,21 +272,47 @@ impl Bsdf {
         match lobe {
             Lobe::Glass { tint, eta, thin } => {
                 // A delta lobe: choose reflection or refraction by Fresnel.
-                let f = if thin { fresnel_dielectric(wo.z.abs(), eta) } else { fresnel_dielectric(wo.z, eta) };
+                let f = if thin {
+                    fresnel_dielectric(wo.z.abs(), eta)
+                } else {
+                    fresnel_dielectric(wo.z, eta)
+                };
                 if u.x < f {
                     let wi = Vec3::new(-wo.x, -wo.y, wo.z);
-                    return Some(BsdfSample { wi, weight: Vec3::ONE / prob, pdf: 0.0, delta: true, kind: LobeKind::Mirror });
+                    return Some(BsdfSample {
+                        wi,
+                        weight: Vec3::ONE / prob,
+                        pdf: 0.0,
+                        delta: true,
+                        kind: LobeKind::Mirror,
+                    });
                 }
                 let wi = if thin { -wo } else { refract(wo, eta)? };
-                Some(BsdfSample { wi, weight: tint / prob, pdf: 0.0, delta: true, kind: LobeKind::Mirror })
+                Some(BsdfSample {
+                    wi,
+                    weight: tint / prob,
+                    pdf: 0.0,
+                    delta: true,
+                    kind: LobeKind::Mirror,
+                })
             }
-            Lobe::Ggx { alpha, fresnel, scale } if alpha < SMOOTH_ALPHA => {
+            Lobe::Ggx {
+                alpha,
+                fresnel,
+                scale,
+            } if alpha < SMOOTH_ALPHA => {
                 if wo.z <= 0.0 {
                     return None;
                 }
                 let wi = Vec3::new(-wo.x, -wo.y, wo.z);
                 let w = fresnel.eval(wo.z) * scale / prob;
-                Some(BsdfSample { wi, weight: w, pdf: 0.0, delta: true, kind: LobeKind::Mirror })
+                Some(BsdfSample {
+                    wi,
+                    weight: w,
+                    pdf: 0.0,
+                    delta: true,
+                    kind: LobeKind::Mirror,
+                })
             }
             _ => {
                 let (wi, kind) = match lobe {
@@ -232,7 +335,13 @@ impl Bsdf {
                 if pdf <= 0.0 {
                     return None;
                 }
-                Some(BsdfSample { wi, weight: f / pdf, pdf, delta: false, kind })
+                Some(BsdfSample {
+                    wi,
+                    weight: f / pdf,
+                    pdf,
+                    delta: false,
+                    kind,
+                })
             }
         }
     }
@@ -244,7 +353,11 @@ fn eval_lobe(lobe: &Lobe, wo: Vec3, wi: Vec3) -> (Vec3, f32) {
     }
     match *lobe {
         Lobe::Lambert(albedo) => (albedo * (wi.z / PI), wi.z / PI),
-        Lobe::Ggx { alpha, fresnel, scale } => {
+        Lobe::Ggx {
+            alpha,
+            fresnel,
+            scale,
+        } => {
             if alpha < SMOOTH_ALPHA {
                 return (Vec3::ZERO, 0.0);
             }
@@ -291,7 +404,11 @@ pub fn cosine_hemisphere(u: Vec2) -> Vec3 {
 /// `wo.z < 0` means the ray leaves the inside. None on total internal reflection (the caller
 /// then has already chosen reflection with probability 1).
 fn refract(wo: Vec3, eta: f32) -> Option<Vec3> {
-    let (n, eta) = if wo.z > 0.0 { (Vec3::Z, eta) } else { (Vec3::NEG_Z, 1.0 / eta) };
+    let (n, eta) = if wo.z > 0.0 {
+        (Vec3::Z, eta)
+    } else {
+        (Vec3::NEG_Z, 1.0 / eta)
+    };
     let cos_i = wo.dot(n);
     let sin2_t = (1.0 - cos_i * cos_i).max(0.0) / (eta * eta);
     if sin2_t >= 1.0 {
@@ -315,7 +432,11 @@ impl Frame {
         let sign = 1.0f32.copysign(n.z);
         let a = -1.0 / (sign + n.z);
         let b = n.x * n.y * a;
-        Frame { t: Vec3::new(1.0 + sign * n.x * n.x * a, sign * b, -sign * n.x), b: Vec3::new(b, sign + n.y * n.y * a, -n.y), n }
+        Frame {
+            t: Vec3::new(1.0 + sign * n.x * n.x * a, sign * b, -sign * n.x),
+            b: Vec3::new(b, sign + n.y * n.y * a, -n.y),
+            n,
+        }
     }
     pub fn to_local(&self, v: Vec3) -> Vec3 {
         Vec3::new(v.dot(self.t), v.dot(self.b), v.dot(self.n))
@@ -346,7 +467,14 @@ mod tests {
 
     #[test]
     fn lambert_reflects_its_albedo() {
-        let m = Material::Base { albedo: Vec3::splat(0.8), specular: 0.0, roughness: 0.5, metallic: 0.0, ior: 1.5, emission: Vec3::ZERO };
+        let m = Material::Base {
+            albedo: Vec3::splat(0.8),
+            specular: 0.0,
+            roughness: 0.5,
+            metallic: 0.0,
+            ior: 1.5,
+            emission: Vec3::ZERO,
+        };
         let a = albedo(&m, Vec3::new(0.3, 0.0, 0.954).normalize());
         assert!((a - Vec3::splat(0.8)).abs().max_element() < 0.005, "{a}");
     }
@@ -354,16 +482,37 @@ mod tests {
     #[test]
     fn a_white_smooth_metal_reflects_everything_and_rough_metal_nearly() {
         let wo = Vec3::new(0.5, 0.0, 0.866).normalize();
-        let smooth = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.0, emission: Vec3::ZERO }, wo);
+        let smooth = albedo(
+            &Material::Metal {
+                color: Vec3::ONE,
+                roughness: 0.0,
+                emission: Vec3::ZERO,
+            },
+            wo,
+        );
         assert!((smooth - Vec3::ONE).abs().max_element() < 1e-4, "{smooth}");
-        let rough = albedo(&Material::Metal { color: Vec3::ONE, roughness: 0.3, emission: Vec3::ZERO }, wo);
+        let rough = albedo(
+            &Material::Metal {
+                color: Vec3::ONE,
+                roughness: 0.3,
+                emission: Vec3::ZERO,
+            },
+            wo,
+        );
         // Single-scattering GGX loses a little energy at moderate roughness, never gains.
         assert!(rough.x > 0.9 && rough.x <= 1.0, "{rough}");
     }
 
     #[test]
     fn sampled_weights_match_eval_over_pdf() {
-        let m = Material::Base { albedo: Vec3::new(0.5, 0.4, 0.3), specular: 1.0, roughness: 0.4, metallic: 0.3, ior: 1.5, emission: Vec3::ZERO };
+        let m = Material::Base {
+            albedo: Vec3::new(0.5, 0.4, 0.3),
+            specular: 1.0,
+            roughness: 0.4,
+            metallic: 0.3,
+            ior: 1.5,
+            emission: Vec3::ZERO,
+        };
         let wo = Vec3::new(0.2, 0.1, 0.97).normalize();
         let bsdf = Bsdf::new(&m, wo.z);
         let mut s = Rng::new(9, 0, 0, 0, 0);
@@ -379,7 +528,16 @@ mod tests {
     #[test]
     fn glass_conserves_energy() {
         let wo = Vec3::new(0.3, 0.0, 0.954).normalize();
-        let a = albedo(&Material::Dielectric { tint: Vec3::ONE, ior: 1.5, roughness: 0.0, thin: false, emission: Vec3::ZERO }, wo);
+        let a = albedo(
+            &Material::Dielectric {
+                tint: Vec3::ONE,
+                ior: 1.5,
+                roughness: 0.0,
+                thin: false,
+                emission: Vec3::ZERO,
+            },
+            wo,
+        );
         assert!((a - Vec3::ONE).abs().max_element() < 1e-4, "{a}");
         assert!((fresnel_dielectric(1.0, 1.5) - 0.04).abs() < 1e-4);
     }
@@ -388,7 +546,11 @@ mod tests {
     fn frames_are_orthonormal() {
         for n in [Vec3::Z, Vec3::NEG_Z, Vec3::new(0.3, -0.5, 0.1).normalize()] {
             let f = Frame::new(n);
-            assert!(f.t.dot(f.b).abs() < 1e-5 && f.t.dot(n).abs() < 1e-5 && (f.t.length() - 1.0).abs() < 1e-5);
+            assert!(
+                f.t.dot(f.b).abs() < 1e-5
+                    && f.t.dot(n).abs() < 1e-5
+                    && (f.t.length() - 1.0).abs() < 1e-5
+            );
             let v = Vec3::new(0.1, 0.7, -0.2);
             assert!((f.to_world(f.to_local(v)) - v).length() < 1e-5);
         }

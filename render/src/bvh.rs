@@ -35,7 +35,11 @@ struct Tri4 {
 
 impl Tri4 {
     fn new(prims: &[Primitive]) -> Tri4 {
-        let mut t = Tri4 { p0: [Vec4::ZERO; 3], e1: [Vec4::ZERO; 3], e2: [Vec4::ZERO; 3] };
+        let mut t = Tri4 {
+            p0: [Vec4::ZERO; 3],
+            e1: [Vec4::ZERO; 3],
+            e2: [Vec4::ZERO; 3],
+        };
         for (lane, prim) in prims.iter().enumerate() {
             if let Primitive::Triangle { p0, e1, e2, .. } = prim {
                 for k in 0..3 {
@@ -51,7 +55,13 @@ impl Tri4 {
     /// Hit distances in (tmin, tmax) per lane, and the mask of lanes hit.
     #[inline]
     fn intersect(&self, o: [Vec4; 3], d: [Vec4; 3], tmin: f32, tmax: f32) -> (Vec4, u32) {
-        let cross = |a: [Vec4; 3], b: [Vec4; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+        let cross = |a: [Vec4; 3], b: [Vec4; 3]| {
+            [
+                a[1] * b[2] - a[2] * b[1],
+                a[2] * b[0] - a[0] * b[2],
+                a[0] * b[1] - a[1] * b[0],
+            ]
+        };
         let dot = |a: [Vec4; 3], b: [Vec4; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
         let pvec = cross(d, self.e2);
         let det = dot(self.e1, pvec);
@@ -87,21 +97,36 @@ impl Bvh {
         if prims.is_empty() {
             return Bvh::default();
         }
-        let mut info: Vec<(Aabb, glam::Vec3, usize)> =
-            prims.iter().enumerate().map(|(i, p)| { let b = p.bounds(); (b, b.center(), i) }).collect();
+        let mut info: Vec<(Aabb, glam::Vec3, usize)> = prims
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let b = p.bounds();
+                (b, b.center(), i)
+            })
+            .collect();
         let mut nodes = Vec::with_capacity(2 * prims.len());
         build_rec(&mut info, &mut nodes);
         // Reorder primitives to the leaf order.
         let mut slots: Vec<Option<Primitive>> = prims.drain(..).map(Some).collect();
-        let prims: Vec<Primitive> = info.iter().map(|(_, _, i)| slots[*i].take().expect("each primitive once")).collect();
+        let prims: Vec<Primitive> = info
+            .iter()
+            .map(|(_, _, i)| slots[*i].take().expect("each primitive once"))
+            .collect();
         let mut packets = Vec::new();
         for n in nodes.iter_mut().filter(|n| n.count > 0) {
             let leaf = &prims[n.offset as usize..(n.offset + n.count) as usize];
             n.packet = packets.len() as u32;
-            n.has_others = leaf.iter().any(|p| !matches!(p, Primitive::Triangle { .. }));
+            n.has_others = leaf
+                .iter()
+                .any(|p| !matches!(p, Primitive::Triangle { .. }));
             packets.extend(leaf.chunks(4).map(Tri4::new));
         }
-        Bvh { nodes, prims, packets }
+        Bvh {
+            nodes,
+            prims,
+            packets,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -113,7 +138,10 @@ impl Bvh {
     }
 
     pub fn bounds(&self) -> Aabb {
-        self.nodes.first().map_or(Aabb::EMPTY, |n| Aabb { min: n.min.into(), max: n.max.into() })
+        self.nodes.first().map_or(Aabb::EMPTY, |n| Aabb {
+            min: n.min.into(),
+            max: n.max.into(),
+        })
     }
 
     /// The nearest hit along the ray.
@@ -148,8 +176,16 @@ impl Bvh {
         let inv_d = Vec3A::from(ray.d).recip();
         let o = Vec3A::from(ray.o);
         let neg = [inv_d.x < 0.0, inv_d.y < 0.0, inv_d.z < 0.0];
-        let o4 = [Vec4::splat(ray.o.x), Vec4::splat(ray.o.y), Vec4::splat(ray.o.z)];
-        let d4 = [Vec4::splat(ray.d.x), Vec4::splat(ray.d.y), Vec4::splat(ray.d.z)];
+        let o4 = [
+            Vec4::splat(ray.o.x),
+            Vec4::splat(ray.o.y),
+            Vec4::splat(ray.o.z),
+        ];
+        let d4 = [
+            Vec4::splat(ray.d.x),
+            Vec4::splat(ray.d.y),
+            Vec4::splat(ray.d.z),
+        ];
         let mut tmax = ray.tmax;
         let mut stack = [0u32; 64];
         let mut sp = 0usize;
@@ -163,7 +199,11 @@ impl Bvh {
             if near <= far {
                 if n.count > 0 {
                     let first = n.offset as usize;
-                    for (k, packet) in self.packets[n.packet as usize..].iter().take((n.count as usize).div_ceil(4)).enumerate() {
+                    for (k, packet) in self.packets[n.packet as usize..]
+                        .iter()
+                        .take((n.count as usize).div_ceil(4))
+                        .enumerate()
+                    {
                         let (t, mut mask) = packet.intersect(o4, d4, ray.tmin, tmax);
                         while mask != 0 {
                             let lane = mask.trailing_zeros() as usize;
@@ -215,7 +255,15 @@ fn build_rec(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>) -> 
 fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, first: usize) -> usize {
     let bounds = items.iter().fold(Aabb::EMPTY, |b, it| b.union(&it.0));
     let me = nodes.len();
-    nodes.push(Node { min: bounds.min.into(), max: bounds.max.into(), offset: first as u32, count: items.len() as u32, packet: 0, has_others: false, axis: 0 });
+    nodes.push(Node {
+        min: bounds.min.into(),
+        max: bounds.max.into(),
+        offset: first as u32,
+        count: items.len() as u32,
+        packet: 0,
+        has_others: false,
+        axis: 0,
+    });
     if items.len() <= MAX_LEAF {
         return me;
     }
@@ -224,12 +272,20 @@ fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, firs
         cb.grow(it.1);
     }
     let extent = cb.max - cb.min;
-    let axis = if extent.x >= extent.y && extent.x >= extent.z { 0 } else if extent.y >= extent.z { 1 } else { 2 };
+    let axis = if extent.x >= extent.y && extent.x >= extent.z {
+        0
+    } else if extent.y >= extent.z {
+        1
+    } else {
+        2
+    };
     if extent[axis] <= 0.0 {
         return me; // all centroids coincide: no split separates them.
     }
     // Binned SAH: cost of splitting after each bin boundary.
-    let bin_of = |c: glam::Vec3| (((c[axis] - cb.min[axis]) / extent[axis] * BINS as f32) as usize).min(BINS - 1);
+    let bin_of = |c: glam::Vec3| {
+        (((c[axis] - cb.min[axis]) / extent[axis] * BINS as f32) as usize).min(BINS - 1)
+    };
     let mut bins = [(Aabb::EMPTY, 0usize); BINS];
     for it in items.iter() {
         let b = &mut bins[bin_of(it.1)];
@@ -239,8 +295,14 @@ fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, firs
     let mut best = (f32::INFINITY, 0usize);
     for split in 1..BINS {
         let (mut lb, mut lc, mut rb, mut rc) = (Aabb::EMPTY, 0, Aabb::EMPTY, 0);
-        for b in &bins[..split] { lb = lb.union(&b.0); lc += b.1; }
-        for b in &bins[split..] { rb = rb.union(&b.0); rc += b.1; }
+        for b in &bins[..split] {
+            lb = lb.union(&b.0);
+            lc += b.1;
+        }
+        for b in &bins[split..] {
+            rb = rb.union(&b.0);
+            rc += b.1;
+        }
         if lc == 0 || rc == 0 {
             continue;
         }
@@ -271,7 +333,15 @@ fn build_at(items: &mut [(Aabb, glam::Vec3, usize)], nodes: &mut Vec<Node>, firs
     let (left, right) = items.split_at_mut(mid);
     build_at(left, nodes, first);
     let second = build_at(right, nodes, first + mid);
-    nodes[me] = Node { min: bounds.min.into(), max: bounds.max.into(), offset: second as u32, count: 0, packet: 0, has_others: false, axis: axis as u8 };
+    nodes[me] = Node {
+        min: bounds.min.into(),
+        max: bounds.max.into(),
+        offset: second as u32,
+        count: 0,
+        packet: 0,
+        has_others: false,
+        axis: axis as u8,
+    };
     me
 }
 
@@ -288,13 +358,24 @@ mod tests {
             let p0 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
             let e1 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
             let e2 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
-            prims.push(Primitive::Triangle { p0, e1, e2, material: 0, normals: None });
+            prims.push(Primitive::Triangle {
+                p0,
+                e1,
+                e2,
+                material: 0,
+                normals: None,
+            });
         }
         // Spheres share leaves with triangles: the packets skip them, the scalar loop tests them.
         for _ in 0..60 {
             let c = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
-            let xf = glam::Mat4::from_translation(c) * glam::Mat4::from_scale(Vec3::new(1.0, 0.5 + s.uniform(), 1.0));
-            prims.push(Primitive::Sphere(Box::new(crate::geometry::Sphere::new(xf, 0.2 + 0.3 * s.uniform(), 0))));
+            let xf = glam::Mat4::from_translation(c)
+                * glam::Mat4::from_scale(Vec3::new(1.0, 0.5 + s.uniform(), 1.0));
+            prims.push(Primitive::Sphere(Box::new(crate::geometry::Sphere::new(
+                xf,
+                0.2 + 0.3 * s.uniform(),
+                0,
+            ))));
         }
         let brute = prims.clone();
         let bvh = Bvh::build(prims);
@@ -303,9 +384,15 @@ mod tests {
             let o = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 12.0 - 6.0;
             let d = (Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5).normalize();
             let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
-            let expect = brute.iter().filter_map(|p| p.intersect_t(&ray, f32::INFINITY)).fold(f32::INFINITY, f32::min);
+            let expect = brute
+                .iter()
+                .filter_map(|p| p.intersect_t(&ray, f32::INFINITY))
+                .fold(f32::INFINITY, f32::min);
             match bvh.intersect(&ray) {
-                Some(h) => { hits += 1; assert!((h.t - expect).abs() < 1e-4); }
+                Some(h) => {
+                    hits += 1;
+                    assert!((h.t - expect).abs() < 1e-4);
+                }
                 None => assert!(expect.is_infinite()),
             }
             assert_eq!(bvh.occluded(&ray), expect.is_finite());

@@ -14,9 +14,21 @@ pub struct Camera {
 }
 
 impl Camera {
-    pub fn new(to_world: Mat4, focal: f32, film_width_aperture: f32, aspect: f32, near: f32, far: f32) -> Camera {
+    pub fn new(
+        to_world: Mat4,
+        focal: f32,
+        film_width_aperture: f32,
+        aspect: f32,
+        near: f32,
+        far: f32,
+    ) -> Camera {
         let th = film_width_aperture / (2.0 * focal);
-        Camera { to_world, tan_half: (th, th / aspect), near, far }
+        Camera {
+            to_world,
+            tan_half: (th, th / aspect),
+            near,
+            far,
+        }
     }
 
     /// The ray through a point on the image plane, in pixel units with y down.

@@ -28,14 +28,20 @@ pub struct Aabb {
 }
 
 impl Aabb {
-    pub const EMPTY: Aabb = Aabb { min: Vec3::splat(f32::INFINITY), max: Vec3::splat(f32::NEG_INFINITY) };
+    pub const EMPTY: Aabb = Aabb {
+        min: Vec3::splat(f32::INFINITY),
+        max: Vec3::splat(f32::NEG_INFINITY),
+    };
 
     pub fn grow(&mut self, p: Vec3) {
         self.min = self.min.min(p);
         self.max = self.max.max(p);
     }
     pub fn union(&self, o: &Aabb) -> Aabb {
-        Aabb { min: self.min.min(o.min), max: self.max.max(o.max) }
+        Aabb {
+            min: self.min.min(o.min),
+            max: self.max.max(o.max),
+        }
     }
     pub fn center(&self) -> Vec3 {
         (self.min + self.max) * 0.5
@@ -62,7 +68,13 @@ pub type MaterialId = u32;
 pub enum Primitive {
     /// `normals` (at p0, p0 + e1, p0 + e2) makes the shading normal their interpolation, as
     /// MoonRay's `smooth_normal`; None shades with the face normal.
-    Triangle { p0: Vec3, e1: Vec3, e2: Vec3, material: MaterialId, normals: Option<Box<[Vec3; 3]>> },
+    Triangle {
+        p0: Vec3,
+        e1: Vec3,
+        e2: Vec3,
+        material: MaterialId,
+        normals: Option<Box<[Vec3; 3]>>,
+    },
     Sphere(Box<Sphere>),
 }
 
@@ -199,7 +211,13 @@ impl Primitive {
     pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
         let p = ray.at(t);
         match self {
-            Primitive::Triangle { p0, e1, e2, material, normals } => {
+            Primitive::Triangle {
+                p0,
+                e1,
+                e2,
+                material,
+                normals,
+            } => {
                 let n = e1.cross(*e2).normalize_or_zero();
                 let ns = match normals {
                     None => n,
@@ -211,20 +229,44 @@ impl Primitive {
                         let u = tvec.dot(pvec) * inv;
                         let v = ray.d.dot(tvec.cross(*e1)) * inv;
                         let s = (vn[0] * (1.0 - u - v) + vn[1] * u + vn[2] * v).normalize_or_zero();
-                        if s == Vec3::ZERO { n } else if s.dot(n) < 0.0 { -s } else { s }
+                        if s == Vec3::ZERO {
+                            n
+                        } else if s.dot(n) < 0.0 {
+                            -s
+                        } else {
+                            s
+                        }
                     }
                 };
-                Hit { t, p, n, ns, material: *material }
+                Hit {
+                    t,
+                    p,
+                    n,
+                    ns,
+                    material: *material,
+                }
             }
             Primitive::Sphere(s) if s.world.is_some() => {
                 let (c, _) = s.world.unwrap_or_default();
                 let n = (p - c).normalize_or_zero();
-                Hit { t, p, n, ns: n, material: s.material }
+                Hit {
+                    t,
+                    p,
+                    n,
+                    ns: n,
+                    material: s.material,
+                }
             }
             Primitive::Sphere(s) => {
                 let po = s.to_object.transform_point3(p);
                 let n = (s.normal_to_world * po).normalize_or_zero();
-                Hit { t, p, n, ns: n, material: s.material }
+                Hit {
+                    t,
+                    p,
+                    n,
+                    ns: n,
+                    material: s.material,
+                }
             }
         }
     }
@@ -249,10 +291,21 @@ mod tests {
 
     #[test]
     fn rays_hit_triangles_and_spheres_where_expected() {
-        let tri = Primitive::Triangle { p0: Vec3::new(-1.0, -1.0, -5.0), e1: Vec3::new(2.0, 0.0, 0.0), e2: Vec3::new(0.0, 2.0, 0.0), material: 0, normals: None };
+        let tri = Primitive::Triangle {
+            p0: Vec3::new(-1.0, -1.0, -5.0),
+            e1: Vec3::new(2.0, 0.0, 0.0),
+            e2: Vec3::new(0.0, 2.0, 0.0),
+            material: 0,
+            normals: None,
+        };
         let ray = Ray::new(Vec3::ZERO, Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!((tri.intersect_t(&ray, f32::INFINITY).unwrap() - 5.0).abs() < 1e-5);
-        let sphere = Primitive::Sphere(Box::new(Sphere::new(Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_scale(Vec3::new(1.0, 1.0, 2.0)), 1.0, 0)));
+        let sphere = Primitive::Sphere(Box::new(Sphere::new(
+            Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0))
+                * Mat4::from_scale(Vec3::new(1.0, 1.0, 2.0)),
+            1.0,
+            0,
+        )));
         let t = sphere.intersect_t(&ray, f32::INFINITY).unwrap();
         assert!((t - 8.0).abs() < 1e-4, "{t}");
         let hit = sphere.hit(&ray, t);
@@ -260,7 +313,9 @@ mod tests {
         let miss = Ray::new(Vec3::new(3.0, 0.0, 0.0), Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!(sphere.intersect_t(&miss, f32::INFINITY).is_none());
         // A rotated, uniformly scaled sphere takes the world-space path: radius 2 at z = -10.
-        let xf = Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0)) * Mat4::from_rotation_y(0.7) * Mat4::from_scale(Vec3::splat(2.0));
+        let xf = Mat4::from_translation(Vec3::new(0.0, 0.0, -10.0))
+            * Mat4::from_rotation_y(0.7)
+            * Mat4::from_scale(Vec3::splat(2.0));
         let round = Sphere::new(xf, 1.0, 0);
         assert!(round.world.is_some());
         let round = Primitive::Sphere(Box::new(round));

@@ -51,7 +51,10 @@ pub enum Value {
     List(Vec<Value>),
     /// `bind(target[, value])`: the attribute is driven by a map object; `value` is the
     /// fallback constant, `Undef` when none was given.
-    Bind { target: Option<ObjectId>, value: Box<Value> },
+    Bind {
+        target: Option<ObjectId>,
+        value: Box<Value>,
+    },
 }
 
 /// One scene object: `Class("name") { ... }`.

@@ -37,36 +37,57 @@ pub struct Cancelled;
 /// Renders samples `samples` of every pixel in `rect`. Each sample is a pure function of
 /// (scene, pixel, sample index, frame), so any partition of the sample range sums to the same
 /// result up to float rounding. Parallel over rows; `cancel` is checked between rows.
-pub fn render_tile(scene: &Scene, rect: PixelRect, samples: std::ops::Range<u32>, frame: i32, cancel: &AtomicBool) -> Result<TileSums, Cancelled> {
+pub fn render_tile(
+    scene: &Scene,
+    rect: PixelRect,
+    samples: std::ops::Range<u32>,
+    frame: i32,
+    cancel: &AtomicBool,
+) -> Result<TileSums, Cancelled> {
     let w = (rect.x1 - rect.x0) as usize;
     let h = (rect.y1 - rect.y0) as usize;
     let mut sums = vec![[0.0f64; 4]; w * h];
     let rays = AtomicU64::new(0);
     if w > 0 {
-        sums.par_chunks_mut(w).enumerate().try_for_each(|(row, out)| {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Cancelled);
-            }
-            let y = rect.y0 + row as u32;
-            let mut row_rays = 0u64;
-            for (col, px) in out.iter_mut().enumerate() {
-                let x = rect.x0 + col as u32;
-                for s in samples.clone() {
-                    let (l, a) = sample_pixel_counted(scene, x, y, s, frame, &mut row_rays);
-                    px[0] += f64::from(l.x);
-                    px[1] += f64::from(l.y);
-                    px[2] += f64::from(l.z);
-                    px[3] += f64::from(a);
+        sums.par_chunks_mut(w)
+            .enumerate()
+            .try_for_each(|(row, out)| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Cancelled);
                 }
-            }
-            rays.fetch_add(row_rays, Ordering::Relaxed);
-            Ok(())
-        })?;
+                let y = rect.y0 + row as u32;
+                let mut row_rays = 0u64;
+                for (col, px) in out.iter_mut().enumerate() {
+                    let x = rect.x0 + col as u32;
+                    for s in samples.clone() {
+                        let (l, a) = sample_pixel_counted(scene, x, y, s, frame, &mut row_rays);
+                        px[0] += f64::from(l.x);
+                        px[1] += f64::from(l.y);
+                        px[2] += f64::from(l.z);
+                        px[3] += f64::from(a);
+                    }
+                }
+                rays.fetch_add(row_rays, Ordering::Relaxed);
+                Ok(())
+            })?;
     }
     let weight = vec![samples.len() as f32; w * h];
     let rays = rays.into_inner();
-    tracing::debug!(rays, "rendered tile {}x{} at {},{}, samples {:?}", w, h, rect.x0, rect.y0, samples);
-    Ok(TileSums { rect, sums, weight, rays })
+    tracing::debug!(
+        rays,
+        "rendered tile {}x{} at {},{}, samples {:?}",
+        w,
+        h,
+        rect.x0,
+        rect.y0,
+        samples
+    );
+    Ok(TileSums {
+        rect,
+        sums,
+        weight,
+        rays,
+    })
 }
 
 /// Radiance and alpha of one camera sample.
@@ -75,35 +96,68 @@ pub fn sample_pixel(scene: &Scene, x: u32, y: u32, s: u32, frame: i32) -> (Vec3,
 }
 
 /// `sample_pixel`, adding the rays it traced to `rays`.
-fn sample_pixel_counted(scene: &Scene, x: u32, y: u32, s: u32, frame: i32, rays: &mut u64) -> (Vec3, f32) {
+fn sample_pixel_counted(
+    scene: &Scene,
+    x: u32,
+    y: u32,
+    s: u32,
+    frame: i32,
+    rays: &mut u64,
+) -> (Vec3, f32) {
     let mut sampler = Sampler::new(scene.settings.seed, x, y, s, frame);
     let f = scene.settings.filter;
     // The first 2D point places the sample in the pixel (all a box filter needs), so that the
     // sample positions are stratified jointly in x and y.
-    let u = [sampler.uniform2(), sampler.uniform2(), sampler.uniform2(), sampler.uniform2()];
+    let u = [
+        sampler.uniform2(),
+        sampler.uniform2(),
+        sampler.uniform2(),
+        sampler.uniform2(),
+    ];
     let dx = f.offset([u[0].x, u[1].x, u[2].x, u[3].x]);
     let dy = f.offset([u[0].y, u[1].y, u[2].y, u[3].y]);
-    let ray = scene.camera.ray(x as f32 + 0.5 + dx, y as f32 + 0.5 + dy, scene.width, scene.height);
+    let ray = scene.camera.ray(
+        x as f32 + 0.5 + dx,
+        y as f32 + 0.5 + dy,
+        scene.width,
+        scene.height,
+    );
     let (l, a) = radiance(scene, ray, &mut sampler, rays);
     // A NaN or infinite sample would poison the merged pixel forever: drop it.
-    if l.is_finite() { (l, a) } else { (Vec3::ZERO, a) }
+    if l.is_finite() {
+        (l, a)
+    } else {
+        (Vec3::ZERO, a)
+    }
 }
 
 fn power_heuristic(a: f32, b: f32) -> f32 {
     let (a2, b2) = (a * a, b * b);
-    if a2 + b2 > 0.0 { a2 / (a2 + b2) } else { 0.0 }
+    if a2 + b2 > 0.0 {
+        a2 / (a2 + b2)
+    } else {
+        0.0
+    }
 }
 
 /// Offsets a ray origin off the surface along the geometric normal, on the side of `dir`.
 fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
     let eps = 1e-4 * p.abs().max_element().max(1.0);
-    if ng.dot(dir) >= 0.0 { p + ng * eps } else { p - ng * eps }
+    if ng.dot(dir) >= 0.0 {
+        p + ng * eps
+    } else {
+        p - ng * eps
+    }
 }
 
 fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) -> (Vec3, f32) {
     let st = &scene.settings;
     let lights = &scene.lights;
-    let light_pick = if lights.is_empty() { 0.0 } else { 1.0 / lights.len() as f32 };
+    let light_pick = if lights.is_empty() {
+        0.0
+    } else {
+        1.0 / lights.len() as f32
+    };
     let mut l = Vec3::ZERO;
     let mut alpha = 0.0;
     let mut beta = Vec3::ONE;
@@ -115,7 +169,10 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
     let (mut n_diffuse, mut n_glossy, mut n_mirror) = (0u32, 0u32, 0u32);
     let clamp = |c: Vec3, depth: u32| -> Vec3 {
         let m = c.max_element();
-        if st.sample_clamping_value > 0.0 && depth >= st.sample_clamping_depth && m > st.sample_clamping_value {
+        if st.sample_clamping_value > 0.0
+            && depth >= st.sample_clamping_depth
+            && m > st.sample_clamping_value
+        {
             c * (st.sample_clamping_value / m)
         } else {
             c
@@ -145,7 +202,11 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                     alpha = 1.0;
                 }
             } else {
-                let w = if prev_delta { 1.0 } else { power_heuristic(prev_pdf, pdf * light_pick) };
+                let w = if prev_delta {
+                    1.0
+                } else {
+                    power_heuristic(prev_pdf, pdf * light_pick)
+                };
                 l += clamp(beta * rad * w, from);
             }
         };
@@ -198,7 +259,11 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                     let (f, bsdf_pdf) = bsdf.eval(wo, wi);
                     if f != Vec3::ZERO {
                         let o = spawn(hit.p, hit.n, ls.wi);
-                        let tmax = if ls.dist.is_finite() { ls.dist * (1.0 - 1e-4) - 1e-4 } else { f32::INFINITY };
+                        let tmax = if ls.dist.is_finite() {
+                            ls.dist * (1.0 - 1e-4) - 1e-4
+                        } else {
+                            f32::INFINITY
+                        };
                         let shadow = Ray::new(o, ls.wi, 0.0, tmax);
                         *rays += 1;
                         if !scene.bvh.occluded(&shadow) {
@@ -216,7 +281,9 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         }
 
         let (u_lobe, u) = (sampler.uniform(), sampler.uniform2());
-        let Some(bs) = bsdf.sample(wo, u_lobe, u) else { break };
+        let Some(bs) = bsdf.sample(wo, u_lobe, u) else {
+            break;
+        };
         let (count, limit) = match bs.kind {
             LobeKind::Diffuse => (&mut n_diffuse, st.max_diffuse_depth),
             LobeKind::Glossy => (&mut n_glossy, st.max_glossy_depth),

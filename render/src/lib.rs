@@ -13,9 +13,9 @@ pub mod geometry;
 pub mod graph;
 pub mod integrator;
 pub mod light;
+pub mod rdla;
 pub mod sampler;
 pub mod scene;
-pub mod rdla;
 
 /// Why a scene could not be prepared for rendering; one line, naming file and line.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,10 @@ pub fn prepare(
     env: &[(String, String)],
     opts: &scene::BuildOptions,
 ) -> Result<(scene::Scene, Vec<String>), PrepareError> {
-    let load = rdla::LoadOptions { env: env.to_vec(), ..rdla::LoadOptions::default() };
+    let load = rdla::LoadOptions {
+        env: env.to_vec(),
+        ..rdla::LoadOptions::default()
+    };
     let graph = rdla::load(sources, &load)?;
     Ok(scene::build(&graph, opts)?)
 }

@@ -13,13 +13,31 @@ use std::f32::consts::PI;
 pub enum Shape {
     /// A parallelogram `center + s * half_u + t * half_v`, s and t in [-1, 1], emitting on the
     /// side of `normal`.
-    Rect { center: Vec3, half_u: Vec3, half_v: Vec3, normal: Vec3 },
+    Rect {
+        center: Vec3,
+        half_u: Vec3,
+        half_v: Vec3,
+        normal: Vec3,
+    },
     /// A disk in the plane spanned by `u` and `v` (unit), emitting on the side of `normal`.
     /// `cone` (cos of the inner and outer half-angles) makes it a spot light.
-    Disk { center: Vec3, u: Vec3, v: Vec3, normal: Vec3, radius: f32, cone: Option<(f32, f32)> },
-    Sphere { center: Vec3, radius: f32 },
+    Disk {
+        center: Vec3,
+        u: Vec3,
+        v: Vec3,
+        normal: Vec3,
+        radius: f32,
+        cone: Option<(f32, f32)>,
+    },
+    Sphere {
+        center: Vec3,
+        radius: f32,
+    },
     /// Light from a cone of directions around `dir` (pointing towards the light).
-    Distant { dir: Vec3, cos_half: f32 },
+    Distant {
+        dir: Vec3,
+        cos_half: f32,
+    },
     /// Light from every direction.
     Env,
 }
@@ -69,7 +87,13 @@ impl Light {
     /// Emitted radiance leaving the light at `p_normal` side towards direction `-wi`.
     fn emitted(&self, wi: Vec3) -> Vec3 {
         match &self.shape {
-            Shape::Rect { normal, .. } => if normal.dot(-wi) > 0.0 { self.radiance } else { Vec3::ZERO },
+            Shape::Rect { normal, .. } => {
+                if normal.dot(-wi) > 0.0 {
+                    self.radiance
+                } else {
+                    Vec3::ZERO
+                }
+            }
             Shape::Disk { normal, cone, .. } => {
                 let c = normal.dot(-wi);
                 if c <= 0.0 {
@@ -89,11 +113,23 @@ impl Light {
 
     pub fn sample(&self, p: Vec3, u: Vec2) -> Option<LightSample> {
         match &self.shape {
-            Shape::Rect { center, half_u, half_v, normal } => {
+            Shape::Rect {
+                center,
+                half_u,
+                half_v,
+                normal,
+            } => {
                 let q = *center + *half_u * (2.0 * u.x - 1.0) + *half_v * (2.0 * u.y - 1.0);
                 self.area_sample(p, q, *normal)
             }
-            Shape::Disk { center, u: du, v: dv, normal, radius, .. } => {
+            Shape::Disk {
+                center,
+                u: du,
+                v: dv,
+                normal,
+                radius,
+                ..
+            } => {
                 let r = radius * u.x.sqrt();
                 let phi = 2.0 * PI * u.y;
                 let q = *center + *du * (r * phi.cos()) + *dv * (r * phi.sin());
@@ -111,20 +147,35 @@ impl Light {
                 let l = uniform_cone(u, cos_max);
                 let wi = t * l.x + b * l.y + axis * l.z;
                 let dist = sphere_hit(p, wi, *center, *radius).unwrap_or(d2.sqrt() - radius);
-                Some(LightSample { wi, dist, radiance: self.radiance, pdf: 1.0 / (2.0 * PI * (1.0 - cos_max)) })
+                Some(LightSample {
+                    wi,
+                    dist,
+                    radiance: self.radiance,
+                    pdf: 1.0 / (2.0 * PI * (1.0 - cos_max)),
+                })
             }
             Shape::Distant { dir, cos_half } => {
                 let (t, b) = basis(*dir);
                 let l = uniform_cone(u, *cos_half);
                 let wi = t * l.x + b * l.y + *dir * l.z;
-                Some(LightSample { wi, dist: f32::INFINITY, radiance: self.radiance, pdf: 1.0 / (2.0 * PI * (1.0 - cos_half)) })
+                Some(LightSample {
+                    wi,
+                    dist: f32::INFINITY,
+                    radiance: self.radiance,
+                    pdf: 1.0 / (2.0 * PI * (1.0 - cos_half)),
+                })
             }
             Shape::Env => {
                 let z = 1.0 - 2.0 * u.x;
                 let r = (1.0 - z * z).max(0.0).sqrt();
                 let phi = 2.0 * PI * u.y;
                 let wi = Vec3::new(r * phi.cos(), r * phi.sin(), z);
-                Some(LightSample { wi, dist: f32::INFINITY, radiance: self.radiance, pdf: 1.0 / (4.0 * PI) })
+                Some(LightSample {
+                    wi,
+                    dist: f32::INFINITY,
+                    radiance: self.radiance,
+                    pdf: 1.0 / (4.0 * PI),
+                })
             }
         }
     }
@@ -139,23 +190,41 @@ impl Light {
             return None;
         }
         let radiance = self.emitted(wi);
-        Some(LightSample { wi, dist, radiance, pdf: d2 / (cos_l * self.area()) })
+        Some(LightSample {
+            wi,
+            dist,
+            radiance,
+            pdf: d2 / (cos_l * self.area()),
+        })
     }
 
     /// Where a ray meets this light (finite lights only): distance, radiance, and the density
     /// with which `sample` would have chosen that direction from the ray's origin.
     pub fn intersect(&self, ray: &Ray, tmax: f32) -> Option<(f32, Vec3, f32)> {
         let (t, cos_l) = match &self.shape {
-            Shape::Rect { center, half_u, half_v, normal } => {
+            Shape::Rect {
+                center,
+                half_u,
+                half_v,
+                normal,
+            } => {
                 let t = plane_hit(ray, *center, *normal)?;
                 let q = ray.at(t) - *center;
-                let (s, r) = (q.dot(*half_u) / half_u.length_squared(), q.dot(*half_v) / half_v.length_squared());
+                let (s, r) = (
+                    q.dot(*half_u) / half_u.length_squared(),
+                    q.dot(*half_v) / half_v.length_squared(),
+                );
                 if s.abs() > 1.0 || r.abs() > 1.0 {
                     return None;
                 }
                 (t, normal.dot(-ray.d))
             }
-            Shape::Disk { center, normal, radius, .. } => {
+            Shape::Disk {
+                center,
+                normal,
+                radius,
+                ..
+            } => {
                 let t = plane_hit(ray, *center, *normal)?;
                 if (ray.at(t) - *center).length_squared() > radius * radius {
                     return None;
@@ -188,9 +257,8 @@ impl Light {
     pub fn escaped(&self, d: Vec3) -> Option<(Vec3, f32)> {
         match &self.shape {
             Shape::Env => Some((self.radiance, 1.0 / (4.0 * PI))),
-            Shape::Distant { dir, cos_half } => {
-                (d.dot(*dir) >= *cos_half).then(|| (self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_half))))
-            }
+            Shape::Distant { dir, cos_half } => (d.dot(*dir) >= *cos_half)
+                .then(|| (self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_half)))),
             _ => None,
         }
     }
@@ -241,7 +309,11 @@ mod tests {
 
     #[test]
     fn a_constant_environment_gives_pi_times_radiance() {
-        let e = irradiance(&Light { shape: Shape::Env, radiance: Vec3::ONE, visible_in_camera: false });
+        let e = irradiance(&Light {
+            shape: Shape::Env,
+            radiance: Vec3::ONE,
+            visible_in_camera: false,
+        });
         assert!((e - PI).abs() < 0.02 * PI, "{e}");
     }
 
@@ -249,17 +321,35 @@ mod tests {
     fn a_small_rect_light_follows_the_inverse_square_law() {
         // 0.1 x 0.1 at height 2, facing down: E ~ L * A / d^2.
         let light = Light {
-            shape: Shape::Rect { center: Vec3::new(0.0, 0.0, 2.0), half_u: Vec3::X * 0.05, half_v: Vec3::Y * 0.05, normal: Vec3::NEG_Z },
+            shape: Shape::Rect {
+                center: Vec3::new(0.0, 0.0, 2.0),
+                half_u: Vec3::X * 0.05,
+                half_v: Vec3::Y * 0.05,
+                normal: Vec3::NEG_Z,
+            },
             radiance: Vec3::splat(100.0),
             visible_in_camera: false,
         };
         let e = irradiance(&light);
         assert!((e - 100.0 * 0.01 / 4.0).abs() < 0.01 * 0.25, "{e}");
         // The back side emits nothing.
-        let back = Light { shape: Shape::Rect { center: Vec3::new(0.0, 0.0, 2.0), half_u: Vec3::X * 0.05, half_v: Vec3::Y * 0.05, normal: Vec3::Z }, ..light.clone() };
+        let back = Light {
+            shape: Shape::Rect {
+                center: Vec3::new(0.0, 0.0, 2.0),
+                half_u: Vec3::X * 0.05,
+                half_v: Vec3::Y * 0.05,
+                normal: Vec3::Z,
+            },
+            ..light.clone()
+        };
         assert_eq!(irradiance(&back), 0.0);
         // Intersection density agrees with sampling density.
-        let ray = Ray::new(Vec3::ZERO, Vec3::new(0.01, 0.0, 1.0).normalize(), 0.0, f32::INFINITY);
+        let ray = Ray::new(
+            Vec3::ZERO,
+            Vec3::new(0.01, 0.0, 1.0).normalize(),
+            0.0,
+            f32::INFINITY,
+        );
         let (t, l, pdf) = light.intersect(&ray, f32::INFINITY).unwrap();
         assert!((t - 2.0).abs() < 0.01 && l.x == 100.0 && (pdf - 4.0 / 0.01).abs() < 1.0);
     }
@@ -267,7 +357,14 @@ mod tests {
     #[test]
     fn sphere_lights_give_the_analytic_irradiance() {
         // A sphere of radiance L subtending sin^2(a) = r^2/d^2, straight overhead: E = pi L r^2/d^2.
-        let light = Light { shape: Shape::Sphere { center: Vec3::new(0.0, 0.0, 4.0), radius: 1.0 }, radiance: Vec3::ONE, visible_in_camera: false };
+        let light = Light {
+            shape: Shape::Sphere {
+                center: Vec3::new(0.0, 0.0, 4.0),
+                radius: 1.0,
+            },
+            radiance: Vec3::ONE,
+            visible_in_camera: false,
+        };
         let e = irradiance(&light);
         assert!((e - PI / 16.0).abs() < 0.01 * PI / 16.0, "{e}");
     }

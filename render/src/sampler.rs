@@ -45,7 +45,10 @@ fn owen_scramble(x: u32, seed: u32) -> u32 {
 #[inline]
 fn sobol1(i: u32) -> u32 {
     let t = &SOBOL1_BYTES;
-    t[0][(i & 0xff) as usize] ^ t[1][((i >> 8) & 0xff) as usize] ^ t[2][((i >> 16) & 0xff) as usize] ^ t[3][(i >> 24) as usize]
+    t[0][(i & 0xff) as usize]
+        ^ t[1][((i >> 8) & 0xff) as usize]
+        ^ t[2][((i >> 16) & 0xff) as usize]
+        ^ t[3][(i >> 24) as usize]
 }
 
 /// `SOBOL1_BYTES[k][b]`: the contribution of byte k of the index when it equals b.
@@ -99,7 +102,11 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(seed: u64, px: u32, py: u32, sample: u32, frame: i32) -> Sampler {
-        Sampler { pixel_seed: seed_of(seed, px, py, frame), index: sample, dim: 0 }
+        Sampler {
+            pixel_seed: seed_of(seed, px, py, frame),
+            index: sample,
+            dim: 0,
+        }
     }
 
     /// Three seeds for the next dimension: the index shuffle and one scramble per axis.
@@ -122,7 +129,10 @@ impl Sampler {
         let h = self.next_seeds();
         let h2 = mix(h);
         let i = owen_scramble(self.index, h as u32);
-        Vec2::new(to_unit(owen_scramble(i.reverse_bits(), (h >> 32) as u32)), to_unit(owen_scramble(sobol1(i), h2 as u32)))
+        Vec2::new(
+            to_unit(owen_scramble(i.reverse_bits(), (h >> 32) as u32)),
+            to_unit(owen_scramble(sobol1(i), h2 as u32)),
+        )
     }
 }
 
@@ -133,7 +143,9 @@ pub struct Rng {
 
 impl Rng {
     pub fn new(seed: u64, px: u32, py: u32, sample: u32, frame: i32) -> Rng {
-        Rng { state: mix(seed_of(seed, px, py, frame) ^ (u64::from(sample) << 2)) }
+        Rng {
+            state: mix(seed_of(seed, px, py, frame) ^ (u64::from(sample) << 2)),
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -201,7 +213,10 @@ mod tests {
             assert_eq!(sobol1(i), slow(i), "{i}");
         }
         // The first points of the second dimension: 0, 1/2, 3/4, 1/4.
-        assert_eq!([sobol1(0), sobol1(1), sobol1(2), sobol1(3)], [0, 1 << 31, 3 << 30, 1 << 30]);
+        assert_eq!(
+            [sobol1(0), sobol1(1), sobol1(2), sobol1(3)],
+            [0, 1 << 31, 3 << 30, 1 << 30]
+        );
     }
 
     #[test]
@@ -217,12 +232,22 @@ mod tests {
                     let p = s.uniform2();
                     cells2[d][(p.x * 8.0) as usize * 8 + (p.y * 8.0) as usize] += 1;
                     let u = s.uniform();
-                    assert!((0.0..1.0).contains(&u) && (0.0..1.0).contains(&p.x) && (0.0..1.0).contains(&p.y));
+                    assert!(
+                        (0.0..1.0).contains(&u)
+                            && (0.0..1.0).contains(&p.x)
+                            && (0.0..1.0).contains(&p.y)
+                    );
                     cells1[d][(u * 64.0) as usize] += 1;
                 }
             }
-            assert!(cells2.iter().all(|c| c.iter().all(|&n| n == 1)), "{cells2:?}");
-            assert!(cells1.iter().all(|c| c.iter().all(|&n| n == 1)), "{cells1:?}");
+            assert!(
+                cells2.iter().all(|c| c.iter().all(|&n| n == 1)),
+                "{cells2:?}"
+            );
+            assert!(
+                cells1.iter().all(|c| c.iter().all(|&n| n == 1)),
+                "{cells1:?}"
+            );
         }
     }
 }

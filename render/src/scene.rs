@@ -85,37 +85,157 @@ impl Default for BuildOptions {
     }
 }
 
-const GEOMETRY: &[&str] = &["SphereGeometry", "BoxGeometry", "RdlMeshGeometry", "RdlInstancerGeometry", "RdlPointGeometry", "RdlCurveGeometry"];
+const GEOMETRY: &[&str] = &[
+    "SphereGeometry",
+    "BoxGeometry",
+    "RdlMeshGeometry",
+    "RdlInstancerGeometry",
+    "RdlPointGeometry",
+    "RdlCurveGeometry",
+];
 /// Spheres placed along a curve's control polygon, at most this many per curve object.
 const MAX_CURVE_SPHERES: usize = 200_000;
-const MATERIALS: &[&str] = &["DwaBaseMaterial", "DwaEmissiveMaterial", "DwaMetalMaterial", "DwaSolidDielectricMaterial", "DwaRefractiveMaterial"];
-const LIGHTS: &[&str] = &["EnvLight", "RectLight", "SphereLight", "DiskLight", "DistantLight", "SpotLight"];
+const MATERIALS: &[&str] = &[
+    "DwaBaseMaterial",
+    "DwaEmissiveMaterial",
+    "DwaMetalMaterial",
+    "DwaSolidDielectricMaterial",
+    "DwaRefractiveMaterial",
+];
+const LIGHTS: &[&str] = &[
+    "EnvLight",
+    "RectLight",
+    "SphereLight",
+    "DiskLight",
+    "DistantLight",
+    "SpotLight",
+];
 /// Classes that organise the scene and need no rendering support of their own.
-const STRUCTURAL: &[&str] = &["SceneVariables", "GeometrySet", "LightSet", "Layer", "Metadata", "PerspectiveCamera"];
+const STRUCTURAL: &[&str] = &[
+    "SceneVariables",
+    "GeometrySet",
+    "LightSet",
+    "Layer",
+    "Metadata",
+    "PerspectiveCamera",
+];
 
 /// Attributes common to every geometry (MoonRay's Geometry and Node interfaces).
 const GEOMETRY_COMMON: &[&str] = &[
-    "node_xform", "label", "visible_in_camera", "visible_shadow", "visible_diffuse_reflection", "visible_diffuse_transmission",
-    "visible_glossy_reflection", "visible_glossy_transmission", "visible_mirror_reflection", "visible_mirror_transmission",
-    "visible_volume", "side_type", "reverse_normals", "ray_epsilon", "shadow_ray_epsilon", "shadow_receiver_label",
-    "shadow_exclusion_mappings", "contains_camera", "static", "use_local_motion_blur", "use_rotation_motion_blur",
-    "motion_blur_type", "primitive_attributes", "mesh_resolution", "adaptive_error", "casts_caustics", "explicit_shading",
+    "node_xform",
+    "label",
+    "visible_in_camera",
+    "visible_shadow",
+    "visible_diffuse_reflection",
+    "visible_diffuse_transmission",
+    "visible_glossy_reflection",
+    "visible_glossy_transmission",
+    "visible_mirror_reflection",
+    "visible_mirror_transmission",
+    "visible_volume",
+    "side_type",
+    "reverse_normals",
+    "ray_epsilon",
+    "shadow_ray_epsilon",
+    "shadow_receiver_label",
+    "shadow_exclusion_mappings",
+    "contains_camera",
+    "static",
+    "use_local_motion_blur",
+    "use_rotation_motion_blur",
+    "motion_blur_type",
+    "primitive_attributes",
+    "mesh_resolution",
+    "adaptive_error",
+    "casts_caustics",
+    "explicit_shading",
 ];
 const MATERIAL_COMMON: &[&str] = &[
-    "label", "show_diffuse", "show_specular", "show_clearcoat", "show_fuzz", "show_glitter", "show_iridescence", "show_emission",
-    "show_transmission", "show_sss", "show_subsurface", "show_hair", "clearcoat", "clearcoat_roughness", "clearcoat_refractive_index",
-    "clearcoat_thickness", "clearcoat_attenuation_color", "clearcoat_bump", "fuzz", "fuzz_roughness", "fuzz_albedo",
-    "specular_model", "diffuse_model", "diffuse_roughness", "anisotropy", "shading_tangent", "normal", "normal_dial",
-    "input_normal", "input_normal_dial", "casts_caustics", "transmission", "transmission_color", "thin_geometry",
-    "extra_aovs", "priority", "scatter_tag", "presence", "recolor", "metallic_color", "metallic_edge_color", "refractive_index",
-    "iridescence", "glitter", "sss_model", "scattering_radius", "scattering_color", "emission", "evaluate_normals",
+    "label",
+    "show_diffuse",
+    "show_specular",
+    "show_clearcoat",
+    "show_fuzz",
+    "show_glitter",
+    "show_iridescence",
+    "show_emission",
+    "show_transmission",
+    "show_sss",
+    "show_subsurface",
+    "show_hair",
+    "clearcoat",
+    "clearcoat_roughness",
+    "clearcoat_refractive_index",
+    "clearcoat_thickness",
+    "clearcoat_attenuation_color",
+    "clearcoat_bump",
+    "fuzz",
+    "fuzz_roughness",
+    "fuzz_albedo",
+    "specular_model",
+    "diffuse_model",
+    "diffuse_roughness",
+    "anisotropy",
+    "shading_tangent",
+    "normal",
+    "normal_dial",
+    "input_normal",
+    "input_normal_dial",
+    "casts_caustics",
+    "transmission",
+    "transmission_color",
+    "thin_geometry",
+    "extra_aovs",
+    "priority",
+    "scatter_tag",
+    "presence",
+    "recolor",
+    "metallic_color",
+    "metallic_edge_color",
+    "refractive_index",
+    "iridescence",
+    "glitter",
+    "sss_model",
+    "scattering_radius",
+    "scattering_color",
+    "emission",
+    "evaluate_normals",
 ];
 const LIGHT_COMMON: &[&str] = &[
-    "node_xform", "on", "color", "intensity", "exposure", "normalized", "apply_scene_scale", "visible_in_camera", "label",
-    "max_shadow_distance", "light_filters", "presence", "ray_termination", "mb", "texture", "texture_filter", "saturation",
-    "contrast", "gamma", "gain", "offset", "temperature", "texture_rotation", "texture_translation", "texture_coverage",
-    "texture_repititions", "texture_offset", "texture_reps_u", "texture_reps_v", "clear_radius", "clear_radius_falloff_distance",
-    "clear_radius_interpolation_type", "min_shadow_distance", "shadow_lights",
+    "node_xform",
+    "on",
+    "color",
+    "intensity",
+    "exposure",
+    "normalized",
+    "apply_scene_scale",
+    "visible_in_camera",
+    "label",
+    "max_shadow_distance",
+    "light_filters",
+    "presence",
+    "ray_termination",
+    "mb",
+    "texture",
+    "texture_filter",
+    "saturation",
+    "contrast",
+    "gamma",
+    "gain",
+    "offset",
+    "temperature",
+    "texture_rotation",
+    "texture_translation",
+    "texture_coverage",
+    "texture_repititions",
+    "texture_offset",
+    "texture_reps_u",
+    "texture_reps_v",
+    "clear_radius",
+    "clear_radius_falloff_distance",
+    "clear_radius_interpolation_type",
+    "min_shadow_distance",
+    "shadow_lights",
 ];
 
 fn known<'s>(common: &[&'s str], own: &[&'s str]) -> Vec<&'s str> {
@@ -132,23 +252,41 @@ struct Builder<'g> {
 
 /// Builds the scene; returns it with the warnings (loader warnings first).
 pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>), SceneError> {
-    let mut b = Builder { g, warnings: g.warnings.clone(), prims: Vec::new(), materials: Vec::new(), material_ids: HashMap::new() };
+    let mut b = Builder {
+        g,
+        warnings: g.warnings.clone(),
+        prims: Vec::new(),
+        materials: Vec::new(),
+        material_ids: HashMap::new(),
+    };
     let vars = b.scene_variables();
     let files = files_of(g);
 
     // One warning for every object of a class the built-in renderer does not handle.
     for o in &g.objects {
         let c = o.class.as_str();
-        if !(GEOMETRY.contains(&c) || MATERIALS.contains(&c) || LIGHTS.contains(&c) || STRUCTURAL.contains(&c)) {
-            b.warnings.push(format!("{}: {} `{}` is not supported by the built-in renderer; skipped", o.loc, o.class, o.name));
+        if !(GEOMETRY.contains(&c)
+            || MATERIALS.contains(&c)
+            || LIGHTS.contains(&c)
+            || STRUCTURAL.contains(&c))
+        {
+            b.warnings.push(format!(
+                "{}: {} `{}` is not supported by the built-in renderer; skipped",
+                o.loc, o.class, o.name
+            ));
         }
     }
 
     let camera_id = match g.scene_variables.get("camera") {
         Some(Value::Object(id)) => Some(*id),
-        _ => g.objects.iter().position(|o| o.class == "PerspectiveCamera"),
+        _ => g
+            .objects
+            .iter()
+            .position(|o| o.class == "PerspectiveCamera"),
     };
-    let Some(camera_id) = camera_id else { return Err(SceneError::NoCamera { files }) };
+    let Some(camera_id) = camera_id else {
+        return Err(SceneError::NoCamera { files });
+    };
     let res = (vars.res * opts.res).max(1e-6);
     let width = ((f64::from(vars.width) / res).round() as u32).max(1);
     let height = ((f64::from(vars.height) / res).round() as u32).max(1);
@@ -159,9 +297,13 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         _ => g.objects.iter().position(|o| o.class == "Layer"),
     };
     let light_ids = b.geometry_and_light_sets(layer);
-    let lights: Vec<Light> = light_ids.into_iter().filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale)).collect();
+    let lights: Vec<Light> = light_ids
+        .into_iter()
+        .filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale))
+        .collect();
     if b.prims.is_empty() {
-        b.warnings.push(format!("{files}: the scene has no renderable geometry"));
+        b.warnings
+            .push(format!("{files}: the scene has no renderable geometry"));
     }
     if lights.is_empty() {
         b.warnings.push(format!("{files}: the scene has no lights: the image will be black except for emissive materials"));
@@ -183,7 +325,11 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
 fn files_of(g: &SceneGraph) -> String {
     let mut files: Vec<&str> = g.objects.iter().map(|o| o.loc.file.as_str()).collect();
     files.dedup();
-    if files.is_empty() { "scene".into() } else { files.join(", ") }
+    if files.is_empty() {
+        "scene".into()
+    } else {
+        files.join(", ")
+    }
 }
 
 struct Vars {
@@ -204,7 +350,10 @@ impl<'g> Builder<'g> {
             name: String::new(),
             attrs: self.g.scene_variables.clone(),
             members: vec![],
-            loc: crate::graph::FileLoc { file: files_of(self.g), line: 0 },
+            loc: crate::graph::FileLoc {
+                file: files_of(self.g),
+                line: 0,
+            },
         };
         let mut a = Attrs::new(self.g, &obj, &mut self.warnings);
         let pixel_samples = a.int("pixel_samples", 8).clamp(1, 1 << 12) as u32;
@@ -240,18 +389,47 @@ impl<'g> Builder<'g> {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
         if o.class != "PerspectiveCamera" {
-            a.warnings.push(format!("{}: {} `{}` is rendered as a perspective camera", o.loc, o.class, o.name));
+            a.warnings.push(format!(
+                "{}: {} `{}` is rendered as a perspective camera",
+                o.loc, o.class, o.name
+            ));
         }
         let to_world = a.mat4("node_xform");
         let focal = a.f32("focal", 30.0);
         let fwa = a.f32("film_width_aperture", 24.0);
         let near = a.f32("near", 1.0);
         let far = a.f32("far", 10000.0);
-        a.warn_unknown(&known(&["node_xform", "focal", "film_width_aperture", "near", "far", "horizontal_film_offset",
-            "vertical_film_offset", "pixel_aspect_ratio", "mb_shutter_open", "mb_shutter_close", "mb_shutter_bias", "label",
-            "medium_material", "medium_geometry", "stereo_view", "stereo_interocular_distance", "stereo_convergence_distance",
-            "bake_camera"], &[]));
-        Camera::new(to_world, focal.max(1e-3), fwa.max(1e-3), aspect, near.max(0.0), far)
+        a.warn_unknown(&known(
+            &[
+                "node_xform",
+                "focal",
+                "film_width_aperture",
+                "near",
+                "far",
+                "horizontal_film_offset",
+                "vertical_film_offset",
+                "pixel_aspect_ratio",
+                "mb_shutter_open",
+                "mb_shutter_close",
+                "mb_shutter_bias",
+                "label",
+                "medium_material",
+                "medium_geometry",
+                "stereo_view",
+                "stereo_interocular_distance",
+                "stereo_convergence_distance",
+                "bake_camera",
+            ],
+            &[],
+        ));
+        Camera::new(
+            to_world,
+            focal.max(1e-3),
+            fwa.max(1e-3),
+            aspect,
+            near.max(0.0),
+            far,
+        )
     }
 
     /// Walks the Layer: adds every assigned geometry with its material and returns the lights
@@ -271,7 +449,9 @@ impl<'g> Builder<'g> {
                             let class = g.object(*id).class.as_str();
                             if class == "LightSet" {
                                 light_sets.push(*id);
-                            } else if geom.is_none() && (GEOMETRY.contains(&class) || class.ends_with("Geometry")) {
+                            } else if geom.is_none()
+                                && (GEOMETRY.contains(&class) || class.ends_with("Geometry"))
+                            {
                                 geom = Some(*id);
                             } else if class.ends_with("Material") && mat.is_none() {
                                 mat = Some(*id);
@@ -284,7 +464,10 @@ impl<'g> Builder<'g> {
                 }
             }
             None => {
-                self.warnings.push(format!("{}: the scene has no Layer: rendering every geometry with a grey material", files_of(g)));
+                self.warnings.push(format!(
+                    "{}: the scene has no Layer: rendering every geometry with a grey material",
+                    files_of(g)
+                ));
                 for (id, o) in g.objects.iter().enumerate() {
                     if GEOMETRY.contains(&o.class.as_str()) {
                         assignments.push((id, None));
@@ -298,11 +481,18 @@ impl<'g> Builder<'g> {
             let o = g.object(*geom);
             if o.class == "RdlInstancerGeometry" {
                 if let Some(Value::List(refs)) = o.attrs.get("references") {
-                    referenced.extend(refs.iter().filter_map(|r| if let Value::Object(id) = r { Some(*id) } else { None }));
+                    referenced.extend(refs.iter().filter_map(|r| {
+                        if let Value::Object(id) = r {
+                            Some(*id)
+                        } else {
+                            None
+                        }
+                    }));
                 }
             }
         }
-        let own_material: HashMap<ObjectId, Option<ObjectId>> = assignments.iter().map(|(g, m)| (*g, *m)).collect();
+        let own_material: HashMap<ObjectId, Option<ObjectId>> =
+            assignments.iter().map(|(g, m)| (*g, *m)).collect();
         let mut done = std::collections::HashSet::new();
         for (geom, mat) in assignments {
             if referenced.contains(&geom) || !done.insert(geom) {
@@ -312,7 +502,13 @@ impl<'g> Builder<'g> {
         }
         let mut lights = Vec::new();
         if light_sets.is_empty() {
-            lights.extend(g.objects.iter().enumerate().filter(|(_, o)| LIGHTS.contains(&o.class.as_str())).map(|(i, _)| i));
+            lights.extend(
+                g.objects
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| LIGHTS.contains(&o.class.as_str()))
+                    .map(|(i, _)| i),
+            );
         } else {
             for ls in light_sets {
                 for m in &g.object(ls).members {
@@ -344,7 +540,11 @@ impl<'g> Builder<'g> {
     fn build_material(&mut self, id: ObjectId) -> Material {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
-        let emission = if a.bool("show_emission", true) { a.rgb("emission", Vec3::ZERO) } else { Vec3::ZERO };
+        let emission = if a.bool("show_emission", true) {
+            a.rgb("emission", Vec3::ZERO)
+        } else {
+            Vec3::ZERO
+        };
         let m = match o.class.as_str() {
             "DwaBaseMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
@@ -352,7 +552,11 @@ impl<'g> Builder<'g> {
                 let albedo = a.rgb("albedo", Vec3::ONE);
                 Material::Base {
                     albedo: if show_diffuse { albedo } else { Vec3::ZERO },
-                    specular: if show_specular { a.f32("specular", 1.0) } else { 0.0 },
+                    specular: if show_specular {
+                        a.f32("specular", 1.0)
+                    } else {
+                        0.0
+                    },
                     roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
                     metallic: a.f32("metallic", 0.0),
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
@@ -372,21 +576,51 @@ impl<'g> Builder<'g> {
                 emission,
             },
             "DwaEmissiveMaterial" => Material::Emissive {
-                radiance: a.rgb("emission", Vec3::ONE) * a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0)),
+                radiance: a.rgb("emission", Vec3::ONE)
+                    * a.f32("intensity", 1.0)
+                    * 2f32.powf(a.f32("exposure", 0.0)),
             },
             other => {
-                a.warnings.push(format!("{}: material {other} `{}` is not supported: rendered as grey diffuse", o.loc, o.name));
+                a.warnings.push(format!(
+                    "{}: material {other} `{}` is not supported: rendered as grey diffuse",
+                    o.loc, o.name
+                ));
                 return Material::grey();
             }
         };
-        a.warn_unknown(&known(MATERIAL_COMMON, &["albedo", "specular", "roughness", "metallic", "color", "intensity", "exposure",
-            "transmission_color", "thin_geometry", "refractive_index", "extinction_coefficient", "edge_color", "emission",
-            "albedo_color", "show_diffuse", "show_specular", "show_emission"]));
+        a.warn_unknown(&known(
+            MATERIAL_COMMON,
+            &[
+                "albedo",
+                "specular",
+                "roughness",
+                "metallic",
+                "color",
+                "intensity",
+                "exposure",
+                "transmission_color",
+                "thin_geometry",
+                "refractive_index",
+                "extinction_coefficient",
+                "edge_color",
+                "emission",
+                "albedo_color",
+                "show_diffuse",
+                "show_specular",
+                "show_emission",
+            ],
+        ));
         m
     }
 
     /// Adds the primitives of one geometry object under `parent` (an instance transform).
-    fn geometry(&mut self, id: ObjectId, mat: Option<ObjectId>, parent: Mat4, own: &HashMap<ObjectId, Option<ObjectId>>) {
+    fn geometry(
+        &mut self,
+        id: ObjectId,
+        mat: Option<ObjectId>,
+        parent: Mat4,
+        own: &HashMap<ObjectId, Option<ObjectId>>,
+    ) {
         let g = self.g;
         let o = g.object(id);
         let mut a = Attrs::new(g, o, &mut self.warnings);
@@ -394,17 +628,42 @@ impl<'g> Builder<'g> {
         match o.class.as_str() {
             "SphereGeometry" => {
                 let radius = a.f32("radius", 1.0);
-                a.warn_unknown(&known(GEOMETRY_COMMON, &["radius", "zmin", "zmax", "phi_max"]));
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &["radius", "zmin", "zmax", "phi_max"],
+                ));
                 let mid = self.material(mat);
-                self.prims.push(Primitive::Sphere(Box::new(Sphere::new(xf, radius, mid))));
+                self.prims
+                    .push(Primitive::Sphere(Box::new(Sphere::new(xf, radius, mid))));
             }
             "BoxGeometry" => {
                 let size = a.vec3("size", Vec3::ONE);
-                a.warn_unknown(&known(GEOMETRY_COMMON, &["size", "length", "width", "height"]));
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &["size", "length", "width", "height"],
+                ));
                 let h = size * 0.5;
-                let c = |x: f32, y: f32, z: f32| xf.transform_point3(Vec3::new(x * h.x, y * h.y, z * h.z));
-                let v = [c(-1., -1., -1.), c(1., -1., -1.), c(1., 1., -1.), c(-1., 1., -1.), c(-1., -1., 1.), c(1., -1., 1.), c(1., 1., 1.), c(-1., 1., 1.)];
-                let faces = [[0, 3, 2, 1], [4, 5, 6, 7], [0, 1, 5, 4], [2, 3, 7, 6], [1, 2, 6, 5], [0, 4, 7, 3]];
+                let c = |x: f32, y: f32, z: f32| {
+                    xf.transform_point3(Vec3::new(x * h.x, y * h.y, z * h.z))
+                };
+                let v = [
+                    c(-1., -1., -1.),
+                    c(1., -1., -1.),
+                    c(1., 1., -1.),
+                    c(-1., 1., -1.),
+                    c(-1., -1., 1.),
+                    c(1., -1., 1.),
+                    c(1., 1., 1.),
+                    c(-1., 1., 1.),
+                ];
+                let faces = [
+                    [0, 3, 2, 1],
+                    [4, 5, 6, 7],
+                    [0, 1, 5, 4],
+                    [2, 3, 7, 6],
+                    [1, 2, 6, 5],
+                    [0, 4, 7, 3],
+                ];
                 let mid = self.material(mat);
                 for f in faces {
                     self.tri(v[f[0]], v[f[1]], v[f[2]], mid);
@@ -414,21 +673,73 @@ impl<'g> Builder<'g> {
             "RdlMeshGeometry" => self.mesh(id, mat, xf),
             "RdlPointGeometry" | "RdlCurveGeometry" => self.points_or_curves(id, mat, xf),
             "RdlInstancerGeometry" => {
-                let refs: Vec<ObjectId> = a.list("references").iter().filter_map(|v| if let Value::Object(i) = v { Some(*i) } else { None }).collect();
-                let indices: Vec<usize> = a.list("ref_indices").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
-                let xforms: Vec<Mat4> = a.list("xform_list").iter().filter_map(|v| if let Value::Mat4(m) = v { Some(mat4_from_rdla(m)) } else { None }).collect();
+                let refs: Vec<ObjectId> = a
+                    .list("references")
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Object(i) = v {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                let indices: Vec<usize> = a
+                    .list("ref_indices")
+                    .iter()
+                    .filter_map(|v| num(v).map(|n| n as usize))
+                    .collect();
+                let xforms: Vec<Mat4> = a
+                    .list("xform_list")
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Mat4(m) = v {
+                            Some(mat4_from_rdla(m))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 let positions: Vec<Vec3> = a.list("positions").iter().filter_map(vec3_of).collect();
                 let scales: Vec<Vec3> = a.list("scales").iter().filter_map(vec3_of).collect();
-                let orientations: Vec<Quat> = a.list("orientations").iter().filter_map(|v| match v {
-                    Value::Vec4(q) => Some(Quat::from_xyzw(q[0] as f32, q[1] as f32, q[2] as f32, q[3] as f32).normalize()),
-                    _ => None,
-                }).collect();
-                a.warn_unknown(&known(GEOMETRY_COMMON, &["references", "ref_indices", "xform_list", "positions", "scales",
-                    "orientations", "velocities", "method", "use_reference_xforms", "use_reference_attributes", "disable_indices",
-                    "instance_level"]));
-                let count = if !xforms.is_empty() { xforms.len() } else { positions.len() };
+                let orientations: Vec<Quat> = a
+                    .list("orientations")
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Vec4(q) => Some(
+                            Quat::from_xyzw(q[0] as f32, q[1] as f32, q[2] as f32, q[3] as f32)
+                                .normalize(),
+                        ),
+                        _ => None,
+                    })
+                    .collect();
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &[
+                        "references",
+                        "ref_indices",
+                        "xform_list",
+                        "positions",
+                        "scales",
+                        "orientations",
+                        "velocities",
+                        "method",
+                        "use_reference_xforms",
+                        "use_reference_attributes",
+                        "disable_indices",
+                        "instance_level",
+                    ],
+                ));
+                let count = if !xforms.is_empty() {
+                    xforms.len()
+                } else {
+                    positions.len()
+                };
                 if refs.is_empty() || count == 0 {
-                    self.warnings.push(format!("{}: RdlInstancerGeometry `{}` has no references or no instances; skipped", o.loc, o.name));
+                    self.warnings.push(format!(
+                        "{}: RdlInstancerGeometry `{}` has no references or no instances; skipped",
+                        o.loc, o.name
+                    ));
                     return;
                 }
                 for i in 0..count {
@@ -461,15 +772,37 @@ impl<'g> Builder<'g> {
         let g = self.g;
         let o = g.object(id);
         let mut a = Attrs::new(g, o, &mut self.warnings);
-        let list = if a.list("vertex_list_0").is_empty() { a.list("vertex_list") } else { a.list("vertex_list_0") };
+        let list = if a.list("vertex_list_0").is_empty() {
+            a.list("vertex_list")
+        } else {
+            a.list("vertex_list_0")
+        };
         let verts: Vec<Vec3> = list.iter().filter_map(vec3_of).collect();
-        let radii: Vec<f32> = a.list("radius_list").iter().filter_map(|v| num(v).map(|r| r as f32)).collect();
-        let counts: Vec<usize> = a.list("curves_vertex_count").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
-        let radius = |i: usize| radii.get(i).or(radii.first()).copied().unwrap_or(0.1).max(1e-6);
+        let radii: Vec<f32> = a
+            .list("radius_list")
+            .iter()
+            .filter_map(|v| num(v).map(|r| r as f32))
+            .collect();
+        let counts: Vec<usize> = a
+            .list("curves_vertex_count")
+            .iter()
+            .filter_map(|v| num(v).map(|n| n as usize))
+            .collect();
+        let radius = |i: usize| {
+            radii
+                .get(i)
+                .or(radii.first())
+                .copied()
+                .unwrap_or(0.1)
+                .max(1e-6)
+        };
         let mid = self.material(mat);
         let curves = o.class == "RdlCurveGeometry";
         if curves {
-            self.warnings.push(format!("{}: RdlCurveGeometry `{}` is approximated by spheres along its control points", o.loc, o.name));
+            self.warnings.push(format!(
+                "{}: RdlCurveGeometry `{}` is approximated by spheres along its control points",
+                o.loc, o.name
+            ));
         }
         let mut spheres = Vec::new();
         if !curves {
@@ -477,14 +810,21 @@ impl<'g> Builder<'g> {
                 spheres.push((*v, radius(i)));
             }
         } else {
-            let counts = if counts.is_empty() { vec![verts.len()] } else { counts };
+            let counts = if counts.is_empty() {
+                vec![verts.len()]
+            } else {
+                counts
+            };
             let mut at = 0;
             for n in counts {
-                let Some(cv) = verts.get(at..at + n) else { break };
+                let Some(cv) = verts.get(at..at + n) else {
+                    break;
+                };
                 for k in 0..n.saturating_sub(1) {
                     let (p, q) = (cv[k], cv[k + 1]);
                     let (rp, rq) = (radius(at + k), radius(at + k + 1));
-                    let steps = (((q - p).length() / (0.5 * rp.min(rq))).ceil() as usize).clamp(1, 4096);
+                    let steps =
+                        (((q - p).length() / (0.5 * rp.min(rq))).ceil() as usize).clamp(1, 4096);
                     for s in 0..steps {
                         let t = s as f32 / steps as f32;
                         spheres.push((p.lerp(q, t), rp + (rq - rp) * t));
@@ -497,11 +837,21 @@ impl<'g> Builder<'g> {
             }
         }
         if spheres.len() > MAX_CURVE_SPHERES {
-            self.warnings.push(format!("{}: {} `{}` needs {} spheres; only the first {MAX_CURVE_SPHERES} are rendered", o.loc, o.class, o.name, spheres.len()));
+            self.warnings.push(format!(
+                "{}: {} `{}` needs {} spheres; only the first {MAX_CURVE_SPHERES} are rendered",
+                o.loc,
+                o.class,
+                o.name,
+                spheres.len()
+            ));
             spheres.truncate(MAX_CURVE_SPHERES);
         }
         for (c, r) in spheres {
-            self.prims.push(Primitive::Sphere(Box::new(Sphere::new(xf * Mat4::from_translation(c), r, mid))));
+            self.prims.push(Primitive::Sphere(Box::new(Sphere::new(
+                xf * Mat4::from_translation(c),
+                r,
+                mid,
+            ))));
         }
     }
 
@@ -509,10 +859,23 @@ impl<'g> Builder<'g> {
         self.tri_with_normals(p0, p1, p2, material, None);
     }
 
-    fn tri_with_normals(&mut self, p0: Vec3, p1: Vec3, p2: Vec3, material: MaterialId, normals: Option<[Vec3; 3]>) {
+    fn tri_with_normals(
+        &mut self,
+        p0: Vec3,
+        p1: Vec3,
+        p2: Vec3,
+        material: MaterialId,
+        normals: Option<[Vec3; 3]>,
+    ) {
         let (e1, e2) = (p1 - p0, p2 - p0);
         if e1.cross(e2).length_squared() > 0.0 {
-            self.prims.push(Primitive::Triangle { p0, e1, e2, material, normals: normals.map(Box::new) });
+            self.prims.push(Primitive::Triangle {
+                p0,
+                e1,
+                e2,
+                material,
+                normals: normals.map(Box::new),
+            });
         }
     }
 
@@ -529,20 +892,58 @@ impl<'g> Builder<'g> {
             verts = if list.iter().all(|v| vec3_of(v).is_some()) {
                 list.iter().filter_map(vec3_of).collect()
             } else {
-                let f: Vec<f32> = list.iter().filter_map(|v| num(v).map(|x| x as f32)).collect();
-                f.chunks_exact(3).map(|c| Vec3::new(c[0], c[1], c[2])).collect()
+                let f: Vec<f32> = list
+                    .iter()
+                    .filter_map(|v| num(v).map(|x| x as f32))
+                    .collect();
+                f.chunks_exact(3)
+                    .map(|c| Vec3::new(c[0], c[1], c[2]))
+                    .collect()
             };
             break;
         }
-        let indices: Vec<usize> = a.list("vertices_by_index").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
-        let mut counts: Vec<usize> = a.list("face_vertex_count").iter().filter_map(|v| num(v).map(|n| n as usize)).collect();
+        let indices: Vec<usize> = a
+            .list("vertices_by_index")
+            .iter()
+            .filter_map(|v| num(v).map(|n| n as usize))
+            .collect();
+        let mut counts: Vec<usize> = a
+            .list("face_vertex_count")
+            .iter()
+            .filter_map(|v| num(v).map(|n| n as usize))
+            .collect();
         let is_subd = a.bool("is_subd", true);
         let smooth_normal = a.bool("smooth_normal", true);
-        a.warn_unknown(&known(GEOMETRY_COMMON, &["vertex_list_0", "vertex_list_1", "vertex_list", "vertices_by_index",
-            "face_vertex_count", "is_subd", "subd_scheme", "subd_boundary", "subd_fvar_linear", "subd_crease_indices",
-            "subd_crease_sharpnesses", "subd_corner_indices", "subd_corner_sharpnesses", "subd_resolution", "part_list",
-            "part_face_count_list", "part_face_indices", "normal_list", "uv_list", "smooth_normal", "orientation",
-            "velocity_list", "tessellation_rate", "normal_list_1", "uv_list_0"]));
+        a.warn_unknown(&known(
+            GEOMETRY_COMMON,
+            &[
+                "vertex_list_0",
+                "vertex_list_1",
+                "vertex_list",
+                "vertices_by_index",
+                "face_vertex_count",
+                "is_subd",
+                "subd_scheme",
+                "subd_boundary",
+                "subd_fvar_linear",
+                "subd_crease_indices",
+                "subd_crease_sharpnesses",
+                "subd_corner_indices",
+                "subd_corner_sharpnesses",
+                "subd_resolution",
+                "part_list",
+                "part_face_count_list",
+                "part_face_indices",
+                "normal_list",
+                "uv_list",
+                "smooth_normal",
+                "orientation",
+                "velocity_list",
+                "tessellation_rate",
+                "normal_list_1",
+                "uv_list_0",
+            ],
+        ));
         if is_subd {
             self.warnings.push(format!("{}: RdlMeshGeometry `{}` is a subdivision surface: the built-in renderer renders its control mesh", o.loc, o.name));
         }
@@ -585,19 +986,26 @@ impl<'g> Builder<'g> {
                     vn[t[k]] += face_n * d0.dot(d1).clamp(-1.0, 1.0).acos();
                 }
             }
-            vn.iter().map(|n| n.normalize_or_zero()).collect::<Vec<Vec3>>()
+            vn.iter()
+                .map(|n| n.normalize_or_zero())
+                .collect::<Vec<Vec3>>()
         });
         for t in tris {
             let normals = vertex_normals.as_ref().and_then(|vn| {
                 let ns = [vn[t[0]], vn[t[1]], vn[t[2]]];
-                let face_n = (world[t[1]] - world[t[0]]).cross(world[t[2]] - world[t[0]]).normalize_or_zero();
+                let face_n = (world[t[1]] - world[t[0]])
+                    .cross(world[t[2]] - world[t[0]])
+                    .normalize_or_zero();
                 // A flat neighbourhood needs no interpolation: keep the triangle small and fast.
                 (ns.iter().any(|n| n.dot(face_n) < 1.0 - 1e-6)).then_some(ns)
             });
             self.tri_with_normals(world[t[0]], world[t[1]], world[t[2]], mid, normals);
         }
         if bad > 0 {
-            self.warnings.push(format!("{}: RdlMeshGeometry `{}`: {bad} faces index vertices that do not exist; skipped", o.loc, o.name));
+            self.warnings.push(format!(
+                "{}: RdlMeshGeometry `{}`: {bad} faces index vertices that do not exist; skipped",
+                o.loc, o.name
+            ));
         }
     }
 
@@ -611,7 +1019,8 @@ impl<'g> Builder<'g> {
             return None;
         }
         let xf = a.mat4("node_xform");
-        let mut radiance = a.rgb("color", Vec3::ONE) * a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));
+        let mut radiance =
+            a.rgb("color", Vec3::ONE) * a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));
         let normalized = a.bool("normalized", true);
         let apply_scene_scale = a.bool("apply_scene_scale", true);
         let visible = match a.obj.attrs.get("visible_in_camera") {
@@ -626,27 +1035,66 @@ impl<'g> Builder<'g> {
             "RectLight" => {
                 let w = a.f32("width", 1.0);
                 let h = a.f32("height", 1.0);
-                a.warn_unknown(&known(LIGHT_COMMON, &["width", "height", "spread", "sidedness"]));
-                Shape::Rect { center: xf.transform_point3(Vec3::ZERO), half_u: xf.transform_vector3(Vec3::X * w * 0.5), half_v: xf.transform_vector3(Vec3::Y * h * 0.5), normal }
+                a.warn_unknown(&known(
+                    LIGHT_COMMON,
+                    &["width", "height", "spread", "sidedness"],
+                ));
+                Shape::Rect {
+                    center: xf.transform_point3(Vec3::ZERO),
+                    half_u: xf.transform_vector3(Vec3::X * w * 0.5),
+                    half_v: xf.transform_vector3(Vec3::Y * h * 0.5),
+                    normal,
+                }
             }
             "DiskLight" | "SpotLight" => {
                 let spot = o.class == "SpotLight";
-                let r = if spot { a.f32("lens_radius", 1.0) } else { a.f32("radius", 1.0) };
+                let r = if spot {
+                    a.f32("lens_radius", 1.0)
+                } else {
+                    a.f32("radius", 1.0)
+                };
                 let cone = spot.then(|| {
                     let outer = a.f32("outer_cone_angle", 60.0).to_radians() * 0.5;
                     let inner = a.f32("inner_cone_angle", 30.0).to_radians() * 0.5;
                     (inner.cos(), outer.cos())
                 });
-                a.warn_unknown(&known(LIGHT_COMMON, &["radius", "lens_radius", "outer_cone_angle", "inner_cone_angle", "angle_falloff_type",
-                    "aspect_ratio", "focal_plane_distance", "black_level", "sidedness", "spread", "bottom_blur", "right_blur", "top_blur", "left_blur"]));
+                a.warn_unknown(&known(
+                    LIGHT_COMMON,
+                    &[
+                        "radius",
+                        "lens_radius",
+                        "outer_cone_angle",
+                        "inner_cone_angle",
+                        "angle_falloff_type",
+                        "aspect_ratio",
+                        "focal_plane_distance",
+                        "black_level",
+                        "sidedness",
+                        "spread",
+                        "bottom_blur",
+                        "right_blur",
+                        "top_blur",
+                        "left_blur",
+                    ],
+                ));
                 let u = xf.transform_vector3(Vec3::X);
                 let scale = u.length();
-                Shape::Disk { center: xf.transform_point3(Vec3::ZERO), u: u / scale, v: xf.transform_vector3(Vec3::Y).normalize(), normal, radius: r * scale, cone }
+                Shape::Disk {
+                    center: xf.transform_point3(Vec3::ZERO),
+                    u: u / scale,
+                    v: xf.transform_vector3(Vec3::Y).normalize(),
+                    normal,
+                    radius: r * scale,
+                    cone,
+                }
             }
             "SphereLight" => {
                 let r = a.f32("radius", 1.0);
                 a.warn_unknown(&known(LIGHT_COMMON, &["radius", "sidedness"]));
-                Shape::Sphere { center: xf.transform_point3(Vec3::ZERO), radius: r * xf.transform_vector3(Vec3::X).length() }
+                Shape::Sphere {
+                    center: xf.transform_point3(Vec3::ZERO),
+                    radius: r * xf.transform_vector3(Vec3::X).length(),
+                }
             }
             "DistantLight" => {
                 let extent = a.f32("angular_extent", 0.53).max(1e-3).to_radians();
@@ -655,17 +1103,28 @@ impl<'g> Builder<'g> {
                 // Irradiance at normal incidence equals colour * intensity, whatever the extent.
                 let solid = 2.0 * std::f32::consts::PI * (1.0 - cos_half);
                 radiance /= solid;
-                Shape::Distant { dir: -normal, cos_half }
+                Shape::Distant {
+                    dir: -normal,
+                    cos_half,
+                }
             }
             _ => {
                 a.warn_unknown(&known(LIGHT_COMMON, &["sample_upper_hemisphere_only"]));
                 Shape::Env
             }
         };
-        let mut light = Light { shape, radiance, visible_in_camera: visible };
+        let mut light = Light {
+            shape,
+            radiance,
+            visible_in_camera: visible,
+        };
         let area = light.area();
         if normalized && area > 0.0 {
-            let s2 = if apply_scene_scale { scene_scale * scene_scale } else { 1.0 };
+            let s2 = if apply_scene_scale {
+                scene_scale * scene_scale
+            } else {
+                1.0
+            };
             light.radiance /= area * s2 * std::f32::consts::PI;
         }
         Some(light)

@@ -129,7 +129,10 @@ impl AmqpQueue {
             }),
         });
         let conn = inner.open_connection().await.map_err(|e| {
-            QueueError::Connection(format!("cannot connect to RabbitMQ at {}: {e}", redact(url)))
+            QueueError::Connection(format!(
+                "cannot connect to RabbitMQ at {}: {e}",
+                redact(url)
+            ))
         })?;
         {
             let mut link = inner.link.lock().await;
@@ -142,7 +145,10 @@ impl AmqpQueue {
     /// Deletes a queue and its dead-letter queue (tests and operators; the farm never does).
     pub async fn delete_queue(&self, queue: &str) -> Result<(), QueueError> {
         let (_, conn) = self.inner.connection().await?;
-        let ch = conn.create_channel().await.map_err(|e| broker_err("channel", queue, e))?;
+        let ch = conn
+            .create_channel()
+            .await
+            .map_err(|e| broker_err("channel", queue, e))?;
         for name in [queue.to_string(), format!("{queue}{DEAD_SUFFIX}")] {
             ch.queue_delete(name.as_str().into(), QueueDeleteOptions::default())
                 .await
@@ -172,7 +178,10 @@ impl Inner {
 
     fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
-        self.opts.backoff_min.saturating_mul(factor).min(self.opts.backoff_max)
+        self.opts
+            .backoff_min
+            .saturating_mul(factor)
+            .min(self.opts.backoff_max)
     }
 
     /// Sleeps unless shutdown fires first; `Err(Closed)` on shutdown.
@@ -278,13 +287,20 @@ impl Inner {
                 Ok(v) => return Ok(v),
                 Err(OpError::Stale) => continue,
                 Err(OpError::Nacked) if nacks < NACK_RETRIES => {
-                    tracing::warn!(queue, nacks, "{what}: the broker nacked the message; publishing it again");
+                    tracing::warn!(
+                        queue,
+                        nacks,
+                        "{what}: the broker nacked the message; publishing it again"
+                    );
                     self.pause(nacks, queue).await?;
                     nacks += 1;
                     continue;
                 }
                 Err(OpError::Nacked) => {
-                    return Err(QueueError::Broker(format!("{what} on `{queue}`: the broker nacked the message {} times", nacks + 1)))
+                    return Err(QueueError::Broker(format!(
+                        "{what} on `{queue}`: the broker nacked the message {} times",
+                        nacks + 1
+                    )))
                 }
                 Err(OpError::Refused(reason)) => {
                     return Err(QueueError::Broker(format!("{what} on `{queue}`: {reason}")))
@@ -340,18 +356,28 @@ fn topology_name(queue: &str) -> &str {
 /// every process uses the same arguments; a queue declared earlier with other arguments makes
 /// the broker answer PRECONDITION_FAILED, reported as `QueueError::Broker`.
 async fn declare(ch: &Channel, queue: &str, delivery_limit: u32) -> Result<(), lapin::Error> {
-    let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
     ch.exchange_declare(
         DEAD_LETTER_EXCHANGE.into(),
         ExchangeKind::Direct,
-        ExchangeDeclareOptions { durable: true, ..Default::default() },
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
         FieldTable::default(),
     )
     .await?;
     let dead = format!("{queue}{DEAD_SUFFIX}");
     let mut dead_args = FieldTable::default();
-    dead_args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    ch.queue_declare(dead.as_str().into(), durable, dead_args).await?;
+    dead_args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    ch.queue_declare(dead.as_str().into(), durable, dead_args)
+        .await?;
     ch.queue_bind(
         dead.as_str().into(),
         DEAD_LETTER_EXCHANGE.into(),
@@ -361,15 +387,30 @@ async fn declare(ch: &Channel, queue: &str, delivery_limit: u32) -> Result<(), l
     )
     .await?;
     let mut args = FieldTable::default();
-    args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-    args.insert("x-delivery-limit".into(), AMQPValue::LongInt(delivery_limit as i32));
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    args.insert(
+        "x-delivery-limit".into(),
+        AMQPValue::LongInt(delivery_limit as i32),
+    );
     args.insert(
         "x-dead-letter-exchange".into(),
         AMQPValue::LongString(DEAD_LETTER_EXCHANGE.into()),
     );
-    args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(queue.into()));
-    args.insert("x-dead-letter-strategy".into(), AMQPValue::LongString("at-least-once".into()));
-    args.insert("x-overflow".into(), AMQPValue::LongString("reject-publish".into()));
+    args.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(queue.into()),
+    );
+    args.insert(
+        "x-dead-letter-strategy".into(),
+        AMQPValue::LongString("at-least-once".into()),
+    );
+    args.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString("reject-publish".into()),
+    );
     ch.queue_declare(queue.into(), durable, args).await?;
     Ok(())
 }
@@ -388,7 +429,10 @@ impl Queue for AmqpQueue {
                         .basic_publish(
                             ShortString::from(""),
                             queue.into(),
-                            BasicPublishOptions { mandatory: true, ..Default::default() },
+                            BasicPublishOptions {
+                                mandatory: true,
+                                ..Default::default()
+                            },
                             &payload,
                             BasicProperties::default().with_delivery_mode(2),
                         )
@@ -441,7 +485,10 @@ impl Queue for AmqpQueue {
                 let q = ch
                     .queue_declare(
                         queue.into(),
-                        QueueDeclareOptions { passive: true, ..Default::default() },
+                        QueueDeclareOptions {
+                            passive: true,
+                            ..Default::default()
+                        },
                         FieldTable::default(),
                     )
                     .await?;
@@ -470,7 +517,8 @@ impl AmqpConsumer {
         let ch = conn.create_channel().await;
         let result = async {
             let ch = ch?;
-            ch.basic_qos(self.prefetch, BasicQosOptions::default()).await?;
+            ch.basic_qos(self.prefetch, BasicQosOptions::default())
+                .await?;
             declare(&ch, topology_name(queue), self.inner.opts.delivery_limit).await?;
             let tag = format!("moonfarm-{}", uuid::Uuid::new_v4());
             let consumer = ch
@@ -508,7 +556,11 @@ impl Consumer for AmqpConsumer {
             }
             if self.current.is_none() {
                 if self.failures > 0
-                    && self.inner.pause(self.failures - 1, &self.queue).await.is_err()
+                    && self
+                        .inner
+                        .pause(self.failures - 1, &self.queue)
+                        .await
+                        .is_err()
                 {
                     return Ok(None);
                 }
@@ -532,7 +584,10 @@ impl Consumer for AmqpConsumer {
                 Some(Ok(d)) => {
                     self.failures = 0;
                     let count = delivery_count(&d);
-                    let acker = AmqpAcker { acker: Some(d.acker), queue: self.queue.clone() };
+                    let acker = AmqpAcker {
+                        acker: Some(d.acker),
+                        queue: self.queue.clone(),
+                    };
                     return Ok(Some(Delivery::new(d.data, count, Box::new(acker))));
                 }
                 Some(Err(e)) => {
@@ -608,7 +663,14 @@ impl Acker for AmqpAcker {
         };
         let result = match &how {
             Settle::Ack => acker.ack(BasicAckOptions::default()).await,
-            Settle::Retry => acker.nack(BasicNackOptions { requeue: true, multiple: false }).await,
+            Settle::Retry => {
+                acker
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        multiple: false,
+                    })
+                    .await
+            }
             Settle::DeadLetter(reason) => {
                 tracing::warn!(queue = %self.queue, %reason, "dead-lettering message");
                 // Rejected without requeue, a quorum queue sends it to its dead-letter exchange.
@@ -636,7 +698,12 @@ impl Drop for AmqpAcker {
         if let Some(acker) = self.acker.take() {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
-                    let _ = acker.nack(BasicNackOptions { requeue: true, multiple: false }).await;
+                    let _ = acker
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            multiple: false,
+                        })
+                        .await;
                 });
             }
         }
@@ -661,7 +728,10 @@ mod tests {
 
     #[test]
     fn passwords_stay_out_of_logs() {
-        assert_eq!(redact("amqp://guest:secret@h:5672/%2f"), "amqp://guest:***@h:5672/%2f");
+        assert_eq!(
+            redact("amqp://guest:secret@h:5672/%2f"),
+            "amqp://guest:***@h:5672/%2f"
+        );
         assert_eq!(redact("amqp://h:5672"), "amqp://h:5672");
     }
 

@@ -47,15 +47,24 @@ pub struct Blobs {
 impl Blobs {
     /// A store kept in a local folder (created if missing): the embedded mode's store.
     pub fn local(dir: &std::path::Path) -> Result<Blobs, BlobError> {
-        let url_err = |reason: String| BlobError::Url { url: dir.display().to_string(), reason };
+        let url_err = |reason: String| BlobError::Url {
+            url: dir.display().to_string(),
+            reason,
+        };
         std::fs::create_dir_all(dir).map_err(|e| url_err(e.to_string()))?;
         let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| url_err(e.to_string()))?;
-        Ok(Blobs { store: Arc::new(store), describe: format!("file://{}", dir.display()) })
+        Ok(Blobs {
+            store: Arc::new(store),
+            describe: format!("file://{}", dir.display()),
+        })
     }
 
     /// A store that lives in memory, for tests of the code around it.
     pub fn memory() -> Blobs {
-        Blobs { store: Arc::new(InMemory::new()), describe: "memory://".into() }
+        Blobs {
+            store: Arc::new(InMemory::new()),
+            describe: "memory://".into(),
+        }
     }
 
     /// Opens a store from a URL: `az://container[/prefix]`, `file:///path` or `memory://`.
@@ -80,7 +89,10 @@ impl Blobs {
     /// An Azure Blob Storage container, optionally under a key prefix; see the module comment
     /// for the environment it reads.
     fn azure(url: &str, rest: &str) -> Result<Blobs, BlobError> {
-        let url_err = |reason: String| BlobError::Url { url: url.into(), reason };
+        let url_err = |reason: String| BlobError::Url {
+            url: url.into(),
+            reason,
+        };
         let (container, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_matches('/');
         if container.is_empty() {
@@ -104,7 +116,10 @@ impl Blobs {
         } else {
             Arc::new(PrefixStore::new(store, prefix))
         };
-        Ok(Blobs { store, describe: url.to_string() })
+        Ok(Blobs {
+            store,
+            describe: url.to_string(),
+        })
     }
 
     pub fn describe(&self) -> &str {
@@ -113,10 +128,15 @@ impl Blobs {
 
     fn err(&self, key: &str, source: object_store::Error) -> BlobError {
         match source {
-            object_store::Error::NotFound { .. } => {
-                BlobError::NotFound { key: key.into(), store: self.describe.clone() }
-            }
-            source => BlobError::Store { key: key.into(), store: self.describe.clone(), source },
+            object_store::Error::NotFound { .. } => BlobError::NotFound {
+                key: key.into(),
+                store: self.describe.clone(),
+            },
+            source => BlobError::Store {
+                key: key.into(),
+                store: self.describe.clone(),
+                source,
+            },
         }
     }
 
@@ -124,19 +144,29 @@ impl Blobs {
     /// blob, never a mixture: Azure commits a blob whole and the local store renames a
     /// finished temporary file into place.
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        match self.store.put(&Path::from(key), PutPayload::from(bytes)).await {
+        match self
+            .store
+            .put(&Path::from(key), PutPayload::from(bytes))
+            .await
+        {
             Ok(_) => Ok(()),
             // A put cannot miss its blob: "not found" here is the container (Azure answers
             // 404 ContainerNotFound), a configuration error that must not read as a missing key.
-            Err(source @ object_store::Error::NotFound { .. }) => {
-                Err(BlobError::Store { key: key.into(), store: self.describe.clone(), source })
-            }
+            Err(source @ object_store::Error::NotFound { .. }) => Err(BlobError::Store {
+                key: key.into(),
+                store: self.describe.clone(),
+                source,
+            }),
             Err(e) => Err(self.err(key, e)),
         }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
-        let result = self.store.get(&Path::from(key)).await.map_err(|e| self.err(key, e))?;
+        let result = self
+            .store
+            .get(&Path::from(key))
+            .await
+            .map_err(|e| self.err(key, e))?;
         result.bytes().await.map_err(|e| self.err(key, e))
     }
 
@@ -160,9 +190,16 @@ impl Blobs {
     /// The names directly under a folder (`jobs` -> the job ids), sorted.
     pub async fn list_folders(&self, folder: &str) -> Result<Vec<String>, BlobError> {
         let prefix = Path::from(folder);
-        let listed = self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| self.err(folder, e))?;
-        let mut names: Vec<String> =
-            listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map_err(|e| self.err(folder, e))?;
+        let mut names: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect();
         names.sort();
         Ok(names)
     }
@@ -173,8 +210,13 @@ impl Blobs {
     pub async fn delete_folder(&self, folder: &str) -> Result<u64, BlobError> {
         use futures::{StreamExt, TryStreamExt};
         let prefix = Path::from(folder);
-        let keys: Vec<Path> =
-            self.store.list(Some(&prefix)).map_ok(|m| m.location).try_collect().await.map_err(|e| self.err(folder, e))?;
+        let keys: Vec<Path> = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|m| m.location)
+            .try_collect()
+            .await
+            .map_err(|e| self.err(folder, e))?;
         let deleted = futures::stream::iter(keys)
             .map(|key| async move {
                 match self.store.delete(&key).await {
@@ -201,7 +243,10 @@ impl Blobs {
 /// Hex SHA-256 of some bytes: the content address of a scene file.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -222,7 +267,10 @@ mod tests {
         assert!(matches!(missing, BlobError::NotFound { .. }), "{missing}");
         assert!(blobs.get_opt("nope").await.unwrap().is_none());
         blobs.put("jobs/c/d.bin", vec![1]).await.unwrap();
-        assert_eq!(blobs.list_folders("jobs").await.unwrap(), vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(
+            blobs.list_folders("jobs").await.unwrap(),
+            vec!["a".to_string(), "c".to_string()]
+        );
         blobs.delete("jobs/a/b.bin").await.unwrap();
         blobs.delete("jobs/a/b.bin").await.unwrap();
         assert!(!blobs.exists("jobs/a/b.bin").await.unwrap());
@@ -232,7 +280,12 @@ mod tests {
     async fn delete_folder_deletes_that_folder_only() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::local(dir.path()).unwrap();
-        for k in ["jobs/a/partials/f1/t0.exr", "jobs/a/partials/f1/t1.exr", "jobs/a/final.exr", "jobs/ab/partials/t0.exr"] {
+        for k in [
+            "jobs/a/partials/f1/t0.exr",
+            "jobs/a/partials/f1/t1.exr",
+            "jobs/a/final.exr",
+            "jobs/ab/partials/t0.exr",
+        ] {
             blobs.put(k, vec![1]).await.unwrap();
         }
         assert_eq!(blobs.delete_folder("jobs/a/partials").await.unwrap(), 2);
@@ -245,7 +298,10 @@ mod tests {
     #[test]
     fn azure_urls_need_a_container_and_say_what_to_set() {
         let err = Blobs::from_url("az://").unwrap_err().to_string();
-        assert!(err.contains("az://") && err.contains("no container"), "{err}");
+        assert!(
+            err.contains("az://") && err.contains("no container"),
+            "{err}"
+        );
         let err = Blobs::from_url("s3://bucket").unwrap_err().to_string();
         assert!(err.contains("az://container"), "{err}");
     }

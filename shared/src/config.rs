@@ -28,7 +28,9 @@ impl ConnectionArgs {
     pub fn describe(&self) -> String {
         format!(
             "amqp = {}\nblob = {}",
-            self.amqp.as_deref().map_or("(unset: embedded only)".into(), redact),
+            self.amqp
+                .as_deref()
+                .map_or("(unset: embedded only)".into(), redact),
             self.blob.as_deref().unwrap_or("(unset)")
         )
     }
@@ -36,7 +38,10 @@ impl ConnectionArgs {
 
 pub fn check_amqp_url(url: &str) -> anyhow::Result<()> {
     if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-        anyhow::bail!("MOONFARM_AMQP_URL `{}`: expected amqp://user:pass@host:5672/vhost or amqps://...", redact(url));
+        anyhow::bail!(
+            "MOONFARM_AMQP_URL `{}`: expected amqp://user:pass@host:5672/vhost or amqps://...",
+            redact(url)
+        );
     }
     Ok(())
 }
@@ -70,7 +75,10 @@ mod tests {
         assert!(check_amqp_url("http://h").is_err());
         assert!(check_blob_url("az://renders").is_ok() && check_blob_url("file:///tmp/x").is_ok());
         assert!(check_blob_url("s3://bucket").is_err());
-        assert_eq!(redact("amqp://guest:secret@localhost:5672/%2f"), "amqp://guest:***@localhost:5672/%2f");
+        assert_eq!(
+            redact("amqp://guest:secret@localhost:5672/%2f"),
+            "amqp://guest:***@localhost:5672/%2f"
+        );
         assert_eq!(redact("amqp://localhost"), "amqp://localhost");
     }
 }

@@ -51,8 +51,14 @@ fn encode(
         AnyChannel::new("A", plane(3)),
         AnyChannel::new("weight", FlatSamples::F32(weight.to_vec())),
     ]);
-    let attrs = LayerAttributes { layer_position: Vec2(rect.x0 as i32, rect.y0 as i32), ..LayerAttributes::default() };
-    let encoding = Encoding { compression, ..Encoding::default() };
+    let attrs = LayerAttributes {
+        layer_position: Vec2(rect.x0 as i32, rect.y0 as i32),
+        ..LayerAttributes::default()
+    };
+    let encoding = Encoding {
+        compression,
+        ..Encoding::default()
+    };
     let layer = Layer::new(
         (rect.width() as usize, rect.height() as usize),
         attrs,
@@ -63,10 +69,16 @@ fn encode(
     image.attributes.display_window =
         IntegerBounds::new((0, 0), (full.0 as usize, full.1 as usize));
     for (k, v) in &info.attributes {
-        image.attributes.other.insert(Text::from(k.as_str()), AttributeValue::Text(Text::from(v.as_str())));
+        image.attributes.other.insert(
+            Text::from(k.as_str()),
+            AttributeValue::Text(Text::from(v.as_str())),
+        );
     }
     let mut out = Cursor::new(Vec::new());
-    image.write().to_buffered(&mut out).map_err(|e| ExrError::Encode(e.to_string()))?;
+    image
+        .write()
+        .to_buffered(&mut out)
+        .map_err(|e| ExrError::Encode(e.to_string()))?;
     Ok(out.into_inner())
 }
 
@@ -85,14 +97,37 @@ pub fn encode_tile(full: (u32, u32), tile: &TileBuffer) -> Result<Vec<u8>, ExrEr
 }
 
 /// As `encode_tile`, with a chosen compression (for comparing them).
-pub fn encode_tile_with(full: (u32, u32), tile: &TileBuffer, compression: Compression) -> Result<Vec<u8>, ExrError> {
-    encode(full, tile.rect, &tile.rgba, &tile.weight, &ImageInfo::default(), compression)
+pub fn encode_tile_with(
+    full: (u32, u32),
+    tile: &TileBuffer,
+    compression: Compression,
+) -> Result<Vec<u8>, ExrError> {
+    encode(
+        full,
+        tile.rect,
+        &tile.rgba,
+        &tile.weight,
+        &ImageInfo::default(),
+        compression,
+    )
 }
 
 /// Encodes a full image (snapshot or final) with its header attributes.
 pub fn encode_image(image: &Image, info: &ImageInfo) -> Result<Vec<u8>, ExrError> {
-    let rect = Rect { x0: 0, y0: 0, x1: image.width, y1: image.height };
-    encode((image.width, image.height), rect, &image.rgba, &image.weight, info, Compression::ZIP16)
+    let rect = Rect {
+        x0: 0,
+        y0: 0,
+        x1: image.width,
+        y1: image.height,
+    };
+    encode(
+        (image.width, image.height),
+        rect,
+        &image.rgba,
+        &image.weight,
+        info,
+        Compression::ZIP16,
+    )
 }
 
 /// A decoded Moonfarm EXR: its data window, pixels and text attributes.
@@ -129,12 +164,17 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
             .ok_or_else(|| bad(format!("channel `{name}` is missing")))?;
         let v: Vec<f32> = ch.sample_data.values_as_f32().collect();
         if v.len() != n {
-            return Err(bad(format!("channel `{name}` has {} samples, expected {n}", v.len())));
+            return Err(bad(format!(
+                "channel `{name}` has {} samples, expected {n}",
+                v.len()
+            )));
         }
         Ok(v)
     };
     let planes: Vec<Vec<f32>> = CHANNELS.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
-    let rgba = (0..n).map(|i| [planes[0][i], planes[1][i], planes[2][i], planes[3][i]]).collect();
+    let rgba = (0..n)
+        .map(|i| [planes[0][i], planes[1][i], planes[2][i], planes[3][i]])
+        .collect();
     let rect = Rect {
         x0: pos.0 as u32,
         y0: pos.1 as u32,
@@ -158,7 +198,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
     attributes.sort();
     Ok(Decoded {
         display,
-        tile: TileBuffer { rect, rgba, weight: planes[4].clone() },
+        tile: TileBuffer {
+            rect,
+            rgba,
+            weight: planes[4].clone(),
+        },
         info: ImageInfo { attributes },
     })
 }
@@ -173,14 +217,22 @@ pub fn decode_image(bytes: &[u8]) -> Result<(Image, ImageInfo), ExrError> {
             d.display
         )));
     }
-    let image = Image { width: r.x1, height: r.y1, rgba: d.tile.rgba, weight: d.tile.weight };
+    let image = Image {
+        width: r.x1,
+        height: r.y1,
+        rgba: d.tile.rgba,
+        weight: d.tile.weight,
+    };
     Ok((image, d.info))
 }
 
 /// Writes a file so that it is either complete or absent: the bytes go to a temporary file in
 /// the same folder, are flushed to disk, and the file is renamed into place.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ExrError> {
-    let io = |source| ExrError::Io { path: path.display().to_string(), source };
+    let io = |source| ExrError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -202,7 +254,12 @@ mod tests {
 
     #[test]
     fn tiles_round_trip_with_their_position() {
-        let rect = Rect { x0: 16, y0: 8, x1: 19, y1: 10 };
+        let rect = Rect {
+            x0: 16,
+            y0: 8,
+            x1: 19,
+            y1: 10,
+        };
         let tile = TileBuffer {
             rect,
             rgba: (0..6).map(|i| [i as f32, 0.5, -1.0, 1.0]).collect(),
@@ -215,8 +272,15 @@ mod tests {
 
     #[test]
     fn images_keep_their_attributes() {
-        let image = Image { width: 2, height: 1, rgba: vec![[0.25; 4], [1.0; 4]], weight: vec![1.0, 2.0] };
-        let info = ImageInfo { attributes: vec![("moonfarm:spp".into(), "64".into())] };
+        let image = Image {
+            width: 2,
+            height: 1,
+            rgba: vec![[0.25; 4], [1.0; 4]],
+            weight: vec![1.0, 2.0],
+        };
+        let info = ImageInfo {
+            attributes: vec![("moonfarm:spp".into(), "64".into())],
+        };
         let (back, back_info) = decode_image(&encode_image(&image, &info).unwrap()).unwrap();
         assert_eq!(back, image);
         assert_eq!(back_info, info);

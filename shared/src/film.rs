@@ -30,13 +30,22 @@ impl TileBuffer {
             .map(|(s, &w)| {
                 if w > 0.0 {
                     let w = f64::from(w);
-                    [(s[0] / w) as f32, (s[1] / w) as f32, (s[2] / w) as f32, (s[3] / w) as f32]
+                    [
+                        (s[0] / w) as f32,
+                        (s[1] / w) as f32,
+                        (s[2] / w) as f32,
+                        (s[3] / w) as f32,
+                    ]
                 } else {
                     [0.0; 4]
                 }
             })
             .collect();
-        TileBuffer { rect, rgba, weight: weight.to_vec() }
+        TileBuffer {
+            rect,
+            rgba,
+            weight: weight.to_vec(),
+        }
     }
 }
 
@@ -60,14 +69,23 @@ pub struct OutOfBounds {
 impl Accumulator {
     pub fn new(width: u32, height: u32) -> Accumulator {
         let n = width as usize * height as usize;
-        Accumulator { width, height, sum: vec![[0.0; 4]; n], weight: vec![0.0; n] }
+        Accumulator {
+            width,
+            height,
+            sum: vec![[0.0; 4]; n],
+            weight: vec![0.0; n],
+        }
     }
 
     /// Adds a partial buffer: each pixel's mean times its weight joins the sums.
     pub fn add(&mut self, tile: &TileBuffer) -> Result<(), OutOfBounds> {
         let r = tile.rect;
         if r.x1 > self.width || r.y1 > self.height || r.x0 > r.x1 || r.y0 > r.y1 {
-            return Err(OutOfBounds { rect: r, width: self.width, height: self.height });
+            return Err(OutOfBounds {
+                rect: r,
+                width: self.width,
+                height: self.height,
+            });
         }
         let tw = r.width() as usize;
         for ty in 0..r.height() as usize {
@@ -93,7 +111,12 @@ impl Accumulator {
             .zip(&self.weight)
             .map(|(s, &w)| {
                 if w > 0.0 {
-                    [(s[0] / w) as f32, (s[1] / w) as f32, (s[2] / w) as f32, (s[3] / w) as f32]
+                    [
+                        (s[0] / w) as f32,
+                        (s[1] / w) as f32,
+                        (s[2] / w) as f32,
+                        (s[3] / w) as f32,
+                    ]
                 } else {
                     [0.0; 4]
                 }
@@ -151,14 +174,27 @@ mod tests {
     use super::*;
 
     fn rect() -> Rect {
-        Rect { x0: 1, y0: 1, x1: 3, y1: 2 }
+        Rect {
+            x0: 1,
+            y0: 1,
+            x1: 3,
+            y1: 2,
+        }
     }
 
     #[test]
     fn merging_partials_gives_the_weighted_mean() {
         // Pixel values 1.0 over 3 samples and 3.0 over 1 sample: the mean of all 4 is 1.5.
-        let a = TileBuffer { rect: rect(), rgba: vec![[1.0; 4]; 2], weight: vec![3.0; 2] };
-        let b = TileBuffer { rect: rect(), rgba: vec![[3.0; 4]; 2], weight: vec![1.0; 2] };
+        let a = TileBuffer {
+            rect: rect(),
+            rgba: vec![[1.0; 4]; 2],
+            weight: vec![3.0; 2],
+        };
+        let b = TileBuffer {
+            rect: rect(),
+            rgba: vec![[3.0; 4]; 2],
+            weight: vec![1.0; 2],
+        };
         let mut acc = Accumulator::new(4, 3);
         acc.add(&a).unwrap();
         acc.add(&b).unwrap();
@@ -178,7 +214,11 @@ mod tests {
     #[test]
     fn tiles_outside_the_image_are_refused() {
         let mut acc = Accumulator::new(2, 2);
-        let t = TileBuffer { rect: rect(), rgba: vec![[1.0; 4]; 2], weight: vec![1.0; 2] };
+        let t = TileBuffer {
+            rect: rect(),
+            rgba: vec![[1.0; 4]; 2],
+            weight: vec![1.0; 2],
+        };
         assert!(acc.add(&t).is_err());
     }
 }

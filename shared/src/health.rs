@@ -21,7 +21,10 @@ pub struct Health {
 
 impl Health {
     pub fn new(registry: Registry) -> Health {
-        Health { ready: Arc::new(AtomicBool::new(false)), registry: Arc::new(registry) }
+        Health {
+            ready: Arc::new(AtomicBool::new(false)),
+            registry: Arc::new(registry),
+        }
     }
 
     pub fn set_ready(&self, ready: bool) {
@@ -49,12 +52,22 @@ async fn readyz(State(h): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], h.metrics_text())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        h.metrics_text(),
+    )
 }
 
 /// Binds `0.0.0.0:port` (port 0 picks a free one) and serves until `shutdown`; returns the
 /// bound address once listening, so a bad port is an error at start-up, not later.
-pub async fn serve(port: u16, health: Health, shutdown: CancellationToken) -> std::io::Result<std::net::SocketAddr> {
+pub async fn serve(
+    port: u16,
+    health: Health,
+    shutdown: CancellationToken,
+) -> std::io::Result<std::net::SocketAddr> {
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     let addr = listener.local_addr()?;
     let app = Router::new()
@@ -63,7 +76,9 @@ pub async fn serve(port: u16, health: Health, shutdown: CancellationToken) -> st
         .route("/metrics", get(metrics))
         .with_state(health);
     tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
         if let Err(e) = served {
             tracing::error!("health endpoint stopped: {e}");
         }
@@ -79,7 +94,11 @@ mod tests {
 
     async fn get(addr: std::net::SocketAddr, path: &str) -> String {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         out
@@ -99,7 +118,9 @@ mod tests {
         assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 503"));
         health.set_ready(true);
         assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
-        assert!(get(addr, "/metrics").await.contains("moonfarm_test_done_total 3"));
+        assert!(get(addr, "/metrics")
+            .await
+            .contains("moonfarm_test_done_total 3"));
         stop.cancel();
     }
 }

@@ -161,14 +161,19 @@ struct Envelope {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("protocol version {found} is not supported (this build speaks version {PROTOCOL_VERSION})")]
+    #[error(
+        "protocol version {found} is not supported (this build speaks version {PROTOCOL_VERSION})"
+    )]
     Version { found: u16 },
     #[error("undecodable message ({len} bytes): {reason}")]
     Garbage { len: usize, reason: String },
 }
 
 pub fn encode(message: &Message) -> Vec<u8> {
-    let envelope = Envelope { version: PROTOCOL_VERSION, message: message.clone() };
+    let envelope = Envelope {
+        version: PROTOCOL_VERSION,
+        message: message.clone(),
+    };
     rmp_serde::to_vec_named(&envelope).expect("protocol messages always serialise")
 }
 
@@ -296,7 +301,10 @@ impl JobStatus {
         rmp_serde::to_vec_named(self).expect("statuses always serialise")
     }
     pub fn from_bytes(bytes: &[u8]) -> Result<JobStatus, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage { len: bytes.len(), reason: e.to_string() })
+        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
+            len: bytes.len(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -318,7 +326,10 @@ impl Checkpoint {
         rmp_serde::to_vec_named(self).expect("checkpoints always serialise")
     }
     pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage { len: bytes.len(), reason: e.to_string() })
+        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
+            len: bytes.len(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -367,7 +378,12 @@ pub fn tiles(width: u32, height: u32, tile_size: u32) -> Vec<Rect> {
     while y < height {
         let mut x = 0;
         while x < width {
-            out.push(Rect { x0: x, y0: y, x1: (x + ts).min(width), y1: (y + ts).min(height) });
+            out.push(Rect {
+                x0: x,
+                y0: y,
+                x1: (x + ts).min(width),
+                y1: (y + ts).min(height),
+            });
             x += ts;
         }
         y += ts;
@@ -384,13 +400,19 @@ pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
         return vec![SampleRange { start: 0, end: spp }];
     }
     let first = (spp / 16).max(1).min(spp - (n - 1));
-    let mut out = vec![SampleRange { start: 0, end: first }];
+    let mut out = vec![SampleRange {
+        start: 0,
+        end: first,
+    }];
     let rest = spp - first;
     let k = n - 1;
     let mut start = first;
     for i in 0..k {
         let len = rest / k + u32::from(i < rest % k);
-        out.push(SampleRange { start, end: start + len });
+        out.push(SampleRange {
+            start,
+            end: start + len,
+        });
         start += len;
     }
     out
@@ -405,11 +427,19 @@ mod tests {
             job: JobId("j1".into()),
             frame: 1,
             tile: 3,
-            rect: Rect { x0: 0, y0: 16, x1: 16, y1: 32 },
+            rect: Rect {
+                x0: 0,
+                y0: 16,
+                x1: 16,
+                y1: 32,
+            },
             pass: 2,
             samples: SampleRange { start: 4, end: 20 },
             params: RenderParams {
-                scene: vec![SceneFile { name: "a.rdla".into(), sha256: "ab".into() }],
+                scene: vec![SceneFile {
+                    name: "a.rdla".into(),
+                    sha256: "ab".into(),
+                }],
                 res: 2.0,
                 width: 64,
                 height: 48,
@@ -426,10 +456,19 @@ mod tests {
 
     #[test]
     fn garbage_and_other_versions_are_told_apart() {
-        assert!(matches!(decode(b"\x00garbage"), Err(DecodeError::Garbage { .. })));
-        let other = Envelope { version: 99, message: Message::Task(task()) };
+        assert!(matches!(
+            decode(b"\x00garbage"),
+            Err(DecodeError::Garbage { .. })
+        ));
+        let other = Envelope {
+            version: 99,
+            message: Message::Task(task()),
+        };
         let bytes = rmp_serde::to_vec_named(&other).unwrap();
-        assert!(matches!(decode(&bytes), Err(DecodeError::Version { found: 99 })));
+        assert!(matches!(
+            decode(&bytes),
+            Err(DecodeError::Version { found: 99 })
+        ));
     }
 
     #[test]
@@ -438,7 +477,15 @@ mod tests {
         assert_eq!(t.len(), 4 * 3);
         let covered: usize = t.iter().map(Rect::pixel_count).sum();
         assert_eq!(covered, 50 * 33);
-        assert_eq!(t.last().unwrap(), &Rect { x0: 48, y0: 32, x1: 50, y1: 33 });
+        assert_eq!(
+            t.last().unwrap(),
+            &Rect {
+                x0: 48,
+                y0: 32,
+                x1: 50,
+                y1: 33
+            }
+        );
     }
 
     #[test]
@@ -447,7 +494,9 @@ mod tests {
             let p = passes(spp, n);
             assert_eq!(p[0].start, 0);
             assert_eq!(p.last().unwrap().end, spp);
-            assert!(p.windows(2).all(|w| w[0].end == w[1].start && !w[1].is_empty()));
+            assert!(p
+                .windows(2)
+                .all(|w| w[0].end == w[1].start && !w[1].is_empty()));
             assert!(p.len() as u32 <= n);
         }
         assert_eq!(passes(64, 4)[0], SampleRange { start: 0, end: 4 });

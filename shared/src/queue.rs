@@ -72,7 +72,11 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn new(payload: Vec<u8>, delivery_count: u32, acker: Box<dyn Acker>) -> Delivery {
-        Delivery { payload, delivery_count, acker }
+        Delivery {
+            payload,
+            delivery_count,
+            acker,
+        }
     }
     pub async fn settle(mut self, how: Settle) -> Result<(), QueueError> {
         self.acker.settle(how).await
@@ -104,7 +108,10 @@ impl MemoryQueue {
     }
 
     pub fn with_delivery_limit(limit: u32) -> MemoryQueue {
-        MemoryQueue { inner: Arc::default(), delivery_limit: Some(limit.max(1)) }
+        MemoryQueue {
+            inner: Arc::default(),
+            delivery_limit: Some(limit.max(1)),
+        }
     }
 
     fn queue(&self, name: &str) -> Arc<MemQueue> {
@@ -128,7 +135,11 @@ impl MemoryQueue {
 
 impl MemQueue {
     fn push(&self, payload: Vec<u8>, deliveries: u32) {
-        self.state.lock().unwrap().ready.push_back((payload, deliveries));
+        self.state
+            .lock()
+            .unwrap()
+            .ready
+            .push_back((payload, deliveries));
         self.ready_signal.notify_one();
     }
 }
@@ -143,7 +154,10 @@ impl Queue for MemoryQueue {
     async fn consume(&self, queue: &str, _prefetch: u16) -> Result<Box<dyn Consumer>, QueueError> {
         // Prefetch does not matter here: a consumer only takes a message when it asks for the
         // next one, which is prefetch 1, the farm's default.
-        Ok(Box::new(MemConsumer { queue: self.queue(queue), limit: self.delivery_limit }))
+        Ok(Box::new(MemConsumer {
+            queue: self.queue(queue),
+            limit: self.delivery_limit,
+        }))
     }
 
     async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
@@ -190,18 +204,30 @@ struct MemAcker {
 
 impl MemAcker {
     fn give_back(&mut self, how: Settle) {
-        let Some(payload) = self.payload.take() else { return };
+        let Some(payload) = self.payload.take() else {
+            return;
+        };
         match how {
             Settle::Ack => {}
             Settle::Retry if self.limit.is_some_and(|l| self.count >= l) => {
                 let reason = format!("delivery limit reached after {} deliveries", self.count);
                 tracing::warn!(queue = %self.queue.name, %reason, "dead-lettering message");
-                self.queue.state.lock().unwrap().dead.push((payload, reason));
+                self.queue
+                    .state
+                    .lock()
+                    .unwrap()
+                    .dead
+                    .push((payload, reason));
             }
             Settle::Retry => self.queue.push(payload, self.count),
             Settle::DeadLetter(reason) => {
                 tracing::warn!(queue = %self.queue.name, %reason, "dead-lettering message");
-                self.queue.state.lock().unwrap().dead.push((payload, reason));
+                self.queue
+                    .state
+                    .lock()
+                    .unwrap()
+                    .dead
+                    .push((payload, reason));
             }
         }
     }

@@ -16,13 +16,31 @@ use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().map(String::as_str).unwrap_or("scenes/cornell-box.rdla");
+    let path = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("scenes/cornell-box.rdla");
     let samples: u32 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(16);
     let size: u32 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64);
     let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
-    let (scene, _warnings) = render::prepare(&[SceneSource { name: path.into(), text }], &[], &BuildOptions::default())?;
-    let (x0, y0) = ((scene.width / 2).saturating_sub(size / 2), (scene.height / 2).saturating_sub(size / 2));
-    let rect = PixelRect { x0, y0, x1: (x0 + size).min(scene.width), y1: (y0 + size).min(scene.height) };
+    let (scene, _warnings) = render::prepare(
+        &[SceneSource {
+            name: path.into(),
+            text,
+        }],
+        &[],
+        &BuildOptions::default(),
+    )?;
+    let (x0, y0) = (
+        (scene.width / 2).saturating_sub(size / 2),
+        (scene.height / 2).saturating_sub(size / 2),
+    );
+    let rect = PixelRect {
+        x0,
+        y0,
+        x1: (x0 + size).min(scene.width),
+        y1: (y0 + size).min(scene.height),
+    };
     // On one thread, so that its time is CPU time to set the codecs' against.
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let started = Instant::now();
@@ -30,7 +48,16 @@ fn main() -> anyhow::Result<()> {
         .install(|| render_tile(&scene, rect, 0..samples, 1, &AtomicBool::new(false)))
         .map_err(|_| anyhow::anyhow!("cancelled"))?;
     let render = started.elapsed().as_secs_f64();
-    let tile = TileBuffer::from_sums(Rect { x0: rect.x0, y0: rect.y0, x1: rect.x1, y1: rect.y1 }, &sums.sums, &sums.weight);
+    let tile = TileBuffer::from_sums(
+        Rect {
+            x0: rect.x0,
+            y0: rect.y0,
+            x1: rect.x1,
+            y1: rect.y1,
+        },
+        &sums.sums,
+        &sums.weight,
+    );
     let full = (scene.width, scene.height);
 
     let candidates = [

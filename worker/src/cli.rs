@@ -6,7 +6,11 @@ use shared::config::ConnectionArgs;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "worker", version, about = "Moonfarm worker: renders tile-pass tasks from the queue")]
+#[command(
+    name = "worker",
+    version,
+    about = "Moonfarm worker: renders tile-pass tasks from the queue"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub conn: ConnectionArgs,
@@ -59,7 +63,10 @@ fn worker_name() -> String {
 
 pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
     cli.conn.check()?;
-    for (flag, q) in [("--task-queue", &cli.task_queue), ("--result-queue", &cli.result_queue)] {
+    for (flag, q) in [
+        ("--task-queue", &cli.task_queue),
+        ("--result-queue", &cli.result_queue),
+    ] {
         if q.is_empty() || q.len() > 255 {
             anyhow::bail!("{flag} `{q}`: a queue name is 1 to 255 characters");
         }
@@ -93,8 +100,15 @@ impl Settings {
             format!("prefetch = {}", c.prefetch),
             format!("http_port = {}", self.http_port),
             format!("grace_seconds = {}", c.grace.as_secs()),
-            format!("exit_when_idle = {}", c.exit_when_idle.map_or("never".into(), |d| d.as_secs().to_string())),
-            format!("threads = {}", self.threads.map_or("all".into(), |t| t.to_string())),
+            format!(
+                "exit_when_idle = {}",
+                c.exit_when_idle
+                    .map_or("never".into(), |d| d.as_secs().to_string())
+            ),
+            format!(
+                "threads = {}",
+                self.threads.map_or("all".into(), |t| t.to_string())
+            ),
             format!("dry_run = {}", c.dry_run),
             format!("log_format = {}", self.log_format),
         ]
@@ -108,15 +122,30 @@ mod tests {
 
     #[test]
     fn flags_parse_and_validate() {
-        let cli = Cli::try_parse_from(["worker", "--amqp", "amqp://u:secret@h:5672/%2f", "--blob", "az://renders", "--grace-seconds", "30"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "worker",
+            "--amqp",
+            "amqp://u:secret@h:5672/%2f",
+            "--blob",
+            "az://renders",
+            "--grace-seconds",
+            "30",
+        ])
+        .unwrap();
         let s = validate(cli).unwrap();
         assert_eq!(s.config.grace, Duration::from_secs(30));
         assert!(s.describe().contains("u:***@h:5672") && !s.describe().contains("secret"));
         let bad = Cli::try_parse_from(["worker", "--blob", "s3://x"]).unwrap();
-        assert!(validate(bad).unwrap_err().to_string().contains("MOONFARM_BLOB_URL"));
+        assert!(validate(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("MOONFARM_BLOB_URL"));
         assert!(Cli::try_parse_from(["worker", "--http-port", "not-a-port"]).is_err());
         let json = Cli::try_parse_from(["worker", "--log-format", "json"]).unwrap();
-        assert!(validate(json).unwrap().describe().contains("log_format = json"));
+        assert!(validate(json)
+            .unwrap()
+            .describe()
+            .contains("log_format = json"));
         assert!(Cli::try_parse_from(["worker", "--log-format", "xml"]).is_err());
     }
 }

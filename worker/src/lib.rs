@@ -7,18 +7,20 @@
 pub mod cli;
 
 use anyhow::Context;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use render::integrator::{render_tile, PixelRect};
 use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
 use shared::exr_io;
 use shared::film::TileBuffer;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
-use shared::protocol::{self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask};
-use std::collections::HashMap;
+use shared::protocol::{
+    self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
+};
 use shared::queue::{Delivery, Queue, QueueError, Settle};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -94,14 +96,46 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn register(&self, r: &mut Registry) {
-        r.register("moonfarm_worker_tasks_done", "Tasks rendered and reported", self.tasks_done.clone());
-        r.register("moonfarm_worker_tasks_failed", "Task attempts that failed", self.tasks_failed.clone());
-        r.register("moonfarm_worker_tasks_dropped", "Tasks of cancelled or failed jobs dropped unrendered", self.tasks_dropped.clone());
-        r.register("moonfarm_worker_tasks_redelivered", "Tasks received that had been delivered before", self.tasks_redelivered.clone());
-        r.register("moonfarm_worker_tasks_in_progress", "Tasks being rendered and stored now", self.tasks_in_progress.clone());
-        r.register("moonfarm_worker_render_seconds", "Seconds spent rendering", self.render_seconds.clone());
-        r.register("moonfarm_worker_samples", "Camera samples rendered", self.samples.clone());
-        r.register("moonfarm_worker_samples_per_second", "Samples per second of the last task", self.samples_per_second.clone());
+        r.register(
+            "moonfarm_worker_tasks_done",
+            "Tasks rendered and reported",
+            self.tasks_done.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_failed",
+            "Task attempts that failed",
+            self.tasks_failed.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_dropped",
+            "Tasks of cancelled or failed jobs dropped unrendered",
+            self.tasks_dropped.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_redelivered",
+            "Tasks received that had been delivered before",
+            self.tasks_redelivered.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_in_progress",
+            "Tasks being rendered and stored now",
+            self.tasks_in_progress.clone(),
+        );
+        r.register(
+            "moonfarm_worker_render_seconds",
+            "Seconds spent rendering",
+            self.render_seconds.clone(),
+        );
+        r.register(
+            "moonfarm_worker_samples",
+            "Camera samples rendered",
+            self.samples.clone(),
+        );
+        r.register(
+            "moonfarm_worker_samples_per_second",
+            "Samples per second of the last task",
+            self.samples_per_second.clone(),
+        );
     }
 }
 
@@ -159,7 +193,12 @@ impl From<BlobError> for TaskError {
 
 /// Runs until `shutdown` fires (then finishes or returns the task in hand) or, with
 /// `exit_when_idle`, until no task came for that long.
-pub async fn run(config: &Config, adapters: Adapters, state: WorkerState, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: &Config,
+    adapters: Adapters,
+    state: WorkerState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut consumer = adapters
         .queue
         .consume(&config.task_queue, config.prefetch)
@@ -189,7 +228,13 @@ pub async fn run(config: &Config, adapters: Adapters, state: WorkerState, shutdo
 
 /// One delivery, start to finish. This is the one place that decides what an outcome means
 /// for the queue: ack, retry later, or dead-letter.
-async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, delivery: Delivery, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn handle(
+    config: &Config,
+    adapters: &Adapters,
+    state: &WorkerState,
+    delivery: Delivery,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let task = match protocol::decode(&delivery.payload) {
         Ok(Message::Task(task)) => task,
         Ok(other) => {
@@ -230,8 +275,19 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             state.metrics.tasks_done.inc();
             state.metrics.render_seconds.inc_by(seconds);
             state.metrics.samples.inc_by(samples);
-            state.metrics.samples_per_second.set(samples as f64 / seconds.max(1e-6));
-            let result = report(config, &task, TaskOutcome::Rendered { partial_key: task.partial_key() }, seconds, samples);
+            state
+                .metrics
+                .samples_per_second
+                .set(samples as f64 / seconds.max(1e-6));
+            let result = report(
+                config,
+                &task,
+                TaskOutcome::Rendered {
+                    partial_key: task.partial_key(),
+                },
+                seconds,
+                samples,
+            );
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
             match report_result(config, adapters, result).await? {
@@ -255,7 +311,9 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
             if delivery.delivery_count >= shared::queue::DEFAULT_DELIVERY_LIMIT {
                 // Out of retries: tell the merger, so the job is marked failed with the reason,
                 // then park the task in the dead-letter queue.
-                let failed = TaskOutcome::Failed { reason: reason.clone() };
+                let failed = TaskOutcome::Failed {
+                    reason: reason.clone(),
+                };
                 let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
                 match report_result(config, adapters, result).await? {
                     Settle::Ack => Settle::DeadLetter(reason),
@@ -273,9 +331,20 @@ async fn handle(config: &Config, adapters: &Adapters, state: &WorkerState, deliv
 /// Publishes a result: `Ack` once the broker has it. A broker that refuses it (nacked even
 /// after the adapter's retries) gives the task back to the queue to be done again, and the
 /// worker goes on; only a closed queue (shutdown) ends the worker.
-async fn report_result(config: &Config, adapters: &Adapters, result: TilePassResult) -> Result<Settle, QueueError> {
+async fn report_result(
+    config: &Config,
+    adapters: &Adapters,
+    result: TilePassResult,
+) -> Result<Settle, QueueError> {
     let (job, tile, pass) = (result.job.clone(), result.tile, result.pass);
-    match adapters.queue.publish(&config.result_queue, protocol::encode(&Message::Result(result))).await {
+    match adapters
+        .queue
+        .publish(
+            &config.result_queue,
+            protocol::encode(&Message::Result(result)),
+        )
+        .await
+    {
         Ok(()) => Ok(Settle::Ack),
         Err(e @ QueueError::Broker(_)) => {
             tracing::error!(%job, tile, pass, "the result was not published, the task goes back to the queue: {e}");
@@ -285,7 +354,13 @@ async fn report_result(config: &Config, adapters: &Adapters, result: TilePassRes
     }
 }
 
-fn report(config: &Config, task: &TilePassTask, outcome: TaskOutcome, render_seconds: f64, samples_taken: u64) -> TilePassResult {
+fn report(
+    config: &Config,
+    task: &TilePassTask,
+    outcome: TaskOutcome,
+    render_seconds: f64,
+    samples_taken: u64,
+) -> TilePassResult {
     TilePassResult {
         job: task.job.clone(),
         frame: task.frame,
@@ -307,20 +382,37 @@ fn kind(m: &Message) -> &'static str {
 }
 
 /// Renders the task and stores its partial buffer; returns the samples taken.
-async fn render_and_store(config: &Config, adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken) -> Result<u64, TaskError> {
+async fn render_and_store(
+    config: &Config,
+    adapters: &Adapters,
+    cache: &SceneCache,
+    task: &TilePassTask,
+    shutdown: &CancellationToken,
+) -> Result<u64, TaskError> {
     let (tile, samples) = render_partial(config, adapters, cache, task, shutdown).await?;
-    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile).map_err(|e| TaskError::Transient(e.into()))?;
+    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile)
+        .map_err(|e| TaskError::Transient(e.into()))?;
     adapters.blobs.put(&task.partial_key(), bytes).await?;
     Ok(samples)
 }
 
 /// The task's partial buffer and the samples it took; with `dry_run`, an empty buffer of the
 /// right size and weight, so the rest of the farm does all its usual work.
-async fn render_partial(config: &Config, adapters: &Adapters, cache: &SceneCache, task: &TilePassTask, shutdown: &CancellationToken) -> Result<(TileBuffer, u64), TaskError> {
+async fn render_partial(
+    config: &Config,
+    adapters: &Adapters,
+    cache: &SceneCache,
+    task: &TilePassTask,
+    shutdown: &CancellationToken,
+) -> Result<(TileBuffer, u64), TaskError> {
     let grace = config.grace;
     if config.dry_run {
         let n = task.rect.pixel_count();
-        let tile = TileBuffer { rect: task.rect, rgba: vec![[0.0; 4]; n], weight: vec![task.samples.len() as f32; n] };
+        let tile = TileBuffer {
+            rect: task.rect,
+            rgba: vec![[0.0; 4]; n],
+            weight: vec![task.samples.len() as f32; n],
+        };
         return Ok((tile, 0));
     }
     let scene = cache.get(&adapters.blobs, &task.params).await?;
@@ -331,8 +423,16 @@ async fn render_partial(config: &Config, adapters: &Adapters, cache: &SceneCache
         )));
     }
     let r = task.rect;
-    if r.x1 > scene.width || r.y1 > scene.height || r.x0 >= r.x1 || r.y0 >= r.y1 || task.samples.is_empty() {
-        return Err(TaskError::Scene(format!("task rectangle {r:?} or samples {:?} do not fit the image", task.samples)));
+    if r.x1 > scene.width
+        || r.y1 > scene.height
+        || r.x0 >= r.x1
+        || r.y0 >= r.y1
+        || task.samples.is_empty()
+    {
+        return Err(TaskError::Scene(format!(
+            "task rectangle {r:?} or samples {:?} do not fit the image",
+            task.samples
+        )));
     }
     // Rendering is CPU-bound: it runs on the blocking pool (rayon inside), never on the async
     // runtime. A shutdown gives it `grace` to finish before the cancel flag stops it.
@@ -347,10 +447,17 @@ async fn render_partial(config: &Config, adapters: &Adapters, cache: &SceneCache
         })
     };
     let (frame, samples) = (task.frame, task.samples);
-    let rect = PixelRect { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+    let rect = PixelRect {
+        x0: r.x0,
+        y0: r.y0,
+        x1: r.x1,
+        y1: r.y1,
+    };
     let flag = cancel.clone();
     let rendered = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_tile(&scene, rect, samples.start..samples.end, frame, &flag)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            render_tile(&scene, rect, samples.start..samples.end, frame, &flag)
+        }))
     })
     .await;
     watchdog.abort();
@@ -358,13 +465,22 @@ async fn render_partial(config: &Config, adapters: &Adapters, cache: &SceneCache
         Ok(Ok(Ok(sums))) => sums,
         Ok(Ok(Err(_cancelled))) => return Err(TaskError::Interrupted),
         Ok(Err(panic)) => {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
-            return Err(TaskError::Scene(format!("the renderer panicked: {}", what.unwrap_or_else(|| "unknown panic".into()))));
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned());
+            return Err(TaskError::Scene(format!(
+                "the renderer panicked: {}",
+                what.unwrap_or_else(|| "unknown panic".into())
+            )));
         }
         Err(join) => return Err(TaskError::Transient(join.into())),
     };
     let tile = TileBuffer::from_sums(task.rect, &sums.sums, &sums.weight);
-    Ok((tile, task.rect.pixel_count() as u64 * u64::from(task.samples.len())))
+    Ok((
+        tile,
+        task.rect.pixel_count() as u64 * u64::from(task.samples.len()),
+    ))
 }
 
 impl SceneCache {
@@ -384,11 +500,17 @@ impl SceneCache {
             let bytes = match blobs.get(&keys::scene(&f.sha256)).await {
                 Ok(b) => b,
                 Err(BlobError::NotFound { .. }) => {
-                    return Err(TaskError::Scene(format!("scene file {} ({}) is missing from the blob store", f.name, f.sha256)))
+                    return Err(TaskError::Scene(format!(
+                        "scene file {} ({}) is missing from the blob store",
+                        f.name, f.sha256
+                    )))
                 }
                 Err(e) => return Err(e.into()),
             };
-            sources.push(SceneSource { name: f.name.clone(), text: bytes.to_vec() });
+            sources.push(SceneSource {
+                name: f.name.clone(),
+                text: bytes.to_vec(),
+            });
         }
         let env = params.env.clone();
         let opts = BuildOptions { res: params.res };

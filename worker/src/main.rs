@@ -18,7 +18,10 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     if let Some(n) = settings.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(n.into()).build_global().expect("the render pool is set up once");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.into())
+            .build_global()
+            .expect("the render pool is set up once");
     }
     shared::process::init_tracing(settings.log_format, "info");
     shared::process::run_service(run(settings))
@@ -33,7 +36,10 @@ async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {
     let addr = shared::health::serve(s.http_port, health.clone(), shutdown.clone()).await?;
     tracing::info!(%addr, "health and metrics");
     let (queue, blobs, connection) = shared::process::connect(&s.conn, &s.config.name).await?;
-    let adapters = worker::Adapters { queue: Arc::new(queue.clone()), blobs };
+    let adapters = worker::Adapters {
+        queue: Arc::new(queue.clone()),
+        blobs,
+    };
     health.set_ready(true);
     let result = worker::run(&s.config, adapters, state, shutdown).await;
     health.set_ready(false);

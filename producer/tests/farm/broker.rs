@@ -7,8 +7,15 @@ fn rabbitmqctl(args: &[&str]) {
     let o = Command::new("rabbitmqctl")
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("rabbitmqctl {args:?}: {e} (the test needs RabbitMQ's CLI, as root)"));
-    assert!(o.status.success(), "rabbitmqctl {args:?}: {}{}", text(&o.stdout), text(&o.stderr));
+        .unwrap_or_else(|e| {
+            panic!("rabbitmqctl {args:?}: {e} (the test needs RabbitMQ's CLI, as root)")
+        });
+    assert!(
+        o.status.success(),
+        "rabbitmqctl {args:?}: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
 }
 
 /// Starts the RabbitMQ application again when dropped, so that a failing test does not leave
@@ -42,18 +49,30 @@ fn workers_and_merger_reconnect_after_rabbitmq_restarts_mid_job() {
 
     let start = Instant::now();
     while farm.status(&job)["tasks_done"].as_u64().unwrap_or(0) < 3 {
-        assert!(start.elapsed() < JOB_DEADLINE, "job stuck before the restart\n{}", logs(&procs));
+        assert!(
+            start.elapsed() < JOB_DEADLINE,
+            "job stuck before the restart\n{}",
+            logs(&procs)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let before = farm.status(&job);
-    assert_eq!(before["state"], "rendering", "the restart must land mid-job: {before}");
+    assert_eq!(
+        before["state"], "rendering",
+        "the restart must land mid-job: {before}"
+    );
     {
         let _stopped = Stopped::broker();
         eprintln!("RabbitMQ stopped at {before}");
         std::thread::sleep(Duration::from_secs(3));
         // Everyone is still alive, waiting for the broker.
         for p in &procs {
-            assert!(p.alive(), "{} died while RabbitMQ was down\n{}", p.name, p.tail());
+            assert!(
+                p.alive(),
+                "{} died while RabbitMQ was down\n{}",
+                p.name,
+                p.tail()
+            );
         }
     }
     eprintln!("RabbitMQ started again");

@@ -18,7 +18,12 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
     loop {
         for (i, w) in workers.iter_mut().enumerate() {
             let exited = w.try_exit();
-            assert!(exited.is_none(), "{} exited ({exited:?})\n{}", w.name, w.tail());
+            assert!(
+                exited.is_none(),
+                "{} exited ({exited:?})\n{}",
+                w.name,
+                w.tail()
+            );
             let n = w.metric("moonfarm_worker_tasks_done_total");
             if n > seen[i] {
                 seen[i] = n;
@@ -26,7 +31,11 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
             }
         }
         let all: Vec<&Proc> = workers.iter().chain(others.iter().copied()).collect();
-        assert!(start.elapsed() < JOB_DEADLINE, "no worker finished a task\n{}", logs(&all));
+        assert!(
+            start.elapsed() < JOB_DEADLINE,
+            "no worker finished a task\n{}",
+            logs(&all)
+        );
         std::thread::sleep(POLL);
     }
 }
@@ -36,7 +45,8 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
 fn task_lines(log: &std::path::Path, event: &str) -> Vec<(u64, u64, u64)> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let field = |line: &str, key: &str| -> Option<u64> {
-        line.split_whitespace().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
     };
     text.lines()
         .filter(|l| l.contains(&format!(" {event} ")))
@@ -78,16 +88,26 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
         let done = task_lines(&victim.log, "task done");
         let last = *started.last().expect("the victim started a task");
         let mid_task = !done.iter().any(|d| (d.0, d.1) == (last.0, last.1));
-        eprintln!("kill {attempt}: SIGKILL {} inside tile {} pass {}: mid-task {mid_task}", victim.name, last.0, last.1);
+        eprintln!(
+            "kill {attempt}: SIGKILL {} inside tile {} pass {}: mid-task {mid_task}",
+            victim.name, last.0, last.1
+        );
         if mid_task {
             killed_mid_task.push((last.0, last.1));
         }
         victims.push(victim);
         workers.push(farm.worker());
     }
-    assert_eq!(killed_mid_task.len(), 3, "three kills must land inside a task: {killed_mid_task:?}");
+    assert_eq!(
+        killed_mid_task.len(),
+        3,
+        "three kills must land inside a task: {killed_mid_task:?}"
+    );
     let s = farm.status(&job);
-    assert_eq!(s["state"], "rendering", "the kills must land mid-job, not after it: {s}");
+    assert_eq!(
+        s["state"], "rendering",
+        "the kills must land mid-job, not after it: {s}"
+    );
 
     let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
     let image = farm.wait_done_and_fetch(&job, &render, &procs);
@@ -98,7 +118,11 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
         "the merger merged every tile-pass exactly once"
     );
     // Each task a worker died holding came back from the broker and was rendered again.
-    let redone: Vec<(u64, u64, u64)> = victims.iter().chain(workers.iter()).flat_map(|w| task_lines(&w.log, "task done")).collect();
+    let redone: Vec<(u64, u64, u64)> = victims
+        .iter()
+        .chain(workers.iter())
+        .flat_map(|w| task_lines(&w.log, "task done"))
+        .collect();
     for (tile, pass) in killed_mid_task {
         assert!(
             redone.iter().any(|d| (d.0, d.1) == (tile, pass) && d.2 >= 2),
@@ -128,11 +152,18 @@ fn the_merger_killed_mid_job_resumes_from_its_checkpoint() {
                 break;
             }
             let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
-            assert!(start.elapsed() < JOB_DEADLINE, "round {round}: job stuck\n{}", logs(&procs));
+            assert!(
+                start.elapsed() < JOB_DEADLINE,
+                "round {round}: job stuck\n{}",
+                logs(&procs)
+            );
             std::thread::sleep(POLL);
         }
         let s = farm.status(&job);
-        assert_eq!(s["state"], "rendering", "round {round}: the kill must land mid-job: {s}");
+        assert_eq!(
+            s["state"], "rendering",
+            "round {round}: the kill must land mid-job: {s}"
+        );
         eprintln!("round {round}: SIGKILL {} at {s}", merger.name);
         merger.kill();
         // Results pile up in the queue meanwhile; the new merger takes them from there.
@@ -171,9 +202,16 @@ fn sigterm_on_a_busy_worker_exits_cleanly_within_the_grace_and_loses_nothing() {
     let status = busy.terminate(grace + Duration::from_secs(5));
     let took = started.elapsed();
     let tail = std::fs::read_to_string(&log).unwrap_or_default();
-    let status = status.unwrap_or_else(|| panic!("{name} still running {took:?} after SIGTERM\n{tail}"));
-    assert!(status.success(), "{name} exited with {status} after SIGTERM\n{tail}");
-    assert!(took <= grace + Duration::from_secs(1), "{name} took {took:?}, past its {grace:?} grace");
+    let status =
+        status.unwrap_or_else(|| panic!("{name} still running {took:?} after SIGTERM\n{tail}"));
+    assert!(
+        status.success(),
+        "{name} exited with {status} after SIGTERM\n{tail}"
+    );
+    assert!(
+        took <= grace + Duration::from_secs(1),
+        "{name} took {took:?}, past its {grace:?} grace"
+    );
     let s = farm.status(&job);
     assert_eq!(s["state"], "rendering", "{s}");
     assert!(s["tasks_done"].as_u64().unwrap() < render.tasks(), "{s}");

@@ -46,7 +46,10 @@ pub fn cornell() -> PathBuf {
 
 /// A sibling binary of `producer` in the target directory; `scripts/test` builds them.
 pub fn binary(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_producer")).parent().unwrap().join(name);
+    let path = Path::new(env!("CARGO_BIN_EXE_producer"))
+        .parent()
+        .unwrap()
+        .join(name);
     assert!(
         path.is_file(),
         "{} is missing: build it first with `cargo build -p worker -p merger` (scripts/test does)",
@@ -64,7 +67,11 @@ fn require_service(port: u16, what: &str) {
 
 /// A TCP port nothing listens on right now (bound, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Settings of a render, shared by the farm run and the embedded run it is compared with.
@@ -80,7 +87,13 @@ pub struct Render {
 impl Render {
     /// 16x16 pixels, 4 tiles of 8, 16 samples in 4 passes: 16 tasks of a few milliseconds.
     pub fn tiny() -> Render {
-        Render { scene: cornell(), res: 16, spp: 16, tile: 8, passes: 4 }
+        Render {
+            scene: cornell(),
+            res: 16,
+            spp: 16,
+            tile: 8,
+            passes: 4,
+        }
     }
 
     /// 32x32 pixels, 4 tiles of 16, 16384 samples in 8 passes: 32 tasks, the last 28 of 560k
@@ -88,7 +101,13 @@ impl Render {
     /// enough to kill processes while they hold work and while the job is still rendering. The
     /// tests assert that their kills landed mid-job, so a faster renderer shows up there.
     pub fn slow() -> Render {
-        Render { scene: cornell(), res: 8, spp: 16384, tile: 16, passes: 8 }
+        Render {
+            scene: cornell(),
+            res: 8,
+            spp: 16384,
+            tile: 16,
+            passes: 8,
+        }
     }
 
     pub fn tasks(&self) -> u64 {
@@ -114,29 +133,47 @@ impl Render {
 
 /// The same render made embedded, in one process without RabbitMQ: the reference image.
 pub fn embedded(render: &Render, dir: &Path) -> Image {
-    let out = dir.join(format!("embedded-{}-{}-{}-{}.exr", render.res, render.spp, render.tile, render.passes));
+    let out = dir.join(format!(
+        "embedded-{}-{}-{}-{}.exr",
+        render.res, render.spp, render.tile, render.passes
+    ));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_producer"));
-    cmd.arg("submit").args(render.args()).arg("-o").arg(&out).current_dir(dir);
+    cmd.arg("submit")
+        .args(render.args())
+        .arg("-o")
+        .arg(&out)
+        .current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("MOONFARM_") {
             cmd.env_remove(k);
         }
     }
     let o = cmd.output().expect("the producer binary runs");
-    assert!(o.status.success(), "embedded render failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "embedded render failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     read_image(&out)
 }
 
 pub fn read_image(path: &Path) -> Image {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    shared::exr_io::decode_image(&bytes).expect("a Moonfarm EXR").0
+    shared::exr_io::decode_image(&bytes)
+        .expect("a Moonfarm EXR")
+        .0
 }
 
 /// The farm image equals the embedded one and every pixel took exactly `spp` samples: no task
 /// lost, none merged twice.
 pub fn assert_same_image(farm: &Image, reference: &Image, spp: u32) {
-    assert_eq!((farm.width, farm.height), (reference.width, reference.height));
-    let bad: Vec<usize> = (0..farm.weight.len()).filter(|&i| farm.weight[i] != spp as f32).collect();
+    assert_eq!(
+        (farm.width, farm.height),
+        (reference.width, reference.height)
+    );
+    let bad: Vec<usize> = (0..farm.weight.len())
+        .filter(|&i| farm.weight[i] != spp as f32)
+        .collect();
     assert!(
         bad.is_empty(),
         "{} of {} pixels do not have weight {spp} (first: pixel {} has {}): a task was lost or merged twice",
@@ -147,7 +184,10 @@ pub fn assert_same_image(farm: &Image, reference: &Image, spp: u32) {
     );
     assert!(reference.mean_rgb()[0] > 0.01, "the reference is black");
     let d = farm.max_relative_difference(reference);
-    assert!(d <= 1e-5, "farm image differs from the embedded render by {d}");
+    assert!(
+        d <= 1e-5,
+        "farm image differs from the embedded render by {d}"
+    );
 }
 
 /// One farm: its own task and result queues and blob prefix, the processes started on it,
@@ -167,7 +207,10 @@ impl Farm {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let id = &id[..12];
         Farm {
-            dir: tempfile::Builder::new().prefix(&format!("farm-{name}-")).tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix(&format!("farm-{name}-"))
+                .tempdir()
+                .unwrap(),
             task_queue: format!("test.{name}.{id}.tasks"),
             result_queue: format!("test.{name}.{id}.results"),
             blob_url: format!("az://renders/test-{name}-{id}"),
@@ -197,20 +240,40 @@ impl Farm {
         cmd
     }
 
-    fn spawn(&mut self, name: &str, program: &Path, args: &[String], env: &[(&str, String)]) -> Proc {
+    fn spawn(
+        &mut self,
+        name: &str,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+    ) -> Proc {
         self.next_id += 1;
         let log = self.path().join(format!("{name}-{}.log", self.next_id));
         let mut cmd = self.command(program);
         // stdout and stderr share one file, in append mode so that neither overwrites the other.
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
-        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::from(out.try_clone().unwrap())).stderr(Stdio::from(out));
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out));
         for (k, v) in env {
             cmd.env(k, v);
         }
         let port = free_port();
         cmd.env("MOONFARM_HTTP_PORT", port.to_string());
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        Proc { name: format!("{name}-{}", self.next_id), child: Some(child), log, port }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        Proc {
+            name: format!("{name}-{}", self.next_id),
+            child: Some(child),
+            log,
+            port,
+        }
     }
 
     /// A worker rendering on one thread (three of them share two cores).
@@ -254,7 +317,11 @@ impl Farm {
             .unwrap_or_else(|e| panic!("submit --json printed no JSON ({e}): {}", text(&o.stdout)));
         let side = u64::from(256 / render.res);
         assert_eq!(v["tasks"].as_u64(), Some(render.tasks()), "{v}");
-        assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(side), Some(side)), "{v}");
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(side), Some(side)),
+            "{v}"
+        );
         assert_eq!(v["spp"].as_u64(), Some(u64::from(render.spp)), "{v}");
         v["job"].as_str().expect("a job id").to_string()
     }
@@ -262,7 +329,11 @@ impl Farm {
     /// `producer status JOB --json`.
     pub fn status(&self, job: &str) -> Value {
         let o = self.producer(&["status", job, "--json"]);
-        assert!(o.status.success(), "status {job} failed: {}", text(&o.stderr));
+        assert!(
+            o.status.success(),
+            "status {job} failed: {}",
+            text(&o.stderr)
+        );
         serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("status --json printed no JSON ({e}): {}", text(&o.stdout)))
     }
@@ -277,7 +348,11 @@ impl Farm {
             if s["state"] != "rendering" {
                 return s;
             }
-            assert!(start.elapsed() < JOB_DEADLINE, "job {job} still rendering after {JOB_DEADLINE:?}: {s}\n{}", logs(procs));
+            assert!(
+                start.elapsed() < JOB_DEADLINE,
+                "job {job} still rendering after {JOB_DEADLINE:?}: {s}\n{}",
+                logs(procs)
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -295,14 +370,23 @@ impl Farm {
     pub fn fetch(&self, job: &str) -> Image {
         let out = self.path().join(format!("{job}.exr"));
         let o = self.producer(&["fetch", job, "-o", out.to_str().unwrap()]);
-        assert!(o.status.success(), "fetch {job} failed: {}", text(&o.stderr));
+        assert!(
+            o.status.success(),
+            "fetch {job} failed: {}",
+            text(&o.stderr)
+        );
         read_image(&out)
     }
 
     /// A connection of our own to RabbitMQ, to publish and count messages behind the farm's back.
     pub async fn broker(&self) -> AmqpQueue {
-        let opts = AmqpOptions { connection_name: format!("farm-test-{}", self.task_queue), ..AmqpOptions::default() };
-        AmqpQueue::connect(AMQP_URL, opts).await.expect("connect to RabbitMQ")
+        let opts = AmqpOptions {
+            connection_name: format!("farm-test-{}", self.task_queue),
+            ..AmqpOptions::default()
+        };
+        AmqpQueue::connect(AMQP_URL, opts)
+            .await
+            .expect("connect to RabbitMQ")
     }
 
     /// The farm's blob store, as its processes see it.
@@ -339,8 +423,12 @@ impl Drop for Farm {
     /// may be what failed); the processes are dropped first, as locals declared after the farm.
     fn drop(&mut self) {
         rt().block_on(async {
-            let opts = AmqpOptions { connection_name: "farm-test-cleanup".into(), ..AmqpOptions::default() };
-            let connect = tokio::time::timeout(Duration::from_secs(5), AmqpQueue::connect(AMQP_URL, opts));
+            let opts = AmqpOptions {
+                connection_name: "farm-test-cleanup".into(),
+                ..AmqpOptions::default()
+            };
+            let connect =
+                tokio::time::timeout(Duration::from_secs(5), AmqpQueue::connect(AMQP_URL, opts));
             if let Ok(Ok(q)) = connect.await {
                 let _ = tokio::time::timeout(Duration::from_secs(5), async {
                     let _ = q.delete_queue(&self.task_queue).await;
@@ -354,7 +442,10 @@ impl Drop for Farm {
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 pub fn text(b: &[u8]) -> String {
@@ -363,7 +454,11 @@ pub fn text(b: &[u8]) -> String {
 
 /// The last lines of every process's log, for failure messages.
 pub fn logs(procs: &[&Proc]) -> String {
-    procs.iter().map(|p| p.tail()).collect::<Vec<_>>().join("\n")
+    procs
+        .iter()
+        .map(|p| p.tail())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A farm process: killed (SIGKILL) and reaped when dropped, so a panicking test leaks none.
@@ -384,7 +479,12 @@ impl Proc {
         let all = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = all.lines().collect();
         let from = lines.len().saturating_sub(40);
-        format!("--- {} ({})\n{}", self.name, self.log.display(), lines[from..].join("\n"))
+        format!(
+            "--- {} ({})\n{}",
+            self.name,
+            self.log.display(),
+            lines[from..].join("\n")
+        )
     }
 
     /// Waits until /readyz answers 200, or fails with the log if the process exits first.
@@ -395,8 +495,19 @@ impl Proc {
                 return;
             }
             let exited = self.try_exit();
-            assert!(exited.is_none(), "{} exited ({:?}) before it was ready\n{}", self.name, exited, self.tail());
-            assert!(start.elapsed() < Duration::from_secs(30), "{} not ready after 30 s\n{}", self.name, self.tail());
+            assert!(
+                exited.is_none(),
+                "{} exited ({:?}) before it was ready\n{}",
+                self.name,
+                exited,
+                self.tail()
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{} not ready after 30 s\n{}",
+                self.name,
+                self.tail()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -413,7 +524,8 @@ impl Proc {
 
     /// The value of one Prometheus counter or gauge from /metrics (0 if not yet exported).
     pub fn metric(&self, name: &str) -> f64 {
-        let (code, body) = http_get(self.port, "/metrics").unwrap_or_else(|e| panic!("{} /metrics: {e}\n{}", self.name, self.tail()));
+        let (code, body) = http_get(self.port, "/metrics")
+            .unwrap_or_else(|e| panic!("{} /metrics: {e}\n{}", self.name, self.tail()));
         assert_eq!(code, 200, "{} /metrics: {body}", self.name);
         metric_value(&body, name).unwrap_or(0.0)
     }
@@ -429,7 +541,11 @@ impl Proc {
     /// Sends SIGTERM and waits up to `within` for the exit status.
     pub fn terminate(mut self, within: Duration) -> Option<ExitStatus> {
         let mut c = self.child.take().expect("running");
-        let ok = Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap().success();
+        let ok = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "kill -TERM {}", c.id());
         let start = Instant::now();
         while start.elapsed() < within {
@@ -458,11 +574,21 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = String::new();
     s.read_to_string(&mut raw)?;
-    let code = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    let code = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
     Ok((code, body))
 }
 

@@ -18,28 +18,60 @@ fn three_workers_and_a_merger_render_the_embedded_image() {
     assert_same_image(&image, &reference, render.spp);
 
     // The workers' metrics add up to the job, and the merger merged each tile-pass once.
-    let done: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_tasks_done_total")).sum();
+    let done: f64 = workers
+        .iter()
+        .map(|w| w.metric("moonfarm_worker_tasks_done_total"))
+        .sum();
     assert_eq!(done, render.tasks() as f64, "{}", logs(&procs));
-    let samples: f64 = workers.iter().map(|w| w.metric("moonfarm_worker_samples_total")).sum();
+    let samples: f64 = workers
+        .iter()
+        .map(|w| w.metric("moonfarm_worker_samples_total"))
+        .sum();
     let side = 256 / render.res;
-    assert_eq!(samples, f64::from(side * side * render.spp), "samples taken over all workers");
-    assert_eq!(merger.metric("moonfarm_merger_tiles_merged_total"), render.tasks() as f64);
+    assert_eq!(
+        samples,
+        f64::from(side * side * render.spp),
+        "samples taken over all workers"
+    );
+    assert_eq!(
+        merger.metric("moonfarm_merger_tiles_merged_total"),
+        render.tasks() as f64
+    );
     assert!(merger.metric("moonfarm_merger_bytes_merged_total") > 0.0);
     assert!(merger.metric("moonfarm_merger_merge_seconds_total") > 0.0);
-    assert!(workers.iter().map(|w| w.metric("moonfarm_worker_render_seconds_total")).sum::<f64>() > 0.0);
+    assert!(
+        workers
+            .iter()
+            .map(|w| w.metric("moonfarm_worker_render_seconds_total"))
+            .sum::<f64>()
+            > 0.0
+    );
 
     // The job has ended: the merger deletes its partials from Azure, and only them.
     let blobs = farm.blobs();
     let job_id = shared::protocol::JobId(job.clone());
     let start = Instant::now();
     while merger.metric("moonfarm_merger_partials_deleted_total") < render.tasks() as f64 {
-        assert!(start.elapsed() < JOB_DEADLINE, "partials not deleted\n{}", logs(&procs));
+        assert!(
+            start.elapsed() < JOB_DEADLINE,
+            "partials not deleted\n{}",
+            logs(&procs)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     rt().block_on(async {
-        let left = blobs.list_folders(&shared::protocol::keys::partials(&job_id)).await.unwrap();
+        let left = blobs
+            .list_folders(&shared::protocol::keys::partials(&job_id))
+            .await
+            .unwrap();
         assert!(left.is_empty(), "partials are left under {left:?}");
-        assert!(blobs.exists(&shared::protocol::keys::final_image(&job_id)).await.unwrap(), "the final image stays");
+        assert!(
+            blobs
+                .exists(&shared::protocol::keys::final_image(&job_id))
+                .await
+                .unwrap(),
+            "the final image stays"
+        );
     });
     farm.cleanup();
 }
@@ -62,11 +94,22 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     assert!(!o.status.success(), "fetch of an unfinished job must fail");
     assert!(!early.exists(), "and write nothing");
     let o = farm.producer(&["status", "no-such-job", "--json"]);
-    assert_eq!(o.status.code(), Some(1), "an unknown job: {}", text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an unknown job: {}",
+        text(&o.stderr)
+    );
     let list = farm.producer(&["list", "--json"]);
     assert!(list.status.success(), "{}", text(&list.stderr));
     let list: Value = serde_json::from_slice(&list.stdout).expect("list --json prints JSON");
-    assert!(list.as_array().expect("an array").iter().any(|s| s["job"] == job.as_str()), "{list}");
+    assert!(
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .any(|s| s["job"] == job.as_str()),
+        "{list}"
+    );
 
     let merger = farm.merger();
     let worker = farm.worker();
@@ -77,7 +120,12 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     args.extend(["--wait".into(), "-o".into(), out.display().to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = farm.producer(&args);
-    assert!(o.status.success(), "submit --wait: {}\n{}", text(&o.stderr), logs(&[&merger, &worker]));
+    assert!(
+        o.status.success(),
+        "submit --wait: {}\n{}",
+        text(&o.stderr),
+        logs(&[&merger, &worker])
+    );
     assert_same_image(&read_image(&out), &reference, render.spp);
 
     // A cancelled job ends `cancelled`, and fetch refuses it. Without workers it cannot finish
@@ -88,8 +136,16 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     assert!(c.status.success(), "cancel: {}", text(&c.stderr));
     let s = farm.wait_state(&job, &[&merger], |_| {});
     assert_eq!(s["state"], "cancelled", "{s}");
-    let fetched = farm.producer(&["fetch", &job, "-o", farm.path().join("cancelled.exr").to_str().unwrap()]);
-    assert!(!fetched.status.success(), "fetch of a cancelled job must fail");
+    let fetched = farm.producer(&[
+        "fetch",
+        &job,
+        "-o",
+        farm.path().join("cancelled.exr").to_str().unwrap(),
+    ]);
+    assert!(
+        !fetched.status.success(),
+        "fetch of a cancelled job must fail"
+    );
     farm.cleanup();
 }
 
@@ -102,20 +158,40 @@ fn a_submit_that_fails_part_way_cancels_its_job_instead_of_leaving_it_unfinishab
     // The task queue already exists with another delivery limit: the producer stores the
     // manifest, then its first task publish is refused (PRECONDITION_FAILED).
     rt().block_on(async {
-        let opts = AmqpOptions { connection_name: "farm-test-withdraw".into(), delivery_limit: 9, ..AmqpOptions::default() };
-        let q = AmqpQueue::connect(AMQP_URL, opts).await.expect("connect to RabbitMQ");
-        q.depth(&farm.task_queue).await.expect("declare the task queue");
+        let opts = AmqpOptions {
+            connection_name: "farm-test-withdraw".into(),
+            delivery_limit: 9,
+            ..AmqpOptions::default()
+        };
+        let q = AmqpQueue::connect(AMQP_URL, opts)
+            .await
+            .expect("connect to RabbitMQ");
+        q.depth(&farm.task_queue)
+            .await
+            .expect("declare the task queue");
         q.close().await;
     });
     let mut args: Vec<String> = vec!["submit".into()];
     args.extend(render.args());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // With the producer's own log filter, as a user runs it.
-    let o = farm.command(Path::new(env!("CARGO_BIN_EXE_producer"))).args(&args).env_remove("MOONFARM_LOG").output().unwrap();
+    let o = farm
+        .command(Path::new(env!("CARGO_BIN_EXE_producer")))
+        .args(&args)
+        .env_remove("MOONFARM_LOG")
+        .output()
+        .unwrap();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("failed part-way; it was cancelled") && err.contains("x-delivery-limit"), "{err}");
-    assert_eq!(err.lines().count(), 1, "one error line, not the AMQP client's logs too: {err}");
+    assert!(
+        err.contains("failed part-way; it was cancelled") && err.contains("x-delivery-limit"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one error line, not the AMQP client's logs too: {err}"
+    );
 
     // The half-submitted job is there, and ends cancelled rather than rendering forever.
     let list = farm.producer(&["list", "--json"]);

@@ -5,7 +5,16 @@ use super::*;
 fn render(dir: &Path, name: &str, extra: &[&str]) -> shared::film::Image {
     let scene = repo().join("scenes/cornell-box.rdla");
     let out = dir.join(name);
-    let mut args = vec!["submit", scene.to_str().unwrap(), "--res", "8", "--spp", "16", "-o", out.to_str().unwrap()];
+    let mut args = vec![
+        "submit",
+        scene.to_str().unwrap(),
+        "--res",
+        "8",
+        "--spp",
+        "16",
+        "-o",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = producer(&args, dir);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -15,9 +24,21 @@ fn render(dir: &Path, name: &str, extra: &[&str]) -> shared::film::Image {
 #[test]
 fn passes_tiles_and_workers_do_not_change_the_image() {
     let dir = tempfile::tempdir().unwrap();
-    let one = render(dir.path(), "one.exr", &["--passes", "1", "--workers", "1", "--tile-size", "64"]);
-    let passes = render(dir.path(), "passes.exr", &["--passes", "4", "--workers", "1", "--tile-size", "64"]);
-    let workers = render(dir.path(), "workers.exr", &["--passes", "3", "--workers", "4", "--tile-size", "8"]);
+    let one = render(
+        dir.path(),
+        "one.exr",
+        &["--passes", "1", "--workers", "1", "--tile-size", "64"],
+    );
+    let passes = render(
+        dir.path(),
+        "passes.exr",
+        &["--passes", "4", "--workers", "1", "--tile-size", "64"],
+    );
+    let workers = render(
+        dir.path(),
+        "workers.exr",
+        &["--passes", "3", "--workers", "4", "--tile-size", "8"],
+    );
     assert!(one.mean_rgb()[0] > 0.01, "not black");
     let d_passes = one.max_relative_difference(&passes);
     let d_workers = one.max_relative_difference(&workers);

@@ -15,17 +15,33 @@ fn refused(text: Option<&str>) -> String {
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "exactly one error line: {err}");
-    assert_eq!(err.lines().filter(|l| !l.starts_with("warning:")).count(), 1, "nothing else but warnings: {err}");
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(
+        err.lines().filter(|l| !l.starts_with("warning:")).count(),
+        1,
+        "nothing else but warnings: {err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     let expected = usize::from(text.is_some());
-    assert_eq!(left.len(), expected, "no output file may be written: {left:?}");
+    assert_eq!(
+        left.len(),
+        expected,
+        "no output file may be written: {left:?}"
+    );
     lines[0].to_string()
 }
 
 #[test]
 fn a_syntax_error_names_file_and_line() {
-    let e = refused(Some("SceneVariables {\n  [\"image_width\"] = 10,\n  oops oops\n}\n"));
-    assert!(e.contains("bad.rdla:3:") && e.contains("syntax error"), "{e}");
+    let e = refused(Some(
+        "SceneVariables {\n  [\"image_width\"] = 10,\n  oops oops\n}\n",
+    ));
+    assert!(
+        e.contains("bad.rdla:3:") && e.contains("syntax error"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -43,20 +59,30 @@ fn a_missing_camera_is_refused() {
 #[test]
 fn an_unreadable_file_is_refused() {
     let e = refused(None);
-    assert!(e.contains("cannot read scene file bad.rdla") && e.contains("No such file"), "{e}");
+    assert!(
+        e.contains("cannot read scene file bad.rdla") && e.contains("No such file"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_runaway_scene_stops_with_a_clear_error() {
     let e = refused(Some("local n = 0\nwhile true do n = n + 1 end\n"));
-    assert!(e.contains("bad.rdla:2:") && e.contains("instructions"), "{e}");
+    assert!(
+        e.contains("bad.rdla:2:") && e.contains("instructions"),
+        "{e}"
+    );
 }
 
 #[test]
 fn nonsense_settings_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let scene = repo().join("scenes/cornell-box.rdla");
-    for args in [vec!["--res", "0"], vec!["--spp", "0"], vec!["-o", "no/such/folder/x.exr"]] {
+    for args in [
+        vec!["--res", "0"],
+        vec!["--spp", "0"],
+        vec!["-o", "no/such/folder/x.exr"],
+    ] {
         let mut all = vec!["submit", scene.to_str().unwrap()];
         all.extend(args.iter().copied());
         let o = producer(&all, dir.path());

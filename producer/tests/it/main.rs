@@ -29,7 +29,9 @@ pub fn shared_scenes() -> PathBuf {
 
 pub fn read_image(path: &Path) -> shared::film::Image {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    shared::exr_io::decode_image(&bytes).expect("a Moonfarm EXR").0
+    shared::exr_io::decode_image(&bytes)
+        .expect("a Moonfarm EXR")
+        .0
 }
 
 pub fn stderr(o: &Output) -> String {

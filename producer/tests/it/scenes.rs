@@ -6,23 +6,53 @@ use super::*;
 fn every_shared_scene_renders_at_low_settings() {
     let dir = shared_scenes();
     let mut scenes: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared scenes folder sits beside the checkout)", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the shared scenes folder sits beside the checkout)",
+                dir.display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "rdla"))
         .collect();
     scenes.sort();
-    assert!(scenes.len() >= 10, "expected the shared scenes, found {}", scenes.len());
+    assert!(
+        scenes.len() >= 10,
+        "expected the shared scenes, found {}",
+        scenes.len()
+    );
     let out = tempfile::tempdir().unwrap();
     for scene in scenes {
         let name = scene.file_stem().unwrap().to_string_lossy().into_owned();
         let exr = out.path().join(format!("{name}.exr"));
-        let o = producer(&["submit", scene.to_str().unwrap(), "--spp", "4", "--res", "4", "-o", exr.to_str().unwrap()], out.path());
+        let o = producer(
+            &[
+                "submit",
+                scene.to_str().unwrap(),
+                "--spp",
+                "4",
+                "--res",
+                "4",
+                "-o",
+                exr.to_str().unwrap(),
+            ],
+            out.path(),
+        );
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let image = read_image(&exr);
         let mean = image.mean_rgb();
-        assert!(mean.iter().sum::<f64>() > 1e-4, "{name} rendered black: {mean:?}");
-        assert!(image.weight.iter().all(|&w| w == 4.0), "{name}: every pixel takes 4 samples");
-        assert!(!out.path().join(format!("{name}.snapshot.exr")).exists(), "{name}: snapshot left behind");
+        assert!(
+            mean.iter().sum::<f64>() > 1e-4,
+            "{name} rendered black: {mean:?}"
+        );
+        assert!(
+            image.weight.iter().all(|&w| w == 4.0),
+            "{name}: every pixel takes 4 samples"
+        );
+        assert!(
+            !out.path().join(format!("{name}.snapshot.exr")).exists(),
+            "{name}: snapshot left behind"
+        );
     }
 }
 
@@ -30,23 +60,46 @@ fn every_shared_scene_renders_at_low_settings() {
 fn the_example_scene_writes_rgba_and_weight_at_its_resolution_with_header_attributes() {
     let out = tempfile::tempdir().unwrap();
     let scene = repo().join("scenes/cornell-box.rdla");
-    let o = producer(&["submit", scene.to_str().unwrap(), "--res", "4", "--spp", "8"], out.path());
+    let o = producer(
+        &[
+            "submit",
+            scene.to_str().unwrap(),
+            "--res",
+            "4",
+            "--spp",
+            "8",
+        ],
+        out.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // No -o and no output_file in the scene: <stem>.exr in the working directory.
     let path = out.path().join("cornell-box.exr");
     let bytes = std::fs::read(&path).unwrap();
     let (image, info) = shared::exr_io::decode_image(&bytes).unwrap();
     assert_eq!((image.width, image.height), (64, 64));
-    let attr = |k: &str| info.attributes.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let attr = |k: &str| {
+        info.attributes
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
     assert_eq!(attr("moonfarm:samples_per_pixel").as_deref(), Some("8"));
-    assert!(attr("moonfarm:scene_files").unwrap().ends_with("cornell-box.rdla"));
+    assert!(attr("moonfarm:scene_files")
+        .unwrap()
+        .ends_with("cornell-box.rdla"));
     assert!(attr("moonfarm:render_seconds").is_some() && attr("moonfarm:version").is_some());
     // The walls are red on the left, green on the right.
     let px = |x: u32, y: u32| image.rgba[(y * image.width + x) as usize];
     let (l, r) = (px(3, 32), px(60, 32));
-    assert!(l[0] > 2.0 * l[1] && r[1] > 2.0 * r[0], "left {l:?} right {r:?}");
+    assert!(
+        l[0] > 2.0 * l[1] && r[1] > 2.0 * r[0],
+        "left {l:?} right {r:?}"
+    );
     // Inside the box the camera sees geometry (alpha 1); past the open front, nothing.
     assert_eq!(px(32, 32)[3], 1.0);
     assert_eq!(px(0, 0)[3], 0.0);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("cornell-box.exr"), "says where the output is");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("cornell-box.exr"),
+        "says where the output is"
+    );
 }

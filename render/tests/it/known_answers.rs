@@ -6,8 +6,13 @@ use render::scene::{BuildOptions, Scene};
 use std::sync::atomic::AtomicBool;
 
 fn scene(text: &str) -> Scene {
-    let src = SceneSource { name: "test.rdla".into(), text: text.as_bytes().to_vec() };
-    render::prepare(&[src], &[], &BuildOptions::default()).expect("the test scene loads").0
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.as_bytes().to_vec(),
+    };
+    render::prepare(&[src], &[], &BuildOptions::default())
+        .expect("the test scene loads")
+        .0
 }
 
 /// Mean RGB of a rectangle after `spp` samples per pixel.
@@ -37,24 +42,56 @@ Layer("layer") { { ball, "", grey, LightSet("lights") { env } } }
 fn white_furnace_gives_the_albedo_on_the_object_and_one_on_the_background() {
     let s = scene(FURNACE);
     // The sphere (radius 1 at distance 5, 43.6 degree view) covers the middle of the image.
-    let object = mean(&s, PixelRect { x0: 12, y0: 12, x1: 20, y1: 20 }, 256);
-    let background = mean(&s, PixelRect { x0: 0, y0: 0, x1: 4, y1: 4 }, 256);
+    let object = mean(
+        &s,
+        PixelRect {
+            x0: 12,
+            y0: 12,
+            x1: 20,
+            y1: 20,
+        },
+        256,
+    );
+    let background = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 4,
+            y1: 4,
+        },
+        256,
+    );
     for c in 0..3 {
         assert!((object[c] - 0.8).abs() < 0.008, "object {object:?}");
-        assert!((background[c] - 1.0).abs() < 0.01, "background {background:?}");
+        assert!(
+            (background[c] - 1.0).abs() < 0.01,
+            "background {background:?}"
+        );
     }
 }
 
 #[test]
 fn a_light_seen_directly_shows_its_radiance() {
     // An unnormalised 4x4 RectLight facing the camera fills the middle of the view.
-    let s = scene(r#"
+    let s = scene(
+        r#"
 SceneVariables { ["image_width"] = 16, ["image_height"] = 16, ["lights_visible_in_camera"] = true }
 Camera("cam") { ["node_xform"] = translate(0, 0, 3) }
 RectLight("l") { ["width"] = 4, ["height"] = 4, ["color"] = Rgb(0.5, 1, 2), ["intensity"] = 3, ["exposure"] = 1, ["normalized"] = false,
                  ["node_xform"] = rotate(180, 0, 1, 0) }
-"#);
-    let m = mean(&s, PixelRect { x0: 6, y0: 6, x1: 10, y1: 10 }, 4);
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 6,
+            y0: 6,
+            x1: 10,
+            y1: 10,
+        },
+        4,
+    );
     // color * intensity * 2^exposure.
     let expect = [3.0, 6.0, 12.0];
     for c in 0..3 {
@@ -66,7 +103,8 @@ RectLight("l") { ["width"] = 4, ["height"] = 4, ["color"] = Rgb(0.5, 1, 2), ["in
 fn a_diffuse_plane_under_a_distant_light_follows_lambert() {
     // A white-ish plane facing the camera, lit head-on by a distant light of irradiance E:
     // radiance = albedo * E / pi, exactly, whatever the sample count (no indirect light).
-    let s = scene(r#"
+    let s = scene(
+        r#"
 SceneVariables { ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0 }
 Camera("cam") { ["node_xform"] = translate(0, 0, 2) }
 local plane = RdlMeshGeometry("plane") {
@@ -75,8 +113,18 @@ local plane = RdlMeshGeometry("plane") {
 local mat = DwaBaseMaterial("m") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
 local sun = DistantLight("sun") { ["intensity"] = 2 }
 Layer("layer") { { plane, "", mat, LightSet("ls") { sun } } }
-"#);
-    let m = mean(&s, PixelRect { x0: 0, y0: 0, x1: 8, y1: 8 }, 64);
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        },
+        64,
+    );
     let expect = 0.5 * 2.0 / std::f64::consts::PI;
     for c in m {
         assert!((c - expect).abs() < 0.01 * expect, "{m:?} vs {expect}");
@@ -86,7 +134,12 @@ Layer("layer") { { plane, "", mat, LightSet("ls") { sun } } }
 #[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
-    let rect = PixelRect { x0: 8, y0: 8, x1: 24, y1: 24 };
+    let rect = PixelRect {
+        x0: 8,
+        y0: 8,
+        x1: 24,
+        y1: 24,
+    };
     let stop = AtomicBool::new(false);
     let whole = render_tile(&s, rect, 0..24, 0, &stop).unwrap();
     let a = render_tile(&s, rect, 0..5, 0, &stop).unwrap();
@@ -106,14 +159,26 @@ fn sample_ranges_add_up_to_the_whole() {
 #[test]
 fn cancelling_stops_a_render() {
     let s = scene(FURNACE);
-    let r = render_tile(&s, PixelRect { x0: 0, y0: 0, x1: 32, y1: 32 }, 0..64, 0, &AtomicBool::new(true));
+    let r = render_tile(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 32,
+            y1: 32,
+        },
+        0..64,
+        0,
+        &AtomicBool::new(true),
+    );
     assert!(r.is_err());
 }
 
 /// A tent: two panels tilted 45 degrees about a ridge along Y at x = 0, facing the camera,
 /// lit head-on by a distant light, direct light only.
 fn tent(smooth: &str) -> String {
-    format!(r#"
+    format!(
+        r#"
 SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16, ["max_depth"] = 0, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1 }}
 Camera("cam") {{ ["node_xform"] = translate(0, 0, 5) }}
 local tent = RdlMeshGeometry("tent") {{
@@ -122,7 +187,8 @@ local tent = RdlMeshGeometry("tent") {{
 local mat = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
 local sun = DistantLight("sun") {{ ["intensity"] = 2 }}
 Layer("layer") {{ {{ tent, "", mat, LightSet("ls") {{ sun }} }} }}
-"#)
+"#
+    )
 }
 
 #[test]
@@ -131,27 +197,54 @@ fn meshes_without_normals_shade_smoothly_unless_told_not_to() {
     // of the two panels' (straight at the light), so the two middle columns see nearly the
     // full albedo * E / pi. With smooth_normal false every point shades with its panel's
     // normal: cos 45 of that.
-    let ridge = PixelRect { x0: 7, y0: 6, x1: 9, y1: 10 };
+    let ridge = PixelRect {
+        x0: 7,
+        y0: 6,
+        x1: 9,
+        y1: 10,
+    };
     let full = 0.5 * 2.0 / std::f64::consts::PI;
     let smooth = mean(&scene(&tent("")), ridge, 16);
     let flat = mean(&scene(&tent(r#", ["smooth_normal"] = false"#)), ridge, 16);
     for c in 0..3 {
-        assert!((smooth[c] - full).abs() < 0.01 * full, "smooth {smooth:?} vs {full}");
-        assert!((flat[c] - full * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01 * full, "flat {flat:?}");
+        assert!(
+            (smooth[c] - full).abs() < 0.01 * full,
+            "smooth {smooth:?} vs {full}"
+        );
+        assert!(
+            (flat[c] - full * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01 * full,
+            "flat {flat:?}"
+        );
     }
 }
 
 #[test]
 fn scene_variables_default_to_moonray_s() {
-    let s = scene(r#"
+    let s = scene(
+        r#"
 Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
 SphereGeometry("ball") { ["radius"] = 1 }
-"#);
+"#,
+    );
     let st = &s.settings;
     assert_eq!((s.width, s.height), (1920, 1080));
-    assert_eq!(st.spp, 64, "pixel_samples 8 is the square root of the sample count");
-    assert_eq!((st.max_depth, st.max_diffuse_depth, st.max_glossy_depth, st.max_mirror_depth), (5, 2, 2, 3));
-    assert_eq!((st.sample_clamping_value, st.sample_clamping_depth), (10.0, 1));
+    assert_eq!(
+        st.spp, 64,
+        "pixel_samples 8 is the square root of the sample count"
+    );
+    assert_eq!(
+        (
+            st.max_depth,
+            st.max_diffuse_depth,
+            st.max_glossy_depth,
+            st.max_mirror_depth
+        ),
+        (5, 2, 2, 3)
+    );
+    assert_eq!(
+        (st.sample_clamping_value, st.sample_clamping_depth),
+        (10.0, 1)
+    );
     assert_eq!(st.filter, render::scene::PixelFilter::CubicBSpline(3.0));
 }
 
@@ -159,18 +252,34 @@ SphereGeometry("ball") { ["radius"] = 1 }
 fn lights_are_hidden_from_the_camera_and_normalized_by_default() {
     // A 4x4 RectLight facing the camera. By default it is not seen directly (black), and when
     // shown its radiance is color * intensity / (area * scene_scale^2 * pi), scene_scale 0.01.
-    let text = |extra: &str| format!(r#"
+    let text = |extra: &str| {
+        format!(
+            r#"
 SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16 {extra} }}
 Camera("cam") {{ ["node_xform"] = translate(0, 0, 3) }}
 RectLight("l") {{ ["width"] = 4, ["height"] = 4, ["color"] = Rgb(1, 2, 3), ["node_xform"] = rotate(180, 0, 1, 0) }}
-"#);
-    let rect = PixelRect { x0: 6, y0: 6, x1: 10, y1: 10 };
+"#
+        )
+    };
+    let rect = PixelRect {
+        x0: 6,
+        y0: 6,
+        x1: 10,
+        y1: 10,
+    };
     assert_eq!(mean(&scene(&text("")), rect, 4), [0.0; 3]);
-    let shown = mean(&scene(&text(r#", ["lights_visible_in_camera"] = true"#)), rect, 4);
+    let shown = mean(
+        &scene(&text(r#", ["lights_visible_in_camera"] = true"#)),
+        rect,
+        4,
+    );
     let unit = 1.0 / (16.0 * 0.01 * 0.01 * std::f64::consts::PI);
     for c in 0..3 {
         let expect = unit * (c + 1) as f64;
-        assert!((shown[c] - expect).abs() < 1e-4 * expect, "{shown:?} vs {expect}");
+        assert!(
+            (shown[c] - expect).abs() < 1e-4 * expect,
+            "{shown:?} vs {expect}"
+        );
     }
 }
 
@@ -178,7 +287,8 @@ RectLight("l") {{ ["width"] = 4, ["height"] = 4, ["color"] = Rgb(1, 2, 3), ["nod
 /// emitting 100, and no lights: every path gains exactly albedo per bounce, so the image is
 /// exactly 100 * (1 + 0.5 + 0.25 + ...) cut where the depth budgets and clamping say.
 fn glowing_box(vars: &str) -> String {
-    format!(r#"
+    format!(
+        r#"
 SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8 {vars} }}
 Camera("cam") {{ ["node_xform"] = translate(0, 1, 0), ["near"] = 0.01 }}
 local function wall(name, a, b, c, d)
@@ -194,16 +304,25 @@ Layer("layer") {{
     {{ wall("left", Vec3(-1, 0, 1), Vec3(-1, 0, -1), Vec3(-1, 2, -1), Vec3(-1, 2, 1)), "", m }},
     {{ wall("right", Vec3(1, 0, -1), Vec3(1, 0, 1), Vec3(1, 2, 1), Vec3(1, 2, -1)), "", m }},
 }}
-"#)
+"#
+    )
 }
 
 #[test]
 fn depth_budgets_and_clamping_cut_paths_where_moonray_does() {
-    let all = PixelRect { x0: 0, y0: 0, x1: 8, y1: 8 };
+    let all = PixelRect {
+        x0: 0,
+        y0: 0,
+        x1: 8,
+        y1: 8,
+    };
     let check = |vars: &str, expect: f64| {
         let m = mean(&scene(&glowing_box(vars)), all, 4);
         for c in m {
-            assert!((c - expect).abs() < 1e-4 * expect, "{vars}: {m:?} vs {expect}");
+            assert!(
+                (c - expect).abs() < 1e-4 * expect,
+                "{vars}: {m:?} vs {expect}"
+            );
         }
     };
     // The terms are what the camera ray sees, then what each bounce's ray sees. A vertex within
@@ -213,13 +332,22 @@ fn depth_budgets_and_clamping_cut_paths_where_moonray_does() {
     // 100 + 50 + 10 + 10.
     check("", 170.0);
     check(r#", ["sample_clamping_value"] = 0"#, 187.5);
-    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 0"#, 150.0);
+    check(
+        r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 0"#,
+        150.0,
+    );
     // max_depth N bounds every path to N + 2 segments (Mitsuba's max_depth N + 2), whatever
     // the per-lobe budgets: 100 + 50 + 25 for max_depth 1.
-    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 1"#, 175.0);
+    check(
+        r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 1"#,
+        175.0,
+    );
     // max_depth 0 is direct lighting only. (Deeper budgets than three bounces would bring in
     // Russian roulette and with it noise, so they are not checked to the last digit here.)
-    check(r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 0"#, 150.0);
+    check(
+        r#", ["sample_clamping_value"] = 0, ["max_diffuse_depth"] = 100, ["max_depth"] = 0"#,
+        150.0,
+    );
 }
 
 #[test]
@@ -237,12 +365,20 @@ fn pixel_filters_spread_samples_over_their_width_like_moonray_s() {
         let n = 100_000;
         let mut sum2 = 0.0f64;
         for _ in 0..n {
-            let d = f64::from(filter.offset([rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()]));
+            let d = f64::from(filter.offset([
+                rng.uniform(),
+                rng.uniform(),
+                rng.uniform(),
+                rng.uniform(),
+            ]));
             assert!(d.abs() <= width / 2.0, "{filter:?}: {d}");
             sum2 += d * d;
         }
         let v = sum2 / f64::from(n);
-        assert!((v - var).abs() < 0.02 * var, "{filter:?}: variance {v} vs {var}");
+        assert!(
+            (v - var).abs() < 0.02 * var,
+            "{filter:?}: variance {v} vs {var}"
+        );
     }
 }
 
@@ -262,5 +398,8 @@ Layer("layer") { { tri, "", m } }
         [render::bsdf::Material::Base { specular, .. }] => assert_eq!(*specular, 1.0),
         other => panic!("{other:?}"),
     }
-    assert!(warnings.iter().any(|w| w.contains("subdivision surface")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("subdivision surface")),
+        "{warnings:?}"
+    );
 }

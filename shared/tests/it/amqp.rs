@@ -11,8 +11,13 @@ const WAIT: Duration = Duration::from_secs(15);
 
 async fn broker() -> AmqpQueue {
     require_service(5672, "RabbitMQ");
-    let opts = AmqpOptions { connection_name: unique("moonfarm-it"), ..AmqpOptions::default() };
-    AmqpQueue::connect(URL, opts).await.expect("connect to RabbitMQ (run scripts/services.sh)")
+    let opts = AmqpOptions {
+        connection_name: unique("moonfarm-it"),
+        ..AmqpOptions::default()
+    };
+    AmqpQueue::connect(URL, opts)
+        .await
+        .expect("connect to RabbitMQ (run scripts/services.sh)")
 }
 
 async fn next(c: &mut Box<dyn Consumer>) -> Delivery {
@@ -31,7 +36,10 @@ async fn wait_depth(q: &AmqpQueue, queue: &str, want: u64) {
         if depth == want {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "`{queue}` depth {depth}, want {want}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "`{queue}` depth {depth}, want {want}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -90,7 +98,10 @@ async fn a_message_retried_past_the_limit_is_dead_lettered() {
     wait_depth(&q, &dead, 1).await;
     assert_eq!(q.depth(&name).await.unwrap(), 0);
     let no_more = tokio::time::timeout(Duration::from_millis(500), c.next()).await;
-    assert!(no_more.is_err(), "a dead-lettered message was delivered again");
+    assert!(
+        no_more.is_err(),
+        "a dead-lettered message was delivered again"
+    );
     let mut dc = q.consume(&dead, 1).await.unwrap();
     let d = next(&mut dc).await;
     assert_eq!(d.payload, b"poison");
@@ -107,7 +118,9 @@ async fn dead_letter_goes_to_the_dead_queue_at_once() {
     q.publish(&name, b"bad scene".to_vec()).await.unwrap();
     let mut c = q.consume(&name, 1).await.unwrap();
     let d = next(&mut c).await;
-    d.settle(Settle::DeadLetter("scene does not parse".into())).await.unwrap();
+    d.settle(Settle::DeadLetter("scene does not parse".into()))
+        .await
+        .unwrap();
     wait_depth(&q, &dead, 1).await;
     assert_eq!(q.depth(&name).await.unwrap(), 0);
     drop(c);
@@ -190,7 +203,10 @@ fn force_close(name: &str) {
 async fn publish_and_consume_survive_a_lost_connection() {
     require_service(5672, "RabbitMQ");
     let conn_name = unique("moonfarm-it-reconnect");
-    let opts = AmqpOptions { connection_name: conn_name.clone(), ..AmqpOptions::default() };
+    let opts = AmqpOptions {
+        connection_name: conn_name.clone(),
+        ..AmqpOptions::default()
+    };
     let q = AmqpQueue::connect(URL, opts).await.unwrap();
     let name = unique("it.reconnect");
     q.publish(&name, b"first".to_vec()).await.unwrap();
@@ -231,7 +247,11 @@ async fn publishes_to_a_queue_declared_a_moment_ago_all_land() {
             let name = name.clone();
             async move { q.publish(&name, format!("from {i}").into_bytes()).await }
         });
-        for (i, r) in futures::future::join_all(publishes).await.into_iter().enumerate() {
+        for (i, r) in futures::future::join_all(publishes)
+            .await
+            .into_iter()
+            .enumerate()
+        {
             r.unwrap_or_else(|e| panic!("round {round}: connection {i}: {e}"));
         }
         wait_depth(&conns[0], &name, 3).await;

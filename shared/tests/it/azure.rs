@@ -58,11 +58,21 @@ async fn a_missing_container_is_an_error_naming_the_store() {
 #[tokio::test]
 async fn delete_folder_deletes_that_folder_only_several_at_once() {
     let blobs = azurite(&unique("it-folder"));
-    let keys: Vec<String> = (0..40).map(|i| format!("jobs/j1/partials/f1/t{i:05}-p000.exr")).collect();
-    let puts = futures::stream::iter(&keys).map(|k| blobs.put(k, vec![1])).buffer_unordered(16);
-    puts.collect::<Vec<_>>().await.into_iter().for_each(|r| r.unwrap());
+    let keys: Vec<String> = (0..40)
+        .map(|i| format!("jobs/j1/partials/f1/t{i:05}-p000.exr"))
+        .collect();
+    let puts = futures::stream::iter(&keys)
+        .map(|k| blobs.put(k, vec![1]))
+        .buffer_unordered(16);
+    puts.collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .for_each(|r| r.unwrap());
     blobs.put("jobs/j1/final.exr", vec![2]).await.unwrap();
-    blobs.put("jobs/j10/partials/t0.exr", vec![3]).await.unwrap();
+    blobs
+        .put("jobs/j10/partials/t0.exr", vec![3])
+        .await
+        .unwrap();
     assert_eq!(blobs.delete_folder("jobs/j1/partials").await.unwrap(), 40);
     assert!(!blobs.exists(&keys[0]).await.unwrap());
     assert!(!blobs.exists(&keys[39]).await.unwrap());
@@ -70,4 +80,3 @@ async fn delete_folder_deletes_that_folder_only_several_at_once() {
     assert!(blobs.exists("jobs/j10/partials/t0.exr").await.unwrap());
     assert_eq!(blobs.delete_folder("jobs/j1/partials").await.unwrap(), 0);
 }
-
