@@ -169,9 +169,14 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// Warns once for every attribute set on the object that is not in `known`.
+    /// Warns once for every attribute set on the object that is not in `known`, except those
+    /// MoonRay's class itself lacks: the loader already warned about them.
     pub fn warn_unknown(&mut self, known: &[&str]) {
+        let class = crate::classes::class_info(&self.obj.class).filter(|c| c.attributes_known());
         for name in self.obj.attrs.keys() {
+            if class.is_some_and(|c| c.canonical(name).is_none()) {
+                continue;
+            }
             if !known.contains(&name.as_str()) {
                 self.warnings.push(format!(
                     "{}: {} `{}`: unknown attribute `{name}` ignored",
