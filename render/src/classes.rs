@@ -263,6 +263,18 @@ pub fn constructible(name: &str) -> Option<&'static Class> {
     class_info(name).filter(|c| c.kind != Kind::Base)
 }
 
+/// Whether `class` is `base` or derives from it (`is_a("OrthographicCamera", "Camera")`).
+pub fn is_a(class: &str, base: &str) -> bool {
+    let mut c = class_info(class);
+    while let Some(k) = c {
+        if k.name == base {
+            return true;
+        }
+        c = k.base.as_deref().and_then(class_info);
+    }
+    false
+}
+
 /// MoonRay's default for `class`'s attribute `attr` (own or inherited, by name or alias).
 pub fn default(class: &str, attr: &str) -> Option<Value> {
     class_info(class)?.attribute(attr)?.default.clone()
@@ -328,6 +340,8 @@ mod tests {
             "a base is not a constructor"
         );
         assert!(constructible("Vec5").is_none());
+        assert!(is_a("OrthographicCamera", "Camera") && is_a("BakeCamera", "Node"));
+        assert!(!is_a("DwaBaseMaterial", "Camera"));
     }
 
     #[test]
