@@ -169,20 +169,25 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// Warns once for every attribute set on the object that is not in `known`, except those
-    /// MoonRay's class itself lacks: the loader already warned about them.
+    /// Warns once for every attribute set on the object that is not in `known` (what the
+    /// built-in renderer reads or knows it can leave aside). An attribute MoonRay's class has
+    /// is "not supported"; one it lacks was already reported by the loader; on a class whose
+    /// attributes are not known here it is "unknown".
     pub fn warn_unknown(&mut self, known: &[&str]) {
         let class = crate::classes::class_info(&self.obj.class).filter(|c| c.attributes_known());
         for name in self.obj.attrs.keys() {
-            if class.is_some_and(|c| c.canonical(name).is_none()) {
+            if known.contains(&name.as_str()) {
                 continue;
             }
-            if !known.contains(&name.as_str()) {
-                self.warnings.push(format!(
-                    "{}: {} `{}`: unknown attribute `{name}` ignored",
-                    self.obj.loc, self.obj.class, self.obj.name
-                ));
-            }
+            let what = match class {
+                Some(c) if c.canonical(name).is_none() => continue,
+                Some(_) => "is not supported by the built-in renderer; ignored",
+                None => "is unknown; ignored",
+            };
+            self.warnings.push(format!(
+                "{}: {} `{}`: attribute `{name}` {what}",
+                self.obj.loc, self.obj.class, self.obj.name
+            ));
         }
     }
 }

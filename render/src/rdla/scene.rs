@@ -68,14 +68,16 @@ impl Builder {
 
     /// Warns, once per class and name, that `class` has no attribute `name` in MoonRay. The
     /// value is still recorded; nothing in MoonRay would read it.
-    fn warn_unknown_attr(&mut self, loc: &FileLoc, class: &str, name: &str, given: &str) {
-        if self
-            .warned_attrs
-            .insert((class.to_string(), name.to_string()))
-        {
+    fn warn_unknown_attr(&mut self, loc: &FileLoc, target: Target, name: &str, given: &str) {
+        let class = self.class_of(target);
+        let object = match target {
+            Target::Object(id) => format!(" `{}`", self.graph.objects[id].name),
+            Target::SceneVariables => String::new(),
+        };
+        if self.warned_attrs.insert((class.clone(), name.to_string())) {
             self.warn(
                 loc,
-                format!("{class}: unknown attribute `{given}` ignored (MoonRay's {class} has no attribute of that name; later uses are not reported)"),
+                format!("{class}{object}: unknown attribute `{given}` ignored (MoonRay's {class} has no attribute of that name; later uses on this class are not reported)"),
             );
         }
     }
@@ -273,7 +275,7 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
             b.warn(&loc, w);
         }
         for (name, given) in unknown {
-            b.warn_unknown_attr(&loc, &class, &name, &given);
+            b.warn_unknown_attr(&loc, target, &name, &given);
         }
     });
     Ok(())
@@ -320,7 +322,7 @@ fn attr_name(lua: &Lua, target: Target, key: &LuaValue) -> mlua::Result<String> 
             let (name, known) = canonical_attr(&class, &given);
             if !known {
                 let loc = caller_loc(lua);
-                with_builder(lua, |b| b.warn_unknown_attr(&loc, &class, &name, &given));
+                with_builder(lua, |b| b.warn_unknown_attr(&loc, target, &name, &given));
             }
             Ok(name)
         }

@@ -627,10 +627,12 @@ fn unknown_attributes_of_real_classes_warn_once_and_aliases_resolve() {
         .filter(|w| w.contains("unknown attribute"))
         .collect();
     assert_eq!(unknown.len(), 3, "{:?}", g.warnings);
-    assert!(unknown[0].starts_with("a.rdla:2: RdlMeshGeometry: unknown attribute `bogus`"));
+    assert!(
+        unknown[0].starts_with("a.rdla:2: RdlMeshGeometry `m`: unknown attribute `bogus` ignored")
+    );
     assert!(unknown
         .iter()
-        .any(|w| w.starts_with("a.rdla:4: RdlMeshGeometry: unknown attribute `also bogus`")));
+        .any(|w| w.starts_with("a.rdla:4: RdlMeshGeometry `m`: unknown attribute `also bogus`")));
     assert!(unknown
         .iter()
         .any(|w| w.starts_with("a.rdla:5: SceneVariables: unknown attribute `nonsense`")));
