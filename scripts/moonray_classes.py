@@ -365,6 +365,20 @@ def dso_cpp(repo, path, text, consts, table, rev=None):
     return cls
 
 
+def multi(attributes):
+    """A `"multi": "N"` attribute is N attributes, `name0`..`name{N-1}` (aliases numbered the
+    same way), as moonray's bart_tools/ispc_dso.py generates them."""
+    for key, a in attributes.items():
+        if "multi" not in a:
+            yield key, a
+            continue
+        for i in range(int(a["multi"])):
+            b = dict(a, name=a.get("name", key) + str(i))
+            if a.get("aliases"):
+                b["aliases"] = [x + str(i) for x in a["aliases"]]
+            yield key + str(i), b
+
+
 def dso_json(repo, path, text, consts, repos, rev=None):
     d = json.loads(text)
     # MoonRay names the DSO after its file (OpenVdbMap_v2.json says "name": "OpenVdbMap").
@@ -380,7 +394,7 @@ def dso_json(repo, path, text, consts, repos, rev=None):
         else:
             print(f"warning: {path}: include {inc} not found", file=sys.stderr)
     for part, where, r in parts:
-        for key, a in part.get("attributes", {}).items():
+        for key, a in multi(part.get("attributes", {})):
             typ = norm_type(a.get("type", "String"))
             attr = {"name": a.get("name", key), "type": typ}
             if "default" in a:
