@@ -248,6 +248,8 @@ def value(expr, typ, consts):
     v = number(e, consts)
     if v is None:
         return None
+    if typ in ("Float", "Double"):
+        return float(v)
     return int(v) if typ in ("Int", "Long") and float(v).is_integer() else v
 
 

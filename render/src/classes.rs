@@ -368,6 +368,36 @@ mod tests {
             Some(Value::Rgb([1.0, 1.0, 1.0]))
         );
         assert_eq!(default("SpotLight", "lens_radius"), Some(Value::Float(1.0)));
+        // Values MoonRay's sources state, as the scene builder's own defaults do.
+        for (class, attr, value) in [
+            ("SceneVariables", "pixel_samples", Value::Int(8)),
+            ("SceneVariables", "max_mirror_depth", Value::Int(3)),
+            ("SceneVariables", "scene_scale", Value::Float(0.01)),
+            (
+                "SceneVariables",
+                "sample_clamping_value",
+                Value::Float(10.0),
+            ),
+            ("SpotLight", "outer_cone_angle", Value::Float(60.0)),
+            ("DistantLight", "angular_extent", Value::Float(0.53)),
+            ("SphereGeometry", "radius", Value::Float(1.0)),
+            ("BoxGeometry", "size", Value::Vec3([1.0; 3])),
+            ("RectLight", "visible_in_camera", Value::Int(2)),
+            ("RdlMeshGeometry", "is_subd", Value::Bool(true)),
+            (
+                "DwaSolidDielectricMaterial",
+                "refractive_index",
+                Value::Float(1.5),
+            ),
+            ("DwaMetalMaterial", "metallic_color", Value::Rgb([1.0; 3])),
+            (
+                "OrthographicCamera",
+                "film_width_aperture",
+                Value::Float(24.0),
+            ),
+        ] {
+            assert_eq!(default(class, attr), Some(value), "{class}.{attr}");
+        }
         // An alias finds its attribute: RdlMeshGeometry's "subd resolution" is mesh_resolution.
         let mesh = class_info("RdlMeshGeometry").unwrap();
         assert_eq!(
