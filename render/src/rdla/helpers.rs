@@ -82,14 +82,11 @@ pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
                 ));
             }
             let (a, b) = (&args[0], &args[1]);
-            if a.type_name() != b.type_name() {
+            let (ta, tb) = (blur_type(a), blur_type(b));
+            if ta != tb {
                 return Err(script_error(
                     lua,
-                    format!(
-                        "both arguments must be of the same type (#1 is {}, #2 is {})",
-                        a.type_name(),
-                        b.type_name()
-                    ),
+                    format!("both arguments must be of the same type (#1 is {ta}, #2 is {tb})"),
                 ));
             }
             Ok(a.clone())
@@ -97,6 +94,19 @@ pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     )?;
     globals.raw_set("udim", lua.create_function(udim)?)?;
     Ok(())
+}
+
+/// What `blur` compares: Lua's type, and for helper values their kind (an `Rgb` does not
+/// blur into a `Vec3`), as scene_rdl2 compares metatables.
+fn blur_type(v: &LuaValue) -> String {
+    match v {
+        LuaValue::Integer(_) | LuaValue::Number(_) => "number".to_string(),
+        LuaValue::UserData(ud) => match ud.borrow::<Rdl>() {
+            Ok(r) => super::values::kind_name(&r.0).to_string(),
+            Err(_) => "userdata".to_string(),
+        },
+        other => other.type_name().to_string(),
+    }
 }
 
 /// `udim(map)`: `{ [1001] = "a.tx", ... }` as two parallel lists, the tile numbers and the

@@ -582,7 +582,7 @@ fn helpers_take_arguments_as_moonray_does() {
         ),
         (
             "blur(1, 'a')",
-            "both arguments must be of the same type (#1 is integer, #2 is string)",
+            "both arguments must be of the same type (#1 is number, #2 is string)",
         ),
         (
             "bind()",
@@ -592,6 +592,8 @@ fn helpers_take_arguments_as_moonray_does() {
         let err = load_one("e.rdla", &format!("local x = {call}")).unwrap_err();
         assert_eq!(err.to_string(), format!("e.rdla:1: {message}"), "{call}");
     }
+    // An integer and a float are both Lua numbers.
+    load_one("b.rdla", "local x = blur(1, 2.5)").unwrap();
     // Rgb takes numeric strings as luaL_checknumber does.
     let g = load_one(
         "s.rdla",
