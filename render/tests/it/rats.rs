@@ -106,3 +106,33 @@ fn every_rats_test_and_every_real_scene_loads_and_renders() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn an_object_of_every_moonray_class_loads_with_at_most_one_warning() {
+    let names = render::classes::constructible_names();
+    let mut text =
+        String::from("SceneVariables { [\"image_width\"] = 8, [\"image_height\"] = 8 }\n");
+    for n in &names {
+        text.push_str(&format!("{n}(\"o_{n}\")\n"));
+    }
+    let src = SceneSource {
+        name: "all.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let (scene, warnings) =
+        render::prepare(&[src], &[], &BuildOptions::default()).expect("every class loads");
+    for n in &names {
+        let about: Vec<&String> = warnings
+            .iter()
+            .filter(|w| w.contains(&format!("`o_{n}`")))
+            .collect();
+        assert!(about.len() <= 1, "{n}: {about:?}");
+    }
+    let rect = PixelRect {
+        x0: 0,
+        y0: 0,
+        x1: scene.width,
+        y1: scene.height,
+    };
+    render_tile(&scene, rect, 0..1, 0, &AtomicBool::new(false)).expect("renders");
+}
