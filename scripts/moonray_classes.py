@@ -12,7 +12,9 @@ repository; its HEAD is read with `git show`, never checked out. What is read:
   with scene_rdl2's attribute macros (CommonAttributes.h, Macros.h) expanded;
 - the `.json` class descriptions of each DSO (moonray's and moonshine's dso/, their
   `directives.include` files), as MoonRay's build turns them into attributes;
-- classes a repository once had and later deleted, from the last commit that had them.
+- classes a repository once had and later deleted, from the last commit that had them;
+- classes MoonRay's documentation lists whose source is not public (DOCS_ONLY below), with
+  the attributes their page lists where transcribed (DOCS_ATTRS), else attributes unknown.
 Every class and attribute records the repository, commit and file it came from.
 """
 
@@ -47,6 +49,36 @@ DOCS_ONLY = [
     ("ContactSheetDisplayFilter", "DisplayFilter",
      DOCS.format("fec439a405cf", "display-filters/ContactSheetDisplayFilter")),
 ]
+
+# Attributes of documented classes as their documentation page lists them (name, type,
+# default, enum labels in value order); the page gives no aliases.
+SPACES = ["render", "camera", "world", "screen", "object", "reference", "texture",
+          "input texture coordinates", "hair_surface_uv", "hair_closest_surface_uv"]
+DOCS_ATTRS = {
+    "NoiseWorleyMap_v3": [
+        ("bias", "Float", 0.5), ("gain", "Float", 0.5), ("invert", "Bool", False),
+        ("point_size", "Float", 1.0), ("remap", "Vec2f", [0.0, 1.0]),
+        ("smoothstep", "Vec2f", [0.0, 1.0]), ("use_smoothstep", "Bool", False),
+        ("F1", "Float", 1.0), ("F2", "Float", 0.0), ("F3", "Float", 0.0), ("F4", "Float", 0.0),
+        ("cell_id", "Int", 0, ["f1", "f2", "f3", "f4"]),
+        ("distance_method", "Int", 0,
+         ["linear", "linear squared", "manhattan", "chebyshev", "quadratic", "minkowski"]),
+        ("minkowski_number", "Float", 3.0),
+        ("output_mode", "Int", 0, ["distance", "gradient", "cell id", "cell edges", "points"]),
+        ("camera", "SceneObject*", None),
+        ("input_texture_coordinates", "Vec3f", [0.0, 0.0, 0.0]),
+        ("object_space", "SceneObject*", None),
+        ("space", "Int", 2, SPACES),
+        ("rotation", "Vec3f", [0.0, 0.0, 0.0]),
+        ("rotation_order", "Int", 0, ["xyz", "xzy", "yxz", "yzx", "zxy", "zyx"]),
+        ("scale", "Vec3f", [1.0, 1.0, 1.0]),
+        ("transformation_order", "Int", 4, ["srt", "str", "rst", "rts", "tsr", "trs"]),
+        ("translation", "Vec3f", [0.0, 0.0, 0.0]),
+        ("color_A", "Rgb", [0.0, 0.0, 0.0]), ("color_B", "Rgb", [1.0, 1.0, 1.0]),
+        ("frequency", "Float", 1.0), ("jitter", "Float", 1.0), ("max_level", "Float", 1.0),
+        ("seed", "Int", 0),
+    ],
+}
 
 
 class Repo:
@@ -266,7 +298,7 @@ class Class:
             self.by_var[var] = attr
 
     def out(self):
-        if self.kind == "documented":
+        if self.kind == "documented" and not self.attrs:
             return {"name": self.name, "base": self.base, "kind": self.kind,
                     "source": self.source, "attributes": None}
         attrs = [{k: v for k, v in a.items() if k != "from" or v != self.source}
@@ -489,7 +521,17 @@ def main():
     for repo in (moonray, moonshine, usd):
         classes.update(deleted_classes(repo, consts, table, repos, classes))
     for name, base, source in DOCS_ONLY:
-        classes.setdefault(name, Class(name, base, source, "documented"))
+        if name in classes:
+            continue
+        cls = Class(name, base, source, "documented")
+        for a in DOCS_ATTRS.get(name, []):
+            attr = {"name": a[0], "type": a[1], "default": a[2]}
+            if len(a) > 3:
+                attr["enum"] = {label: i for i, label in enumerate(a[3])}
+            cls.add(attr)
+        if name in DOCS_ATTRS:
+            cls.kind = "dso"
+        classes[name] = cls
     for cls in classes.values():
         if cls.base and cls.base not in classes:
             print(f"warning: {cls.name}: unknown base {cls.base}", file=sys.stderr)

@@ -412,8 +412,14 @@ mod tests {
             .any(|(k, v)| k == "force single-sided" && *v == 1));
         assert!(side.from.starts_with("scene_rdl2@"), "{}", side.from);
         assert!(mesh.attributes_known());
-        assert!(!constructible("NoiseWorleyMap_v3")
-            .unwrap()
-            .attributes_known());
+        // Documented classes: NoiseMap's attributes are not known, NoiseWorleyMap_v3's are
+        // transcribed from its documentation page.
+        assert!(!constructible("NoiseMap").unwrap().attributes_known());
+        let v3 = constructible("NoiseWorleyMap_v3").unwrap();
+        assert!(v3.attributes_known() && v3.source.contains("openmoonray-docs"));
+        assert_eq!(
+            default("NoiseWorleyMap_v3", "transformation_order"),
+            Some(Value::Int(4))
+        );
     }
 }

@@ -615,7 +615,7 @@ fn unknown_attributes_of_real_classes_warn_once_and_aliases_resolve() {
         RdlMeshGeometry("n") { ["bogus"] = 2 }
         RdlMeshGeometry("m")["also bogus"] = 3
         SceneVariables { ["image width"] = 64, ["nonsense"] = true }
-        NoiseWorleyMap_v3("w") { ["anything"] = 1 }
+        NoiseMap("w") { ["anything"] = 1 }
         "#,
     )
     .unwrap();
