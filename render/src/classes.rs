@@ -42,8 +42,18 @@ pub struct Attribute {
     pub aliases: Vec<String>,
     /// Labels of an enumerable Int attribute and their values.
     pub enum_values: Vec<(String, i64)>,
+    /// scene_rdl2's attribute flags other than `FLAGS_NONE` (`FLAGS_BINDABLE`,
+    /// `FLAGS_BLURRABLE`, `FLAGS_ENUMERABLE`, `FLAGS_FILENAME`, ...).
+    pub flags: Vec<String>,
     /// repository@commit:file it was declared in.
     pub from: String,
+}
+
+impl Attribute {
+    /// Whether the value names a file (a texture, a USD stage, a VDB...), as MoonRay flags it.
+    pub fn is_filename(&self) -> bool {
+        self.flags.iter().any(|f| f == "FLAGS_FILENAME")
+    }
 }
 
 /// One scene class with the attributes it declares itself; [`Class::attribute`] also finds
@@ -122,6 +132,8 @@ struct RawAttribute {
     aliases: Vec<String>,
     #[serde(default, rename = "enum")]
     enum_values: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    flags: Vec<String>,
     from: Option<String>,
 }
 
@@ -150,6 +162,7 @@ fn table() -> &'static HashMap<String, Class> {
                                 .filter_map(|(k, v)| Some((k.clone(), v.as_i64()?)))
                                 .collect(),
                             from: a.from.unwrap_or_else(|| c.source.clone()),
+                            flags: a.flags,
                             name: a.name,
                             ty: a.ty,
                             aliases: a.aliases,
@@ -412,6 +425,16 @@ mod tests {
             .any(|(k, v)| k == "force single-sided" && *v == 1));
         assert!(side.from.starts_with("scene_rdl2@"), "{}", side.from);
         assert!(mesh.attributes_known());
+        let texture = class_info("ImageMap")
+            .unwrap()
+            .attribute("texture")
+            .unwrap();
+        assert!(texture.is_filename() && !side.is_filename());
+        assert!(class_info("RectLight")
+            .unwrap()
+            .attribute("texture")
+            .unwrap()
+            .is_filename());
         // Documented classes: NoiseMap's attributes are not known, NoiseWorleyMap_v3's are
         // transcribed from its documentation page.
         assert!(!constructible("NoiseMap").unwrap().attributes_known());
