@@ -7,6 +7,7 @@
 //! class is *supported* is the scene builder's business (it warns per unsupported object).
 
 use crate::classes::{class_info, constructible};
+use crate::graph::Value;
 
 /// Classes whose table array part holds members (`Object::members`) rather than being an error.
 /// `Layer` rows are tables (`{geometry, part, material, lightset, ...}`); the others list
@@ -49,5 +50,38 @@ pub(crate) fn canonical_attr(class: &str, name: &str) -> (String, bool) {
     {
         Some(canonical) => (canonical.to_string(), true),
         None => (underscored, false),
+    }
+}
+
+/// An enumerable attribute given by label (`["space"] = "object"`) takes the label's value, as
+/// scene_rdl2's `AsciiReader` converts it; a label the attribute does not have is an error
+/// message (MoonRay warns and leaves the attribute unset). Other values pass unchanged.
+pub(crate) fn resolve_enum(class: &str, name: &str, value: Value) -> Result<Value, String> {
+    let Some(attr) = class_info(class).and_then(|c| c.attribute(name)) else {
+        return Ok(value);
+    };
+    if attr.enum_values.is_empty() {
+        return Ok(value);
+    }
+    match value {
+        Value::String(label) => match attr.enum_values.iter().find(|(l, _)| *l == label) {
+            Some((_, v)) => Ok(Value::Int(*v)),
+            None => {
+                let labels: Vec<String> = attr
+                    .enum_values
+                    .iter()
+                    .map(|(l, _)| format!("\"{l}\""))
+                    .collect();
+                Err(format!(
+                    "invalid enumeration value \"{label}\" for {class} attribute `{name}` (one of {}); attribute left unset",
+                    labels.join(", ")
+                ))
+            }
+        },
+        Value::Bind { target, value } => Ok(Value::Bind {
+            target,
+            value: Box::new(resolve_enum(class, name, *value)?),
+        }),
+        other => Ok(other),
     }
 }

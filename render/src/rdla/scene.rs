@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use mlua::{Lua, MetaMethod, UserData, UserDataMethods, Value as LuaValue};
 
-use super::classes::{canonical_attr, is_set_class};
+use super::classes::{canonical_attr, is_set_class, resolve_enum};
 use super::values::{from_lua, kind_name, to_lua, Budget, Rdl};
 use crate::graph::{FileLoc, Object, ObjectId, SceneGraph, Value};
 
@@ -244,7 +244,11 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
             }
         }
         budget.charge(lua, canonical.len())?;
-        converted.push((canonical.clone(), from_lua(lua, value, &mut budget)?));
+        let value = from_lua(lua, value, &mut budget)?;
+        match resolve_enum(&class, canonical, value) {
+            Ok(v) => converted.push((canonical.clone(), v)),
+            Err(message) => warnings.push(message),
+        }
     }
     budget.commit(lua)?;
 
@@ -357,6 +361,15 @@ pub(crate) fn set_attr(
     let mut budget = Budget::new();
     let value = from_lua(lua, value, &mut budget)?;
     budget.commit(lua)?;
+    let class = with_builder(lua, |b| b.class_of(target));
+    let value = match resolve_enum(&class, &name, value) {
+        Ok(v) => v,
+        Err(message) => {
+            let loc = caller_loc(lua);
+            with_builder(lua, |b| b.warn(&loc, message));
+            return Ok(());
+        }
+    };
     with_builder(lua, |b| {
         let map = match target {
             Target::Object(id) => &mut b.graph.objects[id].attrs,

@@ -170,10 +170,8 @@ fn generated_layers_and_bind() {
     let layer = obj(&g, "Layer", "/Scene/layer");
     assert_eq!(layer.members.len(), 15);
     let map = g.find("LayerMap", "layerMap-3").unwrap();
-    assert_eq!(
-        g.object(map).attrs.get("mode"),
-        Some(&Value::String("multiply".into()))
-    );
+    // The label "multiply" is LayerMap's enumeration value 4.
+    assert_eq!(g.object(map).attrs.get("mode"), Some(&Value::Int(4)));
     let mtl = obj(&g, "DwaSolidDielectricMaterial", "mtl-3");
     assert_eq!(
         mtl.attrs.get("emission"),
@@ -649,4 +647,40 @@ fn every_moonray_class_is_a_constructor() {
     let g = load_one("all.rdla", &text).unwrap();
     assert_eq!(g.objects.len(), names.len());
     assert!(g.warnings.is_empty(), "{:?}", g.warnings);
+}
+
+#[test]
+fn enum_labels_become_their_values_as_in_moonray() {
+    let g = load_one(
+        "e.rdla",
+        r#"
+        SceneVariables { ["pixel_filter"] = "box" }
+        RectLight("l") { ["visible_in_camera"] = "force on" }
+        RdlMeshGeometry("m") { ["side_type"] = bind(undef(), "force single-sided") }
+        RdlMeshGeometry("m")["side_type"] = "no such side"
+        NoiseWorleyMap_v2("w") { ["space"] = "object", ["output_mode"] = 3 }
+        "#,
+    )
+    .unwrap();
+    assert_eq!(g.scene_variables["pixel_filter"], Value::Int(0));
+    assert_eq!(
+        obj(&g, "RectLight", "l").attrs["visible_in_camera"],
+        Value::Int(1)
+    );
+    assert_eq!(
+        obj(&g, "RdlMeshGeometry", "m").attrs["side_type"],
+        Value::Bind {
+            target: None,
+            value: Box::new(Value::Int(1))
+        }
+    );
+    let w = obj(&g, "NoiseWorleyMap_v2", "w");
+    assert_eq!(w.attrs["space"], Value::Int(4));
+    assert_eq!(w.attrs["output_mode"], Value::Int(3));
+    assert_eq!(g.warnings.len(), 1, "{:?}", g.warnings);
+    assert!(
+        g.warnings[0].starts_with("e.rdla:5: invalid enumeration value \"no such side\" for RdlMeshGeometry attribute `side_type`"),
+        "{}",
+        g.warnings[0]
+    );
 }
