@@ -242,7 +242,7 @@ fn known<'s>(common: &[&'s str], own: &[&'s str]) -> Vec<&'s str> {
     common.iter().chain(own).copied().collect()
 }
 
-struct Builder<'g> {
+struct SceneBuilder<'g> {
     g: &'g SceneGraph,
     warnings: Vec<String>,
     prims: Vec<Primitive>,
@@ -252,7 +252,7 @@ struct Builder<'g> {
 
 /// Builds the scene; returns it with the warnings (loader warnings first).
 pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>), SceneError> {
-    let mut b = Builder {
+    let mut b = SceneBuilder {
         g,
         warnings: g.warnings.clone(),
         prims: Vec::new(),
@@ -343,7 +343,7 @@ struct Vars {
     settings: Settings,
 }
 
-impl<'g> Builder<'g> {
+impl<'g> SceneBuilder<'g> {
     fn scene_variables(&mut self) -> Vars {
         let obj = crate::graph::Object {
             class: "SceneVariables".into(),
