@@ -3,7 +3,7 @@
 
 use super::known::{known, GEOMETRY_COMMON};
 use super::SceneBuilder;
-use crate::attrs::{mat4_from_rdla, num, vec3_of, Attrs};
+use crate::attrs::{mat4_from_rdla, num, object_of, vec3_of, Attrs};
 use crate::geometry::{Primitive, Sphere};
 use crate::graph::{ObjectId, Value};
 use glam::{Mat4, Quat, Vec3};
@@ -73,22 +73,9 @@ impl SceneBuilder<'_> {
             "RdlMeshGeometry" => self.mesh(id, mat, xf),
             "RdlPointGeometry" | "RdlCurveGeometry" => self.points_or_curves(id, mat, xf),
             "RdlInstancerGeometry" => {
-                let refs: Vec<ObjectId> = a
-                    .list("references")
-                    .iter()
-                    .filter_map(|v| {
-                        if let Value::Object(i) = v {
-                            Some(*i)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                let indices: Vec<usize> = a
-                    .list("ref_indices")
-                    .iter()
-                    .filter_map(|v| num(v).map(|n| n as usize))
-                    .collect();
+                let refs: Vec<ObjectId> =
+                    a.list("references").iter().filter_map(object_of).collect();
+                let indices: Vec<usize> = a.indices("ref_indices");
                 let xforms: Vec<Mat4> = a
                     .list("xform_list")
                     .iter()
@@ -183,11 +170,7 @@ impl SceneBuilder<'_> {
             .iter()
             .filter_map(|v| num(v).map(|r| r as f32))
             .collect();
-        let counts: Vec<usize> = a
-            .list("curves_vertex_count")
-            .iter()
-            .filter_map(|v| num(v).map(|n| n as usize))
-            .collect();
+        let counts: Vec<usize> = a.indices("curves_vertex_count");
         let radius = |i: usize| {
             radii
                 .get(i)

@@ -3,6 +3,7 @@
 
 use super::known::{GEOMETRY, LIGHTS};
 use super::{files_of, SceneBuilder};
+use crate::attrs::object_of;
 use crate::graph::{ObjectId, Value};
 use glam::Mat4;
 use std::collections::HashMap;
@@ -57,13 +58,7 @@ impl SceneBuilder<'_> {
             let o = g.object(*geom);
             if o.class == "RdlInstancerGeometry" {
                 if let Some(Value::List(refs)) = o.attrs.get("references") {
-                    referenced.extend(refs.iter().filter_map(|r| {
-                        if let Value::Object(id) = r {
-                            Some(*id)
-                        } else {
-                            None
-                        }
-                    }));
+                    referenced.extend(refs.iter().filter_map(object_of));
                 }
             }
         }

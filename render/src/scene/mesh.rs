@@ -56,16 +56,8 @@ impl SceneBuilder<'_> {
             };
             break;
         }
-        let indices: Vec<usize> = a
-            .list("vertices_by_index")
-            .iter()
-            .filter_map(|v| num(v).map(|n| n as usize))
-            .collect();
-        let mut counts: Vec<usize> = a
-            .list("face_vertex_count")
-            .iter()
-            .filter_map(|v| num(v).map(|n| n as usize))
-            .collect();
+        let indices: Vec<usize> = a.indices("vertices_by_index");
+        let mut counts: Vec<usize> = a.indices("face_vertex_count");
         let is_subd = a.bool("is_subd", true);
         let smooth_normal = a.bool("smooth_normal", true);
         a.warn_unknown(&known(
