@@ -4,17 +4,17 @@
 //! What the built-in renderer does not support still loads: each such object gets one warning
 //! and is skipped (geometry, lights, maps) or replaced by a grey diffuse stand-in (materials).
 //!
-//! Module map: `settings` reads SceneVariables, `layer` walks the Layer, `geometry` and `mesh`
+//! Module map: `settings` reads SceneVariables, `layer` walks the Layer, `shapes` and `mesh`
 //! make primitives, `materials` and `lights` the rest, `known` holds the class and attribute
 //! allow-lists that decide what is warned about.
 
-mod geometry;
 mod known;
 mod layer;
 mod lights;
 mod materials;
 mod mesh;
 mod settings;
+mod shapes;
 
 pub use crate::filter::PixelFilter;
 pub use settings::Settings;

@@ -1,4 +1,4 @@
-//! Geometry: spheres, boxes, instancers, points and curves turned into primitives in world
+//! Shapes: spheres, boxes, instancers, points and curves turned into primitives in world
 //! space (meshes are in `mesh`).
 
 use super::known::{known, GEOMETRY_COMMON};
