@@ -63,11 +63,17 @@ impl Default for BuildOptions {
     }
 }
 
+/// What `build` accumulates while it reads the graph; each concept module (`settings`,
+/// `layer`, `shapes`, `mesh`, `materials`, `lights`) adds its own methods. Lives for one
+/// `build` call, which moves the primitives, materials and warnings into the `Scene`.
 struct SceneBuilder<'g> {
+    /// The loaded graph, borrowed for the whole build.
     g: &'g SceneGraph,
+    /// The loader's warnings first, then one per thing the built-in renderer cannot render.
     warnings: Vec<String>,
     prims: Vec<Primitive>,
     materials: Vec<Material>,
+    /// Each material object is built once, however many geometries use it (`None`: grey).
     material_ids: HashMap<Option<ObjectId>, MaterialId>,
 }
 
