@@ -169,6 +169,14 @@ impl<'a> Attrs<'a> {
         }
     }
 
+    /// A list of indices or counts: its numbers as `usize` (others are left out).
+    pub fn indices(&mut self, name: &str) -> Vec<usize> {
+        self.list(name)
+            .iter()
+            .filter_map(|v| num(v).map(|n| n as usize))
+            .collect()
+    }
+
     /// MoonRay's default for the object's attribute `name` (see `crate::classes`), for code
     /// that should fall back to what MoonRay would use rather than a hand-written value.
     pub fn moonray_default(&self, name: &str) -> Option<Value> {
@@ -209,6 +217,15 @@ pub fn num(v: &Value) -> Option<f64> {
     match constant(v) {
         Value::Float(f) => Some(*f),
         Value::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// The object a value refers to, if it is a reference (taken as written, not through a
+/// binding).
+pub fn object_of(v: &Value) -> Option<ObjectId> {
+    match v {
+        Value::Object(id) => Some(*id),
         _ => None,
     }
 }

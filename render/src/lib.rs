@@ -10,6 +10,7 @@ pub mod bsdf;
 pub mod bvh;
 pub mod camera;
 pub mod classes;
+pub mod filter;
 pub mod geometry;
 pub mod graph;
 pub mod integrator;

@@ -7,14 +7,14 @@
 //! re-opens an object. The loader gives no meaning to classes or attributes: the scene
 //! builder does that, and warns about what it does not support.
 //!
-//! Module map: `sandbox` builds the interpreter and its limits, `scene` owns the graph while
-//! scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
+//! Module map: `sandbox` builds the interpreter and its limits, `graph_builder` owns the graph
+//! while scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
 //! `rotate`/`bind`... globals, `classes` the known class names.
 
 mod classes;
+mod graph_builder;
 mod helpers;
 mod sandbox;
-mod scene;
 mod values;
 
 #[cfg(test)]
@@ -23,7 +23,7 @@ mod tests;
 use mlua::chunk::ChunkMode;
 
 use crate::graph::{FileLoc, SceneGraph};
-use scene::{with_builder, AbortKind, Builder};
+use graph_builder::{with_builder, AbortKind, GraphBuilder};
 
 /// One scene file's text and the name messages show for it (e.g. the path as given).
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
         }
     }
     let builder = lua
-        .remove_app_data::<Builder>()
+        .remove_app_data::<GraphBuilder>()
         .expect("the builder stays installed for the interpreter's lifetime");
     Ok(builder.graph)
 }
