@@ -136,3 +136,23 @@ fn an_object_of_every_moonray_class_loads_with_at_most_one_warning() {
     };
     render_tile(&scene, rect, 0..1, 0, &AtomicBool::new(false)).expect("renders");
 }
+
+#[test]
+fn a_bound_emission_warns_once() {
+    let src = SceneSource {
+        name: "e.rdla".into(),
+        text: br#"
+Camera("cam") {}
+local map = CheckerboardMap("checker") {}
+local glow = DwaEmissiveMaterial("glow") { ["emission"] = bind(map) }
+Layer("layer") { { SphereGeometry("ball") {}, "", glow } }
+"#
+        .to_vec(),
+    };
+    let (_, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
+    let bound: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("`emission` is bound to CheckerboardMap"))
+        .collect();
+    assert_eq!(bound.len(), 1, "{warnings:?}");
+}
