@@ -435,9 +435,9 @@ mod tests {
             .attribute("texture")
             .unwrap()
             .is_filename());
-        // Documented classes: NoiseMap's attributes are not known, NoiseWorleyMap_v3's are
+        // Documented classes: LayerMap_v2's attributes are not known, NoiseWorleyMap_v3's are
         // transcribed from its documentation page.
-        assert!(!constructible("NoiseMap").unwrap().attributes_known());
+        assert!(!constructible("LayerMap_v2").unwrap().attributes_known());
         let v3 = constructible("NoiseWorleyMap_v3").unwrap();
         assert!(v3.attributes_known() && v3.source.contains("openmoonray-docs"));
         assert_eq!(

@@ -613,7 +613,7 @@ fn unknown_attributes_of_real_classes_warn_once_and_aliases_resolve() {
         RdlMeshGeometry("n") { ["bogus"] = 2 }
         RdlMeshGeometry("m")["also bogus"] = 3
         SceneVariables { ["image width"] = 64, ["nonsense"] = true }
-        NoiseMap("w") { ["anything"] = 1 }
+        LayerMap_v2("w") { ["anything"] = 1 }
         "#,
     )
     .unwrap();
