@@ -113,7 +113,7 @@ impl AzureAuth {
             AzureAuth::WorkloadIdentity => "the AKS webhook sets them in pods labelled azure.workload.identity/use=true whose ServiceAccount has the azure.workload.identity/client-id annotation",
             AzureAuth::ManagedIdentity => "only on an Azure VM or service with a managed identity",
             AzureAuth::Key => "from `az storage account keys list`; the Moonfarm Terraform disables shared keys",
-            AzureAuth::Sas => "from `az storage container generate-sas --as-user --auth-mode login`, without the leading `?`",
+            AzureAuth::Sas => "e.g. a user delegation SAS from `az storage container generate-sas --as-user --auth-mode login`",
             AzureAuth::Emulator => "Azurite at http://127.0.0.1:10000 (AZURITE_BLOB_STORAGE_URL moves it)",
         }
     }
@@ -331,8 +331,8 @@ impl AzureOptions {
         );
         if !missing.is_empty() {
             return Err(format!(
-                "Azure auth `{auth}` (chosen by {chosen_by}) needs {}, not set ({}{})",
-                missing.join(" and "),
+                "Azure auth `{auth}` (chosen by {chosen_by}) needs {}: not set ({}{})",
+                missing.join(", "),
                 if account.is_none() && auth != AzureAuth::Emulator {
                     "AZURE_STORAGE_ACCOUNT_NAME is terraform's storage_account_name output; "
                 } else {
@@ -491,7 +491,7 @@ mod tests {
         .unwrap_err();
         assert!(
             err.contains("`service-principal` (chosen by MOONFARM_AZURE_AUTH)")
-                && err.contains("AZURE_CLIENT_SECRET and AZURE_TENANT_ID, not set"),
+                && err.contains("needs AZURE_CLIENT_SECRET, AZURE_TENANT_ID: not set"),
             "{err}"
         );
     }
@@ -524,8 +524,9 @@ mod tests {
 
         let err = options(&[ACCOUNT, (AUTH_VAR, "workload-identity")]).unwrap_err();
         assert!(
-            err.contains("AZURE_CLIENT_ID and AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE")
-                && err.contains("azure.workload.identity/use=true"),
+            err.contains(
+                "needs AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: not set"
+            ) && err.contains("azure.workload.identity/use=true"),
             "{err}"
         );
         let gone = dir.path().join("gone");
@@ -552,7 +553,10 @@ mod tests {
         assert_eq!(o.auth, AzureAuth::Sas);
         assert_eq!(o.get(K::SasKey), Some("sv=2022&sig=x"));
         let err = options(&[ACCOUNT, (AUTH_VAR, "sas")]).unwrap_err();
-        assert!(err.contains("AZURE_STORAGE_SAS_TOKEN, not set"), "{err}");
+        assert!(
+            err.contains("needs AZURE_STORAGE_SAS_TOKEN: not set"),
+            "{err}"
+        );
         // An empty value is not a credential.
         let err = options(&[ACCOUNT, ("AZURE_STORAGE_ACCOUNT_KEY", "")]).unwrap_err();
         assert!(err.contains("no Azure credential configured"), "{err}");
@@ -580,7 +584,7 @@ mod tests {
     fn the_account_name_is_required_except_for_azurite() {
         let err = options(&SP).unwrap_err();
         assert!(
-            err.contains("needs AZURE_STORAGE_ACCOUNT_NAME, not set")
+            err.contains("needs AZURE_STORAGE_ACCOUNT_NAME: not set")
                 && err.contains("storage_account_name output"),
             "{err}"
         );
