@@ -19,12 +19,12 @@ pub fn producer(args: &[&str], cwd: &Path) -> Output {
 }
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    testkit::paths::root()
 }
 
 /// `../shared/scenes` beside the checkout: real MoonRay scenes every session and CI has.
 pub fn shared_scenes() -> PathBuf {
-    repo().join("../shared/scenes")
+    testkit::paths::shared_scenes()
 }
 
 pub fn read_image(path: &Path) -> shared::film::Image {
