@@ -30,6 +30,7 @@ pub enum Command {
     List(ListArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
+    #[cfg(feature = "cluster")]
     #[command(name = "farm")]
     Cluster(ClusterArgs),
 }
