@@ -20,7 +20,7 @@ use shared::blob::Blobs;
 use shared::exr_io::{self, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
-    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message,
+    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
     TaskOutcome, TilePassResult, PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};

@@ -8,7 +8,7 @@ use render::rdla::SceneSource;
 use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
 use shared::protocol::{
-    self, keys, JobId, JobManifest, Message, RenderParams, SceneFile, PROTOCOL_VERSION,
+    self, keys, JobId, JobManifest, Message, Record, RenderParams, SceneFile, PROTOCOL_VERSION,
 };
 use shared::queue::Queue;
 use std::path::{Path, PathBuf};

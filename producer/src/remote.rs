@@ -7,7 +7,9 @@ use crate::job::PreparedJob;
 use anyhow::Context;
 use shared::blob::Blobs;
 use shared::exr_io::write_atomic;
-use shared::protocol::{self, keys, JobControl, JobId, JobManifest, JobState, JobStatus, Message};
+use shared::protocol::{
+    self, keys, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
+};
 use shared::queue::Queue;
 use std::time::Duration;
 

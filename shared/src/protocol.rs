@@ -153,10 +153,15 @@ pub enum Message {
     Control(JobControl),
 }
 
+/// A message on the wire: the message with the protocol version beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Envelope {
     version: u16,
     message: Message,
+}
+
+impl Record for Envelope {
+    const WHAT: &'static str = "message";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,35 +170,55 @@ pub enum DecodeError {
         "protocol version {found} is not supported (this build speaks version {PROTOCOL_VERSION})"
     )]
     Version { found: u16 },
-    #[error("undecodable message ({len} bytes): {reason}")]
-    Garbage { len: usize, reason: String },
+    #[error("undecodable {what} ({len} bytes): {reason}")]
+    Garbage {
+        what: &'static str,
+        len: usize,
+        reason: String,
+    },
+}
+
+/// The one codec of every record that crosses a process boundary (the message envelope, the
+/// manifest, the status, the checkpoint, the stop marker): MessagePack with named fields, the
+/// record's `version` field at the top level, and that version checked before the rest is read.
+pub trait Record: Serialize + serde::de::DeserializeOwned {
+    /// What the record is, for error messages.
+    const WHAT: &'static str;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("protocol records always serialise")
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        // Read the version alone first, so that a newer peer's record is reported as a version
+        // problem rather than as garbage.
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u16,
+        }
+        let garbage = |e: rmp_serde::decode::Error| DecodeError::Garbage {
+            what: Self::WHAT,
+            len: bytes.len(),
+            reason: e.to_string(),
+        };
+        let v: VersionOnly = rmp_serde::from_slice(bytes).map_err(garbage)?;
+        if v.version != PROTOCOL_VERSION {
+            return Err(DecodeError::Version { found: v.version });
+        }
+        rmp_serde::from_slice(bytes).map_err(garbage)
+    }
 }
 
 pub fn encode(message: &Message) -> Vec<u8> {
-    let envelope = Envelope {
+    Envelope {
         version: PROTOCOL_VERSION,
         message: message.clone(),
-    };
-    rmp_serde::to_vec_named(&envelope).expect("protocol messages always serialise")
+    }
+    .to_bytes()
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-    // Read the version alone first, so that a newer peer's message is reported as a version
-    // problem rather than as garbage.
-    #[derive(Deserialize)]
-    struct VersionOnly {
-        version: u16,
-    }
-    let garbage = |e: rmp_serde::decode::Error| DecodeError::Garbage {
-        len: bytes.len(),
-        reason: e.to_string(),
-    };
-    let v: VersionOnly = rmp_serde::from_slice(bytes).map_err(garbage)?;
-    if v.version != PROTOCOL_VERSION {
-        return Err(DecodeError::Version { found: v.version });
-    }
-    let envelope: Envelope = rmp_serde::from_slice(bytes).map_err(garbage)?;
-    Ok(envelope.message)
+    Envelope::from_bytes(bytes).map(|e| e.message)
 }
 
 /// A job as submitted: written once by the producer, read by workers and the merger.
@@ -217,19 +242,6 @@ impl JobManifest {
     pub fn task_count(&self) -> usize {
         self.tiles.len() * self.passes.len()
     }
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("manifests always serialise")
-    }
-    pub fn from_bytes(bytes: &[u8]) -> Result<JobManifest, DecodeError> {
-        let m: JobManifest = rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })?;
-        if m.version != PROTOCOL_VERSION {
-            return Err(DecodeError::Version { found: m.version });
-        }
-        Ok(m)
-    }
 
     /// Every task of the job, pass-major: all tiles of the first pass come first, so the first
     /// (small) pass completes early and gives a fast first look.
@@ -252,6 +264,10 @@ impl JobManifest {
     }
 }
 
+impl Record for JobManifest {
+    const WHAT: &'static str = "job manifest";
+}
+
 /// Where a job stands, as the merger last recorded it. `producer` reads it to show progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobStatus {
@@ -268,6 +284,10 @@ pub struct JobStatus {
     /// Incremented each time a new snapshot is written.
     pub snapshot_generation: u32,
     pub failures: Vec<String>,
+}
+
+impl Record for JobStatus {
+    const WHAT: &'static str = "job status";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,16 +316,6 @@ impl JobStatus {
             failures: vec![],
         }
     }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("statuses always serialise")
-    }
-    pub fn from_bytes(bytes: &[u8]) -> Result<JobStatus, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })
-    }
 }
 
 /// The merger's durable record of a job: which (tile, pass) partials are in the image. The
@@ -321,16 +331,33 @@ pub struct Checkpoint {
     pub snapshot_generation: u32,
 }
 
-impl Checkpoint {
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("checkpoints always serialise")
+impl Record for Checkpoint {
+    const WHAT: &'static str = "checkpoint";
+}
+
+/// The body of a job's `stopped` blob, present once the job was cancelled or has failed:
+/// workers check only that it exists before rendering a task; the body says why, and it is
+/// written (by the merger and by `producer cancel`) and read only through [`Record`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StopMarker {
+    pub version: u16,
+    pub job: JobId,
+    /// `Cancelled` or `Failed`.
+    pub state: JobState,
+}
+
+impl StopMarker {
+    pub fn new(job: &JobId, state: JobState) -> StopMarker {
+        StopMarker {
+            version: PROTOCOL_VERSION,
+            job: job.clone(),
+            state,
+        }
     }
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })
-    }
+}
+
+impl Record for StopMarker {
+    const WHAT: &'static str = "stop marker";
 }
 
 /// Blob keys, in one place so that producer, worker and merger agree on them.
@@ -468,6 +495,54 @@ mod tests {
         assert!(matches!(
             decode(&bytes),
             Err(DecodeError::Version { found: 99 })
+        ));
+    }
+
+    /// A status or checkpoint written by another protocol version is refused, as a manifest
+    /// is, instead of being read as if it were this version's.
+    #[test]
+    fn statuses_and_checkpoints_of_other_versions_are_refused() {
+        let m = JobManifest {
+            version: 99,
+            job: JobId("j1".into()),
+            frame: 1,
+            params: task().params,
+            tiles: vec![task().rect],
+            passes: vec![task().samples],
+            output_name: "out.exr".into(),
+            submitted_unix: 0,
+        };
+        assert!(matches!(
+            JobManifest::from_bytes(&m.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
+        let mut status = JobStatus::queued(&m);
+        status.version = 99;
+        assert!(matches!(
+            JobStatus::from_bytes(&status.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
+        let checkpoint = Checkpoint {
+            version: 99,
+            job: m.job.clone(),
+            merged: vec![(0, 0)],
+            state: JobState::Rendering,
+            failures: vec![],
+            snapshot_generation: 0,
+        };
+        assert!(matches!(
+            Checkpoint::from_bytes(&checkpoint.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
+    }
+
+    #[test]
+    fn stop_markers_round_trip() {
+        let marker = StopMarker::new(&JobId("j1".into()), JobState::Cancelled);
+        assert_eq!(StopMarker::from_bytes(&marker.to_bytes()).unwrap(), marker);
+        assert!(matches!(
+            StopMarker::from_bytes(b"Cancelled"),
+            Err(DecodeError::Garbage { .. })
         ));
     }
 
