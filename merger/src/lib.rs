@@ -21,7 +21,7 @@ use shared::exr_io::{self, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
     self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
-    TaskOutcome, TilePassResult, PROTOCOL_VERSION,
+    StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -516,7 +516,7 @@ async fn persist(
         // Tells workers to drop the job's remaining tasks instead of rendering them.
         b.put(
             &keys::stopped(id),
-            format!("{:?}", job.status.state).into_bytes(),
+            StopMarker::new(id, job.status.state).to_bytes(),
         )
         .await?;
     }
