@@ -1,4 +1,5 @@
-//! The wire protocol: every message and manifest that crosses a process boundary.
+//! The wire protocol: every message and record that crosses a process boundary or goes into
+//! a job's blobs, and the blob key layout. How a job is cut into tasks is `plan`'s.
 //!
 //! Only this module defines what goes on the wire. Messages are MessagePack (rmp-serde, named
 //! fields so that fields can be added) inside an [`Envelope`] carrying [`PROTOCOL_VERSION`];
@@ -242,26 +243,6 @@ impl JobManifest {
     pub fn task_count(&self) -> usize {
         self.tiles.len() * self.passes.len()
     }
-
-    /// Every task of the job, pass-major: all tiles of the first pass come first, so the first
-    /// (small) pass completes early and gives a fast first look.
-    pub fn tasks(&self) -> Vec<TilePassTask> {
-        let mut tasks = Vec::with_capacity(self.task_count());
-        for (p, samples) in self.passes.iter().enumerate() {
-            for (t, rect) in self.tiles.iter().enumerate() {
-                tasks.push(TilePassTask {
-                    job: self.job.clone(),
-                    frame: self.frame,
-                    tile: t as u32,
-                    rect: *rect,
-                    pass: p as u32,
-                    samples: *samples,
-                    params: self.params.clone(),
-                });
-            }
-        }
-        tasks
-    }
 }
 
 impl Record for JobManifest {
@@ -397,54 +378,6 @@ pub mod keys {
     pub const JOBS: &str = "jobs";
 }
 
-/// Splits an image into tiles, row by row, each at most `tile_size` square.
-pub fn tiles(width: u32, height: u32, tile_size: u32) -> Vec<Rect> {
-    let ts = tile_size.max(1);
-    let mut out = Vec::new();
-    let mut y = 0;
-    while y < height {
-        let mut x = 0;
-        while x < width {
-            out.push(Rect {
-                x0: x,
-                y0: y,
-                x1: (x + ts).min(width),
-                y1: (y + ts).min(height),
-            });
-            x += ts;
-        }
-        y += ts;
-    }
-    out
-}
-
-/// Splits `spp` samples into at most `passes` progressive passes: a small first pass (about a
-/// sixteenth, at least one sample) for a fast first look, then the rest in equal parts.
-pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
-    let spp = spp.max(1);
-    let n = passes.clamp(1, spp);
-    if n == 1 {
-        return vec![SampleRange { start: 0, end: spp }];
-    }
-    let first = (spp / 16).max(1).min(spp - (n - 1));
-    let mut out = vec![SampleRange {
-        start: 0,
-        end: first,
-    }];
-    let rest = spp - first;
-    let k = n - 1;
-    let mut start = first;
-    for i in 0..k {
-        let len = rest / k + u32::from(i < rest % k);
-        out.push(SampleRange {
-            start,
-            end: start + len,
-        });
-        start += len;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,37 +477,6 @@ mod tests {
             StopMarker::from_bytes(b"Cancelled"),
             Err(DecodeError::Garbage { .. })
         ));
-    }
-
-    #[test]
-    fn tiles_cover_the_image_once() {
-        let t = tiles(50, 33, 16);
-        assert_eq!(t.len(), 4 * 3);
-        let covered: usize = t.iter().map(Rect::pixel_count).sum();
-        assert_eq!(covered, 50 * 33);
-        assert_eq!(
-            t.last().unwrap(),
-            &Rect {
-                x0: 48,
-                y0: 32,
-                x1: 50,
-                y1: 33
-            }
-        );
-    }
-
-    #[test]
-    fn passes_are_contiguous_and_start_small() {
-        for (spp, n) in [(64, 4), (1, 4), (4, 4), (100, 7), (16, 1)] {
-            let p = passes(spp, n);
-            assert_eq!(p[0].start, 0);
-            assert_eq!(p.last().unwrap().end, spp);
-            assert!(p
-                .windows(2)
-                .all(|w| w[0].end == w[1].start && !w[1].is_empty()));
-            assert!(p.len() as u32 <= n);
-        }
-        assert_eq!(passes(64, 4)[0], SampleRange { start: 0, end: 4 });
     }
 
     #[test]
