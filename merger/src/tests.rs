@@ -325,4 +325,5 @@ async fn garbage_and_failures_are_handled_without_stopping() {
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }
 
+mod off_runtime;
 mod stop_marker;
