@@ -10,11 +10,5 @@ fn main() -> std::process::ExitCode {
         shared::process::LogFormat::Text,
         "warn,kube_client::client::builder=off,lapin=off",
     );
-    match producer::run(cli) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    shared::service::exit_code(producer::run(cli))
 }
