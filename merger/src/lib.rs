@@ -226,17 +226,13 @@ async fn handle_batch(
         .inc_by(started.elapsed().as_secs_f64());
     let mut pending = Vec::with_capacity(batch.len());
     for message in messages {
-        let p = match message {
+        let p = match message.map_err(undecodable) {
             Ok(Message::Result(r)) => {
                 match merge(config, adapters, metrics, jobs, &r, &mut prefetched).await {
                     Ok(()) => Pending::Ack(Some(r.job.clone())),
-                    Err(MergeError::Permanent(reason)) => {
-                        tracing::error!(job = %r.job, "result dropped: {reason}");
-                        Pending::Settle(Settle::DeadLetter(reason))
-                    }
-                    Err(MergeError::Transient(e)) => {
-                        tracing::warn!(job = %r.job, "merge failed, will retry: {e:#}");
-                        Pending::Settle(Settle::Retry)
+                    Err(e) => {
+                        log_failure(&r.job, &e);
+                        Pending::Settle(error_policy(&e))
                     }
                 }
             }
@@ -244,15 +240,16 @@ async fn handle_batch(
                 match cancel(adapters, metrics, jobs, &job).await {
                     Ok(()) => Pending::Ack(Some(job)),
                     Err(e) => {
+                        // A cancel is retried whatever went wrong: it must not be lost.
                         tracing::warn!(%job, "cancel failed, will retry: {e:#}");
                         Pending::Settle(Settle::Retry)
                     }
                 }
             }
-            Ok(Message::Task(_)) => {
-                Pending::Settle(Settle::DeadLetter("a task on the result queue".into()))
-            }
-            Err(e) => Pending::Settle(Settle::DeadLetter(e.to_string())),
+            Ok(Message::Task(_)) => Pending::Settle(error_policy(&MergeError::Permanent(
+                "a task on the result queue".into(),
+            ))),
+            Err(e) => Pending::Settle(error_policy(&e)),
         };
         if matches!(p, Pending::Settle(Settle::DeadLetter(_))) {
             metrics.results_dead_lettered.inc();
@@ -319,6 +316,29 @@ enum MergeError {
 
 fn transient<E: Into<anyhow::Error>>(e: E) -> MergeError {
     MergeError::Transient(e.into())
+}
+
+/// A delivery that is not a message of this protocol version: it will never decode.
+fn undecodable(e: protocol::DecodeError) -> MergeError {
+    MergeError::Permanent(e.to_string())
+}
+
+/// The merger's error policy: what a result it could not merge means for the queue. Permanent
+/// errors (undecodable messages, results of jobs without a manifest or outside their job,
+/// partials that do not decode or fit) are dead-lettered with the reason; transient ones (blob
+/// store or queue trouble, a missing partial included) go back to the queue.
+fn error_policy(error: &MergeError) -> Settle {
+    match error {
+        MergeError::Permanent(reason) => Settle::DeadLetter(reason.clone()),
+        MergeError::Transient(_) => Settle::Retry,
+    }
+}
+
+fn log_failure(job: &JobId, error: &MergeError) {
+    match error {
+        MergeError::Permanent(reason) => tracing::error!(%job, "result dropped: {reason}"),
+        MergeError::Transient(e) => tracing::warn!(%job, "merge failed, will retry: {e:#}"),
+    }
 }
 
 /// The job's entry, loading the manifest and rebuilding from the checkpoint on first sight.

@@ -333,4 +333,5 @@ async fn garbage_and_failures_are_handled_without_stopping() {
 }
 
 mod off_runtime;
+mod policy;
 mod stop_marker;
