@@ -298,12 +298,25 @@ async fn decode_partial(
     key: &str,
     bytes: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<TileBuffer, MergeError> {
-    let decoded = tokio::task::spawn_blocking(move || exr_io::decode(bytes.as_ref()))
+    let decoded = off_runtime(move || exr_io::decode(bytes.as_ref()))
         .await
         .map_err(transient)?;
     decoded
         .map(|d| d.tile)
         .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))
+}
+
+/// Runs CPU work (EXR decoding and encoding, the image's normalisation) on the blocking pool.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let out = work();
+        #[cfg(test)]
+        tests::off_runtime::work_done();
+        out
+    })
+    .await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -624,9 +637,9 @@ impl Job {
         self.per_pass.iter().take_while(|&&n| n == tiles).count() as u32
     }
 
-    /// The image as a ZIP16 EXR, compressed on the blocking pool (CPU work, kept off the async
-    /// runtime like every decode).
-    async fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
+    /// The image as a ZIP16 EXR, normalised and compressed on the blocking pool (CPU work, kept
+    /// off the async runtime like every decode).
+    async fn encode(&mut self, final_image: bool) -> anyhow::Result<Vec<u8>> {
         let m = &self.manifest;
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now()
@@ -653,8 +666,17 @@ impl Job {
                 ("moonfarm:complete".into(), final_image.to_string()),
             ],
         };
-        let image = self.acc.image();
-        Ok(tokio::task::spawn_blocking(move || exr_io::encode_image(&image, &info)).await??)
+        // The accumulator goes to the blocking pool and back rather than being copied: the
+        // normalisation is as much per-pixel work as the compression. Should the work panic, the
+        // job is forgotten on the error and rebuilt from its checkpoint.
+        let acc = std::mem::replace(&mut self.acc, Accumulator::new(0, 0));
+        let (acc, encoded) = off_runtime(move || {
+            let encoded = exr_io::encode_image(&acc.image(), &info);
+            (acc, encoded)
+        })
+        .await?;
+        self.acc = acc;
+        Ok(encoded?)
     }
 }
 
