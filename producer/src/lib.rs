@@ -2,6 +2,7 @@
 //! on a farm or embedded in this process, and answers questions about farm jobs.
 
 pub mod cli;
+mod convert;
 pub mod embedded;
 mod farm;
 mod follow;
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
         Command::Farm(args) => runtime.block_on(farm::check(&args)),
+        Command::Convert(args) => convert::run(&args),
     }
 }

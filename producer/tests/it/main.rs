@@ -4,6 +4,7 @@
 mod determinism;
 mod errors;
 mod farm;
+mod rdlb;
 mod scenes;
 
 use std::path::{Path, PathBuf};

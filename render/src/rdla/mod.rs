@@ -77,7 +77,7 @@ pub enum LoadError {
     #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the loader's instruction limit")]
     InstructionLimit { loc: FileLoc, limit: u64 },
     /// A malformed RDLB file, with the byte offset where it goes wrong.
-    #[error("{file}: {error}")]
+    #[error("{file}: {error} (not a readable RDLB file: re-export or re-convert it)")]
     Binary {
         file: String,
         error: crate::rdlb::RdlbError,

@@ -176,6 +176,15 @@ impl<'a> Cursor<'a> {
     pub(crate) fn string(&mut self, what: &str) -> Result<String, RdlbError> {
         let start = self.offset();
         let n = self.size(what)?;
+        if n > self.remaining() {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "truncated: {what} is said to be {n} bytes long, only {} remain",
+                    self.remaining()
+                ),
+            ));
+        }
         let bytes = self.take(n, what)?;
         String::from_utf8(bytes.to_vec())
             .map_err(|_| self.error_at(start, format!("{what} is not valid UTF-8")))

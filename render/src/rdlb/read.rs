@@ -30,9 +30,9 @@ pub fn decode(bytes: &[u8], memory_limit: usize) -> Result<(Vec<Record>, usize),
     let mut file = Cursor::new(bytes, 0);
     let manifest_len = file.u64_be("the manifest length")?;
     let payload_len = file.u64_be("the payload length")?;
-    let manifest_len = fit(&file, manifest_len, "the manifest")?;
+    let manifest_len = fit(&file, 0, manifest_len, "the manifest")?;
     let mut manifest = file.sub(manifest_len, "the manifest")?;
-    let payload_len = fit(&file, payload_len, "the payload")?;
+    let payload_len = fit(&file, 8, payload_len, "the payload")?;
     let mut payload = file.sub(payload_len, "the payload")?;
     if file.remaining() > 0 {
         return Err(file.error(format!(
@@ -48,8 +48,9 @@ pub fn decode(bytes: &[u8], memory_limit: usize) -> Result<(Vec<Record>, usize),
     for _ in 0..count {
         let at = manifest.offset();
         let kind = manifest.varint(32, "a record type")?;
+        let size_at = manifest.offset();
         let size = manifest.size("a record size")?;
-        entries.push((at, kind, size));
+        entries.push((at, kind, size_at, size));
     }
     if manifest.remaining() > 0 {
         return Err(manifest.error("the manifest has bytes after its last entry"));
@@ -57,7 +58,7 @@ pub fn decode(bytes: &[u8], memory_limit: usize) -> Result<(Vec<Record>, usize),
 
     let mut budget = Budget { left: memory_limit };
     let mut records = Vec::with_capacity(count);
-    for (at, kind, size) in entries {
+    for (at, kind, size_at, size) in entries {
         match kind {
             SCENE_OBJECT_RECORD => {}
             1 => {
@@ -72,7 +73,7 @@ pub fn decode(bytes: &[u8], memory_limit: usize) -> Result<(Vec<Record>, usize),
         }
         if size > payload.remaining() {
             return Err(manifest.error_at(
-                at,
+                size_at,
                 format!(
                     "record size {size} runs past the end of the payload ({} bytes remain)",
                     payload.remaining()
@@ -85,14 +86,18 @@ pub fn decode(bytes: &[u8], memory_limit: usize) -> Result<(Vec<Record>, usize),
     Ok((records, memory_limit - budget.left))
 }
 
-/// A length from the header, checked against the bytes that remain.
-fn fit(file: &Cursor, len: u64, what: &str) -> Result<usize, RdlbError> {
+/// A length from the header (the field at `field`), checked against the bytes that remain.
+fn fit(file: &Cursor, field: usize, len: u64, what: &str) -> Result<usize, RdlbError> {
     match usize::try_from(len) {
         Ok(n) if n <= file.remaining() => Ok(n),
-        _ => Err(file.error(format!(
-            "{what} is said to be {len} bytes long, only {} remain",
-            file.remaining()
-        ))),
+        _ => Err(file.error_at(
+            field,
+            format!(
+                "{what} is said to be {len} bytes long, only {} remain at byte {}",
+                file.remaining(),
+                file.offset()
+            ),
+        )),
     }
 }
 
