@@ -3,42 +3,9 @@
 
 use super::*;
 
-/// A 4x4 quad grid (25 vertices, 64 indices, 25 uvs: every vector longer than 12) lying on
-/// the Cornell box's floor, added to its Layer.
-fn grid_scene() -> String {
-    let mut verts = Vec::new();
-    let mut uvs = Vec::new();
-    for j in 0..5 {
-        for i in 0..5 {
-            let (x, z) = (-0.9 + 0.45 * i as f64, -0.9 + 0.45 * j as f64);
-            let y = 0.05 + 0.02 * ((i + j) % 3) as f64;
-            verts.push(format!("Vec3({x}, {y}, {z})"));
-            uvs.push(format!("Vec2({}, {})", i as f64 / 4.0, j as f64 / 4.0));
-        }
-    }
-    let mut indices = Vec::new();
-    for j in 0..4 {
-        for i in 0..4 {
-            let a = j * 5 + i;
-            indices.extend([a, a + 5, a + 6, a + 1].map(|v| v.to_string()));
-        }
-    }
-    format!(
-        r#"local grid = RdlMeshGeometry("/cornell/grid") {{
-    ["vertex_list_0"] = {{ {} }},
-    ["uv_list"] = {{ {} }},
-    ["vertices_by_index"] = {{ {} }},
-    ["face_vertex_count"] = {{ {} }},
-    ["is_subd"] = false,
-}}
-local gold = DwaBaseMaterial("/cornell/gold") {{ ["albedo"] = Rgb(0.9, 0.6, 0.2) }}
-Layer("/cornell/layer") {{ {{ grid, "", gold, LightSet("/cornell/lights") }} }}
-"#,
-        verts.join(", "),
-        uvs.join(", "),
-        indices.join(", "),
-        vec!["4"; 16].join(", ")
-    )
+/// A 25-vertex grid with uvs added to the Cornell box (every vector longer than 12).
+pub fn grid_scene() -> PathBuf {
+    repo().join("producer/tests/it/fixtures/cornell-grid.rdla")
 }
 
 fn submit(dir: &Path, scenes: &[&Path], out: &str) -> (Output, Option<shared::film::Image>) {
@@ -59,8 +26,7 @@ fn a_split_scene_made_by_convert_renders_like_its_rdla_original() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cornell = repo().join("scenes/cornell-box.rdla");
-    let grid = d.join("grid.rdla");
-    std::fs::write(&grid, grid_scene()).unwrap();
+    let grid = grid_scene();
     let split = d.join("s");
     let o = producer(
         &[
