@@ -362,10 +362,16 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
             .into_iter()
             .map(|(name, v)| (crate::rdla::canonical_attr(&name), resolve(v)))
             .collect();
+        // By name, so that a record of many attributes and bindings stays linear.
+        let mut position: HashMap<String, usize> = attrs
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
         for (name, i) in record.bindings {
             let name = crate::rdla::canonical_attr(&name);
             let bound = Some(refs[i]);
-            match attrs.iter_mut().find(|(n, _)| *n == name) {
+            match position.get(&name).map(|&at| &mut attrs[at]) {
                 Some((_, v)) => {
                     let value = std::mem::replace(v, Value::Undef);
                     *v = Value::Bind {
@@ -373,13 +379,16 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
                         value: Box::new(value),
                     };
                 }
-                None => attrs.push((
-                    name,
-                    Value::Bind {
-                        target: bound,
-                        value: Box::new(Value::Undef),
-                    },
-                )),
+                None => {
+                    position.insert(name.clone(), attrs.len());
+                    attrs.push((
+                        name,
+                        Value::Bind {
+                            target: bound,
+                            value: Box::new(Value::Undef),
+                        },
+                    ))
+                }
             }
         }
         let graph = target.graph();
