@@ -170,6 +170,14 @@ impl<'a> Attrs<'a> {
     }
 
     /// Warns once for every attribute set on the object that is not in `known`.
+    /// A list of indices or counts: its numbers as `usize` (others are left out).
+    pub fn indices(&mut self, name: &str) -> Vec<usize> {
+        self.list(name)
+            .iter()
+            .filter_map(|v| num(v).map(|n| n as usize))
+            .collect()
+    }
+
     pub fn warn_unknown(&mut self, known: &[&str]) {
         for name in self.obj.attrs.keys() {
             if !known.contains(&name.as_str()) {
@@ -193,6 +201,15 @@ pub fn num(v: &Value) -> Option<f64> {
     match constant(v) {
         Value::Float(f) => Some(*f),
         Value::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// The object a value refers to, if it is a reference (taken as written, not through a
+/// binding).
+pub fn object_of(v: &Value) -> Option<ObjectId> {
+    match v {
+        Value::Object(id) => Some(*id),
         _ => None,
     }
 }

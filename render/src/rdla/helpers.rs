@@ -7,7 +7,7 @@
 
 use mlua::{Lua, Table, Value as LuaValue, Variadic};
 
-use super::scene::script_error;
+use super::graph_builder::script_error;
 use super::values::{from_lua, Budget, Rdl};
 use crate::graph::Value;
 

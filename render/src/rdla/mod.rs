@@ -7,16 +7,16 @@
 //! re-opens an object. The loader gives no meaning to classes or attributes: the scene
 //! builder does that, and warns about what it does not support.
 //!
-//! Module map: `sandbox` builds the interpreter and its limits, `scene` owns the graph while
-//! scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
+//! Module map: `sandbox` builds the interpreter and its limits, `graph_builder` owns the graph
+//! while scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
 //! `rotate`/`bind`... globals, `classes` the known class names, `writer` the graph back as
 //! RDLA text. A source holding RDLB (decided by content, see `rdlb::is_rdlb`) is decoded and
 //! applied to the same graph in its turn, as `moonray -in a.rdla -in b.rdlb` does.
 
 mod classes;
+mod graph_builder;
 mod helpers;
 mod sandbox;
-mod scene;
 mod values;
 mod writer;
 
@@ -26,7 +26,7 @@ mod tests;
 use mlua::chunk::ChunkMode;
 
 use crate::graph::{FileLoc, SceneGraph};
-use scene::{with_builder, AbortKind, Builder};
+use graph_builder::{with_builder, AbortKind, GraphBuilder};
 
 pub(crate) use classes::canonical_attr;
 pub use writer::write;
@@ -112,7 +112,7 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
         }
     }
     let builder = lua
-        .remove_app_data::<Builder>()
+        .remove_app_data::<GraphBuilder>()
         .expect("the builder stays installed for the interpreter's lifetime");
     Ok(builder.graph)
 }
@@ -133,14 +133,14 @@ fn load_binary(lua: &mlua::Lua, source: &SceneSource, opts: &LoadOptions) -> Res
     .map_err(binary)
 }
 
-impl crate::rdlb::Target for Builder {
+impl crate::rdlb::Target for GraphBuilder {
     fn graph(&mut self) -> &mut SceneGraph {
         &mut self.graph
     }
 
     fn open(&mut self, class: &str, name: &str, loc: &FileLoc) -> crate::graph::ObjectId {
         let class = classes::canonical_class(class).unwrap_or(class);
-        Builder::open(self, class, name, loc)
+        GraphBuilder::open(self, class, name, loc)
     }
 }
 

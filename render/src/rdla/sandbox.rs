@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value as LuaValue, VmState};
 
 use super::classes::canonical_class;
-use super::scene::{
-    caller_loc, open_object, script_error, with_builder, AbortKind, Builder, SceneVars,
+use super::graph_builder::{
+    caller_loc, open_object, script_error, with_builder, AbortKind, GraphBuilder, SceneVars,
 };
 use super::values::Rdl;
 use super::{LoadError, LoadOptions};
@@ -70,7 +70,7 @@ pub(crate) fn new_interpreter(opts: &LoadOptions) -> Result<Lua, LoadError> {
         | StdLib::COROUTINE
         | StdLib::OS;
     let lua = Lua::new_with(libs, LuaOptions::default()).map_err(setup)?;
-    lua.set_app_data(Builder::new(opts.memory_limit_bytes));
+    lua.set_app_data(GraphBuilder::new(opts.memory_limit_bytes));
     install(&lua, opts).map_err(setup)?;
     install_limits(&lua, opts).map_err(setup)?;
     Ok(lua)

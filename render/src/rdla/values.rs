@@ -8,7 +8,7 @@
 
 use mlua::{Lua, MetaMethod, UserData, UserDataMethods, Value as LuaValue};
 
-use super::scene::{script_error, with_builder};
+use super::graph_builder::{script_error, with_builder};
 use crate::graph::Value;
 
 /// Tables nested deeper than this are rejected; it also stops a table that contains itself.
@@ -110,7 +110,7 @@ impl Budget {
         with_builder(lua, |b| b.charge_graph_bytes(bytes));
         let over = with_builder(lua, |b| b.graph_bytes + lua.used_memory() > b.memory_limit);
         if over {
-            return Err(super::scene::abort_memory(lua));
+            return Err(super::graph_builder::abort_memory(lua));
         }
         Ok(())
     }
@@ -294,7 +294,7 @@ impl UserData for Rdl {
         // `obj { ... }` and `obj(table)`: re-open an object with more attributes or members.
         methods.add_meta_method(MetaMethod::Call, |lua, this, arg: LuaValue| match &this.0 {
             Value::Object(id) => {
-                super::scene::apply(lua, super::scene::Target::Object(*id), arg)?;
+                super::graph_builder::apply(lua, super::graph_builder::Target::Object(*id), arg)?;
                 Ok(Rdl(this.0.clone()))
             }
             other => Err(script_error(
@@ -304,9 +304,11 @@ impl UserData for Rdl {
         });
         methods.add_meta_method(MetaMethod::Index, |lua, this, key: LuaValue| {
             match &this.0 {
-                Value::Object(id) => {
-                    super::scene::get_attr(lua, super::scene::Target::Object(*id), &key)
-                }
+                Value::Object(id) => super::graph_builder::get_attr(
+                    lua,
+                    super::graph_builder::Target::Object(*id),
+                    &key,
+                ),
                 other => {
                     let name = match &key {
                         LuaValue::String(s) => s.to_string_lossy(),
@@ -329,9 +331,9 @@ impl UserData for Rdl {
             |lua, (ud, key, value): (mlua::AnyUserData, LuaValue, LuaValue)| {
                 let current = ud.borrow::<Rdl>()?.0.clone();
                 if let Value::Object(id) = current {
-                    return super::scene::set_attr(
+                    return super::graph_builder::set_attr(
                         lua,
-                        super::scene::Target::Object(id),
+                        super::graph_builder::Target::Object(id),
                         &key,
                         &value,
                     );

@@ -1,4 +1,4 @@
-//! The loader's side of the scene while Lua runs: the [`Builder`] that owns the growing
+//! The loader's side of the scene while Lua runs: the [`GraphBuilder`] that owns the growing
 //! [`SceneGraph`], object creation and re-opening, applying `{ ... }` tables, and the
 //! file:line bookkeeping every message needs.
 //!
@@ -22,7 +22,7 @@ pub(crate) enum AbortKind {
 }
 
 /// Everything the loader accumulates while the sources run.
-pub(crate) struct Builder {
+pub(crate) struct GraphBuilder {
     pub graph: SceneGraph,
     /// Objects by (canonical class, name): re-opening finds the same object.
     index: HashMap<(String, String), ObjectId>,
@@ -41,9 +41,9 @@ pub(crate) struct Builder {
     pub abort: Option<(AbortKind, FileLoc)>,
 }
 
-impl Builder {
+impl GraphBuilder {
     pub(crate) fn new(memory_limit: usize) -> Self {
-        Builder {
+        GraphBuilder {
             graph: SceneGraph::default(),
             index: HashMap::new(),
             by_name: HashMap::new(),
@@ -65,9 +65,9 @@ impl Builder {
 }
 
 /// Runs `f` with the builder borrowed. Callers never call back into Lua inside `f`.
-pub(crate) fn with_builder<T>(lua: &Lua, f: impl FnOnce(&mut Builder) -> T) -> T {
+pub(crate) fn with_builder<T>(lua: &Lua, f: impl FnOnce(&mut GraphBuilder) -> T) -> T {
     let mut builder = lua
-        .app_data_mut::<Builder>()
+        .app_data_mut::<GraphBuilder>()
         .expect("the RDLA builder is installed before any script runs and never borrowed twice");
     f(&mut builder)
 }
@@ -132,7 +132,7 @@ pub(crate) fn open_object(lua: &Lua, class: &str, name: &str) -> mlua::Result<Ob
     Ok(id)
 }
 
-impl Builder {
+impl GraphBuilder {
     /// The object `class("name")`, created at `loc` when it is new; what both a constructor
     /// call and an RDLB record do.
     pub(crate) fn open(&mut self, class: &str, name: &str, loc: &FileLoc) -> ObjectId {

@@ -1,0 +1,187 @@
+//! The renderable scene, built from the RDLA object graph with MoonRay's defaults and
+//! semantics: which camera, which geometry with which material (the Layer), which lights.
+//!
+//! What the built-in renderer does not support still loads: each such object gets one warning
+//! and is skipped (geometry, lights, maps) or replaced by a grey diffuse stand-in (materials).
+//!
+//! Module map: `settings` reads SceneVariables, `layer` walks the Layer, `shapes` and `mesh`
+//! make primitives, `materials` and `lights` the rest, `known` holds the class and attribute
+//! allow-lists that decide what is warned about.
+
+mod known;
+mod layer;
+mod lights;
+mod materials;
+mod mesh;
+mod settings;
+mod shapes;
+
+pub use crate::filter::PixelFilter;
+pub use settings::Settings;
+
+use crate::attrs::Attrs;
+use crate::bsdf::Material;
+use crate::bvh::Bvh;
+use crate::camera::Camera;
+use crate::geometry::{MaterialId, Primitive};
+use crate::graph::{ObjectId, SceneGraph, Value};
+use crate::light::Light;
+use known::{CAMERA, GEOMETRY, LIGHTS, MATERIALS, STRUCTURAL};
+use std::collections::HashMap;
+
+#[derive(Debug)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    pub camera: Camera,
+    pub bvh: Bvh,
+    pub materials: Vec<Material>,
+    pub lights: Vec<Light>,
+    pub settings: Settings,
+    pub output_file: Option<String>,
+    pub frame: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    #[error("{files}: the scene has no camera; add `PerspectiveCamera(\"cam\") {{ ... }}` (or `Camera`) and point SceneVariables' `camera` at it")]
+    NoCamera { files: String },
+    #[error("{loc}: {message}")]
+    Invalid { loc: String, message: String },
+}
+
+/// Options from the command line that change the scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildOptions {
+    /// Resolution divisor, as MoonRay's `-res`; multiplies the scene's own `res`.
+    pub res: f64,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { res: 1.0 }
+    }
+}
+
+/// What `build` accumulates while it reads the graph; each concept module (`settings`,
+/// `layer`, `shapes`, `mesh`, `materials`, `lights`) adds its own methods. Lives for one
+/// `build` call, which moves the primitives, materials and warnings into the `Scene`.
+struct SceneBuilder<'g> {
+    /// The loaded graph, borrowed for the whole build.
+    g: &'g SceneGraph,
+    /// The loader's warnings first, then one per thing the built-in renderer cannot render.
+    warnings: Vec<String>,
+    prims: Vec<Primitive>,
+    materials: Vec<Material>,
+    /// Each material object is built once, however many geometries use it (`None`: grey).
+    material_ids: HashMap<Option<ObjectId>, MaterialId>,
+}
+
+/// Builds the scene; returns it with the warnings (loader warnings first).
+pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>), SceneError> {
+    let mut b = SceneBuilder {
+        g,
+        warnings: g.warnings.clone(),
+        prims: Vec::new(),
+        materials: Vec::new(),
+        material_ids: HashMap::new(),
+    };
+    let vars = b.scene_variables();
+    let files = files_of(g);
+
+    // One warning for every object of a class the built-in renderer does not handle.
+    for o in &g.objects {
+        let c = o.class.as_str();
+        if !(GEOMETRY.contains(&c)
+            || MATERIALS.contains(&c)
+            || LIGHTS.contains(&c)
+            || STRUCTURAL.contains(&c))
+        {
+            b.warnings.push(format!(
+                "{}: {} `{}` is not supported by the built-in renderer; skipped",
+                o.loc, o.class, o.name
+            ));
+        }
+    }
+
+    let camera_id = match g.scene_variables.get("camera") {
+        Some(Value::Object(id)) => Some(*id),
+        _ => g
+            .objects
+            .iter()
+            .position(|o| o.class == "PerspectiveCamera"),
+    };
+    let Some(camera_id) = camera_id else {
+        return Err(SceneError::NoCamera { files });
+    };
+    let res = (vars.res * opts.res).max(1e-6);
+    let width = ((f64::from(vars.width) / res).round() as u32).max(1);
+    let height = ((f64::from(vars.height) / res).round() as u32).max(1);
+    let camera = b.camera(camera_id, width as f32 / height as f32);
+
+    let layer = match g.scene_variables.get("layer") {
+        Some(Value::Object(id)) => Some(*id),
+        _ => g.objects.iter().position(|o| o.class == "Layer"),
+    };
+    let light_ids = b.geometry_and_light_sets(layer);
+    let lights: Vec<Light> = light_ids
+        .into_iter()
+        .filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale))
+        .collect();
+    if b.prims.is_empty() {
+        b.warnings
+            .push(format!("{files}: the scene has no renderable geometry"));
+    }
+    if lights.is_empty() {
+        b.warnings.push(format!("{files}: the scene has no lights: the image will be black except for emissive materials"));
+    }
+    let scene = Scene {
+        width,
+        height,
+        camera,
+        bvh: Bvh::build(std::mem::take(&mut b.prims)),
+        materials: std::mem::take(&mut b.materials),
+        lights,
+        settings: vars.settings,
+        output_file: vars.output_file,
+        frame: vars.frame,
+    };
+    Ok((scene, b.warnings))
+}
+
+fn files_of(g: &SceneGraph) -> String {
+    let mut files: Vec<&str> = g.objects.iter().map(|o| o.loc.file.as_str()).collect();
+    files.dedup();
+    if files.is_empty() {
+        "scene".into()
+    } else {
+        files.join(", ")
+    }
+}
+
+impl SceneBuilder<'_> {
+    fn camera(&mut self, id: ObjectId, aspect: f32) -> Camera {
+        let o = self.g.object(id);
+        let mut a = Attrs::new(self.g, o, &mut self.warnings);
+        if o.class != "PerspectiveCamera" {
+            a.warnings.push(format!(
+                "{}: {} `{}` is rendered as a perspective camera",
+                o.loc, o.class, o.name
+            ));
+        }
+        let to_world = a.mat4("node_xform");
+        let focal = a.f32("focal", 30.0);
+        let fwa = a.f32("film_width_aperture", 24.0);
+        let near = a.f32("near", 1.0);
+        let far = a.f32("far", 10000.0);
+        a.warn_unknown(CAMERA);
+        Camera::new(
+            to_world,
+            focal.max(1e-3),
+            fwa.max(1e-3),
+            aspect,
+            near.max(0.0),
+            far,
+        )
+    }
+}

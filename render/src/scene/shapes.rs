@@ -1,0 +1,240 @@
+//! Shapes: spheres, boxes, instancers, points and curves turned into primitives in world
+//! space (meshes are in `mesh`).
+
+use super::known::{known, GEOMETRY_COMMON};
+use super::SceneBuilder;
+use crate::attrs::{mat4_from_rdla, num, object_of, vec3_of, Attrs};
+use crate::geometry::{Primitive, Sphere};
+use crate::graph::{ObjectId, Value};
+use glam::{Mat4, Quat, Vec3};
+use std::collections::HashMap;
+
+/// Spheres placed along a curve's control polygon, at most this many per curve object.
+const MAX_CURVE_SPHERES: usize = 200_000;
+
+impl SceneBuilder<'_> {
+    /// Adds the primitives of one geometry object under `parent` (an instance transform).
+    pub(super) fn geometry(
+        &mut self,
+        id: ObjectId,
+        mat: Option<ObjectId>,
+        parent: Mat4,
+        own: &HashMap<ObjectId, Option<ObjectId>>,
+    ) {
+        let g = self.g;
+        let o = g.object(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        let xf = parent * a.mat4("node_xform");
+        match o.class.as_str() {
+            "SphereGeometry" => {
+                let radius = a.f32("radius", 1.0);
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &["radius", "zmin", "zmax", "phi_max"],
+                ));
+                let mid = self.material(mat);
+                self.prims
+                    .push(Primitive::Sphere(Box::new(Sphere::new(xf, radius, mid))));
+            }
+            "BoxGeometry" => {
+                let size = a.vec3("size", Vec3::ONE);
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &["size", "length", "width", "height"],
+                ));
+                let h = size * 0.5;
+                let c = |x: f32, y: f32, z: f32| {
+                    xf.transform_point3(Vec3::new(x * h.x, y * h.y, z * h.z))
+                };
+                let v = [
+                    c(-1., -1., -1.),
+                    c(1., -1., -1.),
+                    c(1., 1., -1.),
+                    c(-1., 1., -1.),
+                    c(-1., -1., 1.),
+                    c(1., -1., 1.),
+                    c(1., 1., 1.),
+                    c(-1., 1., 1.),
+                ];
+                let faces = [
+                    [0, 3, 2, 1],
+                    [4, 5, 6, 7],
+                    [0, 1, 5, 4],
+                    [2, 3, 7, 6],
+                    [1, 2, 6, 5],
+                    [0, 4, 7, 3],
+                ];
+                let mid = self.material(mat);
+                for f in faces {
+                    self.tri(v[f[0]], v[f[1]], v[f[2]], mid);
+                    self.tri(v[f[0]], v[f[2]], v[f[3]], mid);
+                }
+            }
+            "RdlMeshGeometry" => self.mesh(id, mat, xf),
+            "RdlPointGeometry" | "RdlCurveGeometry" => self.points_or_curves(id, mat, xf),
+            "RdlInstancerGeometry" => {
+                let refs: Vec<ObjectId> =
+                    a.list("references").iter().filter_map(object_of).collect();
+                let indices: Vec<usize> = a.indices("ref_indices");
+                let xforms: Vec<Mat4> = a
+                    .list("xform_list")
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Mat4(m) = v {
+                            Some(mat4_from_rdla(m))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                let positions: Vec<Vec3> = a.list("positions").iter().filter_map(vec3_of).collect();
+                let scales: Vec<Vec3> = a.list("scales").iter().filter_map(vec3_of).collect();
+                let orientations: Vec<Quat> = a
+                    .list("orientations")
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Vec4(q) => Some(
+                            Quat::from_xyzw(q[0] as f32, q[1] as f32, q[2] as f32, q[3] as f32)
+                                .normalize(),
+                        ),
+                        _ => None,
+                    })
+                    .collect();
+                a.warn_unknown(&known(
+                    GEOMETRY_COMMON,
+                    &[
+                        "references",
+                        "ref_indices",
+                        "xform_list",
+                        "positions",
+                        "scales",
+                        "orientations",
+                        "velocities",
+                        "method",
+                        "use_reference_xforms",
+                        "use_reference_attributes",
+                        "disable_indices",
+                        "instance_level",
+                    ],
+                ));
+                let count = if !xforms.is_empty() {
+                    xforms.len()
+                } else {
+                    positions.len()
+                };
+                if refs.is_empty() || count == 0 {
+                    self.warnings.push(format!(
+                        "{}: RdlInstancerGeometry `{}` has no references or no instances; skipped",
+                        o.loc, o.name
+                    ));
+                    return;
+                }
+                for i in 0..count {
+                    let r = refs[indices.get(i).copied().unwrap_or(0).min(refs.len() - 1)];
+                    let inst = if !xforms.is_empty() {
+                        xforms[i]
+                    } else {
+                        Mat4::from_scale_rotation_translation(
+                            scales.get(i).copied().unwrap_or(Vec3::ONE),
+                            orientations.get(i).copied().unwrap_or(Quat::IDENTITY),
+                            positions[i],
+                        )
+                    };
+                    // An instance takes the instancer's material, else its reference's own.
+                    let m = mat.or_else(|| own.get(&r).copied().flatten());
+                    self.geometry(r, m, xf * inst, own);
+                }
+            }
+            other => {
+                // Already warned once as an unsupported class.
+                tracing::debug!("skipping {other} `{}`", o.name);
+            }
+        }
+    }
+
+    /// Points are spheres, as in MoonRay. Curves are approximated by overlapping spheres along
+    /// their control polygon (round tubes that ignore the spline's smoothing), so that a scene
+    /// made of curves still shows its shapes; one warning says so.
+    fn points_or_curves(&mut self, id: ObjectId, mat: Option<ObjectId>, xf: Mat4) {
+        let g = self.g;
+        let o = g.object(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        let list = if a.list("vertex_list_0").is_empty() {
+            a.list("vertex_list")
+        } else {
+            a.list("vertex_list_0")
+        };
+        let verts: Vec<Vec3> = list.iter().filter_map(vec3_of).collect();
+        let radii: Vec<f32> = a
+            .list("radius_list")
+            .iter()
+            .filter_map(|v| num(v).map(|r| r as f32))
+            .collect();
+        let counts: Vec<usize> = a.indices("curves_vertex_count");
+        let radius = |i: usize| {
+            radii
+                .get(i)
+                .or(radii.first())
+                .copied()
+                .unwrap_or(0.1)
+                .max(1e-6)
+        };
+        let mid = self.material(mat);
+        let curves = o.class == "RdlCurveGeometry";
+        if curves {
+            self.warnings.push(format!(
+                "{}: RdlCurveGeometry `{}` is approximated by spheres along its control points",
+                o.loc, o.name
+            ));
+        }
+        let mut spheres = Vec::new();
+        if !curves {
+            for (i, v) in verts.iter().enumerate() {
+                spheres.push((*v, radius(i)));
+            }
+        } else {
+            let counts = if counts.is_empty() {
+                vec![verts.len()]
+            } else {
+                counts
+            };
+            let mut at = 0;
+            for n in counts {
+                let Some(cv) = verts.get(at..at + n) else {
+                    break;
+                };
+                for k in 0..n.saturating_sub(1) {
+                    let (p, q) = (cv[k], cv[k + 1]);
+                    let (rp, rq) = (radius(at + k), radius(at + k + 1));
+                    let steps =
+                        (((q - p).length() / (0.5 * rp.min(rq))).ceil() as usize).clamp(1, 4096);
+                    for s in 0..steps {
+                        let t = s as f32 / steps as f32;
+                        spheres.push((p.lerp(q, t), rp + (rq - rp) * t));
+                    }
+                }
+                if let Some(last) = cv.last() {
+                    spheres.push((*last, radius(at + n - 1)));
+                }
+                at += n;
+            }
+        }
+        if spheres.len() > MAX_CURVE_SPHERES {
+            self.warnings.push(format!(
+                "{}: {} `{}` needs {} spheres; only the first {MAX_CURVE_SPHERES} are rendered",
+                o.loc,
+                o.class,
+                o.name,
+                spheres.len()
+            ));
+            spheres.truncate(MAX_CURVE_SPHERES);
+        }
+        for (c, r) in spheres {
+            self.prims.push(Primitive::Sphere(Box::new(Sphere::new(
+                xf * Mat4::from_translation(c),
+                r,
+                mid,
+            ))));
+        }
+    }
+}
