@@ -142,7 +142,9 @@ impl Budget {
 fn read_record(c: &mut Cursor, budget: &mut Budget) -> Result<Record, RdlbError> {
     let offset = c.offset();
     container_header(c, "the record")?;
+    let at = c.offset();
     let class = c.string("the class name")?;
+    check_class(c, at, &class)?;
     let name = c.string("the object name")?;
     budget.charge(c, class.len() + name.len() + std::mem::size_of::<Object>())?;
     let mut record = Record {
@@ -178,7 +180,11 @@ fn read_record(c: &mut Cursor, budget: &mut Budget) -> Result<Record, RdlbError>
     }
     while c.bool("a binding marker")? {
         let attr = attr_name(c, "a binding")?;
+        let at = c.offset();
         let class = c.string("a binding's target class")?;
+        if !class.is_empty() {
+            check_class(c, at, &class)?;
+        }
         let name = c.string("a binding's target object")?;
         if !class.is_empty() && !name.is_empty() {
             budget.charge(c, attr.len() + class.len() + name.len())?;
@@ -211,6 +217,32 @@ fn attr_name(c: &mut Cursor, what: &str) -> Result<String, RdlbError> {
     c.string("an attribute name")
 }
 
+/// A class name is a Lua identifier in MoonRay (it is the constructor's global name), and a
+/// graph written back as RDLA prints it as code: anything else is refused here.
+fn check_class(c: &Cursor, at: usize, class: &str) -> Result<(), RdlbError> {
+    const KEYWORDS: [&str; 22] = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+    ];
+    let mut chars = class.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        && !KEYWORDS.contains(&class);
+    if identifier {
+        Ok(())
+    } else {
+        let shown: String = class
+            .chars()
+            .take(40)
+            .collect::<String>()
+            .escape_debug()
+            .to_string();
+        Err(c.error_at(at, format!("\"{shown}\" is not a scene class name")))
+    }
+}
+
 fn reference(
     list: &mut Vec<(String, String)>,
     index: &mut HashMap<(String, String), usize>,
@@ -240,6 +272,7 @@ fn object(
     if class.is_empty() || name.is_empty() {
         return Ok(Value::Undef);
     }
+    check_class(c, at, class)?;
     if !index.contains_key(&(class.to_string(), name.to_string())) {
         budget.charge(c, class.len() + name.len())?;
     }

@@ -570,6 +570,17 @@ fn lying_sizes_unknown_types_and_absurd_counts_are_located() {
     let e = binary_error(one_record(&[1, b'A', 1, b'a', 3, 1, 2]));
     assert!(e.message.contains("transient"), "{e}");
 
+    // A class name that is not an identifier (it would be code in RDLA written back).
+    let e = binary_error(one_record(&[
+        9, b'o', b's', b'.', b'e', b'x', b'i', b't', b'(', b')', 1, b'a',
+    ]));
+    assert!(
+        e.message
+            .contains("\"os.exit()\" is not a scene class name"),
+        "{e}"
+    );
+    assert_eq!(e.offset, 16 + 11 + 8, "{e}");
+
     // Bytes after the payload.
     let mut f = valid_file();
     f.push(0);
