@@ -18,6 +18,14 @@ fn load_all(sources: Vec<SceneSource>) -> Result<SceneGraph, LoadError> {
     load(&sources, &LoadOptions::default())
 }
 
+/// What the RATS scenes read through `os.getenv`: an assets folder that does not exist.
+fn rats_env() -> LoadOptions {
+    LoadOptions {
+        env: vec![("RATS_ASSETS_DIR".into(), "/nonexistent/rats-assets/".into())],
+        ..LoadOptions::default()
+    }
+}
+
 /// What MoonRay's scene context holds for a graph, so that two graphs can be compared value
 /// for value: colours at single precision (scene_rdl2 has no other), Layer rows as its
 /// parallel vectors hold them (one row per part, assignments in a fixed order), a binding to
@@ -53,7 +61,7 @@ fn canonical(g: &SceneGraph) -> SceneGraph {
         }
         if o.class == "Layer" {
             o.members = layer_assignments(g, &g.objects[id])
-                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: {e}: {:?}", o.loc, o.members))
                 .into_iter()
                 .map(|(geom, part, slots)| {
                     let mut row = vec![geom, Value::String(part)];
@@ -121,59 +129,106 @@ fn scenes() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Reads `sources` as RDLA and checks that the scene's RDLB, its split pair and RDLA text
+/// written from its graph all read back to the same graph. False when it does not load.
+fn round_trips(name: &str, sources: Vec<SceneSource>) -> bool {
+    let original = match load(&sources, &rats_env()) {
+        Ok(g) => g,
+        Err(e) => {
+            // Classes the loader does not know yet are another item of the issue.
+            println!("skipping {name}: {e}");
+            return false;
+        }
+    };
+    let want = canonical(&original);
+
+    let binary = encode(&original, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(is_rdlb(&binary));
+    let from_binary = load_all(vec![src("s.rdlb", binary)]).unwrap();
+    same(
+        &canonical(&from_binary),
+        &want,
+        &format!("{name} through RDLB"),
+    );
+
+    let text = write(&original, false);
+    let from_text = load_all(vec![src("s.rdla", text.clone().into_bytes())])
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+    let mut exact = original.clone();
+    let mut back = from_text.clone();
+    for g in [&mut exact, &mut back] {
+        g.warnings.clear();
+        g.objects
+            .iter_mut()
+            .for_each(|o| o.loc = Default::default());
+    }
+    same(&back, &exact, &format!("{name} through RDLA text"));
+
+    let split_text = write(&original, true);
+    let split_binary = encode(&original, true).unwrap();
+    let from_split = load_all(vec![
+        src("s.rdla", split_text.into_bytes()),
+        src("s.rdlb", split_binary),
+    ])
+    .unwrap();
+    same(
+        &canonical(&from_split),
+        &want,
+        &format!("{name} through the split pair"),
+    );
+    true
+}
+
 /// (a) of the issue: every real scene read back from its RDLB, from its split pair and from
 /// RDLA text written from its graph equals the graph read from its RDLA.
 #[test]
 fn every_scene_round_trips_through_rdlb_split_pair_and_text() {
-    let mut checked = 0;
-    for (name, text) in scenes() {
-        let original = match load_all(vec![src(&name, text)]) {
-            Ok(g) => g,
-            Err(e) => {
-                // Classes the loader does not know yet are another item of the issue.
-                println!("skipping {name}: {e}");
-                continue;
-            }
-        };
-        let want = canonical(&original);
+    let scenes = scenes();
+    let total = scenes.len();
+    let checked = scenes
+        .into_iter()
+        .filter(|(name, text)| round_trips(name, vec![src(name, text.clone())]))
+        .count();
+    assert_eq!(checked, total, "every scene of ../shared/scenes loads");
+}
 
-        let binary = encode(&original, false).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(is_rdlb(&binary));
-        let from_binary = load_all(vec![src("s.rdlb", binary)]).unwrap();
-        same(
-            &canonical(&from_binary),
-            &want,
-            &format!("{name} through RDLB"),
-        );
-
-        let text = write(&original, false);
-        let from_text = load_all(vec![src("s.rdla", text.clone().into_bytes())])
-            .unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
-        let mut exact = original.clone();
-        let mut back = from_text.clone();
-        for g in [&mut exact, &mut back] {
-            g.warnings.clear();
-            g.objects
-                .iter_mut()
-                .for_each(|o| o.loc = Default::default());
-        }
-        same(&back, &exact, &format!("{name} through RDLA text"));
-
-        let split_text = write(&original, true);
-        let split_binary = encode(&original, true).unwrap();
-        let from_split = load_all(vec![
-            src("s.rdla", split_text.into_bytes()),
-            src("s.rdlb", split_binary),
-        ])
-        .unwrap();
-        same(
-            &canonical(&from_split),
-            &want,
-            &format!("{name} through the split pair"),
-        );
-        checked += 1;
-    }
-    assert!(checked >= 10, "only {checked} scenes loaded");
+/// The same for every test of MoonRay's regression suite (the half in ../shared/rats), its
+/// files read in the order its `tests.json` gives, assets absent; tests naming classes the
+/// loader does not know yet are skipped.
+#[test]
+fn rats_tests_round_trip_too() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/rats");
+    let json = std::fs::read_to_string(dir.join("tests.json")).unwrap();
+    // Each test's "inputs" is a list of plain relative paths: no JSON parser needed for it.
+    let tests: Vec<Vec<String>> = json
+        .split("\"inputs\"")
+        .skip(1)
+        .map(|rest| {
+            let list = &rest[rest.find('[').unwrap() + 1..rest.find(']').unwrap()];
+            list.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    let checked = tests
+        .iter()
+        .filter(|inputs| {
+            let sources = inputs
+                .iter()
+                .map(|f| src(f, std::fs::read(dir.join(f)).unwrap()))
+                .collect();
+            round_trips(&inputs.join(" "), sources)
+        })
+        .count();
+    println!("{checked} of {} RATS tests round-tripped", tests.len());
+    assert!(tests.len() > 100);
+    assert!(
+        checked * 2 >= tests.len(),
+        "only {checked} of {} loaded",
+        tests.len()
+    );
 }
 
 const MESH: &str = r#"

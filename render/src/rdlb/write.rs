@@ -74,14 +74,10 @@ pub fn layer_assignments(
         };
         let mut slots: [Value; 7] = std::array::from_fn(|_| Value::Undef);
         for item in items.iter().skip(2) {
-            if matches!(item, Value::Undef) {
-                continue;
-            }
+            // scene_rdl2's layerCall skips what is not a set, material, displacement or
+            // volume shader: undef() and the "" some scenes write as a placeholder.
             let Value::Object(id) = item else {
-                return Err(format!(
-                    "Layer row {}: assignments are scene objects",
-                    i + 1
-                ));
+                continue;
             };
             let class = graph.object(*id).class.as_str();
             let slot = match class {
