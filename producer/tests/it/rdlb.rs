@@ -77,6 +77,17 @@ fn a_split_scene_made_by_convert_renders_like_its_rdla_original() {
     let (o, from_rdl) = submit(d, &[&whole], "rdl.exr");
     let from_rdl = from_rdl.unwrap_or_else(|| panic!("{}", stderr(&o)));
     assert_eq!(original.max_relative_difference(&from_rdl), 0.0);
+
+    // And back from binary to one RDLA file.
+    let back = d.join("back.rdla");
+    let o = producer(
+        &["convert", whole.to_str().unwrap(), back.to_str().unwrap()],
+        d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, from_back) = submit(d, &[&back], "back.exr");
+    let from_back = from_back.unwrap_or_else(|| panic!("{}", stderr(&o)));
+    assert_eq!(original.max_relative_difference(&from_back), 0.0);
 }
 
 #[test]
