@@ -11,8 +11,9 @@
 #   4. checkov on deploy/ and Dockerfile.worker: no failed check (skips are written, with
 #      their reasons, in the files themselves)
 #   5. pytest deploy/tests: the manifests agree with the binaries' configuration contract;
-#      runs `worker --check-config` / `merger --check-config` when target/{release,debug}
-#      has them (required when MOONFARM_REQUIRE_BINARIES=1)
+#      runs `worker --check-config` / `merger --check-config` and `producer submit --help`
+#      when target/{release,debug} has them (required when MOONFARM_REQUIRE_BINARIES=1);
+#      every command of deploy/README.md names things that exist (test_readme.py)
 #   6. terraform fmt -check, when a terraform binary is installed (terraform validate
 #      needs the azurerm provider from the Terraform registry, which CI cannot reach)
 #
@@ -104,6 +105,9 @@ step "5. pytest deploy/tests"
 "$PY" -m pytest -p no:cacheprovider -q -rs "$DEPLOY/tests"; record "pytest" $?
 if [ -z "$(find "$REPO/target/release/worker" "$REPO/target/debug/worker" 2>/dev/null)" ]; then
   notes+=("no worker binary in target/: --check-config agreement tests skipped")
+fi
+if [ -z "$(find "$REPO/target/release/producer" "$REPO/target/debug/producer" 2>/dev/null)" ]; then
+  notes+=("no producer binary in target/: producer Job and README command tests skipped")
 fi
 
 step "6. terraform fmt"

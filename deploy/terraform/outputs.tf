@@ -32,3 +32,17 @@ output "workload_identity_client_id" {
 output "tenant_id" {
   value = data.azurerm_client_config.current.tenant_id
 }
+
+output "producer_identity_client_id" {
+  description = "Set as the azure.workload.identity/client-id annotation on the moonfarm-producer ServiceAccount (overlay)."
+  value       = azurerm_user_assigned_identity.producer.client_id
+}
+
+output "registry_login_server" {
+  description = "Push the image here (az acr login --name <registry_name>) and set it as the overlay's image newName."
+  value       = azurerm_container_registry.this.login_server
+}
+
+output "registry_name" {
+  value = azurerm_container_registry.this.name
+}

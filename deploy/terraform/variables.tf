@@ -84,3 +84,44 @@ variable "tags" {
   type        = map(string)
   default     = { app = "moonfarm" }
 }
+
+variable "producer_service_account" {
+  description = "Kubernetes ServiceAccount (in var.namespace) of the in-cluster producer Job, federated with its own identity; must match deploy/k8s/serviceaccounts.yaml."
+  type        = string
+  default     = "moonfarm-producer"
+}
+
+variable "producer_principal_ids" {
+  description = "Entra ID object ids (users, groups or service principals) that run `producer` from outside the cluster; each is granted Storage Blob Data Contributor on the renders account. A user's id: `az ad signed-in-user show --query id -o tsv`."
+  type        = set(string)
+  default     = []
+}
+
+variable "client_ip_ranges" {
+  description = "Public IPv4 addresses or CIDR ranges (at most /30: Azure Storage takes single addresses without /32) allowed through the renders account's firewall, e.g. the office's egress or your laptop's (`curl -s https://api.ipify.org`). Empty: only the AKS subnet reaches the account."
+  type        = list(string)
+  default     = []
+  validation {
+    condition = alltrue([
+      for r in var.client_ip_ranges :
+      can(regex("^([0-9]{1,3}\\.){3}[0-9]{1,3}(/([0-9]|[12][0-9]|30))?$", r))
+    ])
+    error_message = "client_ip_ranges: each entry is an IPv4 address (no /32) or a CIDR range of /30 or wider, e.g. \"203.0.113.7\" or \"198.51.100.0/24\"."
+  }
+}
+
+variable "registry_pusher_ids" {
+  description = "Entra ID object ids (users, groups or CI service principals) granted AcrPush on the registry, to push the Moonfarm image."
+  type        = set(string)
+  default     = []
+}
+
+variable "render_retention_days" {
+  description = "Blob lifecycle: a job's blobs (partials, snapshots, final EXR, status) are deleted this many days after they were last written, and a scene that many days after it was last read."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.render_retention_days >= 1 && floor(var.render_retention_days) == var.render_retention_days
+    error_message = "render_retention_days must be a whole number of days, at least 1."
+  }
+}

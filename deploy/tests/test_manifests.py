@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import subprocess
 
 import hcl2
@@ -31,6 +32,21 @@ WORKER_FLAGS = {
 }
 MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port", "--log-format")}
 MERGER_FLAGS["--keep-partials"] = "MOONFARM_KEEP_PARTIALS"
+# `producer submit` (the in-cluster Job, deploy/producer): its flags with a variable.
+PRODUCER_FLAGS = {
+    "--amqp": "MOONFARM_AMQP_URL",
+    "--blob": "MOONFARM_BLOB_URL",
+    "--task-queue": "MOONFARM_TASK_QUEUE",
+    "--result-queue": "MOONFARM_RESULT_QUEUE",
+    "--out": "MOONFARM_OUT",
+    "--spp": "MOONFARM_SPP",
+    "--res": "MOONFARM_RES",
+    "--tile-size": "MOONFARM_TILE_SIZE",
+    "--passes": "MOONFARM_PASSES",
+    "--frame": "MOONFARM_FRAME",
+    "--snapshots": "MOONFARM_SNAPSHOTS",
+}
+PRODUCER_SWITCHES = {"--wait", "--json"}
 DEFAULTS = {
     "worker": {
         "MOONFARM_TASK_QUEUE": "moonfarm.tasks",
@@ -40,8 +56,11 @@ DEFAULTS = {
         "MOONFARM_GRACE_SECONDS": "300",
     },
     "merger": {"MOONFARM_RESULT_QUEUE": "moonfarm.results", "MOONFARM_HTTP_PORT": "9465"},
+    "producer": {"MOONFARM_TASK_QUEUE": "moonfarm.tasks", "MOONFARM_RESULT_QUEUE": "moonfarm.results"},
 }
+# Read by shared::blob (test_azure_env_is_read_by_shared_blob checks its source).
 AZURE_ENV = {
+    "MOONFARM_AZURE_AUTH",
     "AZURE_STORAGE_ACCOUNT_NAME",
     "AZURE_STORAGE_ACCOUNT_KEY",
     "AZURE_STORAGE_USE_EMULATOR",
@@ -49,7 +68,13 @@ AZURE_ENV = {
     "AZURE_TENANT_ID",
     "AZURE_FEDERATED_TOKEN_FILE",
 }
-FLAGS = {"worker": WORKER_FLAGS, "merger": MERGER_FLAGS}
+FLAGS = {"worker": WORKER_FLAGS, "merger": MERGER_FLAGS, "producer": PRODUCER_FLAGS}
+# Commands of the Moonfarm image that are not Moonfarm binaries (the producer Job's
+# `frame` container holds the rendered EXR with `sleep`).
+HELPER_COMMANDS = {"sleep"}
+# Rendered overlays applied beside another one, checked together with it: the producer
+# Job runs in the farm's namespace, next to its broker and network policies.
+COMPANIONS = {"example-producer": "example"}
 BOOLEAN_FLAGS = {"--check-config"}
 # The Secret created by hand (deploy/README.md) and the keys it must have.
 RABBITMQ_SECRET = "moonfarm-rabbitmq"
@@ -59,7 +84,11 @@ RABBITMQ_SECRET_KEYS = {"amqp-url", "management-url", "default-user.conf", "erla
 # --- Views of the manifests -------------------------------------------------------------
 def object_sets() -> dict[str, list[dict]]:
     sets = {"source": [o for _, o in manifests.source_objects()]}
-    sets.update({f"overlay {k}": v for k, v in manifests.rendered_sets().items()})
+    rendered = manifests.rendered_sets()
+    for name, objs in rendered.items():
+        if name in COMPANIONS:
+            objs = objs + rendered[COMPANIONS[name]]
+        sets[f"overlay {name}"] = objs
     return sets
 
 
@@ -72,12 +101,20 @@ def binary_of(container: dict) -> str | None:
     if "moonfarm" not in image.rsplit("/", 1)[-1]:
         return None
     cmd = container.get("command")
-    return pathlib.PurePosixPath(cmd[0]).name if cmd else "worker"  # image entrypoint
+    name = pathlib.PurePosixPath(cmd[0]).name if cmd else "worker"  # image entrypoint
+    if name in HELPER_COMMANDS:
+        return None
+    assert name in FLAGS, f"container {container['name']} runs {name!r}, not a Moonfarm binary"
+    return name
+
+
+def all_containers(tmpl: dict) -> list[dict]:
+    return tmpl["spec"].get("initContainers", []) + tmpl["spec"]["containers"]
 
 
 def moonfarm_containers(objects):
     for owner, tmpl in manifests.pod_templates(objects):
-        for c in tmpl["spec"]["containers"]:
+        for c in all_containers(tmpl):
             b = binary_of(c)
             if b:
                 yield owner, tmpl, c, b
@@ -100,6 +137,31 @@ def parse_args(args: list[str]) -> dict[str, str | None]:
     return out
 
 
+def parse_producer_args(args: list[str]) -> tuple[str, list[str], dict[str, str | None]]:
+    """`producer SUBCOMMAND [POSITIONAL | --flag value | --switch]...`"""
+    assert args, "the producer needs a subcommand"
+    positional, flags, i = [], {}, 1
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("--"):
+            positional.append(a)
+        elif "=" in a:
+            k, v = a.split("=", 1)
+            flags[k] = v
+        elif a in PRODUCER_SWITCHES:
+            flags[a] = None
+        else:
+            flags[a] = args[i + 1]
+            i += 1
+        i += 1
+    return args[0], positional, flags
+
+
+def container_flags(container: dict, binary: str) -> dict[str, str | None]:
+    args = container.get("args") or []
+    return parse_producer_args(args)[2] if binary == "producer" else parse_args(args)
+
+
 def effective(container: dict, binary: str) -> dict[str, str]:
     """Resolved config by env name: flag > env > default (valueFrom shown as '<from:...>')."""
     cfg = dict(DEFAULTS[binary])
@@ -108,7 +170,7 @@ def effective(container: dict, binary: str) -> dict[str, str]:
             cfg[e["name"]] = str(e["value"])
         else:
             cfg[e["name"]] = f"<from:{list(e['valueFrom'])[0]}>"
-    for flag, value in parse_args((container.get("args") or [])).items():
+    for flag, value in container_flags(container, binary).items():
         if flag in FLAGS[binary]:
             cfg[FLAGS[binary][flag]] = value
     return cfg
@@ -151,8 +213,24 @@ def test_env_names_and_flags_are_in_the_contract(objects):
         names = {e["name"] for e in c.get("env") or []}
         assert names <= allowed, f"{owner['metadata']['name']}: unknown env {names - allowed}"
         assert not c.get("envFrom"), "envFrom would hide variable names from this test"
-        flags = set(parse_args(c.get("args") or []))
-        assert flags <= set(FLAGS[binary]) | BOOLEAN_FLAGS, f"unknown flags {flags - set(FLAGS[binary])}"
+        flags = set(container_flags(c, binary))
+        known = set(FLAGS[binary]) | (PRODUCER_SWITCHES if binary == "producer" else BOOLEAN_FLAGS)
+        assert flags <= known, f"unknown flags {flags - known}"
+
+
+def test_azure_env_is_read_by_shared_blob():
+    """Every Azure variable a manifest may set is one shared::blob names (and so reads)."""
+    blob = manifests.REPO / "shared" / "src"
+    source = (blob / "blob.rs").read_text() + "".join(p.read_text() for p in (blob / "blob").glob("*.rs"))
+    for name in sorted(AZURE_ENV):
+        assert f'"{name}"' in source, f"{name} is not read by shared/src/blob"
+
+
+def test_pods_name_their_azure_auth(objects):
+    """Every Moonfarm pod chooses its blob credential, so a pod without it fails at start."""
+    for owner, _, c, _ in moonfarm_containers(objects):
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        assert env.get("MOONFARM_AZURE_AUTH") == "workload-identity", owner["metadata"]["name"]
 
 
 def test_trigger_queue_is_the_scaled_binarys_queue(objects):
@@ -187,6 +265,8 @@ def test_triggers_count_tasks_in_flight(objects):
 
 def test_probes_and_metrics_use_the_http_port(objects):
     for owner, tmpl, c, binary in moonfarm_containers(objects):
+        if binary == "producer":  # a run-to-completion client: no HTTP server
+            continue
         port = int(effective(c, binary)["MOONFARM_HTTP_PORT"])
         named = {p["name"]: p["containerPort"] for p in c.get("ports") or [] if "name" in p}
         assert named.get("http") == port
@@ -238,6 +318,13 @@ def test_hardened_security_context(objects):
         assert sc["capabilities"]["drop"] == ["ALL"]
         assert any(m["mountPath"] == "/tmp" for m in c["volumeMounts"]), "no writable /tmp"
         assert c["resources"]["requests"] and c["resources"]["limits"]
+    # Helper containers of the image (the producer Job's `frame`) are held to the same.
+    for _, tmpl in manifests.pod_templates(objects):
+        for c in all_containers(tmpl):
+            if "moonfarm" in c.get("image", "") and binary_of(c) is None:
+                sc = c["securityContext"]
+                assert sc["readOnlyRootFilesystem"] is True and sc["capabilities"]["drop"] == ["ALL"]
+                assert c["resources"]["limits"]
 
 
 # --- NetworkPolicy ----------------------------------------------------------------------
@@ -352,9 +439,12 @@ def terraform_variable(name: str):
 def test_workload_identity_matches_terraform(objects):
     """The federated credentials (terraform) name exactly the ServiceAccounts the pods use."""
     ns, federated = terraform_variable("namespace"), set(terraform_variable("service_accounts"))
+    federated.add(terraform_variable("producer_service_account"))
     sas = {(manifests.namespace(o), o["metadata"]["name"]): o for o in objects if o["kind"] == "ServiceAccount"}
     for owner, tmpl, c, binary in moonfarm_containers(objects):
         assert tmpl["metadata"]["labels"].get("azure.workload.identity/use") == "true"
+        if binary == "producer":  # its own identity, not the farm's
+            assert tmpl["spec"]["serviceAccountName"] == terraform_variable("producer_service_account")
         sa = tmpl["spec"]["serviceAccountName"]
         assert (manifests.namespace(owner), sa) in sas, f"ServiceAccount {sa} missing"
         assert "azure.workload.identity/client-id" in sas[(manifests.namespace(owner), sa)]["metadata"]["annotations"]
@@ -421,3 +511,48 @@ def test_check_config_rejects_a_bad_port(objects, binary):
     env = container_env(c) | {"MOONFARM_HTTP_PORT": "not-a-port"}
     r = subprocess.run([str(path), "--check-config"], env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2, f"expected exit 2, got {r.returncode}: {r.stdout}{r.stderr}"
+
+
+# --- The in-cluster producer ------------------------------------------------------------
+def producer_jobs(objects):
+    return [(o, t, c) for o, t, c, b in moonfarm_containers(objects) if b == "producer"]
+
+
+def test_producer_job_renders_a_mounted_scene_into_the_shared_folder(objects):
+    jobs = producer_jobs(objects)
+    if not any(o["kind"] == "Job" for o, _, _ in jobs):
+        pytest.skip("no producer Job in this set")
+    for owner, tmpl, c in jobs:
+        sub, scenes, flags = parse_producer_args(c["args"])
+        assert sub == "submit" and scenes and "--wait" in flags
+        volumes = {v["name"]: v for v in tmpl["spec"]["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+        for scene in scenes:
+            mount = next((p for p in mounts if scene.startswith(p.rstrip("/") + "/")), None)
+            assert mount and "configMap" in volumes[mounts[mount]], f"{scene} is not in a mounted ConfigMap"
+        out = flags["--out"]
+        out_volume = next(n for p, n in mounts.items() if out.startswith(p.rstrip("/") + "/"))
+        assert "emptyDir" in volumes[out_volume]
+        # The EXR must outlive the init container: another container mounts the same folder.
+        holders = [x for x in tmpl["spec"]["containers"] if any(m["name"] == out_volume for m in x["volumeMounts"])]
+        assert holders, "nothing holds the rendered frame for kubectl cp"
+        assert c in tmpl["spec"].get("initContainers", []), "the producer must finish before the holder starts"
+        assert owner["spec"]["backoffLimit"] == 0, "a retried Job would submit the render twice"
+
+
+def test_producer_job_uses_only_flags_and_variables_the_binary_has(objects):
+    """`producer submit --help` lists every flag and variable the Job uses."""
+    jobs = producer_jobs(objects)
+    if not jobs:
+        pytest.skip("no producer in this set")
+    path = require_binary("producer")
+    r = subprocess.run([str(path), "submit", "--help"], capture_output=True, text=True, timeout=30,
+                       env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    helped_flags = set(re.findall(r"--[a-z][a-z-]*", r.stdout))
+    helped_env = set(re.findall(r"\[env: ([A-Z0-9_]+)", r.stdout))
+    assert set(PRODUCER_FLAGS) | PRODUCER_SWITCHES <= helped_flags, helped_flags
+    assert set(PRODUCER_FLAGS.values()) <= helped_env, helped_env
+    for _, _, c in jobs:
+        _, _, flags = parse_producer_args(c["args"])
+        assert set(flags) <= helped_flags

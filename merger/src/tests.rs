@@ -214,11 +214,18 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done().await {
-        assert!(Instant::now() < deadline, "waited 10 s for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    testkit::poll::until_async(
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            if done().await {
+                Ok(())
+            } else {
+                Err(format!("waited for {what}"))
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]

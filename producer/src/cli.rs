@@ -30,6 +30,7 @@ pub enum Command {
     List(ListArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
+    #[cfg(feature = "cluster")]
     #[command(name = "farm")]
     Cluster(ClusterArgs),
     /// Convert scenes between RDLA and RDLB, as MoonRay's rdl2_convert: the inputs are read in
@@ -89,16 +90,22 @@ pub struct SubmitArgs {
     pub frame: Option<i32>,
     /// Let the scene read this environment variable through os.getenv (repeatable); every
     /// other variable reads as nil. Its value is carried with the job to the workers.
-    #[arg(long = "allow-env", value_name = "NAME")]
+    /// MOONFARM_ALLOW_ENV takes a comma-separated list.
+    #[arg(
+        long = "allow-env",
+        value_name = "NAME",
+        env = "MOONFARM_ALLOW_ENV",
+        value_delimiter = ','
+    )]
     pub allow_env: Vec<String>,
     /// Keep a snapshot EXR beside the output, updated after every pass.
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,
     /// On the farm: follow the job with a progress bar and download the EXR when it is done.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_WAIT")]
     pub wait: bool,
     /// Print the submitted job as JSON (farm mode).
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -109,7 +116,7 @@ pub struct JobArgs {
     /// The job id `submit` printed.
     pub job: String,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -124,7 +131,7 @@ pub struct FetchArgs {
     #[arg(long)]
     pub snapshot: bool,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -133,7 +140,7 @@ pub struct FetchArgs {
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -160,7 +167,7 @@ pub struct ClusterArgs {
     )]
     pub scaled_object: String,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     /// Only --amqp and the queue names are used: the queue depths need no blob store.
     #[command(flatten)]
@@ -177,4 +184,24 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
         anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// README: every `submit` flag can also be set by an environment variable.
+    #[test]
+    fn every_submit_flag_has_an_environment_variable() {
+        let cli = Cli::command();
+        let submit = cli.find_subcommand("submit").unwrap();
+        let missing: Vec<&str> = submit
+            .get_arguments()
+            .filter(|a| !a.is_positional() && a.get_long().is_some())
+            .filter(|a| a.get_env().is_none())
+            .map(|a| a.get_id().as_str())
+            .collect();
+        assert!(missing.is_empty(), "flags without a variable: {missing:?}");
+    }
 }

@@ -2,6 +2,7 @@
 //! on a farm or embedded in this process, and answers questions about farm jobs.
 
 pub mod cli;
+#[cfg(feature = "cluster")]
 mod cluster;
 mod convert;
 pub mod embedded;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
+        #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
         Command::Convert(args) => convert::run(&args),
     }

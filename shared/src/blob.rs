@@ -4,13 +4,13 @@
 //! Storage, the local disk (the embedded mode) and memory. [`Blobs`] adds the few operations
 //! Moonfarm needs, with errors that say which key and which store failed.
 //!
-//! Azure (`az://container[/prefix]`) takes its account and credentials from the environment,
-//! as `object_store`'s `MicrosoftAzureBuilder::from_env` reads them: AZURE_STORAGE_ACCOUNT_NAME
-//! with AZURE_STORAGE_ACCOUNT_KEY, or workload identity (AZURE_FEDERATED_TOKEN_FILE,
-//! AZURE_CLIENT_ID, AZURE_TENANT_ID, which the AKS webhook sets), or
+//! Azure (`az://container[/prefix]`) takes its account from AZURE_STORAGE_ACCOUNT_NAME and its
+//! credential from the way MOONFARM_AZURE_AUTH names (`azure` module: the Azure CLI login, a
+//! service principal, workload identity, a managed identity, an account key or a SAS), or
 //! AZURE_STORAGE_USE_EMULATOR=true for Azurite at http://127.0.0.1:10000 (AZURITE_BLOB_STORAGE_URL
-//! overrides the address) with its well-known account. Nothing is checked against the service
-//! until the first request: a missing container shows up as an error naming the store.
+//! overrides the address) with its well-known account. Missing variables are reported when the
+//! store is opened; nothing is checked against the service until the first request: a missing
+//! container or a missing role shows up as an error naming the store and the way.
 
 use bytes::Bytes;
 use object_store::azure::MicrosoftAzureBuilder;
@@ -20,6 +20,8 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::sync::Arc;
+
+pub mod azure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -86,9 +88,23 @@ impl Blobs {
         })
     }
 
-    /// An Azure Blob Storage container, optionally under a key prefix; see the module comment
-    /// for the environment it reads.
+    /// An Azure Blob Storage container, optionally under a key prefix, with the credential
+    /// this process's environment chooses (see the module comment).
     fn azure(url: &str, rest: &str) -> Result<Blobs, BlobError> {
+        if rest.split('/').next().is_none_or(str::is_empty) {
+            return Err(BlobError::Url {
+                url: url.into(),
+                reason: "no container: use az://container[/prefix]".into(),
+            });
+        }
+        let options = azure::AzureOptions::from_env().map_err(|reason| BlobError::Url {
+            url: url.into(),
+            reason,
+        })?;
+        Blobs::azure_with(url, rest, options)
+    }
+
+    fn azure_with(url: &str, rest: &str, options: azure::AzureOptions) -> Result<Blobs, BlobError> {
         let url_err = |reason: String| BlobError::Url {
             url: url.into(),
             reason,
@@ -101,25 +117,26 @@ impl Blobs {
         // reqwest is built without a TLS provider of its own (no aws-lc): make ring rustls's
         // process default. An error means one is installed already, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let store = MicrosoftAzureBuilder::from_env()
+        let describe = match &options.account {
+            Some(account) => format!("{url} (account {account}, auth {})", options.auth),
+            None => format!("{url} (auth {})", options.auth),
+        };
+        let builder = options
+            .options
+            .into_iter()
+            .fold(MicrosoftAzureBuilder::new(), |b, (key, value)| {
+                b.with_config(key, value)
+            });
+        let store = builder
             .with_container_name(container)
             .build()
-            .map_err(|e| {
-                url_err(format!(
-                    "{e}; set AZURE_STORAGE_ACCOUNT_NAME and either AZURE_STORAGE_ACCOUNT_KEY or \
-                     workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, \
-                     AZURE_TENANT_ID), or AZURE_STORAGE_USE_EMULATOR=true for Azurite"
-                ))
-            })?;
+            .map_err(|e| url_err(format!("{e} (auth {})", options.auth)))?;
         let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
             Arc::new(store)
         } else {
             Arc::new(PrefixStore::new(store, prefix))
         };
-        Ok(Blobs {
-            store,
-            describe: url.to_string(),
-        })
+        Ok(Blobs { store, describe })
     }
 
     pub fn describe(&self) -> &str {
@@ -304,6 +321,65 @@ mod tests {
         );
         let err = Blobs::from_url("s3://bucket").unwrap_err().to_string();
         assert!(err.contains("az://container"), "{err}");
+    }
+
+    /// Every way's options are ones `object_store` builds a client from (no request is made).
+    #[test]
+    fn every_azure_way_builds_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "jwt").unwrap();
+        std::fs::write(dir.path().join("az"), "").unwrap();
+        let env = |extra: &[(&str, &str)]| {
+            let mut v = vec![
+                ("AZURE_STORAGE_ACCOUNT_NAME".to_string(), "acct".to_string()),
+                ("PATH".to_string(), dir.path().display().to_string()),
+            ];
+            v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            v
+        };
+        let token = token.to_str().unwrap();
+        let ways: [&[(&str, &str)]; 7] = [
+            &[("MOONFARM_AZURE_AUTH", "cli")],
+            &[
+                ("AZURE_CLIENT_ID", "c"),
+                ("AZURE_CLIENT_SECRET", "s"),
+                ("AZURE_TENANT_ID", "t"),
+            ],
+            &[
+                ("AZURE_CLIENT_ID", "c"),
+                ("AZURE_TENANT_ID", "t"),
+                ("AZURE_FEDERATED_TOKEN_FILE", token),
+            ],
+            &[("MOONFARM_AZURE_AUTH", "managed-identity")],
+            &[("AZURE_STORAGE_ACCOUNT_KEY", "a2V5")],
+            &[("AZURE_STORAGE_SAS_TOKEN", "sv=2022-11-02&sig=abc")],
+            &[("AZURE_STORAGE_USE_EMULATOR", "true")],
+        ];
+        for (way, extra) in azure::AzureAuth::ALL.into_iter().zip(ways) {
+            let options = azure::AzureOptions::from_vars(env(extra)).unwrap();
+            assert_eq!(options.auth, way);
+            let blobs = Blobs::azure_with("az://renders/p", "renders/p", options)
+                .unwrap_or_else(|e| panic!("{way}: {e}"));
+            assert!(
+                blobs
+                    .describe()
+                    .starts_with("az://renders/p (account acct, auth ")
+                    && blobs.describe().ends_with(&format!("auth {way})")),
+                "{}",
+                blobs.describe()
+            );
+        }
+    }
+
+    #[test]
+    fn azure_without_a_credential_says_what_to_set() {
+        let options = azure::AzureOptions::from_vars([(
+            "AZURE_STORAGE_ACCOUNT_NAME".to_string(),
+            "acct".to_string(),
+        )]);
+        let err = options.unwrap_err();
+        assert!(err.contains("MOONFARM_AZURE_AUTH"), "{err}");
     }
 
     #[test]
