@@ -46,7 +46,13 @@ pub struct ConvertArgs {
     #[arg(required = true, num_args = 2.., value_name = "IN... OUT")]
     pub paths: Vec<PathBuf>,
     /// Let the scene read this environment variable through os.getenv (repeatable).
-    #[arg(long = "allow-env", value_name = "NAME")]
+    /// MOONFARM_ALLOW_ENV takes a comma-separated list.
+    #[arg(
+        long = "allow-env",
+        value_name = "NAME",
+        env = "MOONFARM_ALLOW_ENV",
+        value_delimiter = ','
+    )]
     pub allow_env: Vec<String>,
 }
 
