@@ -369,7 +369,8 @@ pub trait Target {
 }
 
 /// Applies decoded records in order, as scene_rdl2 does: attributes replace earlier values,
-/// set vectors replace a set's members, Layer assignments are appended, bindings turn a value
+/// set vectors replace a set's members, a Layer assignment replaces the one of the same
+/// (geometry, part) or is appended, bindings turn a value
 /// into `bind(target, value)`. Every record's object is created first, in file order, so the
 /// graph's object order follows the file's.
 pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Result<(), RdlbError> {
@@ -449,7 +450,7 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
                     object.members = rows;
                 }
             }
-            "Layer" => object.members.extend(layer_rows(&mut attrs).map_err(err)?),
+            "Layer" => merge_layer_rows(&mut object.members, layer_rows(&mut attrs).map_err(err)?),
             _ => {}
         }
         object.attrs.extend(attrs);
@@ -512,6 +513,37 @@ fn take_rows(
             .map(|_| Value::List(columns.iter_mut().filter_map(|c| c.next()).collect()))
             .collect(),
     ))
+}
+
+/// Adds Layer rows as `Layer::assign` does: a (geometry, part) pair the Layer already
+/// assigns gets the new assignments, any other is appended.
+fn merge_layer_rows(members: &mut Vec<Value>, rows: Vec<Value>) {
+    fn key(v: &Value) -> Option<(ObjectId, String)> {
+        match v {
+            Value::List(items) => match (items.first(), items.get(1)) {
+                (Some(Value::Object(g)), Some(Value::String(p))) => Some((*g, p.clone())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let mut at: HashMap<(ObjectId, String), usize> = HashMap::new();
+    for (i, m) in members.iter().enumerate() {
+        if let Some(k) = key(m) {
+            at.entry(k).or_insert(i);
+        }
+    }
+    for row in rows {
+        match key(&row).and_then(|k| at.get(&k).copied()) {
+            Some(i) => members[i] = row,
+            None => {
+                if let Some(k) = key(&row) {
+                    at.insert(k, members.len());
+                }
+                members.push(row);
+            }
+        }
+    }
 }
 
 /// The Layer's attribute vectors, in the order each row lists its assignments.

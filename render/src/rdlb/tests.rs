@@ -289,6 +289,30 @@ SceneVariables { ["image_width"] = 32 }"#;
     assert_eq!(out.scene_variables["image_width"], Value::Int(64));
 }
 
+#[test]
+fn a_layer_row_from_rdlb_replaces_the_assignment_of_its_geometry_and_part() {
+    let g = load_all(vec![src("m.rdla", MESH.as_bytes().to_vec())]).unwrap();
+    let binary = encode(&g, false).unwrap();
+    let before = br#"DwaBaseMaterial("other") {}
+Layer("layer") { { RdlMeshGeometry("mesh"), "", DwaBaseMaterial("other") },
+                 { RdlMeshGeometry("mesh"), "b", DwaBaseMaterial("other") } }"#;
+    let out = load_all(vec![src("a.rdla", before.to_vec()), src("m.rdlb", binary)]).unwrap();
+    let layer = &out.objects[out.find("Layer", "layer").unwrap()];
+    let (mesh, mat, other) = (
+        out.find("RdlMeshGeometry", "mesh").unwrap(),
+        out.find("DwaBaseMaterial", "mat").unwrap(),
+        out.find("DwaBaseMaterial", "other").unwrap(),
+    );
+    let row = |part: &str, m| {
+        Value::List(vec![
+            Value::Object(mesh),
+            Value::String(part.into()),
+            Value::Object(m),
+        ])
+    };
+    assert_eq!(layer.members, vec![row("", mat), row("b", other)]);
+}
+
 fn mesh_id(g: &SceneGraph) -> usize {
     g.find("RdlMeshGeometry", "mesh").unwrap()
 }

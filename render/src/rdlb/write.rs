@@ -2,7 +2,10 @@
 
 use super::read::LAYER_ASSIGNMENTS;
 use super::{Wire, SCENE_OBJECT_RECORD, SCENE_VARIABLES};
-use crate::graph::{Object, SceneGraph, Value};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use crate::graph::{Object, ObjectId, SceneGraph, Value};
 
 /// A split scene keeps vectors of more than this many elements in the binary file
 /// (scene_rdl2's `SPLIT_VEC_SIZE`), everything else in the text one.
@@ -38,19 +41,21 @@ pub fn large_members(graph: &SceneGraph, object: &Object) -> bool {
             .unwrap_or(false)
 }
 
-/// A Layer's rows as scene_rdl2 stores them: one (geometry, part, assignments) per part, the
-/// assignments in [`LAYER_ASSIGNMENTS`] order, `Undef` where a row names none. A row's
+/// A Layer's rows as scene_rdl2 stores them: one (geometry, part, assignments) per distinct
+/// geometry and part, the assignments in [`LAYER_ASSIGNMENTS`] order, `Undef` where a row
+/// names none. A row's
 /// assignments are told apart by the class of the object, as scene_rdl2's `layerCall` does.
 pub fn layer_assignments(
     graph: &SceneGraph,
     layer: &Object,
 ) -> Result<Vec<(Value, String, [Value; 7])>, String> {
-    let mut out = Vec::new();
+    let mut out: Vec<(Value, String, [Value; 7])> = Vec::new();
+    let mut seen: HashMap<(ObjectId, String), usize> = HashMap::new();
     for (i, row) in layer.members.iter().enumerate() {
         let Value::List(items) = row else {
             return Err(format!("Layer row {} is not a table", i + 1));
         };
-        let Some(geometry @ Value::Object(_)) = items.first() else {
+        let Some(geometry @ Value::Object(geometry_id)) = items.first() else {
             return Err(format!(
                 "Layer row {} does not start with a geometry",
                 i + 1
@@ -91,8 +96,17 @@ pub fn layer_assignments(
             };
             slots[slot] = item.clone();
         }
+        let geometry_id = *geometry_id;
         for part in parts {
-            out.push((geometry.clone(), part, slots.clone()));
+            // `Layer::assign`: a (geometry, part) pair assigned again takes the new
+            // assignments in its first place.
+            match seen.entry((geometry_id, part)) {
+                Entry::Occupied(at) => out[*at.get()].2 = slots.clone(),
+                Entry::Vacant(v) => {
+                    out.push((geometry.clone(), v.key().1.clone(), slots.clone()));
+                    v.insert(out.len() - 1);
+                }
+            }
         }
     }
     Ok(out)
