@@ -382,6 +382,7 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
         .iter()
         .map(|r| (r.class != SCENE_VARIABLES.0).then(|| target.open(&r.class, &r.name, &loc)))
         .collect();
+    let mut unknown: std::collections::HashSet<(String, String)> = Default::default();
     for (record, id) in records.into_iter().zip(ids) {
         let refs: Vec<ObjectId> = record
             .refs
@@ -391,11 +392,24 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
         let resolve = |v: Value| resolve(v, &refs);
         let offset = record.offset;
         let err = |message: String| RdlbError { offset, message };
-        let mut attrs: Vec<(String, Value)> = record
-            .attrs
-            .into_iter()
-            .map(|(name, v)| (crate::rdla::canonical_attr(&name), resolve(v)))
-            .collect();
+        let class = match id {
+            Some(id) => target.graph().objects[id].class.clone(),
+            None => SCENE_VARIABLES.0.to_string(),
+        };
+        let mut attrs: Vec<(String, Value)> = Vec::with_capacity(record.attrs.len());
+        for (given, v) in record.attrs {
+            let (name, known) = crate::rdla::canonical_attr(&class, &given);
+            // Recorded all the same, as the RDLA loader records it; warned about once per
+            // class and attribute in this file.
+            if !known && unknown.insert((class.clone(), name.clone())) {
+                let message = format!(
+                    "{file}: byte {}: {class} `{}`: unknown attribute `{given}` (MoonRay's {class} has no attribute of that name)",
+                    record.offset, record.name
+                );
+                target.graph().warnings.push(message);
+            }
+            attrs.push((name, resolve(v)));
+        }
         // By name, so that a record of many attributes and bindings stays linear.
         let mut position: HashMap<String, usize> = attrs
             .iter()
@@ -403,7 +417,7 @@ pub fn apply(records: Vec<Record>, file: &str, target: &mut dyn Target) -> Resul
             .map(|(i, (n, _))| (n.clone(), i))
             .collect();
         for (name, i) in record.bindings {
-            let name = crate::rdla::canonical_attr(&name);
+            let (name, _) = crate::rdla::canonical_attr(&class, &name);
             let bound = Some(refs[i]);
             match position.get(&name).map(|&at| &mut attrs[at]) {
                 Some((_, v)) => {
