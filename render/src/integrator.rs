@@ -2,10 +2,11 @@
 //! budgets and sample clamping, and the tile renderer that runs it over a rectangle of pixels
 //! and a range of sample indices.
 
-use crate::bsdf::{Bsdf, Frame, LobeKind, Material};
+use crate::bsdf::{Bsdf, Frame, LobeKind};
 use crate::geometry::Ray;
 use crate::sampler::Sampler;
 use crate::scene::Scene;
+use crate::shading::{resolve, ShadePoint};
 use glam::Vec3;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -225,9 +226,25 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         if depth == 0 {
             alpha = 1.0;
         }
-        let material = &scene.materials[hit.material as usize];
         let wo_world = -ray.d;
         let front = hit.n.dot(wo_world) > 0.0;
+        let attrs = match scene.bvh.prim(hit.prim) {
+            crate::geometry::Primitive::Triangle {
+                corners: Some(c), ..
+            } => &c.attrs[..],
+            _ => &[],
+        };
+        let sp = ShadePoint {
+            p: hit.p,
+            n: hit.ns,
+            ng: hit.n,
+            uv: hit.uv,
+            front,
+            attrs,
+            bary: hit.bary,
+        };
+        let material = resolve(&scene.materials[hit.material as usize], &scene.maps, &sp);
+        let material = &*material;
         let emission = material.emission();
         if emission != Vec3::ZERO && front {
             l += clamp(beta * emission, from);
@@ -238,7 +255,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         // Reflective materials shade the side the ray came from; dielectrics need the true
         // outward normal to tell entering from leaving.
         let n = match material {
-            Material::Dielectric { .. } => hit.ns,
+            m if m.transmits() => hit.ns,
             _ if front => hit.ns,
             _ => -hit.ns,
         };

@@ -18,6 +18,7 @@ pub mod light;
 pub mod rdla;
 pub mod sampler;
 pub mod scene;
+pub mod shading;
 
 /// Why a scene could not be prepared for rendering; one line, naming file and line.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,175 @@
+//! Maps: the map objects bound into material attributes, built once each into the scene's
+//! `shading::Maps`, and the reading of an attribute as a `shading::Param` (a constant or a map).
+
+use super::SceneBuilder;
+use crate::attrs::Attrs;
+use crate::graph::{ObjectId, Value};
+use crate::shading::{Map, MapId, MapInput, Param};
+use glam::Vec3;
+use std::collections::HashMap;
+
+/// The map classes the built-in renderer evaluates.
+pub(super) const MAPS: &[&str] = &["CheckerboardMap", "AttributeMap", "RemapMap"];
+
+/// The attributes of one object that are bound to a map the built-in renderer evaluates.
+pub(super) type Binds = HashMap<String, Param>;
+
+impl SceneBuilder<'_> {
+    /// Interns a primitive attribute name.
+    pub(super) fn attribute_id(&mut self, name: &str) -> u32 {
+        match self.attribute_names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.attribute_names.push(name.to_string());
+                (self.attribute_names.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The attributes of `id` bound (`bind(map)`) to a supported map, built on first use. A
+    /// binding to an unsupported map is left out: reading the attribute then warns and uses
+    /// the constant, as before maps were evaluated.
+    pub(super) fn binds(&mut self, id: ObjectId) -> Binds {
+        let g = self.g;
+        let mut out = Binds::new();
+        for (name, v) in &g.object(id).attrs {
+            if let Value::Bind {
+                target: Some(t), ..
+            } = v
+            {
+                if let Some(m) = self.map(*t) {
+                    out.insert(name.clone(), Param::Map(m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds map object `id` once; None when its class is not evaluated here or it binds
+    /// itself through a cycle.
+    pub(super) fn map(&mut self, id: ObjectId) -> Option<MapId> {
+        if let Some(m) = self.map_ids.get(&id) {
+            return *m;
+        }
+        let g = self.g;
+        let o = g.object(id);
+        if !MAPS.contains(&o.class.as_str()) {
+            return None;
+        }
+        self.map_ids.insert(id, None);
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        let rgb = |a: &mut Attrs, name: &str| -> Param {
+            binds.get(name).cloned().unwrap_or_else(|| {
+                let d = default_rgb(a, name);
+                Param::Const(a.rgb(name, d))
+            })
+        };
+        let map = match o.class.as_str() {
+            // Attribute names and defaults: moonray dso/map/CheckerboardMap/CheckerboardMap.json.
+            "CheckerboardMap" => {
+                let st = (a.int("texture_coordinates", 0) == 1)
+                    .then(|| rgb(&mut a, "input_texture_coordinates"));
+                Map::Checkerboard {
+                    a: rgb(&mut a, "color_A"),
+                    b: rgb(&mut a, "color_B"),
+                    u_tiles: a.int("num_u_tiles", 8) as f32,
+                    v_tiles: a.int("num_v_tiles", 8) as f32,
+                    st,
+                }
+            }
+            // moonray dso/map/AttributeMap/AttributeMap.json: map_type's enum.
+            "AttributeMap" => {
+                let kind = a.int("map_type", 0);
+                let name = a.string("primitive_attribute_name");
+                let default = rgb(&mut a, "default_value");
+                let color = rgb(&mut a, "color");
+                let input = match kind {
+                    0 => MapInput::Primitive(None),
+                    1 => MapInput::Position,
+                    2 => MapInput::St,
+                    3 => MapInput::ShadingNormal,
+                    4 => MapInput::GeometricNormal,
+                    9 => MapInput::Color,
+                    other => {
+                        a.warnings.push(format!(
+                            "{}: AttributeMap `{}`: map_type {other} is not supported by the built-in renderer; using default_value",
+                            o.loc, o.name
+                        ));
+                        MapInput::Primitive(None)
+                    }
+                };
+                drop(a);
+                let input = match input {
+                    MapInput::Primitive(_) => MapInput::Primitive(Some(
+                        self.attribute_id(name.as_deref().unwrap_or("Cd")),
+                    )),
+                    other => other,
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color,
+                }
+            }
+            // moonshine dso/map/RemapMap/RemapMap.json.
+            "RemapMap" => {
+                let per_channel = a.int("remap_method", 0) == 1;
+                let input = rgb(&mut a, "input");
+                let f = |a: &mut Attrs, name: &str, d: f32| -> Param {
+                    binds
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32(name, d))))
+                };
+                if per_channel {
+                    let clamp = a.bool("clamp_RGB", true).then(|| {
+                        (
+                            a.rgb("clamp_min_RGB", Vec3::ZERO),
+                            a.rgb("clamp_max_RGB", Vec3::ONE),
+                        )
+                    });
+                    Map::Remap {
+                        input,
+                        in_min: rgb(&mut a, "input_min_RGB"),
+                        in_max: rgb(&mut a, "input_max_RGB"),
+                        out_min: rgb(&mut a, "output_min_RGB"),
+                        out_max: rgb(&mut a, "output_max_RGB"),
+                        bias: rgb(&mut a, "midpoint_bias_RGB"),
+                        clamp,
+                    }
+                } else {
+                    let clamp = a.bool("clamp", true).then(|| {
+                        (
+                            Vec3::splat(a.f32("clamp_min", 0.0)),
+                            Vec3::splat(a.f32("clamp_max", 1.0)),
+                        )
+                    });
+                    Map::Remap {
+                        input,
+                        in_min: f(&mut a, "input_min", 0.0),
+                        in_max: f(&mut a, "input_max", 1.0),
+                        out_min: f(&mut a, "output_min", 0.0),
+                        out_max: f(&mut a, "output_max", 1.0),
+                        bias: f(&mut a, "midpoint_bias", 0.5),
+                        clamp,
+                    }
+                }
+            }
+            _ => unreachable!("checked against MAPS"),
+        };
+        let mid = self.maps.maps.len() as MapId;
+        self.maps.maps.push(map);
+        self.map_ids.insert(id, Some(mid));
+        Some(mid)
+    }
+}
+
+/// MoonRay's default of a colour attribute (from the class data), black when it has none.
+pub(super) fn default_rgb(a: &Attrs, name: &str) -> Vec3 {
+    match a.moonray_default(name) {
+        Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+        Some(Value::Float(f)) => Vec3::splat(f as f32),
+        _ => Vec3::ZERO,
+    }
+}

@@ -1,0 +1,362 @@
+//! Shading-time evaluation: maps bound to material attributes (`bind(map)`), evaluated at each
+//! shading point with the hit's uv, position, normals and primitive attributes, and the
+//! materials that are only known per hit (bound attributes, layering, two-sided).
+//!
+//! A map is a [`Map`] variant in the scene's [`Maps`]; a bindable attribute is a [`Param`],
+//! either a constant or a map. A new map (an image, a noise) is one more variant and one more
+//! arm in [`Maps::eval`]. Everything here is pure: the same hit gives the same value.
+
+use crate::bsdf::Material;
+use glam::{Vec2, Vec3};
+use std::borrow::Cow;
+
+/// Index of a map in [`Maps`].
+pub type MapId = u32;
+
+/// What maps may read at a shading point.
+#[derive(Debug, Clone, Copy)]
+pub struct ShadePoint<'a> {
+    /// World-space position.
+    pub p: Vec3,
+    /// Shading normal and geometric normal, unit length, facing outwards.
+    pub n: Vec3,
+    pub ng: Vec3,
+    /// Texture coordinates (MoonRay's `st`).
+    pub uv: Vec2,
+    /// Whether the ray arrived on the side the normal faces (MoonRay's `isEntering`).
+    pub front: bool,
+    /// The primitive's attributes (corner values) and where in the triangle the hit lies.
+    pub attrs: &'a [(u32, [Vec3; 3])],
+    pub bary: Vec2,
+}
+
+impl ShadePoint<'_> {
+    /// A point with no primitive attributes, uv (0, 0), facing +Z: for tests and constants.
+    pub fn at(p: Vec3, n: Vec3, uv: Vec2) -> ShadePoint<'static> {
+        ShadePoint {
+            p,
+            n,
+            ng: n,
+            uv,
+            front: true,
+            attrs: &[],
+            bary: Vec2::ZERO,
+        }
+    }
+
+    /// The interpolated value of primitive attribute `id`, if the primitive has it.
+    pub fn attr(&self, id: u32) -> Option<Vec3> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, v)| crate::geometry::Corners::lerp3(v, self.bary))
+    }
+}
+
+/// A bindable attribute's value: a constant, or a map evaluated per shading point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Const(Vec3),
+    Map(MapId),
+}
+
+impl Param {
+    pub fn eval(&self, maps: &Maps, sp: &ShadePoint) -> Vec3 {
+        match self {
+            Param::Const(c) => *c,
+            Param::Map(id) => maps.eval(*id, sp),
+        }
+    }
+
+    /// A float attribute bound to a map reads the map's first (red) channel.
+    pub fn eval_f32(&self, maps: &Maps, sp: &ShadePoint) -> f32 {
+        self.eval(maps, sp).x
+    }
+
+    pub fn is_const(&self) -> bool {
+        matches!(self, Param::Const(_))
+    }
+}
+
+/// What an `AttributeMap` reads (its `map_type`, moonray dso/map/AttributeMap/AttributeMap.json).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapInput {
+    /// `primitive attribute` (0): by interned name; None when no geometry has it.
+    Primitive(Option<u32>),
+    /// `position` (1), `texture st` (2), `shading normal` (3), `geometric normal` (4).
+    Position,
+    St,
+    ShadingNormal,
+    GeometricNormal,
+    /// `map color` (9): the map's `color` attribute.
+    Color,
+}
+
+/// The maps the built-in renderer evaluates. Attribute names and formulas are MoonRay's; where
+/// each came from is noted at the variant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Map {
+    /// moonray dso/map/CheckerboardMap: tile (s * num_u_tiles / 2, t * num_v_tiles / 2) mod 1;
+    /// colour A where both halves agree, B where they differ.
+    Checkerboard {
+        a: Param,
+        b: Param,
+        u_tiles: f32,
+        v_tiles: f32,
+        /// `texture_coordinates` = 1 reads `input_texture_coordinates` instead of st.
+        st: Option<Param>,
+    },
+    /// moonray dso/map/AttributeMap: the input, or `default_value` when a primitive attribute
+    /// is absent.
+    Attribute {
+        input: MapInput,
+        default: Param,
+        color: Param,
+    },
+    /// moonshine dso/map/RemapMap (uniform method 0, per-channel method 1): linear remap of
+    /// [in_min, in_max] to [out_min, out_max] with Perlin's bias, then an optional clamp.
+    Remap {
+        input: Param,
+        in_min: Param,
+        in_max: Param,
+        out_min: Param,
+        out_max: Param,
+        bias: Param,
+        clamp: Option<(Vec3, Vec3)>,
+    },
+}
+
+/// Every map of the scene, by [`MapId`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Maps {
+    pub maps: Vec<Map>,
+}
+
+impl Maps {
+    pub fn eval(&self, id: MapId, sp: &ShadePoint) -> Vec3 {
+        match &self.maps[id as usize] {
+            Map::Checkerboard {
+                a,
+                b,
+                u_tiles,
+                v_tiles,
+                st,
+            } => {
+                let st = match st {
+                    Some(p) => p.eval(self, sp).truncate(),
+                    None => sp.uv,
+                };
+                let s = (st.x * u_tiles / 2.0).rem_euclid(1.0);
+                let t = (st.y * v_tiles / 2.0).rem_euclid(1.0);
+                if (s < 0.5) == (t < 0.5) {
+                    a.eval(self, sp)
+                } else {
+                    b.eval(self, sp)
+                }
+            }
+            Map::Attribute {
+                input,
+                default,
+                color,
+            } => match input {
+                MapInput::Primitive(id) => match id.and_then(|id| sp.attr(id)) {
+                    Some(v) => v,
+                    None => default.eval(self, sp),
+                },
+                MapInput::Position => sp.p,
+                MapInput::St => sp.uv.extend(0.0),
+                MapInput::ShadingNormal => sp.n,
+                MapInput::GeometricNormal => sp.ng,
+                MapInput::Color => color.eval(self, sp),
+            },
+            Map::Remap {
+                input,
+                in_min,
+                in_max,
+                out_min,
+                out_max,
+                bias,
+                clamp,
+            } => {
+                let x = input.eval(self, sp);
+                let (i0, i1) = (in_min.eval(self, sp), in_max.eval(self, sp));
+                let (o0, o1) = (out_min.eval(self, sp), out_max.eval(self, sp));
+                let b = bias.eval(self, sp);
+                let mut r = Vec3::ZERO;
+                for k in 0..3 {
+                    let (ir, or) = (i1[k] - i0[k], o1[k] - o0[k]);
+                    r[k] = if or == 0.0 {
+                        o0[k]
+                    } else {
+                        let t = if ir == 0.0 { 0.5 } else { (x[k] - i0[k]) / ir };
+                        perlin_bias(t, b[k]) * or + o0[k]
+                    };
+                }
+                match clamp {
+                    Some((lo, hi)) => r.clamp(*lo, hi.max(*lo)),
+                    None => r,
+                }
+            }
+        }
+    }
+}
+
+/// Perlin's bias: t^(log b / log 0.5); 0.5 leaves t unchanged (as RemapMap skips it).
+fn perlin_bias(t: f32, b: f32) -> f32 {
+    if (b - 0.5).abs() < 1e-6 || t <= 0.0 {
+        return t;
+    }
+    t.powf(b.clamp(1e-6, 1.0 - 1e-6).ln() / 0.5f32.ln())
+}
+
+/// A material known only per shading point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shader {
+    /// DwaBaseMaterial (or UsdPreviewSurface, mapped onto it) with bindable attributes.
+    Base {
+        albedo: Param,
+        specular: Param,
+        roughness: Param,
+        metallic: Param,
+        ior: f32,
+        emission: Param,
+    },
+    /// DwaMetalMaterial with a bindable colour.
+    Metal {
+        color: Param,
+        roughness: Param,
+        emission: Param,
+    },
+    /// DwaEmissiveMaterial: emission colour times the constant intensity and exposure.
+    Emissive { emission: Param, scale: f32 },
+    /// DwaLayerMaterial (moonshine dso/material/DwaLayer, lib/material/dwabase/Blending.cc):
+    /// mask 0 is material_B, 1 is material_A, in between the two blended.
+    Layer {
+        a: Material,
+        b: Material,
+        mask: Param,
+    },
+    /// DwaMixMaterial (moonshine dso/material/DwaMix): `mix` picks among the inputs, a
+    /// fractional value blends the two it lies between (linear interpolation).
+    Mix {
+        inputs: Vec<Material>,
+        mix: Param,
+        /// `remap_mix_to_inputs`: mix in [0, 1] spans all the inputs.
+        remap: bool,
+    },
+    /// DwaTwoSidedMaterial: front_material where the ray enters, back_material elsewhere.
+    TwoSided { front: Material, back: Material },
+}
+
+/// The material at a shading point: `m` itself unless it is `Shaded`.
+pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Material> {
+    let Material::Shaded(s) = m else {
+        return Cow::Borrowed(m);
+    };
+    let clamp01 = |p: &Param| p.eval_f32(maps, sp).clamp(0.0, 1.0);
+    Cow::Owned(match &**s {
+        Shader::Base {
+            albedo,
+            specular,
+            roughness,
+            metallic,
+            ior,
+            emission,
+        } => Material::Base {
+            albedo: albedo.eval(maps, sp),
+            specular: specular.eval_f32(maps, sp),
+            roughness: clamp01(roughness),
+            metallic: metallic.eval_f32(maps, sp),
+            ior: *ior,
+            emission: emission.eval(maps, sp),
+        },
+        Shader::Metal {
+            color,
+            roughness,
+            emission,
+        } => Material::Metal {
+            color: color.eval(maps, sp),
+            roughness: clamp01(roughness),
+            emission: emission.eval(maps, sp),
+        },
+        Shader::Emissive { emission, scale } => Material::Emissive {
+            radiance: emission.eval(maps, sp) * *scale,
+        },
+        Shader::Layer { a, b, mask } => {
+            let t = clamp01(mask);
+            blend(&resolve(b, maps, sp), &resolve(a, maps, sp), t)
+        }
+        Shader::Mix { inputs, mix, remap } => {
+            if inputs.is_empty() {
+                return Cow::Owned(Material::grey());
+            }
+            let last = (inputs.len() - 1) as f32;
+            let mut x = mix.eval_f32(maps, sp);
+            if *remap {
+                x *= last;
+            }
+            let x = x.clamp(0.0, last);
+            let i = (x.floor() as usize).min(inputs.len() - 1);
+            let j = (i + 1).min(inputs.len() - 1);
+            let a = resolve(&inputs[i], maps, sp);
+            if i == j {
+                return Cow::Owned(a.into_owned());
+            }
+            blend(&a, &resolve(&inputs[j], maps, sp), x - i as f32)
+        }
+        Shader::TwoSided { front, back } => {
+            let m = if sp.front { front } else { back };
+            resolve(m, maps, sp).into_owned()
+        }
+    })
+}
+
+/// `m0` at t = 0, `m1` at t = 1: parameters blended linearly where both are Dwa base-like (as
+/// MoonRay's Blending.cc lerps each parameter), the two BSDFs mixed linearly otherwise.
+pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
+    if t <= 0.0 {
+        return m0.clone();
+    }
+    if t >= 1.0 {
+        return m1.clone();
+    }
+    match (as_base(m0), as_base(m1)) {
+        (Some(b0), Some(b1)) => {
+            let l = |x: f32, y: f32| x + (y - x) * t;
+            Material::Base {
+                albedo: b0.0.lerp(b1.0, t),
+                specular: l(b0.1, b1.1),
+                roughness: l(b0.2, b1.2),
+                metallic: l(b0.3, b1.3),
+                ior: l(b0.4, b1.4),
+                emission: b0.5.lerp(b1.5, t),
+            }
+        }
+        _ => Material::Mix {
+            a: Box::new(m0.clone()),
+            b: Box::new(m1.clone()),
+            t,
+        },
+    }
+}
+
+/// A material as DwaBaseMaterial parameters (albedo, specular, roughness, metallic, ior,
+/// emission), when it is one: a metal is DwaBase with metallic 1 and its colour.
+fn as_base(m: &Material) -> Option<(Vec3, f32, f32, f32, f32, Vec3)> {
+    match *m {
+        Material::Base {
+            albedo,
+            specular,
+            roughness,
+            metallic,
+            ior,
+            emission,
+        } => Some((albedo, specular, roughness, metallic, ior, emission)),
+        Material::Metal {
+            color,
+            roughness,
+            emission,
+        } => Some((color, 1.0, roughness, 1.0, 1.5, emission)),
+        _ => None,
+    }
+}
