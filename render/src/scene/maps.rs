@@ -99,7 +99,6 @@ impl SceneBuilder<'_> {
                         MapInput::Primitive(None)
                     }
                 };
-                drop(a);
                 let input = match input {
                     MapInput::Primitive(_) => MapInput::Primitive(Some(
                         self.attribute_id(name.as_deref().unwrap_or("Cd")),

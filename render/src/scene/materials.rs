@@ -228,7 +228,6 @@ impl SceneBuilder<'_> {
             "DwaLayerMaterial" => {
                 let (ma, mb) = (a.object("material_A"), a.object("material_B"));
                 let mask = bx.f32(&mut a, "mask", 1.0);
-                drop(a);
                 Shader::Layer {
                     a: self.sub_material(ma),
                     b: self.sub_material(mb),
@@ -242,13 +241,11 @@ impl SceneBuilder<'_> {
                 let ids: Vec<Option<ObjectId>> =
                     (0..64).map(|i| a.object(&format!("material{i}"))).collect();
                 let n = ids.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
-                drop(a);
                 let inputs = ids[..n].iter().map(|m| self.sub_material(*m)).collect();
                 Shader::Mix { inputs, mix, remap }
             }
             _ => {
                 let (f, b) = (a.object("front_material"), a.object("back_material"));
-                drop(a);
                 // A missing side falls back to the other one.
                 let (f, b) = (f.or(b), b.or(f));
                 Shader::TwoSided {

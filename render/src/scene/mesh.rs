@@ -293,7 +293,6 @@ impl SceneBuilder<'_> {
                     .collect();
                 found.push((name, values, v));
             }
-            drop(a);
             for (name, values, v) in found {
                 if v.is_empty() {
                     // No values: geometry without the attribute (AttributeMap's default).
