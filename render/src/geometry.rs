@@ -144,13 +144,14 @@ impl Sphere {
         }
     }
 
-    /// Texture coordinates of an object-space point: u the longitude around +Y (MoonRay's up
-    /// axis), v from the south pole (0) to the north pole (1).
+    /// Texture coordinates of an object-space point, as moonray's geom/prim/Sphere.cc: u the
+    /// angle around the local z axis over 2 pi (from +x, towards +y), v = 1 - theta / pi with
+    /// theta measured from +z (0 at the -z pole, 1 at the +z pole).
     pub fn uv(&self, po: Vec3) -> Vec2 {
         let d = po.normalize_or_zero();
-        let u = (d.z.atan2(d.x) / (2.0 * std::f32::consts::PI)).rem_euclid(1.0);
-        let v = d.y.clamp(-1.0, 1.0).acos() / std::f32::consts::PI;
-        Vec2::new(u, 1.0 - v)
+        let u = (d.y.atan2(d.x) / (2.0 * std::f32::consts::PI)).rem_euclid(1.0);
+        let theta = d.z.clamp(-1.0, 1.0).acos();
+        Vec2::new(u, 1.0 - theta / std::f32::consts::PI)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Polygon meshes (RdlMeshGeometry) as triangles with MoonRay's smooth normals, uvs from
 //! `uv_list` and primitive attributes from `primitive_attributes` (UserData), and the triangle
-//! every faceted shape is made of.
+//! (with its corner values) every faceted shape is made of.
 
 use super::known::{known, GEOMETRY_COMMON};
 use super::SceneBuilder;
@@ -67,10 +67,6 @@ fn vec2_of(v: &Value) -> Option<Vec2> {
 }
 
 impl SceneBuilder<'_> {
-    pub(super) fn tri(&mut self, p0: Vec3, p1: Vec3, p2: Vec3, material: MaterialId) {
-        self.tri_with_corners(p0, p1, p2, material, None);
-    }
-
     pub(super) fn tri_with_corners(
         &mut self,
         p0: Vec3,

@@ -89,6 +89,49 @@ mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
     assert!(near(mean(&s, (9, 57, 15, 63), 2), [1.0; 3], 1e-5));
 }
 
+#[test]
+fn a_box_s_faces_carry_moonray_s_uvs() {
+    // BoxGeometry's +z face runs u along x and v along y from the min corner (moonray
+    // geom/prim/Box.cc): seen face-on, a 2x2 checkerboard shows the quad's pattern.
+    let (s, _) = scene(
+        r#"
+SceneVariables { ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }
+local box = BoxGeometry("box") { ["size"] = Vec3(2, 2, 2) }
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(1, 0, 0), ["color_B"] = Rgb(0, 0, 1),
+    ["num_u_tiles"] = 2, ["num_v_tiles"] = 2 }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+Layer("layer") { { box, "", mtl } }
+"#,
+    );
+    assert!(near(mean(&s, (4, 36, 28, 60), 4), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 36, 60, 60), 4), [0.0, 0.0, 1.0], 1e-5));
+    assert!(near(mean(&s, (36, 4, 60, 28), 4), [1.0, 0.0, 0.0], 1e-5));
+}
+
+#[test]
+fn a_sphere_s_uvs_follow_moonray_s_longitude_and_latitude() {
+    // moonray geom/prim/Sphere.cc: v = 1 - theta / pi from the local +z pole, u the angle
+    // around z. Seen down the z axis the whole visible half has v > 0.5, and a checkerboard
+    // of 2 v tiles shows colour B where u < 0.5 (y > 0, the top of the image) and A below.
+    let (s, _) = scene(
+        r#"
+SceneVariables { ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }
+local ball = SphereGeometry("ball") { ["radius"] = 1 }
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(1, 0, 0), ["color_B"] = Rgb(0, 0, 1),
+    ["num_u_tiles"] = 2, ["num_v_tiles"] = 2 }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+Layer("layer") { { ball, "", mtl } }
+"#,
+    );
+    // Top half (y > 0): u in (0, 0.5), v > 0.5: B. Bottom half: u > 0.5, v > 0.5: A.
+    assert!(near(mean(&s, (24, 8, 40, 24), 4), [0.0, 0.0, 1.0], 1e-5));
+    assert!(near(mean(&s, (24, 40, 40, 56), 4), [1.0, 0.0, 0.0], 1e-5));
+}
+
 /// The quad with a UserData `Cd` of `values` (and `rate`), shown through an AttributeMap.
 fn cd_quad(values: &str, rate: &str) -> Scene {
     let text = quad(
