@@ -124,6 +124,16 @@ pub enum Map {
         bias: Param,
         clamp: Option<(Vec3, Vec3)>,
     },
+    /// moonshine dso/map/LayerMap: input_A composited over input_B by `mode` (its enum: off 0,
+    /// over 1, add 2, subtract 3, multiply 4, screen 5, overlay 6, overlay contrast 7, darken 8,
+    /// lighten 9, color dodge 10, color burn 11, hard light 12, soft light 13, difference 14,
+    /// exclusion 15), A weighted by the saturated `mask` first.
+    Layer {
+        a: Param,
+        b: Param,
+        mask: Param,
+        mode: i64,
+    },
 }
 
 /// Every map of the scene, by [`MapId`].
@@ -197,7 +207,78 @@ impl Maps {
                     None => r,
                 }
             }
+            Map::Layer { a, b, mask, mode } => {
+                let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
+                if *mode == 0 || m == 0.0 {
+                    return b.eval(self, sp);
+                }
+                if *mode == 1 && m == 1.0 {
+                    return a.eval(self, sp);
+                }
+                let a = a.eval(self, sp) * m;
+                let b = b.eval(self, sp);
+                Vec3::new(
+                    composite(*mode, a.x, b.x, m),
+                    composite(*mode, a.y, b.y, m),
+                    composite(*mode, a.z, b.z, m),
+                )
+            }
         }
+    }
+}
+
+/// One channel of LayerMap's compositing of `a` (already times the mask `m`) over `b`: the
+/// formulas of moonshine's LayerMap.ispc, mode by mode.
+fn composite(mode: i64, a: f32, b: f32, m: f32) -> f32 {
+    let rest = b * (1.0 - m);
+    match mode {
+        1 => rest + a,
+        2 => b + a,
+        3 => b - a,
+        4 => rest + a * b,
+        5 => a + b - a * b,
+        6 => b * (b * m + 2.0 * a * (1.0 - b)) + rest,
+        7 | 12 => {
+            // Overlay contrast tests b against one half, hard light 2a against the mask.
+            let low = if mode == 7 { b < 0.5 } else { 2.0 * a < m };
+            if low {
+                2.0 * a * b + rest
+            } else {
+                m - 2.0 * (1.0 - b) * (m - a) + rest
+            }
+        }
+        8 => a.min(b * m) + rest,
+        9 => a.max(b * m) + rest,
+        10 => {
+            if a + b * m >= m {
+                m + rest
+            } else {
+                let t = 1.0 - a / m;
+                (if t != 0.0 { b * m / t } else { t }) + rest
+            }
+        }
+        11 => {
+            if a + b * m <= m {
+                rest
+            } else {
+                (if a != 0.0 {
+                    m * (a + b * m - m) / a
+                } else {
+                    0.0
+                }) + rest
+            }
+        }
+        13 => {
+            if 2.0 * a < m {
+                2.0 * b * a + b * b * (m - 2.0 * a) + rest
+            } else {
+                let t = (b * m).max(0.0);
+                t.sqrt() * (2.0 * a - m) + 2.0 * t * (m - a) + rest
+            }
+        }
+        14 => a + b - 2.0 * a.min(b * m),
+        15 => (a + b * m - 2.0 * a * b) + rest,
+        _ => 0.0,
     }
 }
 
@@ -246,6 +327,8 @@ pub enum Shader {
     },
     /// DwaTwoSidedMaterial: front_material where the ray enters, back_material elsewhere.
     TwoSided { front: Material, back: Material },
+    /// A material whose only bound attribute is its emission (a dielectric's, say).
+    Emitting { material: Material, emission: Param },
 }
 
 /// The material at a shading point: `m` itself unless it is `Shaded`.
@@ -307,6 +390,17 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
         Shader::TwoSided { front, back } => {
             let m = if sp.front { front } else { back };
             resolve(m, maps, sp).into_owned()
+        }
+        Shader::Emitting { material, emission } => {
+            let mut m = resolve(material, maps, sp).into_owned();
+            let e = emission.eval(maps, sp);
+            match &mut m {
+                Material::Base { emission, .. }
+                | Material::Metal { emission, .. }
+                | Material::Dielectric { emission, .. } => *emission = e,
+                _ => {}
+            }
+            m
         }
     })
 }

@@ -9,7 +9,7 @@ use glam::Vec3;
 use std::collections::HashMap;
 
 /// The map classes the built-in renderer evaluates.
-pub(super) const MAPS: &[&str] = &["CheckerboardMap", "AttributeMap", "RemapMap"];
+pub(super) const MAPS: &[&str] = &["CheckerboardMap", "AttributeMap", "RemapMap", "LayerMap"];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
 pub(super) type Binds = HashMap<String, Param>;
@@ -155,6 +155,16 @@ impl SceneBuilder<'_> {
                     }
                 }
             }
+            // moonshine dso/map/LayerMap/LayerMap.json.
+            "LayerMap" => Map::Layer {
+                a: rgb(&mut a, "input_A"),
+                b: rgb(&mut a, "input_B"),
+                mask: binds
+                    .get("mask")
+                    .cloned()
+                    .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32("mask", 1.0)))),
+                mode: a.int("mode", 1),
+            },
             _ => unreachable!("checked against MAPS"),
         };
         let mid = self.maps.maps.len() as MapId;

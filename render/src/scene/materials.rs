@@ -146,13 +146,23 @@ impl SceneBuilder<'_> {
                     })),
                 }
             }
-            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => Material::Dielectric {
-                tint: a.rgb("transmission_color", Vec3::ONE),
-                ior: a.f32("refractive_index", 1.5).max(1.0001),
-                roughness: a.f32("roughness", 0.0),
-                thin: a.bool("thin_geometry", false),
-                emission: c3(&emission).unwrap_or(Vec3::ZERO),
-            },
+            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => {
+                let m = Material::Dielectric {
+                    tint: a.rgb("transmission_color", Vec3::ONE),
+                    ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    roughness: a.f32("roughness", 0.0),
+                    thin: a.bool("thin_geometry", false),
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                };
+                if emission.is_const() {
+                    m
+                } else {
+                    Material::Shaded(Box::new(Shader::Emitting {
+                        material: m,
+                        emission,
+                    }))
+                }
+            }
             "DwaEmissiveMaterial" => {
                 let e = bx.rgb(&mut a, "emission", Vec3::ONE);
                 let scale = a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));

@@ -328,3 +328,38 @@ fn usd_preview_surface_renders_its_emission_and_a_white_metal_keeps_the_furnace_
     ));
     assert!(near(mean(&s, (0, 0, 64, 64), 1), [1.0, 0.5, 0.25], 1e-5));
 }
+
+#[test]
+fn a_layer_map_composites_its_inputs_by_mode() {
+    // LayerMap (moonshine LayerMap.ispc): a = input_A * mask, b = input_B, m = mask; with
+    // A 0.5, B 0.25, m 0.5: over b(1-m) + a = 0.375, add 0.5, subtract 0, multiply
+    // b(1-m) + ab = 0.1875, screen a + b - ab = 0.4375; off is B.
+    for (mode, want) in [
+        ("over", 0.375),
+        ("add", 0.5),
+        ("subtract", 0.0),
+        ("multiply", 0.1875),
+        ("screen", 0.4375),
+        ("off", 0.25),
+    ] {
+        let (s, warnings) = scene(&quad(
+            "",
+            &format!(
+                r#"
+local l = LayerMap("l") {{ ["input_A"] = Rgb(0.5, 0.5, 0.5), ["input_B"] = Rgb(0.25, 0.25, 0.25),
+                           ["mask"] = 0.5, ["mode"] = "{mode}" }}
+mtl = DwaSolidDielectricMaterial("mtl") {{ ["emission"] = bind(l) }}
+"#
+            ),
+        ));
+        assert!(
+            !warnings.iter().any(|w| w.contains("LayerMap")),
+            "{warnings:?}"
+        );
+        assert!(
+            near(mean(&s, (0, 0, 64, 64), 1), [want; 3], 1e-5),
+            "{mode}: {:?}",
+            mean(&s, (0, 0, 64, 64), 1)
+        );
+    }
+}
