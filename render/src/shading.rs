@@ -124,6 +124,21 @@ pub enum Map {
         bias: Param,
         clamp: Option<(Vec3, Vec3)>,
     },
+    /// moonshine dso/map/ColorCorrectMap with moonray's shading/ispc/ColorCorrect.isph, in
+    /// that order: hue shift (HSV), saturation (about Rec. 709 luminance), contrast, gamma
+    /// (x^(1/gamma) on positives), gain and offset, TMI; then mixed with the input by `mix`
+    /// and clamped. A stage that is off is None.
+    ColorCorrect {
+        input: Param,
+        mix: Param,
+        hue: Option<Param>,
+        saturation: Option<Channels>,
+        contrast: Option<Channels>,
+        gamma: Option<Channels>,
+        gain_offset: Option<(Channels, Channels)>,
+        tmi: Option<Param>,
+        clamp: Option<(f32, f32)>,
+    },
     /// moonshine dso/map/LayerMap: input_A composited over input_B by `mode` (its enum: off 0,
     /// over 1, add 2, subtract 3, multiply 4, screen 5, overlay 6, overlay contrast 7, darken 8,
     /// lighten 9, color dodge 10, color burn 11, hard light 12, soft light 13, difference 14,
@@ -134,6 +149,22 @@ pub enum Map {
         mask: Param,
         mode: i64,
     },
+}
+
+/// A correction amount: one (bindable) float for all channels, or one constant per channel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Channels {
+    All(Param),
+    Each(Vec3),
+}
+
+impl Channels {
+    fn eval(&self, maps: &Maps, sp: &ShadePoint) -> Vec3 {
+        match self {
+            Channels::All(p) => Vec3::splat(p.eval_f32(maps, sp)),
+            Channels::Each(v) => *v,
+        }
+    }
 }
 
 /// Every map of the scene, by [`MapId`].
@@ -207,6 +238,64 @@ impl Maps {
                     None => r,
                 }
             }
+            Map::ColorCorrect {
+                input,
+                mix,
+                hue,
+                saturation,
+                contrast,
+                gamma,
+                gain_offset,
+                tmi,
+                clamp,
+            } => {
+                let x = input.eval(self, sp);
+                let mix = mix.eval_f32(self, sp);
+                if mix == 0.0 {
+                    return x;
+                }
+                let mut c = x;
+                if let Some(h) = hue {
+                    let mut hsv = rgb_to_hsv(c);
+                    hsv.x = (hsv.x + h.eval_f32(self, sp)) % 1.0;
+                    c = hsv_to_rgb(hsv);
+                }
+                if let Some(s) = saturation {
+                    let y = c.dot(Vec3::new(0.212671, 0.715160, 0.072169));
+                    c = Vec3::splat(y) + (c - Vec3::splat(y)) * s.eval(self, sp);
+                }
+                if let Some(k) = contrast {
+                    let k = k.eval(self, sp);
+                    for i in 0..3 {
+                        c[i] = apply_contrast(k[i], c[i]);
+                    }
+                }
+                if let Some(g) = gamma {
+                    let inv = Vec3::ONE / g.eval(self, sp).max(Vec3::splat(1e-9));
+                    for i in 0..3 {
+                        if c[i] > 0.0 {
+                            c[i] = c[i].powf(inv[i]);
+                        }
+                    }
+                }
+                if let Some((gain, offset)) = gain_offset {
+                    c = c * gain.eval(self, sp) + offset.eval(self, sp);
+                }
+                if let Some(t) = tmi {
+                    let t = t.eval(self, sp);
+                    let e = 2f32.powf(t.z);
+                    let r = (6.0 * e + 2.0 * t.y - 3.0 * t.x) / 6.0;
+                    let g = (3.0 * e - 2.0 * t.y) / 3.0;
+                    c *= Vec3::new(r, g, r + t.x);
+                }
+                if mix != 1.0 {
+                    c = x + (c - x) * mix;
+                }
+                match clamp {
+                    Some((lo, hi)) => c.clamp(Vec3::splat(*lo), Vec3::splat(hi.max(*lo))),
+                    None => c,
+                }
+            }
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {
@@ -225,6 +314,54 @@ impl Maps {
             }
         }
     }
+}
+
+/// ColorCorrect.isph's contrast: negative pulls towards 0.5, positive pushes away by
+/// 1 / (1 - k), both clamped to [-1, 1] (1 itself as 0.999).
+fn apply_contrast(k: f32, x: f32) -> f32 {
+    if k == 0.0 {
+        return x;
+    }
+    let k = k.clamp(-1.0, 1.0);
+    if k < 0.0 {
+        x + (0.5 - x) * -k
+    } else {
+        (x - 0.5) / (1.0 - k.min(0.999)) + 0.5
+    }
+}
+
+/// RGB to hue (0..1), saturation, value.
+fn rgb_to_hsv(c: Vec3) -> Vec3 {
+    let max = c.max_element();
+    let min = c.min_element();
+    let d = max - min;
+    let h = if d <= 0.0 {
+        0.0
+    } else if max == c.x {
+        ((c.y - c.z) / d).rem_euclid(6.0) / 6.0
+    } else if max == c.y {
+        ((c.z - c.x) / d + 2.0) / 6.0
+    } else {
+        ((c.x - c.y) / d + 4.0) / 6.0
+    };
+    let s = if max > 0.0 { d / max } else { 0.0 };
+    Vec3::new(h, s, max)
+}
+
+fn hsv_to_rgb(hsv: Vec3) -> Vec3 {
+    let (h, s, v) = (hsv.x.rem_euclid(1.0) * 6.0, hsv.y, hsv.z);
+    let c = v * s;
+    let x = c * (1.0 - ((h % 2.0) - 1.0).abs());
+    let m = v - c;
+    let rgb = match h as u32 {
+        0 => Vec3::new(c, x, 0.0),
+        1 => Vec3::new(x, c, 0.0),
+        2 => Vec3::new(0.0, c, x),
+        3 => Vec3::new(0.0, x, c),
+        4 => Vec3::new(x, 0.0, c),
+        _ => Vec3::new(c, 0.0, x),
+    };
+    rgb + Vec3::splat(m)
 }
 
 /// One channel of LayerMap's compositing of `a` (already times the mask `m`) over `b`: the

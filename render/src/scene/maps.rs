@@ -4,12 +4,18 @@
 use super::SceneBuilder;
 use crate::attrs::Attrs;
 use crate::graph::{ObjectId, Value};
-use crate::shading::{Map, MapId, MapInput, Param};
+use crate::shading::{Channels, Map, MapId, MapInput, Param};
 use glam::Vec3;
 use std::collections::HashMap;
 
 /// The map classes the built-in renderer evaluates.
-pub(super) const MAPS: &[&str] = &["CheckerboardMap", "AttributeMap", "RemapMap", "LayerMap"];
+pub(super) const MAPS: &[&str] = &[
+    "CheckerboardMap",
+    "AttributeMap",
+    "RemapMap",
+    "LayerMap",
+    "ColorCorrectMap",
+];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
 pub(super) type Binds = HashMap<String, Param>;
@@ -155,6 +161,74 @@ impl SceneBuilder<'_> {
                     }
                 }
             }
+            // moonshine dso/map/ColorCorrectMap/ColorCorrectMap.json; defaults from the class
+            // data (MoonRay's own).
+            "ColorCorrectMap" => {
+                let fl = |a: &mut Attrs, name: &str| -> Param {
+                    binds.get(name).cloned().unwrap_or_else(|| {
+                        let d = default_f32(a, name);
+                        Param::Const(Vec3::splat(a.f32(name, d)))
+                    })
+                };
+                let chans = |a: &mut Attrs, name: &str| -> Channels {
+                    if a.bool(&format!("use_per_channel_{name}"), false) {
+                        let mut v = Vec3::ZERO;
+                        for (i, c) in ["r", "g", "b"].iter().enumerate() {
+                            let n = format!("{name}_{c}");
+                            let d = default_f32(a, &n);
+                            v[i] = a.f32(&n, d);
+                        }
+                        Channels::Each(v)
+                    } else {
+                        Channels::All(fl(a, name))
+                    }
+                };
+                let on = |a: &mut Attrs, name: &str| a.bool(name, true);
+                let input = rgb(&mut a, "input");
+                let mix = if a.bool("on", true) {
+                    fl(&mut a, "mix")
+                } else {
+                    Param::Const(Vec3::ZERO)
+                };
+                let hue = on(&mut a, "hue_shift_enabled").then(|| fl(&mut a, "hue_shift"));
+                let saturation =
+                    on(&mut a, "saturation_enabled").then(|| chans(&mut a, "saturation"));
+                let contrast = on(&mut a, "contrast_enabled").then(|| chans(&mut a, "contrast"));
+                let gamma = on(&mut a, "gamma_enabled").then(|| chans(&mut a, "gamma"));
+                let gain_offset = on(&mut a, "gain_offset_enabled").then(|| {
+                    if a.bool("use_per_channel_gain_offset", false) {
+                        let mut g = Vec3::ZERO;
+                        let mut o = Vec3::ZERO;
+                        for (i, c) in ["r", "g", "b"].iter().enumerate() {
+                            let (gn, on) = (format!("gain_{c}"), format!("offset_{c}"));
+                            let (gd, od) = (default_f32(&a, &gn), default_f32(&a, &on));
+                            g[i] = a.f32(&gn, gd);
+                            o[i] = a.f32(&on, od);
+                        }
+                        (Channels::Each(g), Channels::Each(o))
+                    } else {
+                        (
+                            Channels::All(fl(&mut a, "gain")),
+                            Channels::All(fl(&mut a, "offset")),
+                        )
+                    }
+                });
+                let tmi = on(&mut a, "TMI_enabled").then(|| rgb(&mut a, "TMI"));
+                let clamp = a
+                    .bool("clamp", true)
+                    .then(|| (a.f32("clamp_min", 0.0), a.f32("clamp_max", 1.0)));
+                Map::ColorCorrect {
+                    input,
+                    mix,
+                    hue,
+                    saturation,
+                    contrast,
+                    gamma,
+                    gain_offset,
+                    tmi,
+                    clamp,
+                }
+            }
             // moonshine dso/map/LayerMap/LayerMap.json.
             "LayerMap" => Map::Layer {
                 a: rgb(&mut a, "input_A"),
@@ -180,5 +254,14 @@ pub(super) fn default_rgb(a: &Attrs, name: &str) -> Vec3 {
         Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
         Some(Value::Float(f)) => Vec3::splat(f as f32),
         _ => Vec3::ZERO,
+    }
+}
+
+/// MoonRay's default of a float attribute (from the class data), 0 when it has none.
+pub(super) fn default_f32(a: &Attrs, name: &str) -> f32 {
+    match a.moonray_default(name) {
+        Some(Value::Float(f)) => f as f32,
+        Some(Value::Int(i)) => i as f32,
+        _ => 0.0,
     }
 }

@@ -363,3 +363,53 @@ mtl = DwaSolidDielectricMaterial("mtl") {{ ["emission"] = bind(l) }}
         );
     }
 }
+
+#[test]
+fn a_color_correct_map_applies_moonray_s_corrections_in_order() {
+    // ColorCorrectMap (moonshine ColorCorrectMap.ispc, moonray ColorCorrect.isph), each with
+    // the others at MoonRay's neutral defaults, on an input of (0.25, 0.5, 0.75):
+    // gamma 2 is x^(1/2); saturation 0 is the Rec. 709 luminance 0.4648745; gain 2 and
+    // offset -0.25 is 2x - 0.25, clamped to [0, 1]; mix 0.5 of gain 2 is 1.5x; hue shift 0.5
+    // turns red into cyan.
+    let y = 0.25 * 0.212671 + 0.5 * 0.715160 + 0.75 * 0.072169;
+    for (attrs, input, want) in [
+        (
+            r#"["gamma"] = 2"#,
+            "0.25, 0.5, 0.75",
+            [0.5, 0.5f64.sqrt(), 0.75f64.sqrt()],
+        ),
+        (r#"["saturation"] = 0"#, "0.25, 0.5, 0.75", [y; 3]),
+        (
+            r#"["gain"] = 2, ["offset"] = -0.25"#,
+            "0.25, 0.5, 0.75",
+            [0.25, 0.75, 1.0],
+        ),
+        (
+            r#"["gain"] = 2, ["mix"] = 0.5"#,
+            "0.25, 0.5, 0.75",
+            [0.375, 0.75, 1.0],
+        ),
+        (r#"["hue_shift"] = 0.5"#, "1, 0, 0", [0.0, 1.0, 1.0]),
+        (
+            r#"["gain"] = 2, ["on"] = false"#,
+            "0.25, 0.5, 0.75",
+            [0.25, 0.5, 0.75],
+        ),
+    ] {
+        let (s, warnings) = scene(&quad(
+            "",
+            &format!(
+                r#"
+local cc = ColorCorrectMap("cc") {{ ["input"] = Rgb({input}), {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(cc) }}
+"#
+            ),
+        ));
+        assert!(
+            !warnings.iter().any(|w| w.contains("ColorCorrectMap")),
+            "{warnings:?}"
+        );
+        let got = mean(&s, (0, 0, 64, 64), 1);
+        assert!(near(got, want, 1e-5), "{attrs}: {got:?}");
+    }
+}
