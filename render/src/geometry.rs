@@ -165,8 +165,6 @@ pub struct Hit {
     /// Shading normal, unit length, on the same side as `n`.
     pub ns: Vec3,
     pub material: MaterialId,
-    /// Texture coordinates (MoonRay's `st`).
-    pub uv: Vec2,
     /// Barycentrics on a triangle (weights of its corners 1 and 2); zero on a sphere.
     pub bary: Vec2,
     /// Index of the primitive in the BVH (`Bvh::prim`), for its primitive attributes.
@@ -245,6 +243,19 @@ impl Primitive {
         }
     }
 
+    /// Texture coordinates (MoonRay's `st`) at a hit on this primitive: a triangle's
+    /// interpolated uvs (its barycentrics without), a sphere's longitude and latitude. Only
+    /// shading that reads them asks, so the common hit does not pay for them.
+    pub fn uv(&self, hit: &Hit) -> Vec2 {
+        match self {
+            Primitive::Triangle { corners, .. } => corners
+                .as_ref()
+                .and_then(|c| c.uv.as_ref())
+                .map_or(hit.bary, |uv| Corners::lerp3(uv, hit.bary)),
+            Primitive::Sphere(s) => s.uv(s.to_object.transform_point3(hit.p)),
+        }
+    }
+
     /// Shading data for a hit found by `intersect_t`.
     pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
         let p = ray.at(t);
@@ -276,17 +287,12 @@ impl Primitive {
                         }
                     }
                 };
-                let uv = corners
-                    .as_ref()
-                    .and_then(|c| c.uv.as_ref())
-                    .map_or(bary, |uv| Corners::lerp3(uv, bary));
                 Hit {
                     t,
                     p,
                     n,
                     ns,
                     material: *material,
-                    uv,
                     bary,
                     prim: 0,
                 }
@@ -300,7 +306,6 @@ impl Primitive {
                     n,
                     ns: n,
                     material: s.material,
-                    uv: s.uv(s.to_object.transform_point3(p)),
                     bary: Vec2::ZERO,
                     prim: 0,
                 }
@@ -314,7 +319,6 @@ impl Primitive {
                     n,
                     ns: n,
                     material: s.material,
-                    uv: s.uv(po),
                     bary: Vec2::ZERO,
                     prim: 0,
                 }

@@ -2,13 +2,14 @@
 //! budgets and sample clamping, and the tile renderer that runs it over a rectangle of pixels
 //! and a range of sample indices.
 
-use crate::bsdf::{Bsdf, Frame, LobeKind};
+use crate::bsdf::{Bsdf, Frame, LobeKind, Material};
 use crate::geometry::Ray;
 use crate::sampler::Sampler;
 use crate::scene::Scene;
 use crate::shading::{resolve, ShadePoint};
 use glam::Vec3;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A half-open rectangle of pixels, y down (the render crate's own; the wire protocol has its
@@ -228,22 +229,29 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         }
         let wo_world = -ray.d;
         let front = hit.n.dot(wo_world) > 0.0;
-        let attrs = match scene.bvh.prim(hit.prim) {
-            crate::geometry::Primitive::Triangle {
-                corners: Some(c), ..
-            } => &c.attrs[..],
-            _ => &[],
+        let material = &scene.materials[hit.material as usize];
+        // Only a material that depends on the shading point needs one.
+        let material = if let Material::Shaded(_) = material {
+            let prim = scene.bvh.prim(hit.prim);
+            let attrs = match prim {
+                crate::geometry::Primitive::Triangle {
+                    corners: Some(c), ..
+                } => &c.attrs[..],
+                _ => &[],
+            };
+            let sp = ShadePoint {
+                p: hit.p,
+                n: hit.ns,
+                ng: hit.n,
+                uv: prim.uv(&hit),
+                front,
+                attrs,
+                bary: hit.bary,
+            };
+            resolve(material, &scene.maps, &sp)
+        } else {
+            Cow::Borrowed(material)
         };
-        let sp = ShadePoint {
-            p: hit.p,
-            n: hit.ns,
-            ng: hit.n,
-            uv: hit.uv,
-            front,
-            attrs,
-            bary: hit.bary,
-        };
-        let material = resolve(&scene.materials[hit.material as usize], &scene.maps, &sp);
         let material = &*material;
         let emission = material.emission();
         if emission != Vec3::ZERO && front {
