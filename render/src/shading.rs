@@ -139,6 +139,19 @@ pub enum Map {
         tmi: Option<Param>,
         clamp: Option<(f32, f32)>,
     },
+    /// moonshine dso/map/RampMap with moonray's shading RampControl: a position (st, P, or
+    /// input_texture_coordinates) repeated, waved and wrapped, turned into a ramp parameter
+    /// by `ramp_type`, and the knots interpolated by the left knot's mode.
+    Ramp {
+        /// Knots sorted by position: (position, colour, interpolation mode).
+        knots: Vec<(f32, Vec3, i64)>,
+        ramp_type: i64,
+        source: RampSource,
+        input: Param,
+        repeat: Vec2,
+        wave: Vec2,
+        clamp: bool,
+    },
     /// moonshine dso/map/LayerMap: input_A composited over input_B by `mode` (its enum: off 0,
     /// over 1, add 2, subtract 3, multiply 4, screen 5, overlay 6, overlay contrast 7, darken 8,
     /// lighten 9, color dodge 10, color burn 11, hard light 12, soft light 13, difference 14,
@@ -149,6 +162,17 @@ pub enum Map {
         mask: Param,
         mode: i64,
     },
+}
+
+/// Where a RampMap reads its position.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RampSource {
+    /// `space` texture (6): st.
+    St,
+    /// `space` render or world (0, 2): the position.
+    Position,
+    /// `texture_coordinates` = 1: `input_texture_coordinates`.
+    Input(Param),
 }
 
 /// A correction amount: one (bindable) float for all channels, or one constant per channel.
@@ -296,6 +320,58 @@ impl Maps {
                     None => c,
                 }
             }
+            Map::Ramp {
+                knots,
+                ramp_type,
+                source,
+                input,
+                repeat,
+                wave,
+                clamp,
+            } => {
+                let mut uv = match source {
+                    RampSource::St => sp.uv,
+                    RampSource::Position => sp.p.truncate(),
+                    RampSource::Input(p) => p.eval(self, sp).truncate(),
+                } * *repeat;
+                if wave.x > 0.0 {
+                    uv.x += (2.0 * std::f32::consts::PI * uv.y).sin() * wave.x;
+                }
+                if wave.y > 0.0 {
+                    uv.y += (2.0 * std::f32::consts::PI * uv.x).sin() * wave.y;
+                }
+                uv = if *clamp {
+                    uv.clamp(Vec2::ZERO, Vec2::ONE)
+                } else {
+                    Vec2::new(
+                        if (0.0..=1.0).contains(&uv.x) {
+                            uv.x
+                        } else {
+                            uv.x - uv.x.floor()
+                        },
+                        if (0.0..=1.0).contains(&uv.y) {
+                            uv.y
+                        } else {
+                            uv.y - uv.y.floor()
+                        },
+                    )
+                };
+                let at = |t: f32| ramp_1d(knots, t);
+                let (cu, cv) = (uv.x - 0.5, uv.y - 0.5);
+                match ramp_type {
+                    1 => at(uv.x),
+                    2 => at(0.5 * (uv.x + uv.y)),
+                    3 => at(0.5 * (1.0 + cu.atan2(cv) / std::f32::consts::PI)),
+                    4 => {
+                        let d = cu * cu + cv * cv;
+                        at(if d > 1e-6 { (2.0 * d).sqrt() } else { 0.0 })
+                    }
+                    5 => at(2.0 * cu.abs().max(cv.abs())),
+                    6 => at(2.0 * cv.abs()) * at(2.0 * cu.abs()),
+                    8 => at(input.eval_f32(self, sp)),
+                    _ => at(uv.y),
+                }
+            }
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {
@@ -314,6 +390,38 @@ impl Maps {
             }
         }
     }
+}
+
+/// RampControl's 1D evaluation: the first knot's colour before it, the last's after, and in
+/// between the left knot's mode: none 0 (hold), linear 1, exponential up 2 (t^2), exponential
+/// down 3 (1 - (1 - t)^2), smooth 4 (sin(t pi / 2)); the cubic modes (5, 6) are linear here.
+fn ramp_1d(knots: &[(f32, Vec3, i64)], t: f32) -> Vec3 {
+    let Some(first) = knots.first() else {
+        return Vec3::ZERO;
+    };
+    if t < first.0 {
+        return first.1;
+    }
+    let Some(i) = knots.iter().rposition(|k| k.0 <= t) else {
+        return first.1;
+    };
+    let Some(right) = knots.get(i + 1) else {
+        return knots[i].1;
+    };
+    let left = knots[i];
+    let span = right.0 - left.0;
+    if span <= 0.0 {
+        return left.1;
+    }
+    let t = (t - left.0) / span;
+    let w = match left.2 {
+        0 => 0.0,
+        2 => t * t,
+        3 => 1.0 - (1.0 - t) * (1.0 - t),
+        4 => (t * std::f32::consts::FRAC_PI_2).sin(),
+        _ => t,
+    };
+    left.1.lerp(right.1, w)
 }
 
 /// ColorCorrect.isph's contrast: negative pulls towards 0.5, positive pushes away by

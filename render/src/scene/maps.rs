@@ -2,10 +2,11 @@
 //! `shading::Maps`, and the reading of an attribute as a `shading::Param` (a constant or a map).
 
 use super::SceneBuilder;
+use crate::attrs::num;
 use crate::attrs::Attrs;
 use crate::graph::{ObjectId, Value};
-use crate::shading::{Channels, Map, MapId, MapInput, Param};
-use glam::Vec3;
+use crate::shading::{Channels, Map, MapId, MapInput, Param, RampSource};
+use glam::{Vec2, Vec3};
 use std::collections::HashMap;
 
 /// The map classes the built-in renderer evaluates.
@@ -15,6 +16,7 @@ pub(super) const MAPS: &[&str] = &[
     "RemapMap",
     "LayerMap",
     "ColorCorrectMap",
+    "RampMap",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -227,6 +229,75 @@ impl SceneBuilder<'_> {
                     gain_offset,
                     tmi,
                     clamp,
+                }
+            }
+            // moonshine dso/map/RampMap/RampMap.json; the knots' defaults from the class data.
+            "RampMap" => {
+                let list_or_default = |a: &mut Attrs, name: &str| -> Vec<Value> {
+                    let l = a.list(name);
+                    if l.is_empty() {
+                        match a.moonray_default(name) {
+                            Some(Value::List(d)) => d,
+                            _ => Vec::new(),
+                        }
+                    } else {
+                        l.to_vec()
+                    }
+                };
+                let positions = list_or_default(&mut a, "positions");
+                let colors = list_or_default(&mut a, "colors");
+                let modes = list_or_default(&mut a, "interpolations");
+                let mut knots: Vec<(f32, Vec3, i64)> = positions
+                    .iter()
+                    .zip(&colors)
+                    .enumerate()
+                    .filter_map(|(i, (p, c))| {
+                        let c = crate::attrs::vec3_of(c)?;
+                        let m = modes.get(i).and_then(num).unwrap_or(1.0) as i64;
+                        Some((num(p)? as f32, c, m))
+                    })
+                    .collect();
+                knots.sort_by(|x, y| x.0.total_cmp(&y.0));
+                let ramp_type = a.int("ramp_type", 0);
+                let space = a.int("space", 0);
+                let source = if a.int("texture_coordinates", 0) == 1 {
+                    RampSource::Input(rgb(&mut a, "input_texture_coordinates"))
+                } else {
+                    match space {
+                        6 => RampSource::St,
+                        0 | 2 => RampSource::Position,
+                        _ => {
+                            a.warnings.push(format!(
+                                "{}: RampMap `{}`: space {space} is rendered as render space",
+                                o.loc, o.name
+                            ));
+                            RampSource::Position
+                        }
+                    }
+                };
+                if ramp_type == 7 || knots.iter().any(|k| k.2 >= 5) || a.int("color_space", 0) != 0
+                {
+                    a.warnings.push(format!(
+                        "{}: RampMap `{}`: four-corner ramps, cubic interpolation and HSV/HSL blending are not supported by the built-in renderer; rendered as a v ramp, linear, RGB",
+                        o.loc, o.name
+                    ));
+                }
+                let input = binds
+                    .get("input")
+                    .cloned()
+                    .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32("input", 1.0))));
+                let v2 = |a: &Attrs, name: &str, d: Vec2| match a.obj.attrs.get(name) {
+                    Some(Value::Vec2(c)) => Vec2::new(c[0] as f32, c[1] as f32),
+                    _ => d,
+                };
+                Map::Ramp {
+                    knots,
+                    ramp_type,
+                    source,
+                    input,
+                    repeat: v2(&a, "uv_repeat", Vec2::ONE),
+                    wave: v2(&a, "uv_wave", Vec2::ZERO),
+                    clamp: a.int("wrap_type", 0) == 1,
                 }
             }
             // moonshine dso/map/LayerMap/LayerMap.json.

@@ -413,3 +413,45 @@ mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(cc) }}
         assert!(near(got, want, 1e-5), "{attrs}: {got:?}");
     }
 }
+
+#[test]
+fn a_ramp_map_interpolates_its_knots_along_u() {
+    // RampMap in texture space, a u ramp (moonshine RampMap, moonray RampControl): linear
+    // knots black at 0 and white at 1 give u itself; the pixel column 8 spans u 8/64..9/64.
+    let ramp = |knots: &str| {
+        scene(&quad(
+            "",
+            &format!(
+                r#"
+local r = RampMap("r") {{ ["space"] = "texture", ["ramp_type"] = "u", {knots} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(r) }}
+"#
+            ),
+        ))
+    };
+    let (s, warnings) = ramp(
+        r#"["positions"] = { 0, 1 }, ["colors"] = { Rgb(0, 0, 0), Rgb(1, 1, 1) },
+           ["interpolations"] = { 1, 1 }"#,
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("RampMap")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (8, 0, 9, 64), 4), [8.5 / 64.0; 3], 2e-3));
+    assert!(near(mean(&s, (48, 0, 49, 64), 4), [48.5 / 64.0; 3], 2e-3));
+    // "none" holds the left knot's colour; past the last knot its colour stays.
+    let (s, _) = ramp(
+        r#"["positions"] = { 0, 0.5 }, ["colors"] = { Rgb(1, 0, 0), Rgb(0, 0, 1) },
+           ["interpolations"] = { 0, 0 }"#,
+    );
+    assert!(near(mean(&s, (0, 0, 31, 64), 1), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (33, 0, 64, 64), 1), [0.0, 0.0, 1.0], 1e-5));
+    // Smooth: sin(u pi / 2), here at the column around u = 1/3.
+    let (s, _) = ramp(
+        r#"["positions"] = { 0, 1 }, ["colors"] = { Rgb(0, 0, 0), Rgb(1, 1, 1) },
+           ["interpolations"] = { 4, 4 }"#,
+    );
+    let u: f64 = 21.5 / 64.0;
+    let want = (u * std::f64::consts::FRAC_PI_2).sin();
+    assert!(near(mean(&s, (21, 0, 22, 64), 4), [want; 3], 3e-3));
+}
