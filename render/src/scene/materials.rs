@@ -46,13 +46,17 @@ impl SceneBuilder<'_> {
         if let Some(&m) = self.material_ids.get(&id) {
             return m;
         }
-        let m = match id {
-            None => Material::grey(),
-            Some(id) => self.build_material(id),
-        };
+        // The slot is taken (grey) before the material is built, so that a material that
+        // contains itself (a DwaLayerMaterial as its own layer) ends in grey, not in a loop.
         let mid = self.materials.len() as MaterialId;
-        self.materials.push(m);
+        self.materials.push(Material::grey());
         self.material_ids.insert(id, mid);
+        if let Some(id) = id {
+            self.materials_building.push(id);
+            let m = self.build_material(id);
+            self.materials_building.pop();
+            self.materials[mid as usize] = m;
+        }
         mid
     }
 
@@ -269,6 +273,13 @@ impl SceneBuilder<'_> {
 
     /// A material input of a combining material, built like any other (grey when absent).
     fn sub_material(&mut self, id: Option<ObjectId>) -> Material {
+        if let Some(i) = id.filter(|i| self.materials_building.contains(i)) {
+            let o = self.g.object(i);
+            self.warnings.push(format!(
+                "{}: {} `{}` contains itself; the inner use renders grey",
+                o.loc, o.class, o.name
+            ));
+        }
         let m = self.material(id);
         self.materials[m as usize].clone()
     }

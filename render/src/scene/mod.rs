@@ -83,6 +83,8 @@ struct SceneBuilder<'g> {
     /// Each map object is built once (None while it is being built: a cycle).
     map_ids: HashMap<ObjectId, Option<crate::shading::MapId>>,
     attribute_names: Vec<String>,
+    /// The materials being built, innermost last (a combining material builds its inputs).
+    materials_building: Vec<ObjectId>,
     /// Each material object is built once, however many geometries use it (`None`: grey).
     material_ids: HashMap<Option<ObjectId>, MaterialId>,
 }
@@ -97,6 +99,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         maps: crate::shading::Maps::default(),
         map_ids: HashMap::new(),
         attribute_names: Vec::new(),
+        materials_building: Vec::new(),
         material_ids: HashMap::new(),
     };
     let vars = b.scene_variables();

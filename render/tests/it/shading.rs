@@ -455,3 +455,21 @@ mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(r) }}
     let want = (u * std::f64::consts::FRAC_PI_2).sin();
     assert!(near(mean(&s, (21, 0, 22, 64), 4), [want; 3], 3e-3));
 }
+
+#[test]
+fn a_material_that_contains_itself_warns_and_renders() {
+    let (s, warnings) = scene(&quad(
+        "",
+        r#"
+local white = DwaEmissiveMaterial("white") { ["emission"] = Rgb(1, 1, 1) }
+mtl = DwaLayerMaterial("loop") { ["material_B"] = white, ["mask"] = 0 }
+mtl.material_A = mtl
+"#,
+    ));
+    assert!(
+        warnings.iter().any(|w| w.contains("contains itself")),
+        "{warnings:?}"
+    );
+    // Mask 0 shows material_B.
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [1.0; 3], 1e-5));
+}
