@@ -60,6 +60,12 @@ impl SceneBuilder<'_> {
         mid
     }
 
+    /// Whether material `mid` reads the hit (uv, primitive attributes): it is resolved per
+    /// shading point.
+    pub(super) fn material_reads_hits(&self, mid: MaterialId) -> bool {
+        matches!(self.materials[mid as usize], Material::Shaded(_))
+    }
+
     fn build_material(&mut self, id: ObjectId) -> Material {
         if let Some(m) = self.combining_material(id) {
             return m;

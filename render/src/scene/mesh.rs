@@ -216,6 +216,13 @@ impl SceneBuilder<'_> {
             r
         };
         let attrs = self.user_data(&user_data, faces, world.len(), corners, &o.name);
+        // Uvs and attributes cost memory and time at every hit: keep them only for a
+        // material that reads them.
+        let (uv_rate, attrs) = if self.material_reads_hits(mid) {
+            (uv_rate, attrs)
+        } else {
+            (None, Vec::new())
+        };
         for ti in tris {
             let t = ti.v;
             let normals = vertex_normals.as_ref().and_then(|vn| {

@@ -75,17 +75,18 @@ impl SceneBuilder<'_> {
                     )
                 };
                 let mid = self.material(mat);
+                let with_uv = self.material_reads_hits(mid);
                 for (f, (ua, va)) in faces {
                     let uv = |i: usize| {
                         let l = local(i);
                         glam::Vec2::new(l[ua], l[va])
                     };
                     for (a, b, c) in [(f[0], f[1], f[2]), (f[0], f[2], f[3])] {
-                        let corners = crate::geometry::Corners {
+                        let corners = with_uv.then(|| crate::geometry::Corners {
                             uv: Some([uv(a), uv(b), uv(c)]),
                             ..Default::default()
-                        };
-                        self.tri_with_corners(v[a], v[b], v[c], mid, Some(corners));
+                        });
+                        self.tri_with_corners(v[a], v[b], v[c], mid, corners);
                     }
                 }
             }
