@@ -4,6 +4,7 @@
 pub mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
+mod convert;
 pub mod embedded;
 mod follow;
 pub mod job;
@@ -35,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(args) => runtime.block_on(remote::list(&args)),
         #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
+        Command::Convert(args) => convert::run(&args),
     }
 }
