@@ -3,10 +3,12 @@
 
 use super::known::{known, MATERIAL_COMMON};
 use super::SceneBuilder;
+use crate::assets::Assets;
 use crate::attrs::Attrs;
 use crate::bsdf::Material;
 use crate::geometry::MaterialId;
-use crate::graph::ObjectId;
+use crate::graph::{ObjectId, SceneGraph, Value};
+use crate::texture::{Gamma, Texture};
 use glam::Vec3;
 
 impl SceneBuilder<'_> {
@@ -38,7 +40,17 @@ impl SceneBuilder<'_> {
             "DwaBaseMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
-                let albedo = a.rgb("albedo", Vec3::ONE);
+                let albedo = match image_map_colour(self.g, self.assets, o.attrs.get("albedo")) {
+                    Some(Ok(c)) => c,
+                    Some(Err(why)) => {
+                        a.warnings.push(format!(
+                            "{}: {} `{}`: attribute `albedo`: {why}; using the default",
+                            o.loc, o.class, o.name
+                        ));
+                        Vec3::ONE
+                    }
+                    None => a.rgb("albedo", Vec3::ONE),
+                };
                 Material::Base {
                     albedo: if show_diffuse { albedo } else { Vec3::ZERO },
                     specular: if show_specular {
@@ -101,6 +113,58 @@ impl SceneBuilder<'_> {
         ));
         m
     }
+}
+
+/// The colour of an attribute bound to an ImageMap whose texture the scene was given: the
+/// bind's value (white without one) times the texture's mean linear colour. MoonRay multiplies
+/// a bound attribute's value by the map's sample (moonray `lib/rendering/shading/EvalAttribute.h`,
+/// `evalColor`); the built-in renderer has no texture coordinates on its primitives, so it takes
+/// the texture's mean rather than the texel under each hit. `None` when the attribute is not
+/// bound to an ImageMap; an error (for a warning) when its texture is absent or undecodable.
+fn image_map_colour(
+    g: &SceneGraph,
+    assets: &Assets,
+    value: Option<&Value>,
+) -> Option<Result<Vec3, String>> {
+    let Some(Value::Bind {
+        target: Some(map),
+        value,
+    }) = value
+    else {
+        return None;
+    };
+    let m = g.object(*map);
+    if m.class != "ImageMap" {
+        return None;
+    }
+    let base = match **value {
+        Value::Rgb(c) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+        _ => Vec3::ONE,
+    };
+    let Some(Value::String(path)) = m.attrs.get("texture") else {
+        return Some(Err(format!("ImageMap `{}` has no `texture`", m.name)));
+    };
+    // A UDIM pattern: the first tile stands for the whole texture.
+    let key = if path.contains(crate::assets::UDIM) {
+        crate::assets::udim_path(path, 1001)
+    } else {
+        path.clone()
+    };
+    let Some(bytes) = assets.get(&key) else {
+        return Some(Err(format!(
+            "the texture {key} of ImageMap `{}` was not found",
+            m.name
+        )));
+    };
+    let gamma = match m.attrs.get("gamma") {
+        Some(Value::Int(v)) => Gamma::from_attr(*v),
+        _ => Gamma::Auto,
+    };
+    Some(
+        Texture::decode(bytes, gamma)
+            .map(|t| base * t.mean())
+            .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", m.name)),
+    )
 }
 
 fn a_default_metal() -> Vec3 {
