@@ -19,7 +19,7 @@ fn manifest() -> JobManifest {
             height: 2,
             env: vec![],
         },
-        tiles: protocol::tiles(4, 2, 2),
+        tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![
             SampleRange { start: 0, end: 1 },
             SampleRange { start: 1, end: 4 },
@@ -331,3 +331,6 @@ async fn garbage_and_failures_are_handled_without_stopping() {
     );
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }
+
+mod off_runtime;
+mod stop_marker;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod exr_io;
 pub mod film;
 pub mod health;
+pub mod plan;
 pub mod process;
 pub mod protocol;
 pub mod queue;
