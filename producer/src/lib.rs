@@ -5,6 +5,7 @@ mod assets;
 pub mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
+mod convert;
 pub mod embedded;
 mod follow;
 pub mod job;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(args) => runtime.block_on(remote::list(&args)),
         #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
+        Command::Convert(args) => convert::run(&args),
     }
 }

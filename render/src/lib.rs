@@ -17,6 +17,7 @@ pub mod graph;
 pub mod integrator;
 pub mod light;
 pub mod rdla;
+pub mod rdlb;
 pub mod sampler;
 pub mod scene;
 pub mod texture;

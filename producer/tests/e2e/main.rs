@@ -13,6 +13,7 @@ mod broker;
 mod crashes;
 mod pipeline;
 mod poison;
+mod rdlb;
 
 use serde_json::Value;
 use shared::amqp::{AmqpOptions, AmqpQueue};
