@@ -18,6 +18,7 @@ fn manifest() -> JobManifest {
             width: 4,
             height: 2,
             env: vec![],
+            assets: vec![],
         },
         tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![

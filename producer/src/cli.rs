@@ -104,6 +104,10 @@ pub struct SubmitArgs {
         value_delimiter = ','
     )]
     pub allow_env: Vec<String>,
+    /// A file the scene references (a texture, ...) that does not exist is a warning instead
+    /// of an error, and the render goes on without it.
+    #[arg(long, env = "MOONFARM_ALLOW_MISSING")]
+    pub allow_missing: bool,
     /// Keep a snapshot EXR beside the output, updated after every pass.
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,

@@ -22,13 +22,18 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         .context("creating the embedded blob store")?;
     let blobs = Blobs::local(store.path())?;
     let queue = Arc::new(MemoryQueue::new());
-    let worker_config = worker::Config::default();
+    // Embedded workers run in this process, in this working directory: they read the
+    // referenced files in place rather than from the blob store.
+    let worker_config = worker::Config {
+        assets_in_place: true,
+        ..worker::Config::default()
+    };
     // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
     let merger_config = merger::Config {
         keep_partials: true,
         ..merger::Config::default()
     };
-    job.publish(queue.as_ref(), &blobs, &worker_config.task_queue)
+    job.publish(queue.as_ref(), &blobs, &worker_config.task_queue, false)
         .await?;
 
     let shutdown = CancellationToken::new();

@@ -7,7 +7,8 @@ use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
 use shared::plan;
 use shared::protocol::{
-    self, keys, JobId, JobManifest, Message, Record, RenderParams, SceneFile, PROTOCOL_VERSION,
+    self, keys, AssetFile, JobId, JobManifest, Message, Record, RenderParams, SceneFile,
+    PROTOCOL_VERSION,
 };
 use shared::queue::Queue;
 use std::path::{Path, PathBuf};
@@ -16,23 +17,44 @@ pub struct PreparedJob {
     pub manifest: JobManifest,
     /// Each scene file with its bytes, in order.
     pub files: Vec<(SceneFile, Vec<u8>)>,
+    /// Each referenced file with its bytes, once by the name the scene wrote.
+    pub assets: Vec<(AssetFile, std::sync::Arc<[u8]>)>,
     pub out: PathBuf,
     pub warnings: Vec<String>,
 }
 
+/// What a publish stored, for the submit summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Published {
+    /// Referenced files stored now; the others were in the blob store already.
+    pub assets_uploaded: u64,
+    pub asset_bytes_uploaded: u64,
+}
+
 impl PreparedJob {
     /// Publishes the job, the same way embedded and on a farm: scene files content-addressed
-    /// (each stored once, whoever submits it), the manifest, then every task.
+    /// (each stored once, whoever submits it), with `upload_assets` the referenced files
+    /// likewise (embedded workers read them in place instead), the manifest, then every task.
     pub async fn publish(
         &self,
         queue: &dyn Queue,
         blobs: &Blobs,
         task_queue: &str,
-    ) -> anyhow::Result<()> {
+        upload_assets: bool,
+    ) -> anyhow::Result<Published> {
         for (file, bytes) in &self.files {
             let key = keys::scene(&file.sha256);
             if !blobs.exists(&key).await? {
                 blobs.put(&key, bytes.clone()).await?;
+            }
+        }
+        let mut published = Published::default();
+        for (file, bytes) in self.assets.iter().filter(|_| upload_assets) {
+            let key = keys::asset(&file.sha256);
+            if !blobs.exists(&key).await? {
+                blobs.put(&key, bytes.to_vec()).await?;
+                published.assets_uploaded += 1;
+                published.asset_bytes_uploaded += file.size;
             }
         }
         blobs
@@ -46,7 +68,7 @@ impl PreparedJob {
                 .publish(task_queue, protocol::encode(&Message::Task(task)))
                 .await?;
         }
-        Ok(())
+        Ok(published)
     }
 }
 
@@ -68,7 +90,21 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         .iter()
         .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
         .collect();
-    let (scene, warnings) = render::prepare(&sources, &env, &BuildOptions { res: args.res })?;
+    // What `render::prepare` does, with the referenced files read in between: the graph says
+    // which files, the scene is built with their bytes.
+    let load = render::rdla::LoadOptions {
+        env: env.clone(),
+        ..render::rdla::LoadOptions::default()
+    };
+    let graph = render::rdla::load(&sources, &load).map_err(render::PrepareError::from)?;
+    let found = crate::assets::gather(&graph, args.allow_missing)?;
+    let opts = BuildOptions {
+        res: args.res,
+        assets: found.assets(),
+    };
+    let (scene, mut warnings) =
+        render::scene::build(&graph, &opts).map_err(render::PrepareError::from)?;
+    warnings.extend(found.warnings);
     let spp = args.spp.unwrap_or(scene.settings.spp);
     let out = match &args.out {
         Some(o) => o.clone(),
@@ -88,6 +124,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             width: scene.width,
             height: scene.height,
             env,
+            assets: found.files.iter().map(|(f, _)| f.clone()).collect(),
         },
         tiles: plan::tiles(scene.width, scene.height, args.tile_size),
         passes: plan::passes(spp, args.passes),
@@ -99,6 +136,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     Ok(PreparedJob {
         manifest,
         files,
+        assets: found.files,
         out,
         warnings,
     })

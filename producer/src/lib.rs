@@ -1,6 +1,7 @@
 //! The producer: turns scene files into a job of tile-pass tasks and sees it through, either
 //! on a farm or embedded in this process, and answers questions about farm jobs.
 
+mod assets;
 pub mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;

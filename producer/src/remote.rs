@@ -24,16 +24,19 @@ fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let (queue, blobs, connection) =
         shared::process::connect(&args.remote.conn, "producer").await?;
-    let mut published = job.publish(&queue, &blobs, &args.remote.task_queue).await;
+    let mut published = job
+        .publish(&queue, &blobs, &args.remote.task_queue, true)
+        .await;
     if let Err(e) = published {
         published = Err(withdraw(&job, &queue, &blobs, &args.remote.result_queue, e).await);
     }
     connection.cancel();
     queue.close().await;
-    published?;
+    let published = published?;
     let m = &job.manifest;
     if args.json {
-        let v = serde_json::json!({"job": m.job, "tasks": m.task_count(), "width": m.params.width, "height": m.params.height, "spp": m.spp(), "output": job.out.display().to_string()});
+        let v = serde_json::json!({"job": m.job, "tasks": m.task_count(), "width": m.params.width, "height": m.params.height, "spp": m.spp(), "output": job.out.display().to_string(),
+            "assets": m.params.assets.len(), "assets_uploaded": published.assets_uploaded, "asset_bytes_uploaded": published.asset_bytes_uploaded});
         println!("{v}");
     } else {
         println!("{}", m.job);
@@ -46,6 +49,14 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
             m.spp(),
             m.job
         );
+        if !m.params.assets.is_empty() {
+            eprintln!(
+                "{} referenced files, {} uploaded ({} bytes), the rest already stored",
+                m.params.assets.len(),
+                published.assets_uploaded,
+                published.asset_bytes_uploaded
+            );
+        }
     }
     if args.wait {
         let f = Follow {

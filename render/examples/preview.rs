@@ -73,8 +73,15 @@ fn preview(
         name: name.to_string(),
         text,
     };
-    let (scene, warnings) =
-        render::prepare(&[src], env, &BuildOptions { res }).map_err(|e| e.to_string())?;
+    let (scene, warnings) = render::prepare(
+        &[src],
+        env,
+        &BuildOptions {
+            res,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let rect = PixelRect {
         x0: 0,
         y0: 0,

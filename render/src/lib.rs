@@ -5,6 +5,7 @@
 //! range of sample indices. This crate does no I/O beyond what it is handed and knows nothing
 //! of queues, blobs or files on disk.
 
+pub mod assets;
 pub mod attrs;
 pub mod bsdf;
 pub mod bvh;
@@ -20,6 +21,7 @@ pub mod rdlb;
 pub mod sampler;
 pub mod scene;
 pub mod shading;
+pub mod texture;
 
 /// Why a scene could not be prepared for rendering; one line, naming file and line.
 #[derive(Debug, thiserror::Error)]

@@ -81,6 +81,18 @@ pub struct SceneFile {
     pub sha256: String,
 }
 
+/// One file the scene references (a texture, a geometry file...), stored content-addressed
+/// under [`keys::asset`]. A UDIM pattern has one entry per tile present, named with the tile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AssetFile {
+    /// The path exactly as the scene wrote it: the worker hands the bytes to the scene under
+    /// this name, so the scene text is never rewritten.
+    pub name: String,
+    /// Hex SHA-256 of the file's bytes; the blob key is derived from it.
+    pub sha256: String,
+    pub size: u64,
+}
+
 /// What a worker needs to turn scene files into the exact image the job asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderParams {
@@ -93,6 +105,10 @@ pub struct RenderParams {
     /// Environment variables the scene may read through `os.getenv`, with their values as the
     /// submitting user had them; workers never expose their own environment.
     pub env: Vec<(String, String)>,
+    /// Every file the scene references that was found at submit, each once. Absent in records
+    /// of older producers, which shipped none.
+    #[serde(default)]
+    pub assets: Vec<AssetFile>,
 }
 
 /// The unit of work: a rectangle of pixels times a range of sample indices of one frame.
@@ -348,6 +364,10 @@ pub mod keys {
     pub fn scene(sha256: &str) -> String {
         format!("scenes/{sha256}")
     }
+    /// A file a scene references, by content, shared by every job that uses it.
+    pub fn asset(sha256: &str) -> String {
+        format!("assets/{sha256}")
+    }
     pub fn manifest(job: &JobId) -> String {
         format!("jobs/{job}/manifest.msgpack")
     }
@@ -404,6 +424,7 @@ mod tests {
                 width: 64,
                 height: 48,
                 env: vec![],
+                assets: vec![],
             },
         }
     }

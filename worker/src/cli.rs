@@ -39,6 +39,10 @@ pub struct Cli {
     /// Skip rendering and store empty partials: measures the farm's own cost per task.
     #[arg(long, env = "MOONFARM_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub dry_run: bool,
+    /// Bytes the local cache of referenced files (textures, ...) may hold, in a folder under
+    /// the temp dir; least recently used files are evicted first.
+    #[arg(long, env = "MOONFARM_ASSET_CACHE_BYTES", default_value_t = crate::assets::DEFAULT_CACHE_BYTES)]
+    pub asset_cache_bytes: u64,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -80,6 +84,8 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
             dry_run: cli.dry_run,
             name: worker_name(),
+            asset_cache_bytes: cli.asset_cache_bytes,
+            assets_in_place: false,
         },
         conn: cli.conn,
         http_port: cli.http_port,
@@ -110,6 +116,7 @@ impl Settings {
                 self.threads.map_or("all".into(), |t| t.to_string())
             ),
             format!("dry_run = {}", c.dry_run),
+            format!("asset_cache_bytes = {}", c.asset_cache_bytes),
             format!("log_format = {}", self.log_format),
         ]
         .join("\n")

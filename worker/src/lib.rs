@@ -4,6 +4,7 @@
 //! The same `run` serves the embedded mode (in-memory queue, local blobs, several workers in
 //! one process) and the farm (RabbitMQ, Azure Blob Storage, one worker per pod).
 
+pub mod assets;
 pub mod cli;
 mod policy;
 
@@ -41,6 +42,11 @@ pub struct Config {
     pub name: String,
     /// Skip rendering and store empty partials: measures what the farm itself costs per task.
     pub dry_run: bool,
+    /// Bytes the cache of referenced files (textures, ...) may hold on local disk.
+    pub asset_cache_bytes: u64,
+    /// Read referenced files from their paths as written instead of the blob store: embedded
+    /// workers share the producer's working directory and disk.
+    pub assets_in_place: bool,
 }
 
 impl Default for Config {
@@ -53,6 +59,8 @@ impl Default for Config {
             exit_when_idle: None,
             name: format!("worker-{}", std::process::id()),
             dry_run: false,
+            asset_cache_bytes: assets::DEFAULT_CACHE_BYTES,
+            assets_in_place: false,
         }
     }
 }
@@ -174,6 +182,8 @@ impl WorkerState {
 pub struct SceneCache {
     /// Most recently used last.
     scenes: Arc<Mutex<Vec<CachedScene>>>,
+    /// The files scenes reference, by content hash, on local disk.
+    pub assets: assets::AssetCache,
 }
 
 /// A prepared scene and the key it was prepared from.
@@ -420,7 +430,7 @@ async fn render_partial(
         };
         return Ok((tile, 0));
     }
-    let scene = cache.get(&adapters.blobs, &task.params).await?;
+    let scene = cache.get(config, &adapters.blobs, &task.params).await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
         return Err(TaskError::Scene(format!(
             "the scene builds a {}x{} image here, but the job expects {}x{}",
@@ -489,7 +499,12 @@ async fn render_partial(
 }
 
 impl SceneCache {
-    async fn get(&self, blobs: &Blobs, params: &RenderParams) -> Result<Arc<Scene>, TaskError> {
+    async fn get(
+        &self,
+        config: &Config,
+        blobs: &Blobs,
+        params: &RenderParams,
+    ) -> Result<Arc<Scene>, TaskError> {
         let key = cache_key(params);
         {
             let mut scenes = self.scenes.lock().unwrap();
@@ -518,7 +533,32 @@ impl SceneCache {
             });
         }
         let env = params.env.clone();
-        let opts = BuildOptions { res: params.res };
+        // The referenced files go to the scene builder under the names the scene wrote, so the
+        // scene renders as if they were where it said, whatever this process's directory.
+        let mut files = render::assets::Assets::new();
+        for f in &params.assets {
+            let bytes: Arc<[u8]> = if config.assets_in_place {
+                tokio::fs::read(&f.name)
+                    .await
+                    .map_err(|e| TaskError::Scene(format!("referenced file {}: {e}", f.name)))?
+                    .into()
+            } else {
+                self.assets
+                    .fetch(blobs, f, config.asset_cache_bytes)
+                    .await
+                    .map_err(|e| match e {
+                        assets::AssetError::Missing { .. } => TaskError::Scene(e.to_string()),
+                        assets::AssetError::Transient(m) => {
+                            TaskError::Transient(anyhow::anyhow!(m))
+                        }
+                    })?
+            };
+            files.insert(f.name.clone(), bytes);
+        }
+        let opts = BuildOptions {
+            res: params.res,
+            assets: files,
+        };
         let prepared = tokio::task::spawn_blocking(move || render::prepare(&sources, &env, &opts))
             .await
             .map_err(|e| TaskError::Transient(e.into()))?;
@@ -538,7 +578,19 @@ impl SceneCache {
 
 fn cache_key(p: &RenderParams) -> String {
     let files: Vec<&str> = p.scene.iter().map(|f| f.sha256.as_str()).collect();
-    format!("{}|{}|{:?}", files.join(","), p.res, p.env)
+    // Assets by name and content: the same bytes under another name are another scene.
+    let assets: Vec<String> = p
+        .assets
+        .iter()
+        .map(|a| format!("{}={}", a.name, a.sha256))
+        .collect();
+    format!(
+        "{}|{}|{:?}|{}",
+        files.join(","),
+        p.res,
+        p.env,
+        assets.join(",")
+    )
 }
 
 #[cfg(test)]

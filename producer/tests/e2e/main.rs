@@ -8,6 +8,7 @@
 //! messages. Every process is a [`Proc`], killed when dropped, so a failing test leaves no
 //! process behind; its stderr goes to a file that failure messages quote.
 
+mod assets;
 mod broker;
 mod crashes;
 mod pipeline;

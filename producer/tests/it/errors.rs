@@ -91,3 +91,44 @@ fn nonsense_settings_are_refused() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// A small furnace scene whose DwaBaseMaterial albedo is bound to an ImageMap of `texture`.
+pub fn textured_scene(texture: &str) -> String {
+    format!(
+        r#"SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16, ["pixel_samples"] = 2 }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["focal"] = 30 }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1 }}
+local tex = ImageMap("tex") {{ ["texture"] = "{texture}" }}
+local m = DwaBaseMaterial("m") {{ ["albedo"] = bind(tex), ["specular"] = 0 }}
+local env = EnvLight("env") {{ ["color"] = Rgb(1, 1, 1) }}
+Layer("layer") {{ {{ ball, "", m, LightSet("lights") {{ env }} }} }}
+"#
+    )
+}
+
+#[test]
+fn a_missing_texture_names_object_attribute_and_path_unless_allowed() {
+    let e = refused(Some(&textured_scene("tex/nowhere.png")));
+    assert!(
+        e.starts_with(
+            "error: bad.rdla:4: ImageMap `tex` attribute `texture`: cannot read tex/nowhere.png"
+        ) && e.contains("--allow-missing"),
+        "{e}"
+    );
+    // --allow-missing: a warning, and the render goes on without it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.rdla"), textured_scene("tex/nowhere.png")).unwrap();
+    let o = producer(
+        &["submit", "s.rdla", "-o", "out.exr", "--allow-missing"],
+        dir.path(),
+    );
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "warning: s.rdla:4: ImageMap `tex` attribute `texture`: cannot read tex/nowhere.png"
+        ),
+        "{err}"
+    );
+    assert!(dir.path().join("out.exr").is_file());
+}

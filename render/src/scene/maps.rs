@@ -6,6 +6,7 @@ use crate::attrs::num;
 use crate::attrs::Attrs;
 use crate::graph::{ObjectId, Value};
 use crate::shading::{Channels, Map, MapId, MapInput, Param, RampSource};
+use crate::texture::{Gamma, Texture};
 use glam::{Vec2, Vec3};
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ pub(super) const MAPS: &[&str] = &[
     "LayerMap",
     "ColorCorrectMap",
     "RampMap",
+    "ImageMap",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -65,6 +67,9 @@ impl SceneBuilder<'_> {
             return None;
         }
         self.map_ids.insert(id, None);
+        if o.class == "ImageMap" {
+            return self.image_map(id);
+        }
         let binds = self.binds(id);
         let mut a = Attrs::new(g, o, &mut self.warnings);
         let rgb = |a: &mut Attrs, name: &str| -> Param {
@@ -314,6 +319,59 @@ impl SceneBuilder<'_> {
         };
         let mid = self.maps.maps.len() as MapId;
         self.maps.maps.push(map);
+        self.map_ids.insert(id, Some(mid));
+        Some(mid)
+    }
+}
+
+impl SceneBuilder<'_> {
+    /// An ImageMap: its `texture` decoded once from the bytes the caller handed over (see
+    /// `crate::assets`), sampled at the hit's uv. A missing or unreadable texture warns and
+    /// leaves the binding out, so the bound attribute keeps its constant.
+    fn image_map(&mut self, id: ObjectId) -> Option<MapId> {
+        let g = self.g;
+        let o = g.object(id);
+        let texture = match o.attrs.get("texture") {
+            Some(Value::String(path)) if !path.is_empty() => {
+                // A UDIM pattern: the first tile stands for the whole texture.
+                let key = if path.contains(crate::assets::UDIM) {
+                    crate::assets::udim_path(path, 1001)
+                } else {
+                    path.clone()
+                };
+                match self.assets.get(&key) {
+                    None => Err(format!(
+                        "the texture {key} of ImageMap `{}` was not found",
+                        o.name
+                    )),
+                    Some(bytes) => {
+                        let gamma = match o.attrs.get("gamma") {
+                            Some(Value::Int(v)) => Gamma::from_attr(*v),
+                            _ => Gamma::Auto,
+                        };
+                        Texture::decode(bytes, gamma)
+                            .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
+                    }
+                }
+            }
+            _ => Err(format!("ImageMap `{}` has no `texture`", o.name)),
+        };
+        let texture = match texture {
+            Ok(t) => t,
+            Err(why) => {
+                self.warnings.push(format!(
+                    "{}: {why}; the bound attribute keeps its value",
+                    o.loc
+                ));
+                return None;
+            }
+        };
+        let wrap = !matches!(o.attrs.get("wrap_around"), Some(Value::Bool(false)));
+        let mid = self.maps.maps.len() as MapId;
+        self.maps.maps.push(Map::Image {
+            texture: std::sync::Arc::new(texture),
+            wrap,
+        });
         self.map_ids.insert(id, Some(mid));
         Some(mid)
     }

@@ -61,11 +61,17 @@ pub enum SceneError {
 pub struct BuildOptions {
     /// Resolution divisor, as MoonRay's `-res`; multiplies the scene's own `res`.
     pub res: f64,
+    /// The files the scene references, by the path as written (see `assets`); a file not
+    /// here renders as MoonRay renders a missing one would not: with a warning, as before.
+    pub assets: crate::assets::Assets,
 }
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { res: 1.0 }
+        BuildOptions {
+            res: 1.0,
+            assets: Default::default(),
+        }
     }
 }
 
@@ -75,6 +81,8 @@ impl Default for BuildOptions {
 struct SceneBuilder<'g> {
     /// The loaded graph, borrowed for the whole build.
     g: &'g SceneGraph,
+    /// The referenced files' bytes, borrowed from the options.
+    assets: &'g crate::assets::Assets,
     /// The loader's warnings first, then one per thing the built-in renderer cannot render.
     warnings: Vec<String>,
     prims: Vec<Primitive>,
@@ -93,6 +101,7 @@ struct SceneBuilder<'g> {
 pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>), SceneError> {
     let mut b = SceneBuilder {
         g,
+        assets: &opts.assets,
         warnings: g.warnings.clone(),
         prims: Vec::new(),
         materials: Vec::new(),

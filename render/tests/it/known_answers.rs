@@ -438,3 +438,54 @@ fn an_orthographic_camera_shows_the_same_size_at_any_distance() {
     let m = mean(&scene(&ortho_sphere(10.0, 8.0)), rect, 16);
     assert!((m[0] - std::f64::consts::PI / 64.0).abs() < 0.005, "{m:?}");
 }
+
+/// A uniform 8-bit PNG of one colour.
+fn uniform_png(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(4, 4, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn a_texture_bound_to_albedo_gives_its_linear_colour_in_a_white_furnace() {
+    let text = FURNACE.replace(
+        r#"["albedo"] = Rgb(0.8, 0.8, 0.8)"#,
+        r#"["albedo"] = bind(ImageMap("tex") { ["texture"] = "tex/col.png" })"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    // 8-bit texels get MoonRay's 2.2 power (gamma auto): 200/255 -> 0.586, 100/255 -> 0.128.
+    let mut opts = BuildOptions::default();
+    opts.assets
+        .insert("tex/col.png".into(), uniform_png([200, 100, 255]).into());
+    let (s, warnings) = render::prepare(std::slice::from_ref(&src), &[], &opts).unwrap();
+    assert!(!warnings.iter().any(|w| w.contains("tex")), "{warnings:?}");
+    let object = mean(
+        &s,
+        PixelRect {
+            x0: 12,
+            y0: 12,
+            x1: 20,
+            y1: 20,
+        },
+        256,
+    );
+    let want = [200.0, 100.0, 255.0].map(|v: f64| (v / 255.0).powf(2.2));
+    for c in 0..3 {
+        assert!(
+            (object[c] - want[c]).abs() < 0.01,
+            "object {object:?}, want {want:?}"
+        );
+    }
+    // Without the file the render goes on with the default albedo, and says why.
+    let (_, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("texture tex/col.png of ImageMap `tex` was not found")),
+        "{warnings:?}"
+    );
+}

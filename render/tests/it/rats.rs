@@ -30,8 +30,15 @@ fn load_and_render(root: &Path, inputs: &[String]) -> Result<(), String> {
         "RATS_ASSETS_DIR".to_string(),
         "/nonexistent/rats-assets/".to_string(),
     )];
-    let (scene, _warnings) =
-        render::prepare(&sources, &env, &BuildOptions { res: 8.0 }).map_err(|e| e.to_string())?;
+    let (scene, _warnings) = render::prepare(
+        &sources,
+        &env,
+        &BuildOptions {
+            res: 8.0,
+            ..BuildOptions::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let rect = PixelRect {
         x0: 0,
         y0: 0,
