@@ -5,6 +5,7 @@ pub mod cli;
 pub mod embedded;
 mod farm;
 mod follow;
+pub mod frames;
 pub mod job;
 mod progress;
 mod remote;
