@@ -30,12 +30,13 @@ pub enum Command {
     List(ListArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
-    Farm(FarmStatusArgs),
+    #[command(name = "farm")]
+    Cluster(ClusterArgs),
 }
 
 /// Where the farm is. Without `amqp`, `submit` renders embedded.
 #[derive(Debug, Args, Clone)]
-pub struct FarmArgs {
+pub struct RemoteArgs {
     #[command(flatten)]
     pub conn: shared::config::ConnectionArgs,
     #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
@@ -84,7 +85,7 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub farm: FarmArgs,
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -95,7 +96,7 @@ pub struct JobArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub farm: FarmArgs,
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -110,7 +111,7 @@ pub struct FetchArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub farm: FarmArgs,
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -119,12 +120,12 @@ pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub farm: FarmArgs,
+    pub remote: RemoteArgs,
 }
 
 /// Where the farm runs in Kubernetes. The defaults are the names in deploy/k8s and deploy/keda.
 #[derive(Debug, Args, Clone)]
-pub struct FarmStatusArgs {
+pub struct ClusterArgs {
     /// The namespace Moonfarm is deployed in.
     #[arg(long, env = "MOONFARM_NAMESPACE", default_value = "moonfarm")]
     pub namespace: String,
@@ -147,7 +148,7 @@ pub struct FarmStatusArgs {
     pub json: bool,
     /// Only --amqp and the queue names are used: the queue depths need no blob store.
     #[command(flatten)]
-    pub farm: FarmArgs,
+    pub remote: RemoteArgs,
 }
 
 /// Checks what clap cannot: values that parse but make no sense.
@@ -155,8 +156,8 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
     }
-    args.farm.conn.check()?;
-    if args.farm.conn.amqp.is_some() && args.farm.conn.blob.is_none() {
+    args.remote.conn.check()?;
+    if args.remote.conn.amqp.is_some() && args.remote.conn.blob.is_none() {
         anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
     }
     Ok(())

@@ -2,8 +2,8 @@
 //! on a farm or embedded in this process, and answers questions about farm jobs.
 
 pub mod cli;
+mod cluster;
 pub mod embedded;
-mod farm;
 mod follow;
 pub mod frames;
 pub mod job;
@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             for w in &job.warnings {
                 eprintln!("warning: {w}");
             }
-            if args.farm.conn.amqp.is_some() {
+            if args.remote.conn.amqp.is_some() {
                 runtime.block_on(remote::submit(job, &args))
             } else {
                 runtime.block_on(embedded::render(job, &args))
@@ -33,6 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
-        Command::Farm(args) => runtime.block_on(farm::check(&args)),
+        Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
     }
 }

@@ -1,7 +1,7 @@
 //! The producer against a farm: submit a job, follow it, and the job commands (status, fetch,
 //! cancel, list) that read what the merger records in the blob store.
 
-use crate::cli::{FarmArgs, FetchArgs, JobArgs, ListArgs, SubmitArgs};
+use crate::cli::{FetchArgs, JobArgs, ListArgs, RemoteArgs, SubmitArgs};
 use crate::follow::{self, Follow};
 use crate::job::PreparedJob;
 use anyhow::Context;
@@ -11,8 +11,8 @@ use shared::protocol::{self, keys, JobControl, JobId, JobManifest, JobState, Job
 use shared::queue::Queue;
 use std::time::Duration;
 
-fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
-    let url = farm.conn.blob.as_deref().context(
+fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
+    let url = remote.conn.blob.as_deref().context(
         "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders",
     )?;
     shared::config::check_blob_url(url)?;
@@ -20,10 +20,11 @@ fn blobs(farm: &FarmArgs) -> anyhow::Result<Blobs> {
 }
 
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
-    let (queue, blobs, connection) = shared::process::connect(&args.farm.conn, "producer").await?;
-    let mut published = job.publish(&queue, &blobs, &args.farm.task_queue).await;
+    let (queue, blobs, connection) =
+        shared::process::connect(&args.remote.conn, "producer").await?;
+    let mut published = job.publish(&queue, &blobs, &args.remote.task_queue).await;
     if let Err(e) = published {
-        published = Err(withdraw(&job, &queue, &blobs, &args.farm.result_queue, e).await);
+        published = Err(withdraw(&job, &queue, &blobs, &args.remote.result_queue, e).await);
     }
     connection.cancel();
     queue.close().await;
@@ -131,7 +132,7 @@ fn state_word(s: JobState) -> &'static str {
 }
 
 pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
-    let blobs = blobs(&args.farm)?;
+    let blobs = blobs(&args.remote)?;
     let (s, m) = status_of(&blobs, &JobId(args.job.clone())).await?;
     if args.json {
         println!("{}", status_json(&s, &m));
@@ -153,7 +154,7 @@ pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
 }
 
 pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
-    let blobs = blobs(&args.farm)?;
+    let blobs = blobs(&args.remote)?;
     let job = JobId(args.job.clone());
     let (s, _) = status_of(&blobs, &job).await?;
     let key = if args.snapshot {
@@ -192,14 +193,14 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
 }
 
 pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
-    let blobs = blobs(&args.farm)?;
+    let blobs = blobs(&args.remote)?;
     let job = JobId(args.job.clone());
     let (s, _) = status_of(&blobs, &job).await?;
     if s.state != JobState::Rendering {
         anyhow::bail!("job {job} is already {}", state_word(s.state));
     }
-    let (queue, _, connection) = shared::process::connect(&args.farm.conn, "producer").await?;
-    let sent = stop_job(&queue, &blobs, &args.farm.result_queue, &job).await;
+    let (queue, _, connection) = shared::process::connect(&args.remote.conn, "producer").await?;
+    let sent = stop_job(&queue, &blobs, &args.remote.result_queue, &job).await;
     connection.cancel();
     queue.close().await;
     sent?;
@@ -212,7 +213,7 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
 }
 
 pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
-    let blobs = blobs(&args.farm)?;
+    let blobs = blobs(&args.remote)?;
     let mut rows = Vec::new();
     for id in blobs.list_folders(keys::JOBS).await? {
         match status_of(&blobs, &JobId(id.clone())).await {

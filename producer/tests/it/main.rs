@@ -1,9 +1,9 @@
 //! End-to-end tests of the `producer` binary in its embedded mode: real scenes in, EXR files
 //! out, bad input refused with one clear line and no output.
 
+mod cluster;
 mod determinism;
 mod errors;
-mod farm;
 mod scenes;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! the worker ScaledObject's conditions from KEDA, worker pods by phase and why pending ones
 //! wait, from the Kubernetes API; then one line per thing that is obviously wrong.
 
-use crate::cli::FarmStatusArgs;
+use crate::cli::ClusterArgs;
 use anyhow::Context;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
@@ -82,7 +82,7 @@ pub struct PendingPod {
 
 const PHASES: [&str; 5] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
 
-pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
+pub async fn check(args: &ClusterArgs) -> anyhow::Result<()> {
     let (queues, kube) = tokio::join!(queues(args), cluster(args));
     let (scaled_object, pods) = kube?;
     let mut report = Report {
@@ -92,7 +92,7 @@ pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
         pods,
         diagnosis: Vec::new(),
     };
-    report.diagnosis = diagnose(&report, &args.farm.task_queue);
+    report.diagnosis = diagnose(&report, &args.remote.task_queue);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -101,11 +101,11 @@ pub async fn check(args: &FarmStatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn queues(args: &FarmStatusArgs) -> Queues {
-    let Some(url) = args.farm.conn.amqp.as_deref() else {
+async fn queues(args: &ClusterArgs) -> Queues {
+    let Some(url) = args.remote.conn.amqp.as_deref() else {
         return Queues::NotConfigured;
     };
-    let names = [&args.farm.task_queue, &args.farm.result_queue];
+    let names = [&args.remote.task_queue, &args.remote.result_queue];
     let depths = async {
         shared::config::check_amqp_url(url)?;
         // The token is never fired: `TIMEOUT` bounds the whole exchange instead.
@@ -151,7 +151,7 @@ async fn queues(args: &FarmStatusArgs) -> Queues {
 
 /// The ScaledObject and the worker pods; any failure but a missing ScaledObject is an error,
 /// since without the API server there is nothing to report.
-async fn cluster(args: &FarmStatusArgs) -> anyhow::Result<(ScaledObject, Pods)> {
+async fn cluster(args: &ClusterArgs) -> anyhow::Result<(ScaledObject, Pods)> {
     // kube builds its TLS config from rustls' process-wide provider: make it ring, as everywhere
     // else in Moonfarm, rather than leave it to which rustls features happen to be enabled.
     let _ = rustls::crypto::ring::default_provider().install_default();
