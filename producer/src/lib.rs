@@ -5,6 +5,7 @@ pub mod cli;
 mod cluster;
 pub mod embedded;
 mod follow;
+pub mod frames;
 pub mod job;
 mod progress;
 mod remote;

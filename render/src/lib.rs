@@ -34,8 +34,37 @@ pub fn prepare(
     env: &[(String, String)],
     opts: &scene::BuildOptions,
 ) -> Result<(scene::Scene, Vec<String>), PrepareError> {
+    prepare_frame(
+        sources,
+        &FrameInputs {
+            env: env.to_vec(),
+            ..FrameInputs::default()
+        },
+        opts,
+    )
+}
+
+/// What the command line hands the interpreter besides the scene files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrameInputs {
+    /// What `os.getenv` may return.
+    pub env: Vec<(String, String)>,
+    /// The frame of a sequence: the global `frame`, and `SceneVariables.frame` unless set.
+    pub frame: Option<i32>,
+    /// `NAME = VALUE` Lua assignments run before any scene file, as `moonray -rdla_set`.
+    pub rdla_set: Vec<(String, String)>,
+}
+
+/// [`prepare`] for one frame of a sequence, with `-rdla_set` assignments.
+pub fn prepare_frame(
+    sources: &[rdla::SceneSource],
+    inputs: &FrameInputs,
+    opts: &scene::BuildOptions,
+) -> Result<(scene::Scene, Vec<String>), PrepareError> {
     let load = rdla::LoadOptions {
-        env: env.to_vec(),
+        env: inputs.env.clone(),
+        frame: inputs.frame,
+        rdla_set: inputs.rdla_set.clone(),
         ..rdla::LoadOptions::default()
     };
     let graph = rdla::load(sources, &load)?;

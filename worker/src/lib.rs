@@ -5,6 +5,7 @@
 //! one process) and the farm (RabbitMQ, Azure Blob Storage, one worker per pod).
 
 pub mod cli;
+pub mod cpu;
 
 use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;

@@ -43,6 +43,12 @@ pub struct LoadOptions {
     pub memory_limit_bytes: usize,
     /// Lua VM instructions over all sources together.
     pub instruction_limit: u64,
+    /// The frame being rendered: the global `frame` is set to it before any scene file runs,
+    /// and `SceneVariables.frame` to the same value unless the scene sets it itself.
+    pub frame: Option<i32>,
+    /// As `moonray -rdla_set NAME VALUE`: `NAME = VALUE` runs in the interpreter, in order,
+    /// after `frame` is set and before any scene file. `VALUE` is Lua, so a string needs quotes.
+    pub rdla_set: Vec<(String, String)>,
 }
 
 impl Default for LoadOptions {
@@ -51,6 +57,8 @@ impl Default for LoadOptions {
             env: Vec::new(),
             memory_limit_bytes: 512 * 1024 * 1024,
             instruction_limit: 2_000_000_000,
+            frame: None,
+            rdla_set: Vec::new(),
         }
     }
 }
@@ -77,7 +85,27 @@ pub enum LoadError {
 /// Runs `sources` in order in one interpreter and returns the scene they declare.
 pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, LoadError> {
     let lua = sandbox::new_interpreter(opts)?;
-    for source in sources {
+    // What the command line sets comes first, as chunks of their own, so an error in one is
+    // reported against the flag that gave it.
+    let mut preamble = Vec::new();
+    if let Some(frame) = opts.frame {
+        preamble.push(SceneSource {
+            name: "frame".into(),
+            text: format!("frame = {frame}").into_bytes(),
+        });
+    }
+    for (name, value) in &opts.rdla_set {
+        if !is_lua_name(name) {
+            return Err(LoadError::Setup(format!(
+                "rdla_set {name}: not a Lua variable name (letters, digits and _, not starting with a digit)"
+            )));
+        }
+        preamble.push(SceneSource {
+            name: format!("rdla_set {name}"),
+            text: format!("{name} = {value}").into_bytes(),
+        });
+    }
+    for source in preamble.iter().chain(sources) {
         // Lua's binary-chunk signature. Checked here for a clear message; the text-only
         // chunk mode below would refuse it anyway.
         if source.text.starts_with(b"\x1bLua") {
@@ -98,7 +126,28 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
     let builder = lua
         .remove_app_data::<GraphBuilder>()
         .expect("the builder stays installed for the interpreter's lifetime");
-    Ok(builder.graph)
+    let mut graph = builder.graph;
+    if let Some(frame) = opts.frame {
+        graph
+            .scene_variables
+            .entry("frame".into())
+            .or_insert(crate::graph::Value::Int(i64::from(frame)));
+    }
+    Ok(graph)
+}
+
+/// A Lua identifier that is not a keyword: what `NAME = VALUE` can assign.
+pub fn is_lua_name(name: &str) -> bool {
+    const KEYWORDS: [&str; 22] = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
 }
 
 /// Turns an interpreter error into a [`LoadError`] located at a file and line.
