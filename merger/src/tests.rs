@@ -18,6 +18,7 @@ fn manifest() -> JobManifest {
             width: 4,
             height: 2,
             env: vec![],
+            lua: None,
         },
         tiles: protocol::tiles(4, 2, 2),
         passes: vec![
@@ -26,6 +27,7 @@ fn manifest() -> JobManifest {
         ],
         output_name: "out.exr".into(),
         submitted_unix: 0,
+        settings: Default::default(),
     }
 }
 

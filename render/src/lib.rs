@@ -44,9 +44,34 @@ pub fn prepare(
     )
 }
 
+/// The scene loader's limits: `producer submit --lua-instructions` and `--lua-memory`, carried
+/// with the job so that every worker loads the scene under the same ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LuaLimits {
+    /// Lua VM instructions over all scene files together.
+    pub instructions: u64,
+    /// Lua heap plus the scene graph, in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Default for LuaLimits {
+    fn default() -> Self {
+        let d = rdla::LoadOptions::default();
+        LuaLimits {
+            instructions: d.instruction_limit,
+            memory_bytes: d.memory_limit_bytes,
+        }
+    }
+}
+
 /// What the command line hands the interpreter besides the scene files.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FrameInputs {
+    /// The loader's instruction and memory limits.
+    pub limits: LuaLimits,
+    /// Lua `print` also goes to stderr (`file:line: text`): the user's own terminal, where the
+    /// producer runs. Workers leave it off; `print` always reaches the log.
+    pub echo_print: bool,
     /// What `os.getenv` may return.
     pub env: Vec<(String, String)>,
     /// The frame of a sequence: the global `frame`, and `SceneVariables.frame` unless set.
@@ -65,7 +90,9 @@ pub fn prepare_frame(
         env: inputs.env.clone(),
         frame: inputs.frame,
         rdla_set: inputs.rdla_set.clone(),
-        ..rdla::LoadOptions::default()
+        instruction_limit: inputs.limits.instructions,
+        memory_limit_bytes: inputs.limits.memory_bytes,
+        echo_print: inputs.echo_print,
     };
     let graph = rdla::load(sources, &load)?;
     Ok(scene::build(&graph, opts)?)

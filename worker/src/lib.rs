@@ -513,11 +513,21 @@ impl SceneCache {
                 text: bytes.to_vec(),
             });
         }
-        let env = params.env.clone();
+        let defaults = render::LuaLimits::default();
+        let inputs = render::FrameInputs {
+            env: params.env.clone(),
+            // The limits the producer loaded the scene under, so a scene it accepted loads here.
+            limits: params.lua.map_or(defaults, |l| render::LuaLimits {
+                instructions: l.instructions,
+                memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
+            }),
+            ..render::FrameInputs::default()
+        };
         let opts = BuildOptions { res: params.res };
-        let prepared = tokio::task::spawn_blocking(move || render::prepare(&sources, &env, &opts))
-            .await
-            .map_err(|e| TaskError::Transient(e.into()))?;
+        let prepared =
+            tokio::task::spawn_blocking(move || render::prepare_frame(&sources, &inputs, &opts))
+                .await
+                .map_err(|e| TaskError::Transient(e.into()))?;
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);

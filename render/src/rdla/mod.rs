@@ -49,6 +49,8 @@ pub struct LoadOptions {
     /// As `moonray -rdla_set NAME VALUE`: `NAME = VALUE` runs in the interpreter, in order,
     /// after `frame` is set and before any scene file. `VALUE` is Lua, so a string needs quotes.
     pub rdla_set: Vec<(String, String)>,
+    /// Lua `print` also writes `file:line: text` to stderr (the producer's user sees it).
+    pub echo_print: bool,
 }
 
 impl Default for LoadOptions {
@@ -59,6 +61,7 @@ impl Default for LoadOptions {
             instruction_limit: 2_000_000_000,
             frame: None,
             rdla_set: Vec::new(),
+            echo_print: false,
         }
     }
 }
@@ -74,9 +77,9 @@ pub enum LoadError {
     Script { loc: FileLoc, message: String },
     #[error("{file}: precompiled Lua bytecode is not accepted; submit the scene's source text")]
     BinaryChunk { file: String },
-    #[error("{loc}: the scene used more than {limit_bytes} bytes of memory; simplify it or raise the loader's memory limit")]
+    #[error("{loc}: the scene used more than {limit_bytes} bytes of memory; simplify it or raise the limit with `producer submit --lua-memory MIB`")]
     MemoryLimit { loc: FileLoc, limit_bytes: usize },
-    #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the loader's instruction limit")]
+    #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the limit with `producer submit --lua-instructions N`")]
     InstructionLimit { loc: FileLoc, limit: u64 },
     #[error("could not set up the Lua interpreter: {0}")]
     Setup(String),
