@@ -20,8 +20,8 @@ use shared::blob::Blobs;
 use shared::exr_io::{self, Attr, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
-    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message,
-    TaskOutcome, TilePassResult, PROTOCOL_VERSION,
+    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
+    StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -262,12 +262,7 @@ async fn prefetch(
             let fetched = async {
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
                 let len = bytes.len();
-                let k = key.clone();
-                let decoded = tokio::task::spawn_blocking(move || exr_io::decode(&bytes))
-                    .await
-                    .map_err(transient)?
-                    .map_err(|e| MergeError::Permanent(format!("partial {k}: {e}")))?;
-                Ok((decoded.tile, len))
+                Ok((decode_partial(&key, bytes).await?, len))
             }
             .await;
             (key, fetched)
@@ -361,6 +356,20 @@ async fn handle_batch(
     Ok(())
 }
 
+/// Decodes a partial on the blocking pool: EXR decoding is CPU work, which never runs on the
+/// async runtime (it would stall every other delivery, blob request and the health endpoint).
+async fn decode_partial(
+    key: &str,
+    bytes: impl AsRef<[u8]> + Send + 'static,
+) -> Result<TileBuffer, MergeError> {
+    let decoded = tokio::task::spawn_blocking(move || exr_io::decode(bytes.as_ref()))
+        .await
+        .map_err(transient)?;
+    decoded
+        .map(|d| d.tile)
+        .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))
+}
+
 #[derive(Debug, thiserror::Error)]
 enum MergeError {
     #[error("{0}")]
@@ -417,9 +426,7 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
             .map(|(tile, pass)| async move {
                 let key = keys::partial(&manifest.job, manifest.frame, tile, pass);
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
-                let decoded = exr_io::decode(&bytes)
-                    .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
-                Ok::<_, MergeError>((tile, pass, decoded.tile))
+                Ok::<_, MergeError>((tile, pass, decode_partial(&key, bytes).await?))
             })
             .buffer_unordered(8);
         let mut tiles = Vec::new();
@@ -496,10 +503,8 @@ async fn merge(
                 // first (a duplicate, caught above unless the first failed); fetch it again.
                 None => {
                     let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
-                    let decoded = exr_io::decode(&bytes).map_err(|e| {
-                        MergeError::Permanent(format!("partial {partial_key}: {e}"))
-                    })?;
-                    (decoded.tile, bytes.len())
+                    let len = bytes.len();
+                    (decode_partial(partial_key, bytes).await?, len)
                 }
             };
             job.add(r.tile, r.pass, &tile, Some(r.render_seconds))?;
@@ -564,12 +569,13 @@ async fn persist(
     let pass_completed = passes_done > job.status.passes_done;
     job.status.passes_done = passes_done;
     if job.status.state == JobState::Rendering && job.status.tasks_done == job.status.tasks_total {
-        b.put(&keys::final_image(id), job.encode(true)?).await?;
+        b.put(&keys::final_image(id), job.encode(true).await?)
+            .await?;
         job.status.state = JobState::Done;
         job.status.eta_seconds = Some(0.0);
         tracing::info!(job = %id, "job complete");
     } else if job.status.state == JobState::Rendering && pass_completed {
-        b.put(&keys::snapshot(id), job.encode(false)?).await?;
+        b.put(&keys::snapshot(id), job.encode(false).await?).await?;
         job.status.snapshot_generation += 1;
     }
     let ended = job.status.state != JobState::Rendering;
@@ -577,7 +583,7 @@ async fn persist(
         // Tells workers to drop the job's remaining tasks instead of rendering them.
         b.put(
             &keys::stopped(id),
-            format!("{:?}", job.status.state).into_bytes(),
+            StopMarker::new(id, job.status.state).to_bytes(),
         )
         .await?;
     }
@@ -660,7 +666,9 @@ impl Job {
         self.per_pass.iter().take_while(|&&n| n == tiles).count() as u32
     }
 
-    fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
+    /// The image as a ZIP16 EXR, compressed on the blocking pool (CPU work, kept off the async
+    /// runtime like every decode).
+    async fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
         let m = &self.manifest;
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now()
@@ -702,7 +710,8 @@ impl Job {
             attributes.push(("moonfarm:tile_size".into(), int(m.settings.tile_size)));
         }
         let info = ImageInfo { attributes };
-        Ok(exr_io::encode_image(&self.acc.image(), &info)?)
+        let image = self.acc.image();
+        Ok(tokio::task::spawn_blocking(move || exr_io::encode_image(&image, &info)).await??)
     }
 }
 

@@ -20,7 +20,7 @@ fn manifest() -> JobManifest {
             env: vec![],
             lua: None,
         },
-        tiles: protocol::tiles(4, 2, 2),
+        tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![
             SampleRange { start: 0, end: 1 },
             SampleRange { start: 1, end: 4 },
@@ -216,11 +216,18 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done().await {
-        assert!(Instant::now() < deadline, "waited 10 s for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    testkit::poll::until_async(
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            if done().await {
+                Ok(())
+            } else {
+                Err(format!("waited for {what}"))
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -326,3 +333,6 @@ async fn garbage_and_failures_are_handled_without_stopping() {
     );
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }
+
+mod off_runtime;
+mod stop_marker;

@@ -34,6 +34,7 @@ pub enum Command {
     Prune(PruneArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
+    #[cfg(feature = "cluster")]
     #[command(name = "farm")]
     Cluster(ClusterArgs),
 }
@@ -78,7 +79,13 @@ pub struct SubmitArgs {
     pub frame: Option<i32>,
     /// Let the scene read this environment variable through os.getenv (repeatable); every
     /// other variable reads as nil. Its value is carried with the job to the workers.
-    #[arg(long = "allow-env", value_name = "NAME")]
+    /// MOONFARM_ALLOW_ENV takes a comma-separated list.
+    #[arg(
+        long = "allow-env",
+        value_name = "NAME",
+        env = "MOONFARM_ALLOW_ENV",
+        value_delimiter = ','
+    )]
     pub allow_env: Vec<String>,
     /// Most Lua VM instructions the scene files may run (all together), on every machine that
     /// loads the scene.
@@ -92,10 +99,10 @@ pub struct SubmitArgs {
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,
     /// On the farm: follow the job with a progress bar and download the EXR when it is done.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_WAIT")]
     pub wait: bool,
     /// Print the submitted job as JSON (farm mode).
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -106,7 +113,7 @@ pub struct JobArgs {
     /// The job id `submit` printed, or a unique prefix of it.
     pub job: String,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -123,7 +130,7 @@ pub struct FetchArgs {
     #[arg(long)]
     pub snapshot: bool,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -132,7 +139,7 @@ pub struct FetchArgs {
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -197,7 +204,7 @@ pub struct ClusterArgs {
     )]
     pub scaled_object: String,
     /// Print JSON for scripts.
-    #[arg(long)]
+    #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     /// Only --amqp and the queue names are used: the queue depths need no blob store.
     #[command(flatten)]
@@ -263,4 +270,24 @@ pub fn blame_environment(e: &clap::Error) -> Option<String> {
     Some(format!(
         "error: {env}={value}: {why} (the variable sets {flag}; fix or unset it)"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// README: every `submit` flag can also be set by an environment variable.
+    #[test]
+    fn every_submit_flag_has_an_environment_variable() {
+        let cli = Cli::command();
+        let submit = cli.find_subcommand("submit").unwrap();
+        let missing: Vec<&str> = submit
+            .get_arguments()
+            .filter(|a| !a.is_positional() && a.get_long().is_some())
+            .filter(|a| a.get_env().is_none())
+            .map(|a| a.get_id().as_str())
+            .collect();
+        assert!(missing.is_empty(), "flags without a variable: {missing:?}");
+    }
 }

@@ -4,7 +4,7 @@
 use crate::progress::Progress;
 use shared::blob::Blobs;
 use shared::exr_io::write_atomic;
-use shared::protocol::{keys, JobId, JobState, JobStatus};
+use shared::protocol::{keys, JobId, JobState, JobStatus, Record};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::task::JoinSet;

@@ -7,8 +7,9 @@ use anyhow::Context;
 use render::rdla::SceneSource;
 use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
+use shared::plan;
 use shared::protocol::{
-    self, keys, JobId, JobManifest, Message, RenderParams, SceneFile, PROTOCOL_VERSION,
+    self, keys, JobId, JobManifest, Message, Record, RenderParams, SceneFile, PROTOCOL_VERSION,
 };
 use shared::queue::Queue;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ impl PreparedJob {
                 self.manifest.to_bytes(),
             )
             .await?;
-        for task in self.manifest.tasks() {
+        for task in plan::tasks(&self.manifest) {
             queue
                 .publish(task_queue, protocol::encode(&Message::Task(task)))
                 .await?;
@@ -112,8 +113,8 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
                 memory_bytes: limits.memory_bytes as u64,
             }),
         },
-        tiles: protocol::tiles(scene.width, scene.height, args.tile_size),
-        passes: protocol::passes(spp, args.passes),
+        tiles: plan::tiles(scene.width, scene.height, args.tile_size),
+        passes: plan::passes(spp, args.passes),
         output_name: out.display().to_string(),
         submitted_unix: now.as_secs(),
         settings: shared::protocol::JobSettings {

@@ -2,6 +2,7 @@
 //! on a farm or embedded in this process, and answers questions about farm jobs.
 
 pub mod cli;
+#[cfg(feature = "cluster")]
 mod cluster;
 pub mod embedded;
 mod follow;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(args) => runtime.block_on(remote::list(&args)),
         Command::Delete(args) => runtime.block_on(remote::delete(&args)),
         Command::Prune(args) => runtime.block_on(remote::prune(&args)),
+        #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
     }
 }

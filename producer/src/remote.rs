@@ -7,7 +7,9 @@ use crate::job::PreparedJob;
 use anyhow::Context;
 use shared::blob::Blobs;
 use shared::exr_io::write_atomic;
-use shared::protocol::{self, keys, JobControl, JobId, JobManifest, JobState, JobStatus, Message};
+use shared::protocol::{
+    self, keys, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record, StopMarker,
+};
 use shared::queue::Queue;
 use std::time::Duration;
 
@@ -135,7 +137,8 @@ async fn stop_job(
     result_queue: &str,
     id: &JobId,
 ) -> anyhow::Result<()> {
-    blobs.put(&keys::stopped(id), b"Cancelled".to_vec()).await?;
+    let marker = StopMarker::new(id, JobState::Cancelled);
+    blobs.put(&keys::stopped(id), marker.to_bytes()).await?;
     queue
         .publish(
             result_queue,
@@ -440,10 +443,28 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use shared::queue::MemoryQueue;
+
+    /// A cancel leaves the protocol's stop marker, the one the merger writes for a failed job.
+    #[tokio::test]
+    async fn cancelling_writes_the_protocols_stop_marker() {
+        let (queue, blobs, id) = (MemoryQueue::new(), Blobs::memory(), JobId::new());
+        stop_job(&queue, &blobs, "cancel-test.results", &id)
+            .await
+            .unwrap();
+        let body = blobs.get(&keys::stopped(&id)).await.unwrap();
+        assert_eq!(
+            StopMarker::from_bytes(&body).unwrap(),
+            StopMarker::new(&id, JobState::Cancelled)
+        );
+        assert_eq!(queue.depth("cancel-test.results").await.unwrap(), 1);
+    }
+
     #[test]
     fn unix_times_read_as_utc_dates() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00");
-        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00");
-        assert_eq!(super::utc(1_796_179_500), "2026-12-02 02:45");
+        assert_eq!(utc(0), "1970-01-01 00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00");
+        assert_eq!(utc(1_796_179_500), "2026-12-02 02:45");
     }
 }

@@ -169,7 +169,6 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// Warns once for every attribute set on the object that is not in `known`.
     /// A list of indices or counts: its numbers as `usize` (others are left out).
     pub fn indices(&mut self, name: &str) -> Vec<usize> {
         self.list(name)
@@ -178,14 +177,31 @@ impl<'a> Attrs<'a> {
             .collect()
     }
 
+    /// MoonRay's default for the object's attribute `name` (see `crate::classes`), for code
+    /// that should fall back to what MoonRay would use rather than a hand-written value.
+    pub fn moonray_default(&self, name: &str) -> Option<Value> {
+        crate::classes::default(&self.obj.class, name)
+    }
+
+    /// Warns once for every attribute set on the object that is not in `known` (what the
+    /// built-in renderer reads or knows it can leave aside). An attribute MoonRay's class has
+    /// is "not supported"; one it lacks was already reported by the loader; on a class whose
+    /// attributes are not known here it is "unknown".
     pub fn warn_unknown(&mut self, known: &[&str]) {
+        let class = crate::classes::class_info(&self.obj.class).filter(|c| c.attributes_known());
         for name in self.obj.attrs.keys() {
-            if !known.contains(&name.as_str()) {
-                self.warnings.push(format!(
-                    "{}: {} `{}`: unknown attribute `{name}` ignored",
-                    self.obj.loc, self.obj.class, self.obj.name
-                ));
+            if known.contains(&name.as_str()) {
+                continue;
             }
+            let what = match class {
+                Some(c) if c.canonical(name).is_none() => continue,
+                Some(_) => "is not supported by the built-in renderer; ignored",
+                None => "is unknown; ignored",
+            };
+            self.warnings.push(format!(
+                "{}: {} `{}`: attribute `{name}` {what}",
+                self.obj.loc, self.obj.class, self.obj.name
+            ));
         }
     }
 }
@@ -224,6 +240,26 @@ pub fn vec3_of(v: &Value) -> Option<Vec3> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moonray_defaults_come_from_the_class_data() {
+        let g = SceneGraph::default();
+        let obj = Object {
+            class: "SpotLight".into(),
+            name: "s".into(),
+            attrs: Default::default(),
+            members: Vec::new(),
+            loc: Default::default(),
+        };
+        let mut warnings = Vec::new();
+        let a = Attrs::new(&g, &obj, &mut warnings);
+        assert_eq!(
+            a.moonray_default("inner_cone_angle"),
+            Some(Value::Float(30.0))
+        );
+        assert_eq!(a.moonray_default("intensity"), Some(Value::Float(1.0)));
+        assert_eq!(a.moonray_default("no_such_attribute"), None);
+    }
 
     #[test]
     fn rdla_matrices_translate_in_the_last_row() {

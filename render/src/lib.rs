@@ -9,6 +9,7 @@ pub mod attrs;
 pub mod bsdf;
 pub mod bvh;
 pub mod camera;
+pub mod classes;
 pub mod filter;
 pub mod geometry;
 pub mod graph;

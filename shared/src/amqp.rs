@@ -588,7 +588,10 @@ impl Consumer for AmqpConsumer {
                         acker: Some(d.acker),
                         queue: self.queue.clone(),
                     };
-                    return Ok(Some(Delivery::new(d.data, count, Box::new(acker))));
+                    // `x-delivery-limit` counts returns: the delivery after the last allowed
+                    // return is the last.
+                    let last = count > self.inner.opts.delivery_limit;
+                    return Ok(Some(Delivery::new(d.data, count, last, Box::new(acker))));
                 }
                 Some(Err(e)) => {
                     tracing::warn!(queue = %self.queue, error = %e,

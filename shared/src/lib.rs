@@ -9,6 +9,7 @@ pub mod exr_io;
 pub mod film;
 pub mod health;
 pub mod lifecycle;
+pub mod plan;
 pub mod process;
 pub mod protocol;
 pub mod queue;

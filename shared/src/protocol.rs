@@ -1,4 +1,5 @@
-//! The wire protocol: every message and manifest that crosses a process boundary.
+//! The wire protocol: every message and record that crosses a process boundary or goes into
+//! a job's blobs, and the blob key layout. How a job is cut into tasks is `plan`'s.
 //!
 //! Only this module defines what goes on the wire. Messages are MessagePack (rmp-serde, named
 //! fields so that fields can be added) inside an [`Envelope`] carrying [`PROTOCOL_VERSION`];
@@ -164,10 +165,15 @@ pub enum Message {
     Control(JobControl),
 }
 
+/// A message on the wire: the message with the protocol version beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Envelope {
     version: u16,
     message: Message,
+}
+
+impl Record for Envelope {
+    const WHAT: &'static str = "message";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,35 +182,55 @@ pub enum DecodeError {
         "protocol version {found} is not supported (this build speaks version {PROTOCOL_VERSION})"
     )]
     Version { found: u16 },
-    #[error("undecodable message ({len} bytes): {reason}")]
-    Garbage { len: usize, reason: String },
+    #[error("undecodable {what} ({len} bytes): {reason}")]
+    Garbage {
+        what: &'static str,
+        len: usize,
+        reason: String,
+    },
+}
+
+/// The one codec of every record that crosses a process boundary (the message envelope, the
+/// manifest, the status, the checkpoint, the stop marker): MessagePack with named fields, the
+/// record's `version` field at the top level, and that version checked before the rest is read.
+pub trait Record: Serialize + serde::de::DeserializeOwned {
+    /// What the record is, for error messages.
+    const WHAT: &'static str;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        rmp_serde::to_vec_named(self).expect("protocol records always serialise")
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        // Read the version alone first, so that a newer peer's record is reported as a version
+        // problem rather than as garbage.
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u16,
+        }
+        let garbage = |e: rmp_serde::decode::Error| DecodeError::Garbage {
+            what: Self::WHAT,
+            len: bytes.len(),
+            reason: e.to_string(),
+        };
+        let v: VersionOnly = rmp_serde::from_slice(bytes).map_err(garbage)?;
+        if v.version != PROTOCOL_VERSION {
+            return Err(DecodeError::Version { found: v.version });
+        }
+        rmp_serde::from_slice(bytes).map_err(garbage)
+    }
 }
 
 pub fn encode(message: &Message) -> Vec<u8> {
-    let envelope = Envelope {
+    Envelope {
         version: PROTOCOL_VERSION,
         message: message.clone(),
-    };
-    rmp_serde::to_vec_named(&envelope).expect("protocol messages always serialise")
+    }
+    .to_bytes()
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-    // Read the version alone first, so that a newer peer's message is reported as a version
-    // problem rather than as garbage.
-    #[derive(Deserialize)]
-    struct VersionOnly {
-        version: u16,
-    }
-    let garbage = |e: rmp_serde::decode::Error| DecodeError::Garbage {
-        len: bytes.len(),
-        reason: e.to_string(),
-    };
-    let v: VersionOnly = rmp_serde::from_slice(bytes).map_err(garbage)?;
-    if v.version != PROTOCOL_VERSION {
-        return Err(DecodeError::Version { found: v.version });
-    }
-    let envelope: Envelope = rmp_serde::from_slice(bytes).map_err(garbage)?;
-    Ok(envelope.message)
+    Envelope::from_bytes(bytes).map(|e| e.message)
 }
 
 /// A job as submitted: written once by the producer, read by workers and the merger.
@@ -243,39 +269,10 @@ impl JobManifest {
     pub fn task_count(&self) -> usize {
         self.tiles.len() * self.passes.len()
     }
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("manifests always serialise")
-    }
-    pub fn from_bytes(bytes: &[u8]) -> Result<JobManifest, DecodeError> {
-        let m: JobManifest = rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })?;
-        if m.version != PROTOCOL_VERSION {
-            return Err(DecodeError::Version { found: m.version });
-        }
-        Ok(m)
-    }
+}
 
-    /// Every task of the job, pass-major: all tiles of the first pass come first, so the first
-    /// (small) pass completes early and gives a fast first look.
-    pub fn tasks(&self) -> Vec<TilePassTask> {
-        let mut tasks = Vec::with_capacity(self.task_count());
-        for (p, samples) in self.passes.iter().enumerate() {
-            for (t, rect) in self.tiles.iter().enumerate() {
-                tasks.push(TilePassTask {
-                    job: self.job.clone(),
-                    frame: self.frame,
-                    tile: t as u32,
-                    rect: *rect,
-                    pass: p as u32,
-                    samples: *samples,
-                    params: self.params.clone(),
-                });
-            }
-        }
-        tasks
-    }
+impl Record for JobManifest {
+    const WHAT: &'static str = "job manifest";
 }
 
 /// Where a job stands, as the merger last recorded it. `producer` reads it to show progress.
@@ -300,6 +297,10 @@ pub struct JobStatus {
     /// Incremented each time a new snapshot is written.
     pub snapshot_generation: u32,
     pub failures: Vec<String>,
+}
+
+impl Record for JobStatus {
+    const WHAT: &'static str = "job status";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -329,16 +330,6 @@ impl JobStatus {
             failures: vec![],
         }
     }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("statuses always serialise")
-    }
-    pub fn from_bytes(bytes: &[u8]) -> Result<JobStatus, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })
-    }
 }
 
 /// The merger's durable record of a job: which (tile, pass) partials are in the image. The
@@ -354,16 +345,33 @@ pub struct Checkpoint {
     pub snapshot_generation: u32,
 }
 
-impl Checkpoint {
-    pub fn to_bytes(&self) -> Vec<u8> {
-        rmp_serde::to_vec_named(self).expect("checkpoints always serialise")
+impl Record for Checkpoint {
+    const WHAT: &'static str = "checkpoint";
+}
+
+/// The body of a job's `stopped` blob, present once the job was cancelled or has failed:
+/// workers check only that it exists before rendering a task; the body says why, and it is
+/// written (by the merger and by `producer cancel`) and read only through [`Record`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StopMarker {
+    pub version: u16,
+    pub job: JobId,
+    /// `Cancelled` or `Failed`.
+    pub state: JobState,
+}
+
+impl StopMarker {
+    pub fn new(job: &JobId, state: JobState) -> StopMarker {
+        StopMarker {
+            version: PROTOCOL_VERSION,
+            job: job.clone(),
+            state,
+        }
     }
-    pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, DecodeError> {
-        rmp_serde::from_slice(bytes).map_err(|e| DecodeError::Garbage {
-            len: bytes.len(),
-            reason: e.to_string(),
-        })
-    }
+}
+
+impl Record for StopMarker {
+    const WHAT: &'static str = "stop marker";
 }
 
 /// Blob keys, in one place so that producer, worker and merger agree on them.
@@ -401,54 +409,6 @@ pub mod keys {
     }
     /// The folder that holds every job, for listing.
     pub const JOBS: &str = "jobs";
-}
-
-/// Splits an image into tiles, row by row, each at most `tile_size` square.
-pub fn tiles(width: u32, height: u32, tile_size: u32) -> Vec<Rect> {
-    let ts = tile_size.max(1);
-    let mut out = Vec::new();
-    let mut y = 0;
-    while y < height {
-        let mut x = 0;
-        while x < width {
-            out.push(Rect {
-                x0: x,
-                y0: y,
-                x1: (x + ts).min(width),
-                y1: (y + ts).min(height),
-            });
-            x += ts;
-        }
-        y += ts;
-    }
-    out
-}
-
-/// Splits `spp` samples into at most `passes` progressive passes: a small first pass (about a
-/// sixteenth, at least one sample) for a fast first look, then the rest in equal parts.
-pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
-    let spp = spp.max(1);
-    let n = passes.clamp(1, spp);
-    if n == 1 {
-        return vec![SampleRange { start: 0, end: spp }];
-    }
-    let first = (spp / 16).max(1).min(spp - (n - 1));
-    let mut out = vec![SampleRange {
-        start: 0,
-        end: first,
-    }];
-    let rest = spp - first;
-    let k = n - 1;
-    let mut start = first;
-    for i in 0..k {
-        let len = rest / k + u32::from(i < rest % k);
-        out.push(SampleRange {
-            start,
-            end: start + len,
-        });
-        start += len;
-    }
-    out
 }
 
 #[cfg(test)]
@@ -505,35 +465,52 @@ mod tests {
         ));
     }
 
+    /// A status or checkpoint written by another protocol version is refused, as a manifest
+    /// is, instead of being read as if it were this version's.
     #[test]
-    fn tiles_cover_the_image_once() {
-        let t = tiles(50, 33, 16);
-        assert_eq!(t.len(), 4 * 3);
-        let covered: usize = t.iter().map(Rect::pixel_count).sum();
-        assert_eq!(covered, 50 * 33);
-        assert_eq!(
-            t.last().unwrap(),
-            &Rect {
-                x0: 48,
-                y0: 32,
-                x1: 50,
-                y1: 33
-            }
-        );
+    fn statuses_and_checkpoints_of_other_versions_are_refused() {
+        let m = JobManifest {
+            version: 99,
+            job: JobId("j1".into()),
+            frame: 1,
+            params: task().params,
+            tiles: vec![task().rect],
+            passes: vec![task().samples],
+            output_name: "out.exr".into(),
+            submitted_unix: 0,
+        };
+        assert!(matches!(
+            JobManifest::from_bytes(&m.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
+        let mut status = JobStatus::queued(&m);
+        status.version = 99;
+        assert!(matches!(
+            JobStatus::from_bytes(&status.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
+        let checkpoint = Checkpoint {
+            version: 99,
+            job: m.job.clone(),
+            merged: vec![(0, 0)],
+            state: JobState::Rendering,
+            failures: vec![],
+            snapshot_generation: 0,
+        };
+        assert!(matches!(
+            Checkpoint::from_bytes(&checkpoint.to_bytes()),
+            Err(DecodeError::Version { found: 99 })
+        ));
     }
 
     #[test]
-    fn passes_are_contiguous_and_start_small() {
-        for (spp, n) in [(64, 4), (1, 4), (4, 4), (100, 7), (16, 1)] {
-            let p = passes(spp, n);
-            assert_eq!(p[0].start, 0);
-            assert_eq!(p.last().unwrap().end, spp);
-            assert!(p
-                .windows(2)
-                .all(|w| w[0].end == w[1].start && !w[1].is_empty()));
-            assert!(p.len() as u32 <= n);
-        }
-        assert_eq!(passes(64, 4)[0], SampleRange { start: 0, end: 4 });
+    fn stop_markers_round_trip() {
+        let marker = StopMarker::new(&JobId("j1".into()), JobState::Cancelled);
+        assert_eq!(StopMarker::from_bytes(&marker.to_bytes()).unwrap(), marker);
+        assert!(matches!(
+            StopMarker::from_bytes(b"Cancelled"),
+            Err(DecodeError::Garbage { .. })
+        ));
     }
 
     #[test]

@@ -67,14 +67,23 @@ pub struct Delivery {
     pub payload: Vec<u8>,
     /// 1 on first delivery.
     pub delivery_count: u32,
+    /// Set by the adapter, which knows the delivery limit it declared the queue with: a
+    /// `Retry` of this delivery dead-letters the message instead of returning it.
+    pub last_attempt: bool,
     acker: Box<dyn Acker>,
 }
 
 impl Delivery {
-    pub fn new(payload: Vec<u8>, delivery_count: u32, acker: Box<dyn Acker>) -> Delivery {
+    pub fn new(
+        payload: Vec<u8>,
+        delivery_count: u32,
+        last_attempt: bool,
+        acker: Box<dyn Acker>,
+    ) -> Delivery {
         Delivery {
             payload,
             delivery_count,
+            last_attempt,
             acker,
         }
     }
@@ -186,7 +195,8 @@ impl Consumer for MemConsumer {
                     count,
                     limit: self.limit,
                 };
-                return Ok(Some(Delivery::new(payload, count, Box::new(acker))));
+                let last = self.limit.is_some_and(|l| count >= l);
+                return Ok(Some(Delivery::new(payload, count, last, Box::new(acker))));
             }
             notified.await;
         }
@@ -257,10 +267,10 @@ mod tests {
         q.publish("t", b"m".to_vec()).await.unwrap();
         let mut c = q.consume("t", 1).await.unwrap();
         let d = c.next().await.unwrap().unwrap();
-        assert_eq!(d.delivery_count, 1);
+        assert_eq!((d.delivery_count, d.last_attempt), (1, false));
         drop(d); // a consumer that dies mid-task
         let d = c.next().await.unwrap().unwrap();
-        assert_eq!(d.delivery_count, 2);
+        assert_eq!((d.delivery_count, d.last_attempt), (2, true));
         d.settle(Settle::Retry).await.unwrap();
         assert_eq!(q.depth("t").await.unwrap(), 0);
         assert_eq!(q.dead_letters("t").len(), 1);

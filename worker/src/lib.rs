@@ -309,7 +309,7 @@ async fn handle(
         }
         Err(TaskError::Scene(reason)) => {
             tracing::error!(job = %task.job, tile = task.tile, pass = task.pass, "scene error: {reason}");
-            if delivery.delivery_count >= shared::queue::DEFAULT_DELIVERY_LIMIT {
+            if delivery.last_attempt {
                 // Out of retries: tell the merger, so the job is marked failed with the reason,
                 // then park the task in the dead-letter queue.
                 let failed = TaskOutcome::Failed {
@@ -546,3 +546,6 @@ fn cache_key(p: &RenderParams) -> String {
     let files: Vec<&str> = p.scene.iter().map(|f| f.sha256.as_str()).collect();
     format!("{}|{}|{:?}", files.join(","), p.res, p.env)
 }
+
+#[cfg(test)]
+mod tests;

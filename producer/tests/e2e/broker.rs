@@ -47,15 +47,13 @@ fn workers_and_merger_reconnect_after_rabbitmq_restarts_mid_job() {
     let job = farm.submit(&render);
     let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
 
-    let start = Instant::now();
-    while farm.status(&job)["tasks_done"].as_u64().unwrap_or(0) < 3 {
-        assert!(
-            start.elapsed() < JOB_DEADLINE,
-            "job stuck before the restart\n{}",
-            logs(&procs)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    testkit::poll::until(JOB_DEADLINE, Duration::from_millis(50), || {
+        if farm.status(&job)["tasks_done"].as_u64().unwrap_or(0) < 3 {
+            Err(format!("job stuck before the restart\n{}", logs(&procs)))
+        } else {
+            Ok(())
+        }
+    });
     let before = farm.status(&job);
     assert_eq!(
         before["state"], "rendering",

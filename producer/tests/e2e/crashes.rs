@@ -14,8 +14,7 @@ const POLL: Duration = Duration::from_millis(20);
 /// `seen` keeps each worker's last count between calls.
 fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) -> usize {
     seen.resize(workers.len(), 0.0);
-    let start = Instant::now();
-    loop {
+    testkit::poll::until(JOB_DEADLINE, POLL, || {
         for (i, w) in workers.iter_mut().enumerate() {
             let exited = w.try_exit();
             assert!(
@@ -27,17 +26,12 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
             let n = w.metric("moonfarm_worker_tasks_done_total");
             if n > seen[i] {
                 seen[i] = n;
-                return i;
+                return Ok(i);
             }
         }
         let all: Vec<&Proc> = workers.iter().chain(others.iter().copied()).collect();
-        assert!(
-            start.elapsed() < JOB_DEADLINE,
-            "no worker finished a task\n{}",
-            logs(&all)
-        );
-        std::thread::sleep(POLL);
-    }
+        Err(format!("no worker finished a task\n{}", logs(&all)))
+    })
 }
 
 /// The tile-pass of every "task started" or "task done" line of a worker's log, in order, with
@@ -145,20 +139,14 @@ fn the_merger_killed_mid_job_resumes_from_its_checkpoint() {
     // SIGKILL the merger twice: once early in the job, once near its middle, each time once
     // it has merged something since it started.
     for (round, after) in [(0, render.tasks() / 6), (1, render.tasks() / 2)] {
-        let start = Instant::now();
-        loop {
+        testkit::poll::until(JOB_DEADLINE, POLL, || {
             let done = farm.status(&job)["tasks_done"].as_u64().unwrap_or(0);
             if done >= after && merger.metric("moonfarm_merger_tiles_merged_total") >= 1.0 {
-                break;
+                return Ok(());
             }
             let procs: Vec<&Proc> = workers.iter().chain([&merger]).collect();
-            assert!(
-                start.elapsed() < JOB_DEADLINE,
-                "round {round}: job stuck\n{}",
-                logs(&procs)
-            );
-            std::thread::sleep(POLL);
-        }
+            Err(format!("round {round}: job stuck\n{}", logs(&procs)))
+        });
         let s = farm.status(&job);
         assert_eq!(
             s["state"], "rendering",

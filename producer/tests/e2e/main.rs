@@ -21,7 +21,7 @@ use shared::queue::Queue;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Output};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ pub fn serial() -> MutexGuard<'static, ()> {
 }
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    testkit::paths::root()
 }
 
 pub fn cornell() -> PathBuf {
@@ -46,16 +46,7 @@ pub fn cornell() -> PathBuf {
 
 /// A sibling binary of `producer` in the target directory; `scripts/test` builds them.
 pub fn binary(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_producer"))
-        .parent()
-        .unwrap()
-        .join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build it first with `cargo build -p worker -p merger` (scripts/test does)",
-        path.display()
-    );
-    path
+    testkit::paths::binary(name)
 }
 
 fn require_service(port: u16, what: &str) {
@@ -131,29 +122,41 @@ impl Render {
     }
 }
 
-/// The same render made embedded, in one process without RabbitMQ: the reference image.
+/// The same render made embedded, in one process without RabbitMQ: the reference image. Made
+/// once per scene, settings and producer build, and shared by every test and test run
+/// (testkit::cache, under target/testkit-cache).
 pub fn embedded(render: &Render, dir: &Path) -> Image {
-    let out = dir.join(format!(
-        "embedded-{}-{}-{}-{}.exr",
-        render.res, render.spp, render.tile, render.passes
-    ));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_producer"));
-    cmd.arg("submit")
-        .args(render.args())
-        .arg("-o")
-        .arg(&out)
-        .current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MOONFARM_") {
-            cmd.env_remove(k);
+    let producer = Path::new(env!("CARGO_BIN_EXE_producer"));
+    let key = [
+        testkit::cache::file_part(&render.scene),
+        render.args()[1..].join(" ").into_bytes(),
+        testkit::cache::binary_part(producer),
+    ];
+    let key: Vec<&[u8]> = key.iter().map(Vec::as_slice).collect();
+    let out = testkit::cache::file("embedded", "exr", &key, |cached| {
+        let out = dir.join(format!(
+            "embedded-{}-{}-{}-{}.exr",
+            render.res, render.spp, render.tile, render.passes
+        ));
+        let mut cmd = Command::new(producer);
+        cmd.arg("submit")
+            .args(render.args())
+            .arg("-o")
+            .arg(&out)
+            .current_dir(dir);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MOONFARM_") {
+                cmd.env_remove(k);
+            }
         }
-    }
-    let o = cmd.output().expect("the producer binary runs");
-    assert!(
-        o.status.success(),
-        "embedded render failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        let o = cmd.output().expect("the producer binary runs");
+        assert!(
+            o.status.success(),
+            "embedded render failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::copy(&out, cached).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    });
     read_image(&out)
 }
 
@@ -248,30 +251,17 @@ impl Farm {
         env: &[(&str, String)],
     ) -> Proc {
         self.next_id += 1;
-        let log = self.path().join(format!("{name}-{}.log", self.next_id));
+        let name = format!("{name}-{}", self.next_id);
+        let log = self.path().join(format!("{name}.log"));
         let mut cmd = self.command(program);
-        // stdout and stderr share one file, in append mode so that neither overwrites the other.
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out.try_clone().unwrap()))
-            .stderr(Stdio::from(out));
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
         let port = free_port();
         cmd.env("MOONFARM_HTTP_PORT", port.to_string());
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         Proc {
-            name: format!("{name}-{}", self.next_id),
-            child: Some(child),
-            log,
+            inner: testkit::process::Proc::spawn(name, cmd, log),
             port,
         }
     }
@@ -341,20 +331,15 @@ impl Farm {
     /// Polls the status until the job leaves `rendering`, calling `each` with every status
     /// seen; panics with the processes' logs after `JOB_DEADLINE`.
     pub fn wait_state(&self, job: &str, procs: &[&Proc], mut each: impl FnMut(&Value)) -> Value {
-        let start = Instant::now();
-        loop {
+        testkit::poll::until(JOB_DEADLINE, Duration::from_millis(200), || {
             let s = self.status(job);
             each(&s);
             if s["state"] != "rendering" {
-                return s;
+                Ok(s)
+            } else {
+                Err(format!("job {job} still rendering: {s}\n{}", logs(procs)))
             }
-            assert!(
-                start.elapsed() < JOB_DEADLINE,
-                "job {job} still rendering after {JOB_DEADLINE:?}: {s}\n{}",
-                logs(procs)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        })
     }
 
     /// Waits for `done`, checks the status's counts, fetches the EXR.
@@ -454,45 +439,35 @@ pub fn text(b: &[u8]) -> String {
 
 /// The last lines of every process's log, for failure messages.
 pub fn logs(procs: &[&Proc]) -> String {
-    procs
-        .iter()
-        .map(|p| p.tail())
-        .collect::<Vec<_>>()
-        .join("\n")
+    testkit::process::logs(procs.iter().map(|p| &p.inner))
 }
 
-/// A farm process: killed (SIGKILL) and reaped when dropped, so a panicking test leaks none.
+/// A farm process (a [`testkit::process::Proc`]: its log kept, killed and reaped when dropped)
+/// and the port of its health and metrics server.
 pub struct Proc {
-    pub name: String,
-    child: Option<Child>,
-    pub log: PathBuf,
+    inner: testkit::process::Proc,
     pub port: u16,
 }
 
+impl std::ops::Deref for Proc {
+    type Target = testkit::process::Proc;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Proc {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
 impl Proc {
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    /// Its log's last 40 lines, headed by its name.
-    pub fn tail(&self) -> String {
-        let all = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = all.lines().collect();
-        let from = lines.len().saturating_sub(40);
-        format!(
-            "--- {} ({})\n{}",
-            self.name,
-            self.log.display(),
-            lines[from..].join("\n")
-        )
-    }
-
     /// Waits until /readyz answers 200, or fails with the log if the process exits first.
     pub fn wait_ready(&mut self) {
-        let start = Instant::now();
-        loop {
+        testkit::poll::until(Duration::from_secs(30), Duration::from_millis(50), || {
             if let Ok((200, _)) = http_get(self.port, "/readyz") {
-                return;
+                return Ok(());
             }
             let exited = self.try_exit();
             assert!(
@@ -502,24 +477,13 @@ impl Proc {
                 exited,
                 self.tail()
             );
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{} not ready after 30 s\n{}",
-                self.name,
-                self.tail()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            Err(format!("{} not ready\n{}", self.name, self.tail()))
+        });
     }
 
     /// Whether it still serves HTTP (whatever /healthz answers): a process that died does not.
     pub fn alive(&self) -> bool {
         http_get(self.port, "/healthz").is_ok()
-    }
-
-    /// `Some(status)` if the process has exited.
-    pub fn try_exit(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut()?.try_wait().ok().flatten()
     }
 
     /// The value of one Prometheus counter or gauge from /metrics (0 if not yet exported).
@@ -530,42 +494,9 @@ impl Proc {
         metric_value(&body, name).unwrap_or(0.0)
     }
 
-    /// SIGKILL and reap; the log stays to be read.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
     /// Sends SIGTERM and waits up to `within` for the exit status.
-    pub fn terminate(mut self, within: Duration) -> Option<ExitStatus> {
-        let mut c = self.child.take().expect("running");
-        let ok = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM {}", c.id());
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if let Some(s) = c.try_wait().unwrap() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = c.kill();
-        let _ = c.wait();
-        None
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+    pub fn terminate(self, within: Duration) -> Option<ExitStatus> {
+        self.inner.terminate(within)
     }
 }
 

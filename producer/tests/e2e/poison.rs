@@ -6,19 +6,14 @@ use super::*;
 
 /// Polls until `queue` holds at least `want` messages.
 fn wait_depth(farm: &Farm, queue: &str, want: u64, procs: &[&Proc]) -> u64 {
-    let start = Instant::now();
-    loop {
+    testkit::poll::until(JOB_DEADLINE, Duration::from_millis(200), || {
         let d = farm.depth(queue);
         if d >= want {
-            return d;
+            Ok(d)
+        } else {
+            Err(format!("`{queue}` holds {d}, want {want}\n{}", logs(procs)))
         }
-        assert!(
-            start.elapsed() < JOB_DEADLINE,
-            "`{queue}` holds {d}, want {want}\n{}",
-            logs(procs)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    })
 }
 
 #[test]

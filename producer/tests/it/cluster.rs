@@ -192,10 +192,10 @@ fn parse(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
-/// The defaults are the manifests' names: if these fail, update FarmStatusArgs with them.
+/// The defaults are the manifests' names: if these fail, update ClusterArgs with them.
 #[test]
 fn farm_defaults_are_the_manifests_names() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = testkit::paths::root();
     let read = |p: &str| std::fs::read_to_string(repo.join(p)).unwrap();
     assert!(read("deploy/k8s/namespace.yaml").contains("  name: moonfarm\n"));
     let worker = read("deploy/k8s/worker-deployment.yaml");

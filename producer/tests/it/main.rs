@@ -1,6 +1,7 @@
 //! End-to-end tests of the `producer` binary in its embedded mode: real scenes in, EXR files
 //! out, bad input refused with one clear line and no output.
 
+#[cfg(feature = "cluster")]
 mod cluster;
 mod determinism;
 mod errors;
@@ -19,12 +20,12 @@ pub fn producer(args: &[&str], cwd: &Path) -> Output {
 }
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    testkit::paths::root()
 }
 
 /// `../shared/scenes` beside the checkout: real MoonRay scenes every session and CI has.
 pub fn shared_scenes() -> PathBuf {
-    repo().join("../shared/scenes")
+    testkit::paths::shared_scenes()
 }
 
 pub fn read_image(path: &Path) -> shared::film::Image {

@@ -1,12 +1,13 @@
-//! The MoonRay scene class names the RDLA loader accepts as constructors, and which of them
-//! are sets (their table's array part lists members rather than attributes).
+//! What the RDLA loader asks of MoonRay's class list (`crate::classes`): which globals are
+//! constructors, which classes are sets (their table's array part lists members rather than
+//! attributes), and what an attribute name given in a scene stands for.
 //!
-//! The list is deliberately generous: a real scene must never fail with "undefined global"
-//! because it names a class this renderer cannot draw. Whether a class is *supported* is the
-//! scene builder's business (it warns per unsupported object); the loader only records it.
-//! Names come from MoonRay's own DSOs (`moonray/dso/*`), the shader library that ships with
-//! OpenMoonRay (`Dwa*` materials, maps, normal maps, display filters) and `scene_rdl2`'s
-//! built-in classes.
+//! Every class of MoonRay and its shader libraries is a constructor, whether or not the
+//! built-in renderer can draw it: a real scene never fails with "undefined global". Whether a
+//! class is *supported* is the scene builder's business (it warns per unsupported object).
+
+use crate::classes::{class_info, constructible};
+use crate::graph::Value;
 
 /// Classes whose table array part holds members (`Object::members`) rather than being an error.
 /// `Layer` rows are tables (`{geometry, part, material, lightset, ...}`); the others list
@@ -22,232 +23,10 @@ pub(crate) const SET_CLASSES: &[&str] = &[
     "Metadata",
 ];
 
-/// Every scene class name the loader turns into a constructor on first use.
-pub(crate) const SCENE_CLASSES: &[&str] = &[
-    // Sets and other classes built into scene_rdl2.
-    "GeometrySet",
-    "LightSet",
-    "LightFilterSet",
-    "ShadowSet",
-    "ShadowReceiverSet",
-    "TraceSet",
-    "Layer",
-    "Metadata",
-    "UserData",
-    "RenderOutput",
-    "Joint",
-    // Cameras.
-    "PerspectiveCamera",
-    "OrthographicCamera",
-    "SphericalCamera",
-    "FisheyeCamera",
-    "BakeCamera",
-    "DomeMaster3DCamera",
-    "PresenZCamera",
-    // Geometries.
-    "RdlMeshGeometry",
-    "RdlCurveGeometry",
-    "RdlPointGeometry",
-    "RdlInstancerGeometry",
-    "VdbGeometry",
-    "BoxGeometry",
-    "SphereGeometry",
-    "PlaneGeometry",
-    "DiskGeometry",
-    "CubeGeometry",
-    "AbcGeometry",
-    "UsdGeometry",
-    "AmorphousGeometry",
-    "PolygonMeshGeometry",
-    "SubdivisionMeshGeometry",
-    "CurveGeometry",
-    "PointGeometry",
-    "InstancerGeometry",
-    "WireGeometry",
-    "TextGeometry",
-    "OpenVdbGeometry",
-    "RdlSphereGeometry",
-    // Lights.
-    "CylinderLight",
-    "DiskLight",
-    "DistantLight",
-    "EnvLight",
-    "MeshLight",
-    "PortalLight",
-    "RectLight",
-    "SphereLight",
-    "SpotLight",
-    // Light filters.
-    "BarnDoorLightFilter",
-    "ColorRampLightFilter",
-    "CombineLightFilter",
-    "CookieLightFilter",
-    "CookieLightFilter_v2",
-    "DecayLightFilter",
-    "IntensityLightFilter",
-    "RodLightFilter",
-    "VdbLightFilter",
-    // Materials.
-    "BaseMaterial",
-    "RaySwitchMaterial",
-    "SwitchMaterial",
-    "UsdPreviewSurface",
-    "DwaBaseMaterial",
-    "DwaSolidDielectricMaterial",
-    "DwaRefractiveMaterial",
-    "DwaMetalMaterial",
-    "DwaTwoSidedMaterial",
-    "DwaLayerMaterial",
-    "DwaMixMaterial",
-    "DwaEmissiveMaterial",
-    "DwaFabricMaterial",
-    "DwaSkinMaterial",
-    "DwaVelvetMaterial",
-    "DwaVelvetMaterial_v2",
-    "DwaHairMaterial",
-    "DwaToonMaterial",
-    "DwaGlitterMaterial",
-    "DwaColorCorrectMaterial",
-    "DwaSwitchMaterial",
-    "DwaEyeMaterial",
-    "DwaThinFilmMaterial",
-    "DwaBaseLayerable",
-    "DwaBaseHairLayerable",
-    "DwaFurMaterial",
-    "DwaStochasticFlakesMaterial",
-    "HairMaterial",
-    "HairMaterial_v2",
-    "HairLayerMaterial",
-    "HairToonMaterial",
-    "ToonMaterial",
-    "ToonHairMaterial",
-    "GlitterFlakeMaterial",
-    "EyeCausticMaterial",
-    "DebugMaterial",
-    "ConstantMaterial",
-    "MetalMaterial",
-    "LambertMaterial",
-    "ImageMaterial",
-    "UsdMaterial",
-    // Maps.
-    "AttributeMap",
-    "CheckerboardMap",
-    "DebugMap",
-    "ExtraAovMap",
-    "ImageMap",
-    "ListMap",
-    "OpenVdbMap",
-    "OpenVdbMap_v2",
-    "UsdPrimvarReader_float",
-    "UsdPrimvarReader_float2",
-    "UsdPrimvarReader_float3",
-    "UsdPrimvarReader_int",
-    "UsdPrimvarReader_point",
-    "UsdPrimvarReader_vector",
-    "UsdTransform2d",
-    "UsdUVTexture",
-    "LayerMap",
-    "BlendMap",
-    "ClampMap",
-    "ColorCorrectMap",
-    "ColorCorrectContrastMap",
-    "ColorCorrectGammaMap",
-    "ColorCorrectHsvMap",
-    "ColorCorrectNukeMap",
-    "ColorCorrectSaturationMap",
-    "ColorCorrectTmiMap",
-    "ConstantColorMap",
-    "ConstantMap",
-    "ConstantScalarMap",
-    "ConstantVectorMap",
-    "DirectionalMap",
-    "DistortMap",
-    "DotProductMap",
-    "FloatToRgbMap",
-    "GradientMap",
-    "HairColorPresetsMap",
-    "HsvToRgbMap",
-    "RgbToHsvMap",
-    "RgbToFloatMap",
-    "RgbToLabMap",
-    "LabToRgbMap",
-    "MultiChannelToFloatMap",
-    "NoiseMap",
-    "NoiseWorleyMap",
-    "OcclusionMap",
-    "OpMap",
-    "ProjectCameraMap",
-    "ProjectCylindricalMap",
-    "ProjectPlanarMap",
-    "ProjectSphericalMap",
-    "ProjectTriplanarMap",
-    "ProjectTriplanarUdimMap",
-    "RampMap",
-    "RandomMap",
-    "RemapMap",
-    "SnowMap",
-    "SwitchColorMap",
-    "SwitchFloatMap",
-    "ToonRampMap",
-    "TransformSpaceMap",
-    "UVTransformMap",
-    "VectorMap",
-    "WireframeMap",
-    "CurvatureMap",
-    "HairRampMap",
-    "GlitterFlakeMap",
-    "SpaceConversionMap",
-    // Normal maps.
-    "NormalMap",
-    "BlendNormalMap",
-    "CombineNormalMap",
-    "ProjectPlanarNormalMap",
-    "ProjectTriplanarNormalMap",
-    "RandomNormalMap",
-    "RoundCornersNormalMap",
-    "TransformNormalMap",
-    "ToonNormalMap",
-    "ImageNormalMap",
-    "NoiseNormalMap",
-    // Displacements.
-    "CombineDisplacement",
-    "NormalDisplacement",
-    "VectorDisplacement",
-    "ImageDisplacement",
-    // Volumes.
-    "BaseVolume",
-    "CutoutVolume",
-    "VdbVolume",
-    "AmorphousVolume",
-    "NoiseVolume",
-    // Display filters.
-    "ImageDisplayFilter",
-    "BlendDisplayFilter",
-    "ClampDisplayFilter",
-    "ColorCorrectDisplayFilter",
-    "ConvolutionDisplayFilter",
-    "DiscretizeDisplayFilter",
-    "DofDisplayFilter",
-    "HalftoneDisplayFilter",
-    "OpDisplayFilter",
-    "OverDisplayFilter",
-    "RampDisplayFilter",
-    "RemapDisplayFilter",
-    "ShadowDisplayFilter",
-    "TangentSpaceDisplayFilter",
-    "ToonDisplayFilter",
-    "SwitchDisplayFilter",
-    "PencilDisplayFilter",
-    "VignetteDisplayFilter",
-];
-
-/// Resolves an alias to its canonical class (`Camera` is `PerspectiveCamera`, as in
-/// scene_rdl2's `constructors.lua`); `None` when the name is not a known scene class.
+/// Resolves a global to the class it constructs (`Camera` is `PerspectiveCamera`, as in
+/// scene_rdl2's `constructors.lua`); `None` when the name is not a MoonRay scene class.
 pub(crate) fn canonical_class(name: &str) -> Option<&'static str> {
-    if name == "Camera" {
-        return Some("PerspectiveCamera");
-    }
-    SCENE_CLASSES.iter().copied().find(|c| *c == name)
+    constructible(name).map(|c| c.name.as_str())
 }
 
 /// Whether the class's table array part lists members.
@@ -255,8 +34,54 @@ pub(crate) fn is_set_class(class: &str) -> bool {
     SET_CLASSES.contains(&class)
 }
 
-/// The canonical attribute name. MoonRay keeps legacy spaced names ("node xform",
-/// "image width") as aliases of the underscored ones, so spaces become underscores.
-pub(crate) fn canonical_attr(name: &str) -> String {
-    name.replace(' ', "_")
+/// The canonical name of attribute `name` on `class`, and whether MoonRay's class has it.
+/// MoonRay's own aliases map to their attribute (`"node xform"` is `node_xform`,
+/// `subd_resolution` is `mesh_resolution`); any other spaced name becomes its underscored
+/// form, as MoonRay's legacy spaced names are aliases of the underscored ones. On a class whose
+/// attributes are not known here every name counts as known.
+pub(crate) fn canonical_attr(class: &str, name: &str) -> (String, bool) {
+    let underscored = name.replace(' ', "_");
+    let Some(info) = class_info(class).filter(|c| c.attributes_known()) else {
+        return (underscored, true);
+    };
+    match info
+        .canonical(name)
+        .or_else(|| info.canonical(&underscored))
+    {
+        Some(canonical) => (canonical.to_string(), true),
+        None => (underscored, false),
+    }
+}
+
+/// An enumerable attribute given by label (`["space"] = "object"`) takes the label's value, as
+/// scene_rdl2's `AsciiReader` converts it; a label the attribute does not have is an error
+/// message (MoonRay warns and leaves the attribute unset). Other values pass unchanged.
+pub(crate) fn resolve_enum(class: &str, name: &str, value: Value) -> Result<Value, String> {
+    let Some(attr) = class_info(class).and_then(|c| c.attribute(name)) else {
+        return Ok(value);
+    };
+    if attr.enum_values.is_empty() {
+        return Ok(value);
+    }
+    match value {
+        Value::String(label) => match attr.enum_values.iter().find(|(l, _)| *l == label) {
+            Some((_, v)) => Ok(Value::Int(*v)),
+            None => {
+                let labels: Vec<String> = attr
+                    .enum_values
+                    .iter()
+                    .map(|(l, _)| format!("\"{l}\""))
+                    .collect();
+                Err(format!(
+                    "invalid enumeration value \"{label}\" for {class} attribute `{name}` (one of {}); attribute left unset",
+                    labels.join(", ")
+                ))
+            }
+        },
+        Value::Bind { target, value } => Ok(Value::Bind {
+            target,
+            value: Box::new(resolve_enum(class, name, *value)?),
+        }),
+        other => Ok(other),
+    }
 }

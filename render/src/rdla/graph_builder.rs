@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use mlua::{Lua, MetaMethod, UserData, UserDataMethods, Value as LuaValue};
 
-use super::classes::{canonical_attr, is_set_class};
+use super::classes::{canonical_attr, is_set_class, resolve_enum};
 use super::values::{from_lua, kind_name, to_lua, Budget, Rdl};
 use crate::graph::{FileLoc, Object, ObjectId, SceneGraph, Value};
 
@@ -39,6 +39,8 @@ pub(crate) struct GraphBuilder {
     pub current_file: String,
     /// Set once a limit is hit; from then on the script cannot continue (see sandbox).
     pub abort: Option<(AbortKind, FileLoc)>,
+    /// (class, attribute) pairs already warned about as not MoonRay's: one warning each.
+    warned_attrs: HashSet<(String, String)>,
 }
 
 impl GraphBuilder {
@@ -52,6 +54,7 @@ impl GraphBuilder {
             memory_limit,
             current_file: String::new(),
             abort: None,
+            warned_attrs: HashSet::new(),
         }
     }
 
@@ -61,6 +64,29 @@ impl GraphBuilder {
 
     fn warn(&mut self, loc: &FileLoc, message: impl std::fmt::Display) {
         self.graph.warnings.push(format!("{loc}: {message}"));
+    }
+
+    /// Warns, once per class and name, that `class` has no attribute `name` in MoonRay. The
+    /// value is still recorded; nothing in MoonRay would read it.
+    fn warn_unknown_attr(&mut self, loc: &FileLoc, target: Target, name: &str, given: &str) {
+        let class = self.class_of(target);
+        let object = match target {
+            Target::Object(id) => format!(" `{}`", self.graph.objects[id].name),
+            Target::SceneVariables => String::new(),
+        };
+        if self.warned_attrs.insert((class.clone(), name.to_string())) {
+            self.warn(
+                loc,
+                format!("{class}{object}: unknown attribute `{given}` ignored (MoonRay's {class} has no attribute of that name; later uses on this class are not reported)"),
+            );
+        }
+    }
+
+    fn class_of(&self, target: Target) -> String {
+        match target {
+            Target::Object(id) => self.graph.objects[id].class.clone(),
+            Target::SceneVariables => "SceneVariables".to_string(),
+        }
     }
 }
 
@@ -175,6 +201,8 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
     let loc = caller_loc(lua);
     let mut budget = Budget::new();
     let mut warnings = Vec::new();
+    let class = with_builder(lua, |b| b.class_of(target));
+    let mut unknown = Vec::new();
 
     let len = table.raw_len();
     let mut members = Vec::with_capacity(len.min(1 << 16));
@@ -192,7 +220,11 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
         match &key {
             LuaValue::String(s) => {
                 let original = s.to_string_lossy();
-                attrs.push((canonical_attr(&original), original, value));
+                let (canonical, known) = canonical_attr(&class, &original);
+                if !known {
+                    unknown.push((canonical.clone(), original.clone()));
+                }
+                attrs.push((canonical, original, value));
             }
             LuaValue::Integer(i) if *i >= 1 && (*i as usize) <= len => {}
             other => warnings.push(format!(
@@ -212,7 +244,11 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
             }
         }
         budget.charge(lua, canonical.len())?;
-        converted.push((canonical.clone(), from_lua(lua, value, &mut budget)?));
+        let value = from_lua(lua, value, &mut budget)?;
+        match resolve_enum(&class, canonical, value) {
+            Ok(v) => converted.push((canonical.clone(), v)),
+            Err(message) => warnings.push(message),
+        }
     }
     budget.commit(lua)?;
 
@@ -241,6 +277,9 @@ pub(crate) fn apply(lua: &Lua, target: Target, arg: LuaValue) -> mlua::Result<()
         }
         for w in warnings {
             b.warn(&loc, w);
+        }
+        for (name, given) in unknown {
+            b.warn_unknown_attr(&loc, target, &name, &given);
         }
     });
     Ok(())
@@ -277,9 +316,20 @@ fn add_members(
     }
 }
 
-fn attr_name(lua: &Lua, key: &LuaValue) -> mlua::Result<String> {
+/// The canonical name `key` stands for on `target`'s class, warning once if MoonRay's class
+/// has no such attribute.
+fn attr_name(lua: &Lua, target: Target, key: &LuaValue) -> mlua::Result<String> {
     match key {
-        LuaValue::String(s) => Ok(canonical_attr(&s.to_string_lossy())),
+        LuaValue::String(s) => {
+            let given = s.to_string_lossy();
+            let class = with_builder(lua, |b| b.class_of(target));
+            let (name, known) = canonical_attr(&class, &given);
+            if !known {
+                let loc = caller_loc(lua);
+                with_builder(lua, |b| b.warn_unknown_attr(&loc, target, &name, &given));
+            }
+            Ok(name)
+        }
         other => Err(script_error(
             lua,
             format!("attribute names are strings, not {}", describe(other)),
@@ -289,7 +339,7 @@ fn attr_name(lua: &Lua, key: &LuaValue) -> mlua::Result<String> {
 
 /// `obj["attr"]`: the attribute's current value, or nil when unset.
 pub(crate) fn get_attr(lua: &Lua, target: Target, key: &LuaValue) -> mlua::Result<LuaValue> {
-    let name = attr_name(lua, key)?;
+    let name = attr_name(lua, target, key)?;
     let value = with_builder(lua, |b| match target {
         Target::Object(id) => b.graph.objects[id].attrs.get(&name).cloned(),
         Target::SceneVariables => b.graph.scene_variables.get(&name).cloned(),
@@ -307,10 +357,19 @@ pub(crate) fn set_attr(
     key: &LuaValue,
     value: &LuaValue,
 ) -> mlua::Result<()> {
-    let name = attr_name(lua, key)?;
+    let name = attr_name(lua, target, key)?;
     let mut budget = Budget::new();
     let value = from_lua(lua, value, &mut budget)?;
     budget.commit(lua)?;
+    let class = with_builder(lua, |b| b.class_of(target));
+    let value = match resolve_enum(&class, &name, value) {
+        Ok(v) => v,
+        Err(message) => {
+            let loc = caller_loc(lua);
+            with_builder(lua, |b| b.warn(&loc, message));
+            return Ok(());
+        }
+    };
     with_builder(lua, |b| {
         let map = match target {
             Target::Object(id) => &mut b.graph.objects[id].attrs,

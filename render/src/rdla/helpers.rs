@@ -1,5 +1,11 @@
 //! The RDLA helper functions: `Rgb Rgba Vec2 Vec3 Vec4 Mat4 translate rotate scale bind blur
-//! undef`, installed as globals.
+//! undef udim`, installed as globals.
+//!
+//! Arguments are checked as scene_rdl2 checks them. `Rgb`...`Mat4`, `bind` and `blur` are C
+//! functions in its `AsciiReader.cc` and want exactly their count (`bind` one or two);
+//! `translate`, `rotate`, `scale` and `udim` are Lua functions in its `rdlalib`
+//! (`transforms.lua`, `constructors.lua`), so extra arguments are dropped as Lua drops them:
+//! `translate(x, y, z, 1)` is `translate(x, y, z)`.
 //!
 //! Matrices follow scene_rdl2: sixteen numbers, row-major, row vectors, translation in
 //! elements 13..15 (1-based), and `a * b` applies `a` first. `rotate(deg, x, y, z)` is a
@@ -27,16 +33,16 @@ pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         m.copy_from_slice(c);
         Value::Mat4(m)
     })?;
-    vector(lua, globals, "translate", 3, |c| {
+    lua_function(lua, globals, "translate", 3, |c| {
         Value::Mat4(translate(c[0], c[1], c[2]))
     })?;
-    vector(lua, globals, "scale", 3, |c| {
+    lua_function(lua, globals, "scale", 3, |c| {
         Value::Mat4(scale(c[0], c[1], c[2]))
     })?;
     globals.raw_set(
         "rotate",
         lua.create_function(|lua, args: Variadic<LuaValue>| {
-            let c = numbers(lua, "rotate", 4, &args)?;
+            let c = lua_numbers(lua, "rotate", 4, &args)?;
             match rotate(c[0], c[1], c[2], c[3]) {
                 Some(m) => Ok(Rdl(Value::Mat4(m))),
                 None => Err(script_error(
@@ -47,21 +53,135 @@ pub(crate) fn install(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         })?,
     )?;
     globals.raw_set("undef", lua.create_function(|_, ()| Ok(Rdl(Value::Undef)))?)?;
-    globals.raw_set("bind", lua.create_function(bind)?)?;
+    globals.raw_set(
+        "bind",
+        lua.create_function(|lua, args: Variadic<LuaValue>| {
+            if args.is_empty() || args.len() > 2 {
+                return Err(script_error(
+                    lua,
+                    format!(
+                        "wrong number of arguments to 'bind' (1 or 2 expected, got {})",
+                        args.len()
+                    ),
+                ));
+            }
+            bind(lua, (args[0].clone(), args.get(1).cloned()))
+        })?,
+    )?;
     // Moonfarm renders without motion blur: `blur(a, b)` keeps the value at shutter open.
     globals.raw_set(
         "blur",
-        lua.create_function(
-            |lua, args: Variadic<LuaValue>| match args.into_iter().next() {
-                Some(first) => Ok(first),
-                None => Err(script_error(
+        lua.create_function(|lua, args: Variadic<LuaValue>| {
+            if args.len() != 2 {
+                return Err(script_error(
                     lua,
-                    "wrong number of arguments to 'blur' (expected at least 1)",
-                )),
-            },
-        )?,
+                    format!(
+                        "wrong number of arguments to 'blur' (2 expected, got {})",
+                        args.len()
+                    ),
+                ));
+            }
+            let (a, b) = (&args[0], &args[1]);
+            let (ta, tb) = (blur_type(a), blur_type(b));
+            if ta != tb {
+                return Err(script_error(
+                    lua,
+                    format!("both arguments must be of the same type (#1 is {ta}, #2 is {tb})"),
+                ));
+            }
+            Ok(a.clone())
+        })?,
     )?;
+    globals.raw_set("udim", lua.create_function(udim)?)?;
     Ok(())
+}
+
+/// What `blur` compares: Lua's type, and for helper values their kind (an `Rgb` does not
+/// blur into a `Vec3`), as scene_rdl2 compares metatables.
+fn blur_type(v: &LuaValue) -> String {
+    match v {
+        LuaValue::Integer(_) | LuaValue::Number(_) => "number".to_string(),
+        LuaValue::UserData(ud) => match ud.borrow::<Rdl>() {
+            Ok(r) => super::values::kind_name(&r.0).to_string(),
+            Err(_) => "userdata".to_string(),
+        },
+        other => other.type_name().to_string(),
+    }
+}
+
+/// `udim(map)`: `{ [1001] = "a.tx", ... }` as two parallel lists, the tile numbers and the
+/// file names (what ImageMap's `udim_values` and `udim_files` take). scene_rdl2 walks the
+/// table with `pairs`, in no defined order; here the tiles come sorted, so every worker
+/// builds the same lists.
+fn udim(lua: &Lua, map: LuaValue) -> mlua::Result<(Table, Table)> {
+    let LuaValue::Table(map) = map else {
+        return Err(script_error(
+            lua,
+            format!(
+                "bad argument #1 to 'udim' (table expected, got {})",
+                map.type_name()
+            ),
+        ));
+    };
+    let mut pairs: Vec<(LuaValue, LuaValue)> = map.pairs().collect::<mlua::Result<_>>()?;
+    pairs.sort_by(|(a, _), (b, _)| {
+        let key = |v: &LuaValue| match v {
+            LuaValue::Integer(i) => *i as f64,
+            LuaValue::Number(n) => *n,
+            _ => f64::INFINITY,
+        };
+        key(a).total_cmp(&key(b))
+    });
+    let (values, files) = (lua.create_table()?, lua.create_table()?);
+    for (k, v) in pairs {
+        values.raw_push(k)?;
+        files.raw_push(v)?;
+    }
+    Ok((values, files))
+}
+
+/// Registers a helper that scene_rdl2 writes in Lua, taking `n` numbers: missing ones are an
+/// error, extra ones are dropped.
+fn lua_function(
+    lua: &Lua,
+    globals: &Table,
+    name: &'static str,
+    n: usize,
+    build: fn(&[f64]) -> Value,
+) -> mlua::Result<()> {
+    let f = lua.create_function(move |lua, args: Variadic<LuaValue>| {
+        let c = lua_numbers(lua, name, n, &args)?;
+        Ok(Rdl(build(&c)))
+    })?;
+    globals.raw_set(name, f)
+}
+
+/// The first `n` arguments as numbers, checked as `transforms.lua` checks them: any of them
+/// nil is "wrong number of arguments", a non-number is "bad argument"; the rest are ignored.
+fn lua_numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<Vec<f64>> {
+    let given = &args[..args.len().min(n)];
+    if given.len() < n || given.iter().any(|a| matches!(a, LuaValue::Nil)) {
+        return Err(script_error(
+            lua,
+            format!("wrong number of arguments to '{name}' (expected {n})"),
+        ));
+    }
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            LuaValue::Integer(v) => Ok(*v as f64),
+            LuaValue::Number(v) => Ok(*v),
+            other => Err(script_error(
+                lua,
+                format!(
+                    "bad argument #{} to '{name}' (number expected, got {})",
+                    i + 1,
+                    other.type_name()
+                ),
+            )),
+        })
+        .collect()
 }
 
 /// Registers a helper taking exactly `n` numbers.
@@ -79,13 +199,14 @@ fn vector(
     globals.raw_set(name, f)
 }
 
-/// Checks the argument count and types the way scene_rdl2 words it.
+/// Checks the argument count and types as `AsciiReader.cc` does: exactly `n` arguments, each
+/// a number or a string Lua converts to one (`luaL_checknumber`).
 fn numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<Vec<f64>> {
     if args.len() != n {
         return Err(script_error(
             lua,
             format!(
-                "wrong number of arguments to '{name}' (expected {n}, got {})",
+                "wrong number of arguments to '{name}' ({n} expected, got {})",
                 args.len()
             ),
         ));
@@ -95,6 +216,17 @@ fn numbers(lua: &Lua, name: &str, n: usize, args: &[LuaValue]) -> mlua::Result<V
         .map(|(i, a)| match a {
             LuaValue::Integer(v) => Ok(*v as f64),
             LuaValue::Number(v) => Ok(*v),
+            LuaValue::String(s)
+                if s.to_str()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<f64>().ok())
+                    .is_some() =>
+            {
+                Ok(s.to_str()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<f64>().ok())
+                    .unwrap_or_default())
+            }
             other => Err(script_error(
                 lua,
                 format!(

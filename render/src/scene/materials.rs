@@ -27,7 +27,9 @@ impl SceneBuilder<'_> {
     fn build_material(&mut self, id: ObjectId) -> Material {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
-        let emission = if a.bool("show_emission", true) {
+        // DwaEmissiveMaterial reads its `emission` below (default white): reading it here too
+        // would warn twice about a bound map.
+        let emission = if o.class != "DwaEmissiveMaterial" && a.bool("show_emission", true) {
             a.rgb("emission", Vec3::ZERO)
         } else {
             Vec3::ZERO

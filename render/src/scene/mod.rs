@@ -95,7 +95,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         if !(GEOMETRY.contains(&c)
             || MATERIALS.contains(&c)
             || LIGHTS.contains(&c)
-            || STRUCTURAL.contains(&c))
+            || STRUCTURAL.contains(&c)
+            || crate::classes::is_a(c, "Camera"))
         {
             b.warnings.push(format!(
                 "{}: {} `{}` is not supported by the built-in renderer; skipped",
@@ -106,10 +107,11 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
 
     let camera_id = match g.scene_variables.get("camera") {
         Some(Value::Object(id)) => Some(*id),
+        // As MoonRay does without a `camera`: the first camera of any class.
         _ => g
             .objects
             .iter()
-            .position(|o| o.class == "PerspectiveCamera"),
+            .position(|o| crate::classes::is_a(&o.class, "Camera")),
     };
     let Some(camera_id) = camera_id else {
         return Err(SceneError::NoCamera { files });
@@ -163,6 +165,21 @@ impl SceneBuilder<'_> {
     fn camera(&mut self, id: ObjectId, aspect: f32) -> Camera {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
+        if o.class == "OrthographicCamera" {
+            let film_offset = (
+                a.f32("horizontal_film_offset", 0.0),
+                a.f32("vertical_film_offset", 0.0),
+            );
+            return Camera::orthographic(
+                a.mat4("node_xform"),
+                a.f32("film_width_aperture", 24.0),
+                aspect,
+                film_offset,
+                a.f32("pixel_aspect_ratio", 1.0),
+                a.f32("near", 1.0),
+                a.f32("far", 10000.0),
+            );
+        }
         if o.class != "PerspectiveCamera" {
             a.warnings.push(format!(
                 "{}: {} `{}` is rendered as a perspective camera",

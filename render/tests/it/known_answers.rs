@@ -403,3 +403,38 @@ Layer("layer") { { tri, "", m } }
         "{warnings:?}"
     );
 }
+
+/// A glowing unit sphere seen by an OrthographicCamera whose window is 4 units wide, from
+/// `distance` away.
+fn ortho_sphere(distance: f64, film_width: f64) -> String {
+    format!(
+        r#"
+SceneVariables {{ ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, {distance}),
+                             ["film_width_aperture"] = {film_width}, ["far"] = 1000 }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1 }}
+local glow = DwaEmissiveMaterial("glow") {{ ["emission"] = Rgb(1, 1, 1) }}
+Layer("layer") {{ {{ ball, "", glow }} }}
+"#
+    )
+}
+
+#[test]
+fn an_orthographic_camera_shows_the_same_size_at_any_distance() {
+    let rect = PixelRect {
+        x0: 0,
+        y0: 0,
+        x1: 64,
+        y1: 64,
+    };
+    // A disc of radius 1 in a 4 x 4 window covers pi / 16 of the image, near or far.
+    for distance in [3.0, 50.0] {
+        let m = mean(&scene(&ortho_sphere(distance, 4.0)), rect, 16);
+        let expected = std::f64::consts::PI / 16.0;
+        assert!((m[0] - expected).abs() < 0.01, "at {distance}: {m:?}");
+    }
+    // Twice the film width, a quarter of the coverage.
+    let m = mean(&scene(&ortho_sphere(10.0, 8.0)), rect, 16);
+    assert!((m[0] - std::f64::consts::PI / 64.0).abs() < 0.005, "{m:?}");
+}

@@ -2,3 +2,4 @@
 //! loader, the scene builder and the integrator, compared within stated tolerances.
 
 mod known_answers;
+mod rats;

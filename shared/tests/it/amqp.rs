@@ -30,18 +30,15 @@ async fn next(c: &mut Box<dyn Consumer>) -> Delivery {
 
 /// Polls `depth` until it equals `want`: dead-lettering and returns are asynchronous.
 async fn wait_depth(q: &AmqpQueue, queue: &str, want: u64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    testkit::poll::until_async(WAIT, Duration::from_millis(50), || async {
         let depth = q.depth(queue).await.unwrap();
         if depth == want {
-            return;
+            Ok(())
+        } else {
+            Err(format!("`{queue}` depth {depth}, want {want}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "`{queue}` depth {depth}, want {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]

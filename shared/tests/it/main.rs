@@ -4,6 +4,7 @@
 
 mod amqp;
 mod azure;
+mod last_attempt;
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
