@@ -139,6 +139,10 @@ struct Work {
     start: Option<(Instant, f64)>,
     /// The last live result's arrival.
     last: Option<Instant>,
+    /// (arrival, work done) at each live result, the recent half of the job's time: the rate
+    /// over that half follows a farm whose workers come and go, or a machine whose load
+    /// changes, where the rate since the start would lag.
+    recent: std::collections::VecDeque<(Instant, f64)>,
 }
 
 impl Work {
@@ -149,6 +153,7 @@ impl Work {
             done: 0.0,
             start: None,
             last: None,
+            recent: std::collections::VecDeque::new(),
         }
     }
 
@@ -163,6 +168,13 @@ impl Work {
             self.last = Some(now);
         }
         self.done += samples;
+        if let (Some(_), Some((began, _))) = (rendered_in, self.start) {
+            self.recent.push_back((now, self.done));
+            let half = now.duration_since(began) / 2;
+            while self.recent.len() > 2 && self.recent[1].0 + half <= now {
+                self.recent.pop_front();
+            }
+        }
     }
 
     fn fraction(&self) -> f64 {
@@ -180,8 +192,20 @@ impl Work {
         (seconds >= 1e-3).then(|| (self.done - before) / seconds)
     }
 
+    /// The rate over the recent half of the job's time, once it spans a few results; else
+    /// the rate since the start.
+    fn recent_rate(&self) -> Option<f64> {
+        match (self.recent.front(), self.recent.back()) {
+            (Some(&(t0, w0)), Some(&(t1, w1))) if self.recent.len() >= 4 => {
+                let seconds = t1.duration_since(t0).as_secs_f64();
+                (seconds >= 1e-3).then(|| (w1 - w0) / seconds)
+            }
+            _ => self.rate(),
+        }
+    }
+
     fn eta(&self) -> Option<f64> {
-        let rate = self.rate().filter(|r| *r > 0.0)?;
+        let rate = self.recent_rate().filter(|r| *r > 0.0)?;
         Some((self.total - self.done).max(0.0) / rate)
     }
 }

@@ -478,6 +478,7 @@ mod tests {
             passes: vec![task().samples],
             output_name: "out.exr".into(),
             submitted_unix: 0,
+            settings: JobSettings::default(),
         };
         assert!(matches!(
             JobManifest::from_bytes(&m.to_bytes()),

@@ -27,6 +27,7 @@ fn task_of_a_missing_scene() -> TilePassTask {
             width: 2,
             height: 2,
             env: vec![],
+            lua: None,
         },
     }
 }

@@ -10,6 +10,7 @@
 
 mod broker;
 mod crashes;
+mod first_hour;
 mod pipeline;
 mod poison;
 
