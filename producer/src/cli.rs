@@ -15,22 +15,31 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Each usage line is written out: clap's own lists every flag an environment variable set
+/// (MOONFARM_AMQP_URL, MOONFARM_BLOB_URL, ...) as if it were required.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Split a scene into tile-pass tasks and render it: on the farm when MOONFARM_AMQP_URL is
     /// set, else embedded in this process, writing the EXR.
+    #[command(override_usage = "producer submit [OPTIONS] <SCENE.rdla>...")]
     Submit(SubmitArgs),
     /// Where a farm job stands: tasks and passes done, speed, ETA, failures.
+    #[command(override_usage = "producer status [OPTIONS] <JOB>")]
     Status(JobArgs),
     /// Download a farm job's final EXR (or, with --snapshot, the image so far).
+    #[command(override_usage = "producer fetch [OPTIONS] <JOB>")]
     Fetch(FetchArgs),
     /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
+    #[command(override_usage = "producer cancel [OPTIONS] <JOB>")]
     Cancel(JobArgs),
     /// Every job in the farm's blob store, with when it was submitted and finished.
+    #[command(override_usage = "producer list [OPTIONS]")]
     List(ListArgs),
     /// Delete a job that has ended (done, failed or cancelled) from the blob store.
+    #[command(override_usage = "producer delete [OPTIONS] <JOB>")]
     Delete(JobArgs),
     /// Delete every ended job older than --older-than from the blob store.
+    #[command(override_usage = "producer prune --older-than <AGE> [OPTIONS]")]
     Prune(PruneArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
