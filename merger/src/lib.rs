@@ -311,17 +311,13 @@ async fn handle_batch(
         .inc_by(started.elapsed().as_secs_f64());
     let mut pending = Vec::with_capacity(batch.len());
     for message in messages {
-        let p = match message {
+        let p = match message.map_err(undecodable) {
             Ok(Message::Result(r)) => {
                 match merge(config, adapters, metrics, jobs, &r, &mut prefetched).await {
                     Ok(()) => Pending::Ack(Some(r.job.clone())),
-                    Err(MergeError::Permanent(reason)) => {
-                        tracing::error!(job = %r.job, "result dropped: {reason}");
-                        Pending::Settle(Settle::DeadLetter(reason))
-                    }
-                    Err(MergeError::Transient(e)) => {
-                        tracing::warn!(job = %r.job, "merge failed, will retry: {e:#}");
-                        Pending::Settle(Settle::Retry)
+                    Err(e) => {
+                        log_failure(&r.job, &e);
+                        Pending::Settle(error_policy(&e))
                     }
                 }
             }
@@ -329,15 +325,16 @@ async fn handle_batch(
                 match cancel(adapters, metrics, jobs, &job).await {
                     Ok(()) => Pending::Ack(Some(job)),
                     Err(e) => {
+                        // A cancel is retried whatever went wrong: it must not be lost.
                         tracing::warn!(%job, "cancel failed, will retry: {e:#}");
                         Pending::Settle(Settle::Retry)
                     }
                 }
             }
-            Ok(Message::Task(_)) => {
-                Pending::Settle(Settle::DeadLetter("a task on the result queue".into()))
-            }
-            Err(e) => Pending::Settle(Settle::DeadLetter(e.to_string())),
+            Ok(Message::Task(_)) => Pending::Settle(error_policy(&MergeError::Permanent(
+                "a task on the result queue".into(),
+            ))),
+            Err(e) => Pending::Settle(error_policy(&e)),
         };
         if matches!(p, Pending::Settle(Settle::DeadLetter(_))) {
             metrics.results_dead_lettered.inc();
@@ -386,12 +383,25 @@ async fn decode_partial(
     key: &str,
     bytes: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<TileBuffer, MergeError> {
-    let decoded = tokio::task::spawn_blocking(move || exr_io::decode(bytes.as_ref()))
+    let decoded = off_runtime(move || exr_io::decode(bytes.as_ref()))
         .await
         .map_err(transient)?;
     decoded
         .map(|d| d.tile)
         .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))
+}
+
+/// Runs CPU work (EXR decoding and encoding, the image's normalisation) on the blocking pool.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let out = work();
+        #[cfg(test)]
+        tests::off_runtime::work_done();
+        out
+    })
+    .await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -404,6 +414,29 @@ enum MergeError {
 
 fn transient<E: Into<anyhow::Error>>(e: E) -> MergeError {
     MergeError::Transient(e.into())
+}
+
+/// A delivery that is not a message of this protocol version: it will never decode.
+fn undecodable(e: protocol::DecodeError) -> MergeError {
+    MergeError::Permanent(e.to_string())
+}
+
+/// The merger's error policy: what a result it could not merge means for the queue. Permanent
+/// errors (undecodable messages, results of jobs without a manifest or outside their job,
+/// partials that do not decode or fit) are dead-lettered with the reason; transient ones (blob
+/// store or queue trouble, a missing partial included) go back to the queue.
+fn error_policy(error: &MergeError) -> Settle {
+    match error {
+        MergeError::Permanent(reason) => Settle::DeadLetter(reason.clone()),
+        MergeError::Transient(_) => Settle::Retry,
+    }
+}
+
+fn log_failure(job: &JobId, error: &MergeError) {
+    match error {
+        MergeError::Permanent(reason) => tracing::error!(%job, "result dropped: {reason}"),
+        MergeError::Transient(e) => tracing::warn!(%job, "merge failed, will retry: {e:#}"),
+    }
 }
 
 /// The job's entry, loading the manifest and rebuilding from the checkpoint on first sight.
@@ -690,9 +723,9 @@ impl Job {
         self.per_pass.iter().take_while(|&&n| n == tiles).count() as u32
     }
 
-    /// The image as a ZIP16 EXR, compressed on the blocking pool (CPU work, kept off the async
-    /// runtime like every decode).
-    async fn encode(&self, final_image: bool) -> anyhow::Result<Vec<u8>> {
+    /// The image as a ZIP16 EXR, normalised and compressed on the blocking pool (CPU work, kept
+    /// off the async runtime like every decode).
+    async fn encode(&mut self, final_image: bool) -> anyhow::Result<Vec<u8>> {
         let m = &self.manifest;
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now()
@@ -734,8 +767,17 @@ impl Job {
             attributes.push(("moonfarm:tile_size".into(), int(m.settings.tile_size)));
         }
         let info = ImageInfo { attributes };
-        let image = self.acc.image();
-        Ok(tokio::task::spawn_blocking(move || exr_io::encode_image(&image, &info)).await??)
+        // The accumulator goes to the blocking pool and back rather than being copied: the
+        // normalisation is as much per-pixel work as the compression. Should the work panic, the
+        // job is forgotten on the error and rebuilt from its checkpoint.
+        let acc = std::mem::replace(&mut self.acc, Accumulator::new(0, 0));
+        let (acc, encoded) = off_runtime(move || {
+            let encoded = exr_io::encode_image(&acc.image(), &info);
+            (acc, encoded)
+        })
+        .await?;
+        self.acc = acc;
+        Ok(encoded?)
     }
 }
 

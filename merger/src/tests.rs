@@ -334,5 +334,6 @@ async fn garbage_and_failures_are_handled_without_stopping() {
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }
 
-mod off_runtime;
+pub(crate) mod off_runtime;
+mod policy;
 mod stop_marker;

@@ -46,6 +46,27 @@ pub enum Command {
     #[cfg(feature = "cluster")]
     #[command(name = "farm")]
     Cluster(ClusterArgs),
+    /// Convert scenes between RDLA and RDLB, as MoonRay's rdl2_convert: the inputs are read in
+    /// order into one scene; OUT's extension picks the format (.rdla, .rdlb), and an OUT
+    /// without one writes the split pair OUT.rdla + OUT.rdlb (vectors of more than 12
+    /// elements in the binary file).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConvertArgs {
+    /// Input scene files (RDLA or RDLB, told apart by content), then the output file.
+    #[arg(required = true, num_args = 2.., value_name = "IN... OUT")]
+    pub paths: Vec<PathBuf>,
+    /// Let the scene read this environment variable through os.getenv (repeatable).
+    /// MOONFARM_ALLOW_ENV takes a comma-separated list.
+    #[arg(
+        long = "allow-env",
+        value_name = "NAME",
+        env = "MOONFARM_ALLOW_ENV",
+        value_delimiter = ','
+    )]
+    pub allow_env: Vec<String>,
 }
 
 /// Where the farm is. Without `amqp`, `submit` renders embedded.
@@ -61,8 +82,9 @@ pub struct RemoteArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SubmitArgs {
-    /// RDLA scene files, run in order in one interpreter (later files override earlier ones).
-    #[arg(required = true, value_name = "SCENE.rdla")]
+    /// Scene files, RDLA or RDLB (told apart by content), read in order into one scene
+    /// (later files override earlier ones), as `moonray -in a -in b`.
+    #[arg(required = true, value_name = "SCENE")]
     pub scenes: Vec<PathBuf>,
     /// Output image: .exr (the full float image), or .png (an 8-bit sRGB preview). Default:
     /// the scene's output_file, else <first scene's stem>.exr.

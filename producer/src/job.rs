@@ -3,8 +3,6 @@
 //! found here, before any task exists or any file is written.
 
 use crate::cli::SubmitArgs;
-use anyhow::Context;
-use render::rdla::SceneSource;
 use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
 use shared::plan;
@@ -55,18 +53,15 @@ impl PreparedJob {
 pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     let mut files = Vec::new();
     let mut sources = Vec::new();
-    for path in &args.scenes {
-        let text = std::fs::read(path)
-            .with_context(|| format!("cannot read scene file {}", path.display()))?;
-        let name = path.display().to_string();
+    for source in crate::convert::read_sources(&args.scenes)? {
         files.push((
             SceneFile {
-                name: name.clone(),
-                sha256: sha256_hex(&text),
+                name: source.name.clone(),
+                sha256: sha256_hex(&source.text),
             },
-            text.clone(),
+            source.text.clone(),
         ));
-        sources.push(SceneSource { name, text });
+        sources.push(source);
     }
     let env: Vec<(String, String)> = args
         .allow_env

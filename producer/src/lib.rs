@@ -4,6 +4,7 @@
 pub mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
+mod convert;
 pub mod embedded;
 mod follow;
 pub mod frames;
@@ -73,5 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prune(args) => runtime.block_on(remote::prune(&args)),
         #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
+        Command::Convert(args) => convert::run(&args),
     }
 }

@@ -40,6 +40,16 @@ pub enum Material {
     },
     /// Pure emitter that also reflects nothing.
     Emissive { radiance: Vec3 },
+    /// A linear mix of two BSDFs and emissions, `(1 - t) * a + t * b`: how the layering
+    /// materials combine two materials whose parameters cannot be blended here.
+    Mix {
+        a: Box<Material>,
+        b: Box<Material>,
+        t: f32,
+    },
+    /// Attributes bound to maps, or a material chosen per shading point: resolved into one of
+    /// the others at each hit (`shading::resolve`) before it scatters or emits.
+    Shaded(Box<crate::shading::Shader>),
 }
 
 impl Material {
@@ -60,6 +70,18 @@ impl Material {
             | Material::Metal { emission, .. }
             | Material::Dielectric { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
+            Material::Mix { a, b, t } => a.emission().lerp(b.emission(), *t),
+            // Resolved before use; unresolved it emits nothing.
+            Material::Shaded(_) => Vec3::ZERO,
+        }
+    }
+
+    /// Whether the material refracts, so that shading needs the true outward normal.
+    pub fn transmits(&self) -> bool {
+        match self {
+            Material::Dielectric { .. } => true,
+            Material::Mix { a, b, .. } => a.transmits() || b.transmits(),
+            _ => false,
         }
     }
 }
@@ -128,12 +150,16 @@ enum Lobe {
         tint: Vec3,
         eta: f32,
         thin: bool,
+        scale: f32,
     },
 }
 
+/// At most this many lobes: three per material, a mix of two materials taking both.
+const MAX_LOBES: usize = 6;
+
 /// The scattering function at one shading point, in its local frame.
 pub struct Bsdf {
-    lobes: [(Lobe, f32); 3],
+    lobes: [(Lobe, f32); MAX_LOBES],
     count: usize,
 }
 
@@ -146,9 +172,22 @@ impl Bsdf {
     /// reflective materials, whose normal the caller turns towards the viewer).
     pub fn new(material: &Material, cos_o: f32) -> Bsdf {
         let mut b = Bsdf {
-            lobes: [(Lobe::Lambert(Vec3::ZERO), 0.0); 3],
+            lobes: [(Lobe::Lambert(Vec3::ZERO), 0.0); MAX_LOBES],
             count: 0,
         };
+        b.add(material, cos_o, 1.0);
+        let total: f32 = b.lobes[..b.count].iter().map(|l| l.1).sum();
+        if total > 0.0 {
+            for l in &mut b.lobes[..b.count] {
+                l.1 /= total;
+            }
+        }
+        b
+    }
+
+    /// Adds the lobes of `material`, their values and sampling weights scaled by `w`.
+    fn add(&mut self, material: &Material, cos_o: f32, w: f32) {
+        let b = self;
         match *material {
             Material::Base {
                 albedo,
@@ -165,16 +204,16 @@ impl Bsdf {
                     0.0
                 };
                 let diffuse = albedo * (1.0 - m) * (1.0 - spec_f);
-                b.push(Lobe::Lambert(diffuse), luminance(diffuse));
+                b.push(Lobe::Lambert(diffuse * w), luminance(diffuse) * w);
                 if specular > 0.0 && m < 1.0 {
                     let alpha = roughness * roughness;
                     b.push(
                         Lobe::Ggx {
                             alpha,
                             fresnel: Fresnel::Dielectric(ior),
-                            scale: specular * (1.0 - m),
+                            scale: specular * (1.0 - m) * w,
                         },
-                        spec_f.max(0.05) * (1.0 - m),
+                        spec_f.max(0.05) * (1.0 - m) * w,
                     );
                 }
                 if m > 0.0 {
@@ -182,9 +221,9 @@ impl Bsdf {
                         Lobe::Ggx {
                             alpha: roughness * roughness,
                             fresnel: Fresnel::Schlick(albedo),
-                            scale: m,
+                            scale: m * w,
                         },
-                        m,
+                        m * w,
                     );
                 }
             }
@@ -195,9 +234,9 @@ impl Bsdf {
                     Lobe::Ggx {
                         alpha: roughness * roughness,
                         fresnel: Fresnel::Schlick(color),
-                        scale: 1.0,
+                        scale: w,
                     },
-                    1.0,
+                    w,
                 );
             }
             Material::Dielectric {
@@ -208,23 +247,25 @@ impl Bsdf {
                         tint,
                         eta: ior,
                         thin,
+                        scale: w,
                     },
-                    1.0,
+                    w,
                 );
             }
-            Material::Emissive { .. } => {}
-        }
-        let total: f32 = b.lobes[..b.count].iter().map(|l| l.1).sum();
-        if total > 0.0 {
-            for l in &mut b.lobes[..b.count] {
-                l.1 /= total;
+            Material::Emissive { .. } | Material::Shaded(_) => {}
+            Material::Mix {
+                ref a,
+                b: ref b2,
+                t,
+            } => {
+                b.add(a, cos_o, w * (1.0 - t));
+                b.add(b2, cos_o, w * t);
             }
         }
-        b
     }
 
     fn push(&mut self, lobe: Lobe, weight: f32) {
-        if weight > 0.0 && !weight.is_nan() {
+        if weight > 0.0 && !weight.is_nan() && self.count < MAX_LOBES {
             self.lobes[self.count] = (lobe, weight);
             self.count += 1;
         }
@@ -270,7 +311,12 @@ impl Bsdf {
         }
         let (lobe, prob) = self.lobes[pick];
         match lobe {
-            Lobe::Glass { tint, eta, thin } => {
+            Lobe::Glass {
+                tint,
+                eta,
+                thin,
+                scale,
+            } => {
                 // A delta lobe: choose reflection or refraction by Fresnel.
                 let f = if thin {
                     fresnel_dielectric(wo.z.abs(), eta)
@@ -281,7 +327,7 @@ impl Bsdf {
                     let wi = Vec3::new(-wo.x, -wo.y, wo.z);
                     return Some(BsdfSample {
                         wi,
-                        weight: Vec3::ONE / prob,
+                        weight: Vec3::splat(scale / prob),
                         pdf: 0.0,
                         delta: true,
                         kind: LobeKind::Mirror,
@@ -290,7 +336,7 @@ impl Bsdf {
                 let wi = if thin { -wo } else { refract(wo, eta)? };
                 Some(BsdfSample {
                     wi,
-                    weight: tint / prob,
+                    weight: tint * (scale / prob),
                     pdf: 0.0,
                     delta: true,
                     kind: LobeKind::Mirror,

@@ -154,7 +154,15 @@ impl Bvh {
             }
             false
         });
-        best.map(|(t, i)| self.prims[i].hit(ray, t))
+        best.map(|(t, i)| Hit {
+            prim: i as u32,
+            ..self.prims[i].hit(ray, t)
+        })
+    }
+
+    /// A primitive by the index a [`Hit`] carries.
+    pub fn prim(&self, i: u32) -> &Primitive {
+        &self.prims[i as usize]
     }
 
     /// Whether anything blocks the ray before its tmax.
@@ -363,7 +371,7 @@ mod tests {
                 e1,
                 e2,
                 material: 0,
-                normals: None,
+                corners: None,
             });
         }
         // Spheres share leaves with triangles: the packets skip them, the scalar loop tests them.

@@ -1,7 +1,7 @@
 //! Rays and the primitives the renderer intersects: world-space triangles and transformed
 //! spheres (an ellipsoid when the transform scales unevenly).
 
-use glam::{Mat3, Mat4, Vec3};
+use glam::{Mat3, Mat4, Vec2, Vec3};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Ray {
@@ -66,16 +66,38 @@ pub type MaterialId = u32;
 
 #[derive(Debug, Clone)]
 pub enum Primitive {
-    /// `normals` (at p0, p0 + e1, p0 + e2) makes the shading normal their interpolation, as
-    /// MoonRay's `smooth_normal`; None shades with the face normal.
+    /// `corners` holds what is interpolated over the triangle (see [`Corners`]); None shades
+    /// with the face normal, uv = the barycentrics and no primitive attributes.
     Triangle {
         p0: Vec3,
         e1: Vec3,
         e2: Vec3,
         material: MaterialId,
-        normals: Option<Box<[Vec3; 3]>>,
+        corners: Option<Box<Corners>>,
     },
     Sphere(Box<Sphere>),
+}
+
+/// Values at a triangle's corners (p0, p0 + e1, p0 + e2), interpolated at a hit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Corners {
+    /// Vertex normals: the shading normal is their interpolation, as MoonRay's `smooth_normal`.
+    pub normals: Option<[Vec3; 3]>,
+    /// Texture coordinates (MoonRay's `st`), from the mesh's `uv_list` or the shape's own.
+    pub uv: Option<[Vec2; 3]>,
+    /// Primitive attributes by interned name (`Scene::attribute_names`), every rate (constant,
+    /// uniform, vertex, varying, face-varying) already spread to the three corners.
+    pub attrs: Vec<(u32, [Vec3; 3])>,
+}
+
+impl Corners {
+    /// The interpolation of three corner values at barycentrics `b` (weights of corners 1, 2).
+    pub fn lerp3<T>(v: &[T; 3], b: Vec2) -> T
+    where
+        T: Copy + std::ops::Mul<f32, Output = T> + std::ops::Add<Output = T>,
+    {
+        v[0] * (1.0 - b.x - b.y) + v[1] * b.x + v[2] * b.y
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +143,16 @@ impl Sphere {
             world,
         }
     }
+
+    /// Texture coordinates of an object-space point, as moonray's geom/prim/Sphere.cc: u the
+    /// angle around the local z axis over 2 pi (from +x, towards +y), v = 1 - theta / pi with
+    /// theta measured from +z (0 at the -z pole, 1 at the +z pole).
+    pub fn uv(&self, po: Vec3) -> Vec2 {
+        let d = po.normalize_or_zero();
+        let u = (d.y.atan2(d.x) / (2.0 * std::f32::consts::PI)).rem_euclid(1.0);
+        let theta = d.z.clamp(-1.0, 1.0).acos();
+        Vec2::new(u, 1.0 - theta / std::f32::consts::PI)
+    }
 }
 
 /// A ray-surface intersection.
@@ -133,6 +165,10 @@ pub struct Hit {
     /// Shading normal, unit length, on the same side as `n`.
     pub ns: Vec3,
     pub material: MaterialId,
+    /// Barycentrics on a triangle (weights of its corners 1 and 2); zero on a sphere.
+    pub bary: Vec2,
+    /// Index of the primitive in the BVH (`Bvh::prim`), for its primitive attributes.
+    pub prim: u32,
 }
 
 impl Primitive {
@@ -207,6 +243,19 @@ impl Primitive {
         }
     }
 
+    /// Texture coordinates (MoonRay's `st`) at a hit on this primitive: a triangle's
+    /// interpolated uvs (its barycentrics without), a sphere's longitude and latitude. Only
+    /// shading that reads them asks, so the common hit does not pay for them.
+    pub fn uv(&self, hit: &Hit) -> Vec2 {
+        match self {
+            Primitive::Triangle { corners, .. } => corners
+                .as_ref()
+                .and_then(|c| c.uv.as_ref())
+                .map_or(hit.bary, |uv| Corners::lerp3(uv, hit.bary)),
+            Primitive::Sphere(s) => s.uv(s.to_object.transform_point3(hit.p)),
+        }
+    }
+
     /// Shading data for a hit found by `intersect_t`.
     pub fn hit(&self, ray: &Ray, t: f32) -> Hit {
         let p = ray.at(t);
@@ -216,19 +265,19 @@ impl Primitive {
                 e1,
                 e2,
                 material,
-                normals,
+                corners,
             } => {
                 let n = e1.cross(*e2).normalize_or_zero();
-                let ns = match normals {
+                // Barycentrics of the hit, as Moller-Trumbore computes them.
+                let pvec = ray.d.cross(*e2);
+                let inv = 1.0 / e1.dot(pvec);
+                let tvec = ray.o - *p0;
+                let bary = Vec2::new(tvec.dot(pvec) * inv, ray.d.dot(tvec.cross(*e1)) * inv);
+                let vn = corners.as_ref().and_then(|c| c.normals.as_ref());
+                let ns = match vn {
                     None => n,
                     Some(vn) => {
-                        // Barycentrics of the hit, as Moller-Trumbore computes them.
-                        let pvec = ray.d.cross(*e2);
-                        let inv = 1.0 / e1.dot(pvec);
-                        let tvec = ray.o - *p0;
-                        let u = tvec.dot(pvec) * inv;
-                        let v = ray.d.dot(tvec.cross(*e1)) * inv;
-                        let s = (vn[0] * (1.0 - u - v) + vn[1] * u + vn[2] * v).normalize_or_zero();
+                        let s = Corners::lerp3(vn, bary).normalize_or_zero();
                         if s == Vec3::ZERO {
                             n
                         } else if s.dot(n) < 0.0 {
@@ -244,6 +293,8 @@ impl Primitive {
                     n,
                     ns,
                     material: *material,
+                    bary,
+                    prim: 0,
                 }
             }
             Primitive::Sphere(s) if s.world.is_some() => {
@@ -255,6 +306,8 @@ impl Primitive {
                     n,
                     ns: n,
                     material: s.material,
+                    bary: Vec2::ZERO,
+                    prim: 0,
                 }
             }
             Primitive::Sphere(s) => {
@@ -266,6 +319,8 @@ impl Primitive {
                     n,
                     ns: n,
                     material: s.material,
+                    bary: Vec2::ZERO,
+                    prim: 0,
                 }
             }
         }
@@ -296,7 +351,7 @@ mod tests {
             e1: Vec3::new(2.0, 0.0, 0.0),
             e2: Vec3::new(0.0, 2.0, 0.0),
             material: 0,
-            normals: None,
+            corners: None,
         };
         let ray = Ray::new(Vec3::ZERO, Vec3::NEG_Z, 0.0, f32::INFINITY);
         assert!((tri.intersect_t(&ray, f32::INFINITY).unwrap() - 5.0).abs() < 1e-5);

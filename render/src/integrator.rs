@@ -6,8 +6,10 @@ use crate::bsdf::{Bsdf, Frame, LobeKind, Material};
 use crate::geometry::Ray;
 use crate::sampler::Sampler;
 use crate::scene::Scene;
+use crate::shading::{resolve, ShadePoint};
 use glam::Vec3;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -248,9 +250,32 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         if depth == 0 {
             alpha = 1.0;
         }
-        let material = &scene.materials[hit.material as usize];
         let wo_world = -ray.d;
         let front = hit.n.dot(wo_world) > 0.0;
+        let material = &scene.materials[hit.material as usize];
+        // Only a material that depends on the shading point needs one.
+        let material = if let Material::Shaded(_) = material {
+            let prim = scene.bvh.prim(hit.prim);
+            let attrs = match prim {
+                crate::geometry::Primitive::Triangle {
+                    corners: Some(c), ..
+                } => &c.attrs[..],
+                _ => &[],
+            };
+            let sp = ShadePoint {
+                p: hit.p,
+                n: hit.ns,
+                ng: hit.n,
+                uv: prim.uv(&hit),
+                front,
+                attrs,
+                bary: hit.bary,
+            };
+            resolve(material, &scene.maps, &sp)
+        } else {
+            Cow::Borrowed(material)
+        };
+        let material = &*material;
         let emission = material.emission();
         if emission != Vec3::ZERO && front {
             l += clamp(beta * emission, from);
@@ -261,7 +286,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         // Reflective materials shade the side the ray came from; dielectrics need the true
         // outward normal to tell entering from leaving.
         let n = match material {
-            Material::Dielectric { .. } => hit.ns,
+            m if m.transmits() => hit.ns,
             _ if front => hit.ns,
             _ => -hit.ns,
         };

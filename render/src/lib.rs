@@ -16,8 +16,10 @@ pub mod graph;
 pub mod integrator;
 pub mod light;
 pub mod rdla;
+pub mod rdlb;
 pub mod sampler;
 pub mod scene;
+pub mod shading;
 
 /// Why a scene could not be prepared for rendering; one line, naming file and line.
 #[derive(Debug, thiserror::Error)]

@@ -13,3 +13,4 @@ pub mod plan;
 pub mod process;
 pub mod protocol;
 pub mod queue;
+pub mod service;

@@ -1,5 +1,5 @@
-//! What every farm process does at start: logging, the shutdown signal, and the adapters
-//! built from their URLs.
+//! What every farm process does at start: logging, and the adapters built from their URLs
+//! (the service runner, `service`, does the rest for long-running processes).
 
 use crate::amqp::{AmqpOptions, AmqpQueue};
 use crate::blob::Blobs;
@@ -39,40 +39,6 @@ pub fn init_tracing(format: LogFormat, default_filter: &str) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
-}
-
-/// Runs a long-running process's work on a multi-threaded runtime: exit status 0 when it
-/// ends well, 1 with its error on one line when not.
-pub fn run_service(
-    work: impl std::future::Future<Output = anyhow::Result<()>>,
-) -> std::process::ExitCode {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    match runtime.block_on(work) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
-/// One token per process, fired by SIGTERM (what Kubernetes sends on scale-in) or Ctrl-C.
-pub fn shutdown_on_signal() -> CancellationToken {
-    let token = CancellationToken::new();
-    let fire = token.clone();
-    tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: shutting down"),
-        }
-        fire.cancel();
-    });
-    token
 }
 
 /// Connects to RabbitMQ and opens the blob store. The connection gets its own token, fired by

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod cpu;
+mod policy;
 
 use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
@@ -96,6 +97,15 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// A task rendered and stored in `seconds`, with `samples` camera samples.
+    fn record_done(&self, seconds: f64, samples: u64) {
+        self.tasks_done.inc();
+        self.render_seconds.inc_by(seconds);
+        self.samples.inc_by(samples);
+        self.samples_per_second
+            .set(samples as f64 / seconds.max(1e-6));
+    }
+
     pub fn register(&self, r: &mut Registry) {
         r.register(
             "moonfarm_worker_tasks_done",
@@ -227,8 +237,8 @@ pub async fn run(
     Ok(())
 }
 
-/// One delivery, start to finish. This is the one place that decides what an outcome means
-/// for the queue: ack, retry later, or dead-letter.
+/// One delivery, start to finish: decode, check whether the job was stopped, render and
+/// store, report, settle. What a failure means for the queue is `policy::error_policy`'s call.
 async fn handle(
     config: &Config,
     adapters: &Adapters,
@@ -236,24 +246,15 @@ async fn handle(
     delivery: Delivery,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let task = match protocol::decode(&delivery.payload) {
-        Ok(Message::Task(task)) => task,
-        Ok(other) => {
-            let reason = format!("expected a task, got {}", kind(&other));
-            delivery.settle(Settle::DeadLetter(reason)).await?;
-            return Ok(());
-        }
-        Err(e) => {
-            delivery.settle(Settle::DeadLetter(e.to_string())).await?;
-            return Ok(());
-        }
+    let task = match decode_task(&delivery.payload) {
+        Ok(task) => task,
+        Err(reason) => return Ok(delivery.settle(Settle::DeadLetter(reason)).await?),
     };
     match state.job_stopped(&adapters.blobs, &task.job).await {
         Ok(true) => {
             tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "job cancelled or failed: task dropped");
             state.metrics.tasks_dropped.inc();
-            delivery.settle(Settle::Ack).await?;
-            return Ok(());
+            return Ok(delivery.settle(Settle::Ack).await?);
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
@@ -267,66 +268,70 @@ async fn handle(
     state.metrics.tasks_in_progress.inc();
     let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown).await;
     state.metrics.tasks_in_progress.dec();
-    if outcome.is_err() {
-        state.metrics.tasks_failed.inc();
-    }
     let settle = match outcome {
         Ok(samples) => {
             let seconds = started.elapsed().as_secs_f64();
-            state.metrics.tasks_done.inc();
-            state.metrics.render_seconds.inc_by(seconds);
-            state.metrics.samples.inc_by(samples);
-            state
-                .metrics
-                .samples_per_second
-                .set(samples as f64 / seconds.max(1e-6));
-            let result = report(
-                config,
-                &task,
-                TaskOutcome::Rendered {
-                    partial_key: task.partial_key(),
-                },
-                seconds,
-                samples,
-            );
+            state.metrics.record_done(seconds, samples);
+            let rendered = TaskOutcome::Rendered {
+                partial_key: task.partial_key(),
+            };
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
-            match report_result(config, adapters, result).await? {
-                Settle::Ack => {
-                    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
-                    Settle::Ack
-                }
-                other => other,
+            let settle = report_result(
+                config,
+                adapters,
+                report(config, &task, rendered, seconds, samples),
+            )
+            .await?;
+            if settle == Settle::Ack {
+                tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
             }
+            settle
         }
-        Err(TaskError::Interrupted) => {
-            tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "shut down mid-task: the task goes back to the queue");
-            Settle::Retry
-        }
-        Err(TaskError::Transient(e)) => {
-            tracing::warn!(job = %task.job, tile = task.tile, pass = task.pass, "task failed, will retry: {e:#}");
-            Settle::Retry
-        }
-        Err(TaskError::Scene(reason)) => {
-            tracing::error!(job = %task.job, tile = task.tile, pass = task.pass, "scene error: {reason}");
-            if delivery.last_attempt {
-                // Out of retries: tell the merger, so the job is marked failed with the reason,
-                // then park the task in the dead-letter queue.
-                let failed = TaskOutcome::Failed {
-                    reason: reason.clone(),
-                };
-                let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
-                match report_result(config, adapters, result).await? {
-                    Settle::Ack => Settle::DeadLetter(reason),
-                    other => other,
+        Err(e) => {
+            state.metrics.tasks_failed.inc();
+            log_failure(&task, &e);
+            match policy::error_policy(&e, delivery.last_attempt) {
+                policy::Action::Retry => Settle::Retry,
+                policy::Action::Fail(reason) => {
+                    // Tell the merger, so the job is marked failed with the reason, then park
+                    // the task in the dead-letter queue.
+                    let failed = TaskOutcome::Failed {
+                        reason: reason.clone(),
+                    };
+                    let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
+                    match report_result(config, adapters, result).await? {
+                        Settle::Ack => Settle::DeadLetter(reason),
+                        other => other,
+                    }
                 }
-            } else {
-                Settle::Retry
             }
         }
     };
     delivery.settle(settle).await?;
     Ok(())
+}
+
+/// The task a delivery carries, or why it is not one (the delivery is then dead-lettered).
+fn decode_task(payload: &[u8]) -> Result<TilePassTask, String> {
+    match protocol::decode(payload) {
+        Ok(Message::Task(task)) => Ok(task),
+        Ok(other) => Err(format!("expected a task, got {}", kind(&other))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn log_failure(task: &TilePassTask, error: &TaskError) {
+    let (job, tile, pass) = (&task.job, task.tile, task.pass);
+    match error {
+        TaskError::Interrupted => {
+            tracing::info!(%job, tile, pass, "shut down mid-task: the task goes back to the queue")
+        }
+        TaskError::Transient(e) => {
+            tracing::warn!(%job, tile, pass, "task failed, will retry: {e:#}")
+        }
+        TaskError::Scene(reason) => tracing::error!(%job, tile, pass, "scene error: {reason}"),
+    }
 }
 
 /// Publishes a result: `Ack` once the broker has it. A broker that refuses it (nacked even

@@ -2,16 +2,12 @@
 //! renders tasks until SIGTERM (or, with --exit-when-idle, until the queue stays empty).
 
 use clap::Parser;
-use shared::health::Health;
-use std::sync::Arc;
+use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
     let settings = match worker::cli::validate(worker::cli::Cli::parse()) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return std::process::ExitCode::from(2);
-        }
+        Err(e) => return service::exit_code_or(Err(e), 2),
     };
     if settings.check_config {
         println!("{}", settings.describe());
@@ -24,26 +20,25 @@ fn main() -> std::process::ExitCode {
             .expect("the render pool is set up once");
     }
     shared::process::init_tracing(settings.log_format, "info");
-    shared::process::run_service(run(settings))
+    service::block_on(run(settings))
 }
 
 async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {
-    let shutdown = shared::process::shutdown_on_signal();
     let state = worker::WorkerState::default();
     let mut registry = prometheus_client::registry::Registry::default();
     state.metrics.register(&mut registry);
-    let health = Health::new(registry);
-    let addr = shared::health::serve(s.http_port, health.clone(), shutdown.clone()).await?;
-    tracing::info!(%addr, "health and metrics");
-    let (queue, blobs, connection) = shared::process::connect(&s.conn, &s.config.name).await?;
-    let adapters = worker::Adapters {
-        queue: Arc::new(queue.clone()),
-        blobs,
+    let spec = ServiceSpec {
+        name: s.config.name.clone(),
+        http_port: s.http_port,
+        registry,
+        conn: &s.conn,
     };
-    health.set_ready(true);
-    let result = worker::run(&s.config, adapters, state, shutdown).await;
-    health.set_ready(false);
-    connection.cancel();
-    queue.close().await;
-    result
+    service::run(spec, |c, shutdown| async move {
+        let adapters = worker::Adapters {
+            queue: c.queue,
+            blobs: c.blobs,
+        };
+        worker::run(&s.config, adapters, state, shutdown).await
+    })
+    .await
 }

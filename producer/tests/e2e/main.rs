@@ -13,6 +13,7 @@ mod crashes;
 mod first_hour;
 mod pipeline;
 mod poison;
+mod rdlb;
 
 use serde_json::Value;
 use shared::amqp::{AmqpOptions, AmqpQueue};

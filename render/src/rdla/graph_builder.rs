@@ -153,34 +153,40 @@ pub(crate) enum Target {
 /// Creates the object `class("name")` or finds the one already declared, and returns its id.
 pub(crate) fn open_object(lua: &Lua, class: &str, name: &str) -> mlua::Result<ObjectId> {
     let loc = caller_loc(lua);
-    let key = (class.to_string(), name.to_string());
-    let id = with_builder(lua, |b| {
-        if let Some(&id) = b.index.get(&key) {
+    let id = with_builder(lua, |b| b.open(class, name, &loc));
+    Budget::new().commit(lua)?;
+    Ok(id)
+}
+
+impl GraphBuilder {
+    /// The object `class("name")`, created at `loc` when it is new; what both a constructor
+    /// call and an RDLB record do.
+    pub(crate) fn open(&mut self, class: &str, name: &str, loc: &FileLoc) -> ObjectId {
+        let key = (class.to_string(), name.to_string());
+        if let Some(&id) = self.index.get(&key) {
             return id;
         }
-        if let Some(&other) = b.by_name.get(name) {
-            let first = b.graph.object(other);
+        if let Some(&other) = self.by_name.get(name) {
+            let first = self.graph.object(other);
             let message = format!(
                 "`{name}` was declared as {} at {}; declaring it again as {class} makes a second object",
                 first.class, first.loc
             );
-            b.warn(&loc, message);
+            self.warn(loc, message);
         }
-        let id = b.graph.objects.len();
-        b.graph.objects.push(Object {
+        let id = self.graph.objects.len();
+        self.graph.objects.push(Object {
             class: class.to_string(),
             name: name.to_string(),
             attrs: Default::default(),
             members: Vec::new(),
             loc: loc.clone(),
         });
-        b.index.insert(key, id);
-        b.by_name.entry(name.to_string()).or_insert(id);
-        b.charge_graph_bytes(std::mem::size_of::<Object>() + 2 * name.len() + class.len());
+        self.index.insert(key, id);
+        self.by_name.entry(name.to_string()).or_insert(id);
+        self.charge_graph_bytes(std::mem::size_of::<Object>() + 2 * name.len() + class.len());
         id
-    });
-    Budget::new().commit(lua)?;
-    Ok(id)
+    }
 }
 
 /// Applies a `{ ["attr"] = value, member, ... }` table to an object or the scene variables.

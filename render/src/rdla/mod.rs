@@ -9,13 +9,16 @@
 //!
 //! Module map: `sandbox` builds the interpreter and its limits, `graph_builder` owns the graph
 //! while scripts run, `values` is the Lua face of attribute values, `helpers` the `Rgb`/`Mat4`/
-//! `rotate`/`bind`... globals, `classes` the known class names.
+//! `rotate`/`bind`... globals, `classes` the known class names, `writer` the graph back as
+//! RDLA text. A source holding RDLB (decided by content, see `rdlb::is_rdlb`) is decoded and
+//! applied to the same graph in its turn, as `moonray -in a.rdla -in b.rdlb` does.
 
 mod classes;
 mod graph_builder;
 mod helpers;
 mod sandbox;
 mod values;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +27,9 @@ use mlua::chunk::ChunkMode;
 
 use crate::graph::{FileLoc, SceneGraph};
 use graph_builder::{with_builder, AbortKind, GraphBuilder};
+
+pub(crate) use classes::canonical_attr;
+pub use writer::write;
 
 /// One scene file's text and the name messages show for it (e.g. the path as given).
 #[derive(Debug, Clone)]
@@ -81,6 +87,12 @@ pub enum LoadError {
     MemoryLimit { loc: FileLoc, limit_bytes: usize },
     #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the limit with `producer submit --lua-instructions N`")]
     InstructionLimit { loc: FileLoc, limit: u64 },
+    /// A malformed RDLB file, with the byte offset where it goes wrong.
+    #[error("{file}: {error} (not a readable RDLB file: re-export or re-convert it)")]
+    Binary {
+        file: String,
+        error: crate::rdlb::RdlbError,
+    },
     #[error("could not set up the Lua interpreter: {0}")]
     Setup(String),
 }
@@ -115,6 +127,10 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
             return Err(LoadError::BinaryChunk {
                 file: source.name.clone(),
             });
+        }
+        if crate::rdlb::is_rdlb(&source.text) {
+            load_binary(&lua, source, opts)?;
+            continue;
         }
         with_builder(&lua, |b| b.current_file = source.name.clone());
         let result = lua
@@ -151,6 +167,33 @@ pub fn is_lua_name(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !KEYWORDS.contains(&name)
+}
+
+/// Decodes an RDLB source and applies its records to the graph the scripts build.
+fn load_binary(lua: &mlua::Lua, source: &SceneSource, opts: &LoadOptions) -> Result<(), LoadError> {
+    let binary = |error| LoadError::Binary {
+        file: source.name.clone(),
+        error,
+    };
+    let used = with_builder(lua, |b| b.graph_bytes) + lua.used_memory();
+    let limit = opts.memory_limit_bytes.saturating_sub(used);
+    let (records, bytes) = crate::rdlb::decode(&source.text, limit).map_err(binary)?;
+    with_builder(lua, |b| {
+        b.charge_graph_bytes(bytes);
+        crate::rdlb::apply(records, &source.name, b)
+    })
+    .map_err(binary)
+}
+
+impl crate::rdlb::Target for GraphBuilder {
+    fn graph(&mut self) -> &mut SceneGraph {
+        &mut self.graph
+    }
+
+    fn open(&mut self, class: &str, name: &str, loc: &FileLoc) -> crate::graph::ObjectId {
+        let class = classes::canonical_class(class).unwrap_or(class);
+        GraphBuilder::open(self, class, name, loc)
+    }
 }
 
 /// Turns an interpreter error into a [`LoadError`] located at a file and line.

@@ -16,6 +16,10 @@ pub(super) const MATERIALS: &[&str] = &[
     "DwaMetalMaterial",
     "DwaSolidDielectricMaterial",
     "DwaRefractiveMaterial",
+    "DwaLayerMaterial",
+    "DwaMixMaterial",
+    "DwaTwoSidedMaterial",
+    "UsdPreviewSurface",
 ];
 pub(super) const LIGHTS: &[&str] = &[
     "EnvLight",
@@ -33,6 +37,8 @@ pub(super) const STRUCTURAL: &[&str] = &[
     "Layer",
     "Metadata",
     "PerspectiveCamera",
+    // Read through a geometry's `primitive_attributes`.
+    "UserData",
 ];
 
 /// Attributes common to every geometry (MoonRay's Geometry and Node interfaces).

@@ -30,7 +30,10 @@ impl SceneBuilder<'_> {
                                 && (GEOMETRY.contains(&class) || class.ends_with("Geometry"))
                             {
                                 geom = Some(*id);
-                            } else if class.ends_with("Material") && mat.is_none() {
+                            } else if mat.is_none()
+                                && (class.ends_with("Material")
+                                    || crate::classes::is_a(class, "Material"))
+                            {
                                 mat = Some(*id);
                             }
                         }

@@ -1,74 +1,188 @@
-//! Materials: MoonRay's Dwa materials mapped onto the built-in BSDFs, one per material object,
-//! and the grey diffuse stand-in for geometry without one (or with an unsupported one).
+//! Materials: MoonRay's Dwa materials (and UsdPreviewSurface) mapped onto the built-in BSDFs,
+//! one per material object, and the grey diffuse stand-in for geometry without one (or with an
+//! unsupported one). A material with an attribute bound to a map, or one that combines other
+//! materials, becomes a `shading::Shader`, resolved at each hit.
 
 use super::known::{known, MATERIAL_COMMON};
+use super::maps::Binds;
 use super::SceneBuilder;
 use crate::attrs::Attrs;
 use crate::bsdf::Material;
 use crate::geometry::MaterialId;
 use crate::graph::ObjectId;
+use crate::shading::{Param, Shader};
 use glam::Vec3;
+
+/// Reads bindable attributes: the bound map's [`Param`], or the constant.
+struct Bindable<'b> {
+    binds: &'b Binds,
+}
+
+impl Bindable<'_> {
+    fn rgb(&self, a: &mut Attrs, name: &str, default: Vec3) -> Param {
+        match self.binds.get(name) {
+            Some(p) => p.clone(),
+            None => Param::Const(a.rgb(name, default)),
+        }
+    }
+    fn f32(&self, a: &mut Attrs, name: &str, default: f32) -> Param {
+        match self.binds.get(name) {
+            Some(p) => p.clone(),
+            None => Param::Const(Vec3::splat(a.f32(name, default))),
+        }
+    }
+}
+
+/// The constant a param stands for, when it is one.
+fn c3(p: &Param) -> Option<Vec3> {
+    match p {
+        Param::Const(c) => Some(*c),
+        Param::Map(_) => None,
+    }
+}
 
 impl SceneBuilder<'_> {
     pub(super) fn material(&mut self, id: Option<ObjectId>) -> MaterialId {
         if let Some(&m) = self.material_ids.get(&id) {
             return m;
         }
-        let m = match id {
-            None => Material::grey(),
-            Some(id) => self.build_material(id),
-        };
+        // The slot is taken (grey) before the material is built, so that a material that
+        // contains itself (a DwaLayerMaterial as its own layer) ends in grey, not in a loop.
         let mid = self.materials.len() as MaterialId;
-        self.materials.push(m);
+        self.materials.push(Material::grey());
         self.material_ids.insert(id, mid);
+        if let Some(id) = id {
+            self.materials_building.push(id);
+            let m = self.build_material(id);
+            self.materials_building.pop();
+            self.materials[mid as usize] = m;
+        }
         mid
     }
 
+    /// Whether material `mid` reads the hit (uv, primitive attributes): it is resolved per
+    /// shading point.
+    pub(super) fn material_reads_hits(&self, mid: MaterialId) -> bool {
+        matches!(self.materials[mid as usize], Material::Shaded(_))
+    }
+
     fn build_material(&mut self, id: ObjectId) -> Material {
+        if let Some(m) = self.combining_material(id) {
+            return m;
+        }
+        let binds = self.binds(id);
+        let bx = Bindable { binds: &binds };
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
         // DwaEmissiveMaterial reads its `emission` below (default white): reading it here too
         // would warn twice about a bound map.
         let emission = if o.class != "DwaEmissiveMaterial" && a.bool("show_emission", true) {
-            a.rgb("emission", Vec3::ZERO)
+            bx.rgb(&mut a, "emission", Vec3::ZERO)
         } else {
-            Vec3::ZERO
+            Param::Const(Vec3::ZERO)
         };
         let m = match o.class.as_str() {
             "DwaBaseMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
-                let albedo = a.rgb("albedo", Vec3::ONE);
-                Material::Base {
-                    albedo: if show_diffuse { albedo } else { Vec3::ZERO },
-                    specular: if show_specular {
-                        a.f32("specular", 1.0)
+                let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
+                let specular = bx.f32(&mut a, "specular", 1.0);
+                base(
+                    if show_diffuse {
+                        albedo
                     } else {
-                        0.0
+                        Param::Const(Vec3::ZERO)
                     },
-                    roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
-                    metallic: a.f32("metallic", 0.0),
-                    ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    if show_specular {
+                        specular
+                    } else {
+                        Param::Const(Vec3::ZERO)
+                    },
+                    bx.f32(&mut a, "roughness", 0.5),
+                    bx.f32(&mut a, "metallic", 0.0),
+                    a.f32("refractive_index", 1.5).max(1.0001),
                     emission,
+                )
+            }
+            "UsdPreviewSurface" => {
+                // The published UsdPreviewSurface spec (defaults as in the class data): the
+                // metallic workflow maps onto DwaBase's diffuse + dielectric specular + metal.
+                let spec_workflow = a.int("useSpecularWorkflow", 0) == 1;
+                let diffuse = bx.rgb(&mut a, "diffuseColor", Vec3::splat(0.18));
+                let metallic = if spec_workflow {
+                    Param::Const(Vec3::ZERO)
+                } else {
+                    bx.f32(&mut a, "metallic", 0.0)
+                };
+                let roughness = bx.f32(&mut a, "roughness", 0.5);
+                let ior = a.f32("ior", 1.5).max(1.0001);
+                let emissive = bx.rgb(&mut a, "emissiveColor", Vec3::ZERO);
+                for (name, neutral) in [("opacity", 1.0), ("clearcoat", 0.0)] {
+                    if a.f32(name, neutral) != neutral || binds.contains_key(name) {
+                        a.warnings.push(format!(
+                            "{}: UsdPreviewSurface `{}`: `{name}` is not supported by the built-in renderer; rendered as {neutral}",
+                            o.loc, o.name
+                        ));
+                    }
+                }
+                if spec_workflow {
+                    a.warnings.push(format!(
+                        "{}: UsdPreviewSurface `{}`: the specular workflow is rendered with a white dielectric specular of `ior` (specularColor is not supported)",
+                        o.loc, o.name
+                    ));
+                }
+                base(
+                    diffuse,
+                    Param::Const(Vec3::ONE),
+                    roughness,
+                    metallic,
+                    ior,
+                    emissive,
+                )
+            }
+            "DwaMetalMaterial" => {
+                let color = bx.rgb(&mut a, "color", a_default_metal());
+                let roughness = bx.f32(&mut a, "roughness", 0.5);
+                match (c3(&color), c3(&roughness), c3(&emission)) {
+                    (Some(color), Some(r), Some(emission)) => Material::Metal {
+                        color,
+                        roughness: r.x.clamp(0.0, 1.0),
+                        emission,
+                    },
+                    _ => Material::Shaded(Box::new(Shader::Metal {
+                        color,
+                        roughness,
+                        emission,
+                    })),
                 }
             }
-            "DwaMetalMaterial" => Material::Metal {
-                color: a.rgb("color", a_default_metal()),
-                roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
-                emission,
-            },
-            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => Material::Dielectric {
-                tint: a.rgb("transmission_color", Vec3::ONE),
-                ior: a.f32("refractive_index", 1.5).max(1.0001),
-                roughness: a.f32("roughness", 0.0),
-                thin: a.bool("thin_geometry", false),
-                emission,
-            },
-            "DwaEmissiveMaterial" => Material::Emissive {
-                radiance: a.rgb("emission", Vec3::ONE)
-                    * a.f32("intensity", 1.0)
-                    * 2f32.powf(a.f32("exposure", 0.0)),
-            },
+            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => {
+                let m = Material::Dielectric {
+                    tint: a.rgb("transmission_color", Vec3::ONE),
+                    ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    roughness: a.f32("roughness", 0.0),
+                    thin: a.bool("thin_geometry", false),
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                };
+                if emission.is_const() {
+                    m
+                } else {
+                    Material::Shaded(Box::new(Shader::Emitting {
+                        material: m,
+                        emission,
+                    }))
+                }
+            }
+            "DwaEmissiveMaterial" => {
+                let e = bx.rgb(&mut a, "emission", Vec3::ONE);
+                let scale = a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));
+                match c3(&e) {
+                    Some(e) => Material::Emissive {
+                        radiance: e * scale,
+                    },
+                    None => Material::Shaded(Box::new(Shader::Emissive { emission: e, scale })),
+                }
+            }
             other => {
                 a.warnings.push(format!(
                     "{}: material {other} `{}` is not supported: rendered as grey diffuse",
@@ -97,9 +211,118 @@ impl SceneBuilder<'_> {
                 "show_diffuse",
                 "show_specular",
                 "show_emission",
+                "diffuseColor",
+                "emissiveColor",
+                "useSpecularWorkflow",
+                "specularColor",
+                "opacity",
+                "opacityThreshold",
+                "ior",
+                "clearcoat",
+                "clearcoatRoughness",
+                "normal",
+                "displacement",
+                "occlusion",
             ],
         ));
         m
+    }
+
+    /// The materials made of other materials (DwaLayerMaterial, DwaMixMaterial,
+    /// DwaTwoSidedMaterial); None for any other class.
+    fn combining_material(&mut self, id: ObjectId) -> Option<Material> {
+        let g = self.g;
+        let o = g.object(id);
+        let class = o.class.as_str();
+        if !matches!(
+            class,
+            "DwaLayerMaterial" | "DwaMixMaterial" | "DwaTwoSidedMaterial"
+        ) {
+            return None;
+        }
+        let binds = self.binds(id);
+        let bx = Bindable { binds: &binds };
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        // Attribute names and defaults from moonshine's json of each class.
+        let shader = match class {
+            "DwaLayerMaterial" => {
+                let (ma, mb) = (a.object("material_A"), a.object("material_B"));
+                let mask = bx.f32(&mut a, "mask", 1.0);
+                Shader::Layer {
+                    a: self.sub_material(ma),
+                    b: self.sub_material(mb),
+                    mask,
+                }
+            }
+            "DwaMixMaterial" => {
+                let mix = bx.f32(&mut a, "mix", 0.0);
+                let remap = a.bool("remap_mix_to_inputs", true);
+                // material0..material63; inputs start at 0 with no gaps.
+                let ids: Vec<Option<ObjectId>> =
+                    (0..64).map(|i| a.object(&format!("material{i}"))).collect();
+                let n = ids.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+                let inputs = ids[..n].iter().map(|m| self.sub_material(*m)).collect();
+                Shader::Mix { inputs, mix, remap }
+            }
+            _ => {
+                let (f, b) = (a.object("front_material"), a.object("back_material"));
+                // A missing side falls back to the other one.
+                let (f, b) = (f.or(b), b.or(f));
+                Shader::TwoSided {
+                    front: self.sub_material(f),
+                    back: self.sub_material(b),
+                }
+            }
+        };
+        Some(Material::Shaded(Box::new(shader)))
+    }
+
+    /// A material input of a combining material, built like any other (grey when absent).
+    fn sub_material(&mut self, id: Option<ObjectId>) -> Material {
+        if let Some(i) = id.filter(|i| self.materials_building.contains(i)) {
+            let o = self.g.object(i);
+            self.warnings.push(format!(
+                "{}: {} `{}` contains itself; the inner use renders grey",
+                o.loc, o.class, o.name
+            ));
+        }
+        let m = self.material(id);
+        self.materials[m as usize].clone()
+    }
+}
+
+/// A DwaBase-like material: constant when nothing is bound.
+fn base(
+    albedo: Param,
+    specular: Param,
+    roughness: Param,
+    metallic: Param,
+    ior: f32,
+    emission: Param,
+) -> Material {
+    match (
+        c3(&albedo),
+        c3(&specular),
+        c3(&roughness),
+        c3(&metallic),
+        c3(&emission),
+    ) {
+        (Some(albedo), Some(s), Some(r), Some(m), Some(emission)) => Material::Base {
+            albedo,
+            specular: s.x,
+            roughness: r.x.clamp(0.0, 1.0),
+            metallic: m.x,
+            ior,
+            emission,
+        },
+        _ => Material::Shaded(Box::new(Shader::Base {
+            albedo,
+            specular,
+            roughness,
+            metallic,
+            ior,
+            emission,
+        })),
     }
 }
 

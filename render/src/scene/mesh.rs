@@ -1,25 +1,79 @@
-//! Polygon meshes (RdlMeshGeometry) as triangles with MoonRay's smooth normals, and the
-//! triangle every faceted shape is made of.
+//! Polygon meshes (RdlMeshGeometry) as triangles with MoonRay's smooth normals, uvs from
+//! `uv_list` and primitive attributes from `primitive_attributes` (UserData), and the triangle
+//! (with its corner values) every faceted shape is made of.
 
 use super::known::{known, GEOMETRY_COMMON};
 use super::SceneBuilder;
-use crate::attrs::{num, vec3_of, Attrs};
-use crate::geometry::{MaterialId, Primitive};
-use crate::graph::ObjectId;
-use glam::{Mat4, Vec3};
+use crate::attrs::{num, object_of, vec3_of, Attrs};
+use crate::geometry::{Corners, MaterialId, Primitive};
+use crate::graph::{ObjectId, Value};
+use glam::{Mat4, Vec2, Vec3};
+
+/// How many values a mesh attribute has per what (scene_rdl2 UserData `rate`'s enum: auto 0,
+/// constant 1, part 2, uniform 3, vertex 4, varying 5, face varying 6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rate {
+    Constant,
+    Uniform,
+    Vertex,
+    FaceVarying,
+}
+
+/// The three corners of one triangle of a mesh: vertex indices, face-vertex indices and face.
+struct TriIndex {
+    v: [usize; 3],
+    fv: [usize; 3],
+    face: usize,
+}
+
+impl TriIndex {
+    fn pick<T: Copy>(&self, rate: Rate, values: &[T]) -> [T; 3] {
+        match rate {
+            Rate::Constant => [values[0]; 3],
+            Rate::Uniform => [values[self.face]; 3],
+            Rate::Vertex => self.v.map(|i| values[i]),
+            Rate::FaceVarying => self.fv.map(|i| values[i]),
+        }
+    }
+}
+
+/// The rate of `n` values on a mesh: as given, or (auto) from the count.
+fn rate_of(rate: i64, n: usize, faces: usize, verts: usize, corners: usize) -> Option<Rate> {
+    let r = match rate {
+        1 => Rate::Constant,
+        3 => Rate::Uniform,
+        4 | 5 => Rate::Vertex,
+        6 => Rate::FaceVarying,
+        0 if n == 1 => Rate::Constant,
+        0 if n == faces => Rate::Uniform,
+        0 if n == verts => Rate::Vertex,
+        0 if n == corners => Rate::FaceVarying,
+        _ => return None,
+    };
+    let need = match r {
+        Rate::Constant => 1,
+        Rate::Uniform => faces,
+        Rate::Vertex => verts,
+        Rate::FaceVarying => corners,
+    };
+    (n >= need).then_some(r)
+}
+
+fn vec2_of(v: &Value) -> Option<Vec2> {
+    match v {
+        Value::Vec2(c) => Some(Vec2::new(c[0] as f32, c[1] as f32)),
+        _ => None,
+    }
+}
 
 impl SceneBuilder<'_> {
-    pub(super) fn tri(&mut self, p0: Vec3, p1: Vec3, p2: Vec3, material: MaterialId) {
-        self.tri_with_normals(p0, p1, p2, material, None);
-    }
-
-    fn tri_with_normals(
+    pub(super) fn tri_with_corners(
         &mut self,
         p0: Vec3,
         p1: Vec3,
         p2: Vec3,
         material: MaterialId,
-        normals: Option<[Vec3; 3]>,
+        corners: Option<Corners>,
     ) {
         let (e1, e2) = (p1 - p0, p2 - p0);
         if e1.cross(e2).length_squared() > 0.0 {
@@ -28,7 +82,7 @@ impl SceneBuilder<'_> {
                 e1,
                 e2,
                 material,
-                normals: normals.map(Box::new),
+                corners: corners.map(Box::new),
             });
         }
     }
@@ -60,6 +114,12 @@ impl SceneBuilder<'_> {
         let mut counts: Vec<usize> = a.indices("face_vertex_count");
         let is_subd = a.bool("is_subd", true);
         let smooth_normal = a.bool("smooth_normal", true);
+        let uv_list: Vec<Vec2> = a.list("uv_list").iter().filter_map(vec2_of).collect();
+        let user_data: Vec<ObjectId> = a
+            .list("primitive_attributes")
+            .iter()
+            .filter_map(object_of)
+            .collect();
         a.warn_unknown(&known(
             GEOMETRY_COMMON,
             &[
@@ -100,22 +160,27 @@ impl SceneBuilder<'_> {
         let mid = self.material(mat);
         let world: Vec<Vec3> = verts.iter().map(|v| xf.transform_point3(*v)).collect();
         // The triangles of a fan triangulation: exact for the convex polygons meshes are made of.
-        let mut tris: Vec<[usize; 3]> = Vec::with_capacity(indices.len());
+        let mut tris: Vec<TriIndex> = Vec::with_capacity(indices.len());
         let mut at = 0;
         let mut bad = 0usize;
-        for &n in &counts {
+        for (fi, &n) in counts.iter().enumerate() {
             if at + n > indices.len() {
                 bad += 1;
                 break;
             }
             let face = &indices[at..at + n];
+            let first = at;
             at += n;
             if face.iter().any(|&i| i >= world.len()) || n < 3 {
                 bad += 1;
                 continue;
             }
             for k in 1..n - 1 {
-                tris.push([face[0], face[k], face[k + 1]]);
+                tris.push(TriIndex {
+                    v: [face[0], face[k], face[k + 1]],
+                    fv: [first, first + k, first + k + 1],
+                    face: fi,
+                });
             }
         }
         // MoonRay's smooth_normal: without given normals, shade with vertex normals made from
@@ -124,6 +189,7 @@ impl SceneBuilder<'_> {
         let vertex_normals = smooth_normal.then(|| {
             let mut vn = vec![Vec3::ZERO; world.len()];
             for t in &tris {
+                let t = t.v;
                 let p = [world[t[0]], world[t[1]], world[t[2]]];
                 let face_n = (p[1] - p[0]).cross(p[2] - p[0]).normalize_or_zero();
                 for k in 0..3 {
@@ -136,7 +202,29 @@ impl SceneBuilder<'_> {
                 .map(|n| n.normalize_or_zero())
                 .collect::<Vec<Vec3>>()
         });
-        for t in tris {
+        let (faces, corners) = (counts.len(), at);
+        let uv_rate = if uv_list.is_empty() {
+            None
+        } else {
+            let r = rate_of(0, uv_list.len(), faces, world.len(), corners);
+            if r.is_none() {
+                self.warnings.push(format!(
+                    "{}: RdlMeshGeometry `{}`: uv_list has {} uvs, not one per vertex ({}) or per face vertex ({corners}); ignored",
+                    o.loc, o.name, uv_list.len(), world.len()
+                ));
+            }
+            r
+        };
+        let attrs = self.user_data(&user_data, faces, world.len(), corners, &o.name);
+        // Uvs and attributes cost memory and time at every hit: keep them only for a
+        // material that reads them.
+        let (uv_rate, attrs) = if self.material_reads_hits(mid) {
+            (uv_rate, attrs)
+        } else {
+            (None, Vec::new())
+        };
+        for ti in tris {
+            let t = ti.v;
             let normals = vertex_normals.as_ref().and_then(|vn| {
                 let ns = [vn[t[0]], vn[t[1]], vn[t[2]]];
                 let face_n = (world[t[1]] - world[t[0]])
@@ -145,7 +233,16 @@ impl SceneBuilder<'_> {
                 // A flat neighbourhood needs no interpolation: keep the triangle small and fast.
                 (ns.iter().any(|n| n.dot(face_n) < 1.0 - 1e-6)).then_some(ns)
             });
-            self.tri_with_normals(world[t[0]], world[t[1]], world[t[2]], mid, normals);
+            let c = Corners {
+                normals,
+                uv: uv_rate.map(|r| ti.pick(r, &uv_list)),
+                attrs: attrs
+                    .iter()
+                    .map(|(id, rate, values)| (*id, ti.pick(*rate, values)))
+                    .collect(),
+            };
+            let c = (c != Corners::default()).then_some(c);
+            self.tri_with_corners(world[t[0]], world[t[1]], world[t[2]], mid, c);
         }
         if bad > 0 {
             self.warnings.push(format!(
@@ -153,5 +250,69 @@ impl SceneBuilder<'_> {
                 o.loc, o.name
             ));
         }
+    }
+
+    /// The primitive attributes of a mesh's UserData objects: colour, float, Vec2f and Vec3f
+    /// values (frame 0) as colours, each with its rate. Values whose count fits no rate warn.
+    fn user_data(
+        &mut self,
+        ids: &[ObjectId],
+        faces: usize,
+        verts: usize,
+        corners: usize,
+        mesh: &str,
+    ) -> Vec<(u32, Rate, Vec<Vec3>)> {
+        let g = self.g;
+        let mut out = Vec::new();
+        for &id in ids {
+            let o = g.object(id);
+            if o.class != "UserData" {
+                self.warnings.push(format!(
+                    "{}: RdlMeshGeometry `{mesh}`: primitive_attributes holds {} `{}`, not UserData; ignored",
+                    o.loc, o.class, o.name
+                ));
+                continue;
+            }
+            let mut a = Attrs::new(g, o, &mut self.warnings);
+            let rate = a.int("rate", 0);
+            let mut found = Vec::new();
+            for (key, values) in [
+                ("color_key", "color_values_0"),
+                ("float_key", "float_values_0"),
+                ("vec3f_key", "vec3f_values_0"),
+                ("vec2f_key", "vec2f_values_0"),
+            ] {
+                let Some(name) = a.string(key).filter(|k| !k.is_empty()) else {
+                    continue;
+                };
+                let v: Vec<Vec3> = a
+                    .list(values)
+                    .iter()
+                    .filter_map(|v| {
+                        vec3_of(v)
+                            .or_else(|| num(v).map(|x| Vec3::splat(x as f32)))
+                            .or_else(|| vec2_of(v).map(|x| x.extend(0.0)))
+                    })
+                    .collect();
+                found.push((name, values, v));
+            }
+            for (name, values, v) in found {
+                if v.is_empty() {
+                    // No values: geometry without the attribute (AttributeMap's default).
+                    continue;
+                }
+                match rate_of(rate, v.len(), faces, verts, corners) {
+                    Some(r) => {
+                        let id = self.attribute_id(&name);
+                        out.push((id, r, v));
+                    }
+                    None => self.warnings.push(format!(
+                        "{}: UserData `{}`: {values} has {} values, which fit no rate of RdlMeshGeometry `{mesh}` (1, {faces} faces, {verts} vertices or {corners} face vertices); ignored",
+                        o.loc, o.name, v.len()
+                    )),
+                }
+            }
+        }
+        out
     }
 }

@@ -11,6 +11,7 @@
 mod known;
 mod layer;
 mod lights;
+mod maps;
 mod materials;
 mod mesh;
 mod settings;
@@ -36,6 +37,11 @@ pub struct Scene {
     pub camera: Camera,
     pub bvh: Bvh,
     pub materials: Vec<Material>,
+    /// The maps bound into materials, evaluated per shading point.
+    pub maps: crate::shading::Maps,
+    /// Primitive attribute names, interned: `Corners::attrs` and `AttributeMap` refer to them
+    /// by index.
+    pub attribute_names: Vec<String>,
     pub lights: Vec<Light>,
     pub settings: Settings,
     pub output_file: Option<String>,
@@ -73,6 +79,12 @@ struct SceneBuilder<'g> {
     warnings: Vec<String>,
     prims: Vec<Primitive>,
     materials: Vec<Material>,
+    maps: crate::shading::Maps,
+    /// Each map object is built once (None while it is being built: a cycle).
+    map_ids: HashMap<ObjectId, Option<crate::shading::MapId>>,
+    attribute_names: Vec<String>,
+    /// The materials being built, innermost last (a combining material builds its inputs).
+    materials_building: Vec<ObjectId>,
     /// Each material object is built once, however many geometries use it (`None`: grey).
     material_ids: HashMap<Option<ObjectId>, MaterialId>,
 }
@@ -84,6 +96,10 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         warnings: g.warnings.clone(),
         prims: Vec::new(),
         materials: Vec::new(),
+        maps: crate::shading::Maps::default(),
+        map_ids: HashMap::new(),
+        attribute_names: Vec::new(),
+        materials_building: Vec::new(),
         material_ids: HashMap::new(),
     };
     let vars = b.scene_variables();
@@ -96,6 +112,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
             || MATERIALS.contains(&c)
             || LIGHTS.contains(&c)
             || STRUCTURAL.contains(&c)
+            || maps::MAPS.contains(&c)
             || crate::classes::is_a(c, "Camera"))
         {
             b.warnings.push(format!(
@@ -143,6 +160,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         camera,
         bvh: Bvh::build(std::mem::take(&mut b.prims)),
         materials: std::mem::take(&mut b.materials),
+        maps: std::mem::take(&mut b.maps),
+        attribute_names: std::mem::take(&mut b.attribute_names),
         lights,
         settings: vars.settings,
         output_file: vars.output_file,

@@ -56,18 +56,38 @@ impl SceneBuilder<'_> {
                     c(1., 1., 1.),
                     c(-1., 1., 1.),
                 ];
+                // Each face with the two local axes its uv runs along, as moonray's
+                // geom/prim/Box.cc: x faces (y, z), y faces (x, z), z faces (x, y), each from
+                // the box's min corner (0) to its max corner (1).
                 let faces = [
-                    [0, 3, 2, 1],
-                    [4, 5, 6, 7],
-                    [0, 1, 5, 4],
-                    [2, 3, 7, 6],
-                    [1, 2, 6, 5],
-                    [0, 4, 7, 3],
+                    ([0, 3, 2, 1], (0, 1)),
+                    ([4, 5, 6, 7], (0, 1)),
+                    ([0, 1, 5, 4], (0, 2)),
+                    ([2, 3, 7, 6], (0, 2)),
+                    ([1, 2, 6, 5], (1, 2)),
+                    ([0, 4, 7, 3], (1, 2)),
                 ];
+                let local = |i: usize| {
+                    Vec3::new(
+                        if i & 1 == (i >> 1) & 1 { 0.0 } else { 1.0 },
+                        if i & 2 == 0 { 0.0 } else { 1.0 },
+                        if i & 4 == 0 { 0.0 } else { 1.0 },
+                    )
+                };
                 let mid = self.material(mat);
-                for f in faces {
-                    self.tri(v[f[0]], v[f[1]], v[f[2]], mid);
-                    self.tri(v[f[0]], v[f[2]], v[f[3]], mid);
+                let with_uv = self.material_reads_hits(mid);
+                for (f, (ua, va)) in faces {
+                    let uv = |i: usize| {
+                        let l = local(i);
+                        glam::Vec2::new(l[ua], l[va])
+                    };
+                    for (a, b, c) in [(f[0], f[1], f[2]), (f[0], f[2], f[3])] {
+                        let corners = with_uv.then(|| crate::geometry::Corners {
+                            uv: Some([uv(a), uv(b), uv(c)]),
+                            ..Default::default()
+                        });
+                        self.tri_with_corners(v[a], v[b], v[c], mid, corners);
+                    }
                 }
             }
             "RdlMeshGeometry" => self.mesh(id, mat, xf),

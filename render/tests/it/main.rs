@@ -3,3 +3,4 @@
 
 mod known_answers;
 mod rats;
+mod shading;

@@ -143,16 +143,23 @@ fn a_bound_emission_warns_once() {
         name: "e.rdla".into(),
         text: br#"
 Camera("cam") {}
-local map = CheckerboardMap("checker") {}
+local map = ProjectPlanarMap("planar") {}
 local glow = DwaEmissiveMaterial("glow") { ["emission"] = bind(map) }
-Layer("layer") { { SphereGeometry("ball") {}, "", glow } }
+local checker = CheckerboardMap("checker") {}
+local glow2 = DwaEmissiveMaterial("glow2") { ["emission"] = bind(checker) }
+Layer("layer") { { SphereGeometry("ball") {}, "", glow }, { SphereGeometry("ball2") {}, "", glow2 } }
 "#
         .to_vec(),
     };
     let (_, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
     let bound: Vec<&String> = warnings
         .iter()
-        .filter(|w| w.contains("`emission` is bound to CheckerboardMap"))
+        .filter(|w| w.contains("`emission` is bound to ProjectPlanarMap"))
         .collect();
     assert_eq!(bound.len(), 1, "{warnings:?}");
+    // A map the built-in renderer evaluates is not warned about.
+    assert!(
+        !warnings.iter().any(|w| w.contains("CheckerboardMap")),
+        "{warnings:?}"
+    );
 }

@@ -5,6 +5,7 @@
 mod amqp;
 mod azure;
 mod last_attempt;
+mod service;
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

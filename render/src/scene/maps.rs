@@ -1,0 +1,338 @@
+//! Maps: the map objects bound into material attributes, built once each into the scene's
+//! `shading::Maps`, and the reading of an attribute as a `shading::Param` (a constant or a map).
+
+use super::SceneBuilder;
+use crate::attrs::num;
+use crate::attrs::Attrs;
+use crate::graph::{ObjectId, Value};
+use crate::shading::{Channels, Map, MapId, MapInput, Param, RampSource};
+use glam::{Vec2, Vec3};
+use std::collections::HashMap;
+
+/// The map classes the built-in renderer evaluates.
+pub(super) const MAPS: &[&str] = &[
+    "CheckerboardMap",
+    "AttributeMap",
+    "RemapMap",
+    "LayerMap",
+    "ColorCorrectMap",
+    "RampMap",
+];
+
+/// The attributes of one object that are bound to a map the built-in renderer evaluates.
+pub(super) type Binds = HashMap<String, Param>;
+
+impl SceneBuilder<'_> {
+    /// Interns a primitive attribute name.
+    pub(super) fn attribute_id(&mut self, name: &str) -> u32 {
+        match self.attribute_names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.attribute_names.push(name.to_string());
+                (self.attribute_names.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The attributes of `id` bound (`bind(map)`) to a supported map, built on first use. A
+    /// binding to an unsupported map is left out: reading the attribute then warns and uses
+    /// the constant, as before maps were evaluated.
+    pub(super) fn binds(&mut self, id: ObjectId) -> Binds {
+        let g = self.g;
+        let mut out = Binds::new();
+        for (name, v) in &g.object(id).attrs {
+            if let Value::Bind {
+                target: Some(t), ..
+            } = v
+            {
+                if let Some(m) = self.map(*t) {
+                    out.insert(name.clone(), Param::Map(m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds map object `id` once; None when its class is not evaluated here or it binds
+    /// itself through a cycle.
+    pub(super) fn map(&mut self, id: ObjectId) -> Option<MapId> {
+        if let Some(m) = self.map_ids.get(&id) {
+            return *m;
+        }
+        let g = self.g;
+        let o = g.object(id);
+        if !MAPS.contains(&o.class.as_str()) {
+            return None;
+        }
+        self.map_ids.insert(id, None);
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        let rgb = |a: &mut Attrs, name: &str| -> Param {
+            binds.get(name).cloned().unwrap_or_else(|| {
+                let d = default_rgb(a, name);
+                Param::Const(a.rgb(name, d))
+            })
+        };
+        let map = match o.class.as_str() {
+            // Attribute names and defaults: moonray dso/map/CheckerboardMap/CheckerboardMap.json.
+            "CheckerboardMap" => {
+                let st = (a.int("texture_coordinates", 0) == 1)
+                    .then(|| rgb(&mut a, "input_texture_coordinates"));
+                Map::Checkerboard {
+                    a: rgb(&mut a, "color_A"),
+                    b: rgb(&mut a, "color_B"),
+                    u_tiles: a.int("num_u_tiles", 8) as f32,
+                    v_tiles: a.int("num_v_tiles", 8) as f32,
+                    st,
+                }
+            }
+            // moonray dso/map/AttributeMap/AttributeMap.json: map_type's enum.
+            "AttributeMap" => {
+                let kind = a.int("map_type", 0);
+                let name = a.string("primitive_attribute_name");
+                let default = rgb(&mut a, "default_value");
+                let color = rgb(&mut a, "color");
+                let input = match kind {
+                    0 => MapInput::Primitive(None),
+                    1 => MapInput::Position,
+                    2 => MapInput::St,
+                    3 => MapInput::ShadingNormal,
+                    4 => MapInput::GeometricNormal,
+                    9 => MapInput::Color,
+                    other => {
+                        a.warnings.push(format!(
+                            "{}: AttributeMap `{}`: map_type {other} is not supported by the built-in renderer; using default_value",
+                            o.loc, o.name
+                        ));
+                        MapInput::Primitive(None)
+                    }
+                };
+                let input = match input {
+                    MapInput::Primitive(_) => MapInput::Primitive(Some(
+                        self.attribute_id(name.as_deref().unwrap_or("Cd")),
+                    )),
+                    other => other,
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color,
+                }
+            }
+            // moonshine dso/map/RemapMap/RemapMap.json.
+            "RemapMap" => {
+                let per_channel = a.int("remap_method", 0) == 1;
+                let input = rgb(&mut a, "input");
+                let f = |a: &mut Attrs, name: &str, d: f32| -> Param {
+                    binds
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32(name, d))))
+                };
+                if per_channel {
+                    let clamp = a.bool("clamp_RGB", true).then(|| {
+                        (
+                            a.rgb("clamp_min_RGB", Vec3::ZERO),
+                            a.rgb("clamp_max_RGB", Vec3::ONE),
+                        )
+                    });
+                    Map::Remap {
+                        input,
+                        in_min: rgb(&mut a, "input_min_RGB"),
+                        in_max: rgb(&mut a, "input_max_RGB"),
+                        out_min: rgb(&mut a, "output_min_RGB"),
+                        out_max: rgb(&mut a, "output_max_RGB"),
+                        bias: rgb(&mut a, "midpoint_bias_RGB"),
+                        clamp,
+                    }
+                } else {
+                    let clamp = a.bool("clamp", true).then(|| {
+                        (
+                            Vec3::splat(a.f32("clamp_min", 0.0)),
+                            Vec3::splat(a.f32("clamp_max", 1.0)),
+                        )
+                    });
+                    Map::Remap {
+                        input,
+                        in_min: f(&mut a, "input_min", 0.0),
+                        in_max: f(&mut a, "input_max", 1.0),
+                        out_min: f(&mut a, "output_min", 0.0),
+                        out_max: f(&mut a, "output_max", 1.0),
+                        bias: f(&mut a, "midpoint_bias", 0.5),
+                        clamp,
+                    }
+                }
+            }
+            // moonshine dso/map/ColorCorrectMap/ColorCorrectMap.json; defaults from the class
+            // data (MoonRay's own).
+            "ColorCorrectMap" => {
+                let fl = |a: &mut Attrs, name: &str| -> Param {
+                    binds.get(name).cloned().unwrap_or_else(|| {
+                        let d = default_f32(a, name);
+                        Param::Const(Vec3::splat(a.f32(name, d)))
+                    })
+                };
+                let chans = |a: &mut Attrs, name: &str| -> Channels {
+                    if a.bool(&format!("use_per_channel_{name}"), false) {
+                        let mut v = Vec3::ZERO;
+                        for (i, c) in ["r", "g", "b"].iter().enumerate() {
+                            let n = format!("{name}_{c}");
+                            let d = default_f32(a, &n);
+                            v[i] = a.f32(&n, d);
+                        }
+                        Channels::Each(v)
+                    } else {
+                        Channels::All(fl(a, name))
+                    }
+                };
+                let on = |a: &mut Attrs, name: &str| a.bool(name, true);
+                let input = rgb(&mut a, "input");
+                let mix = if a.bool("on", true) {
+                    fl(&mut a, "mix")
+                } else {
+                    Param::Const(Vec3::ZERO)
+                };
+                let hue = on(&mut a, "hue_shift_enabled").then(|| fl(&mut a, "hue_shift"));
+                let saturation =
+                    on(&mut a, "saturation_enabled").then(|| chans(&mut a, "saturation"));
+                let contrast = on(&mut a, "contrast_enabled").then(|| chans(&mut a, "contrast"));
+                let gamma = on(&mut a, "gamma_enabled").then(|| chans(&mut a, "gamma"));
+                let gain_offset = on(&mut a, "gain_offset_enabled").then(|| {
+                    if a.bool("use_per_channel_gain_offset", false) {
+                        let mut g = Vec3::ZERO;
+                        let mut o = Vec3::ZERO;
+                        for (i, c) in ["r", "g", "b"].iter().enumerate() {
+                            let (gn, on) = (format!("gain_{c}"), format!("offset_{c}"));
+                            let (gd, od) = (default_f32(&a, &gn), default_f32(&a, &on));
+                            g[i] = a.f32(&gn, gd);
+                            o[i] = a.f32(&on, od);
+                        }
+                        (Channels::Each(g), Channels::Each(o))
+                    } else {
+                        (
+                            Channels::All(fl(&mut a, "gain")),
+                            Channels::All(fl(&mut a, "offset")),
+                        )
+                    }
+                });
+                let tmi = on(&mut a, "TMI_enabled").then(|| rgb(&mut a, "TMI"));
+                let clamp = a
+                    .bool("clamp", true)
+                    .then(|| (a.f32("clamp_min", 0.0), a.f32("clamp_max", 1.0)));
+                Map::ColorCorrect {
+                    input,
+                    mix,
+                    hue,
+                    saturation,
+                    contrast,
+                    gamma,
+                    gain_offset,
+                    tmi,
+                    clamp,
+                }
+            }
+            // moonshine dso/map/RampMap/RampMap.json; the knots' defaults from the class data.
+            "RampMap" => {
+                let list_or_default = |a: &mut Attrs, name: &str| -> Vec<Value> {
+                    let l = a.list(name);
+                    if l.is_empty() {
+                        match a.moonray_default(name) {
+                            Some(Value::List(d)) => d,
+                            _ => Vec::new(),
+                        }
+                    } else {
+                        l.to_vec()
+                    }
+                };
+                let positions = list_or_default(&mut a, "positions");
+                let colors = list_or_default(&mut a, "colors");
+                let modes = list_or_default(&mut a, "interpolations");
+                let mut knots: Vec<(f32, Vec3, i64)> = positions
+                    .iter()
+                    .zip(&colors)
+                    .enumerate()
+                    .filter_map(|(i, (p, c))| {
+                        let c = crate::attrs::vec3_of(c)?;
+                        let m = modes.get(i).and_then(num).unwrap_or(1.0) as i64;
+                        Some((num(p)? as f32, c, m))
+                    })
+                    .collect();
+                knots.sort_by(|x, y| x.0.total_cmp(&y.0));
+                let ramp_type = a.int("ramp_type", 0);
+                let space = a.int("space", 0);
+                let source = if a.int("texture_coordinates", 0) == 1 {
+                    RampSource::Input(rgb(&mut a, "input_texture_coordinates"))
+                } else {
+                    match space {
+                        6 => RampSource::St,
+                        0 | 2 => RampSource::Position,
+                        _ => {
+                            a.warnings.push(format!(
+                                "{}: RampMap `{}`: space {space} is rendered as render space",
+                                o.loc, o.name
+                            ));
+                            RampSource::Position
+                        }
+                    }
+                };
+                if ramp_type == 7 || knots.iter().any(|k| k.2 >= 5) || a.int("color_space", 0) != 0
+                {
+                    a.warnings.push(format!(
+                        "{}: RampMap `{}`: four-corner ramps, cubic interpolation and HSV/HSL blending are not supported by the built-in renderer; rendered as a v ramp, linear, RGB",
+                        o.loc, o.name
+                    ));
+                }
+                let input = binds
+                    .get("input")
+                    .cloned()
+                    .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32("input", 1.0))));
+                let v2 = |a: &Attrs, name: &str, d: Vec2| match a.obj.attrs.get(name) {
+                    Some(Value::Vec2(c)) => Vec2::new(c[0] as f32, c[1] as f32),
+                    _ => d,
+                };
+                Map::Ramp {
+                    knots,
+                    ramp_type,
+                    source,
+                    input,
+                    repeat: v2(&a, "uv_repeat", Vec2::ONE),
+                    wave: v2(&a, "uv_wave", Vec2::ZERO),
+                    clamp: a.int("wrap_type", 0) == 1,
+                }
+            }
+            // moonshine dso/map/LayerMap/LayerMap.json.
+            "LayerMap" => Map::Layer {
+                a: rgb(&mut a, "input_A"),
+                b: rgb(&mut a, "input_B"),
+                mask: binds
+                    .get("mask")
+                    .cloned()
+                    .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32("mask", 1.0)))),
+                mode: a.int("mode", 1),
+            },
+            _ => unreachable!("checked against MAPS"),
+        };
+        let mid = self.maps.maps.len() as MapId;
+        self.maps.maps.push(map);
+        self.map_ids.insert(id, Some(mid));
+        Some(mid)
+    }
+}
+
+/// MoonRay's default of a colour attribute (from the class data), black when it has none.
+pub(super) fn default_rgb(a: &Attrs, name: &str) -> Vec3 {
+    match a.moonray_default(name) {
+        Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+        Some(Value::Float(f)) => Vec3::splat(f as f32),
+        _ => Vec3::ZERO,
+    }
+}
+
+/// MoonRay's default of a float attribute (from the class data), 0 when it has none.
+pub(super) fn default_f32(a: &Attrs, name: &str) -> f32 {
+    match a.moonray_default(name) {
+        Some(Value::Float(f)) => f as f32,
+        Some(Value::Int(i)) => i as f32,
+        _ => 0.0,
+    }
+}

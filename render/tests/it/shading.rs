@@ -1,0 +1,475 @@
+//! Known answers for what is evaluated per shading point: maps bound into materials,
+//! primitive attributes at every rate, and the materials made of other materials.
+
+use render::integrator::{render_tile, PixelRect};
+use render::rdla::SceneSource;
+use render::scene::{BuildOptions, Scene};
+use std::sync::atomic::AtomicBool;
+
+fn scene(text: &str) -> (Scene, Vec<String>) {
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.as_bytes().to_vec(),
+    };
+    render::prepare(&[src], &[], &BuildOptions::default()).expect("the test scene loads")
+}
+
+/// Mean RGB of a rectangle after `spp` samples per pixel.
+fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64; 3] {
+    let rect = PixelRect { x0, y0, x1, y1 };
+    let t = render_tile(scene, rect, 0..spp, 0, &AtomicBool::new(false)).unwrap();
+    let n = t.sums.len() as f64 * f64::from(spp);
+    let mut m = [0.0; 3];
+    for s in &t.sums {
+        for c in 0..3 {
+            m[c] += s[c] / n;
+        }
+    }
+    m
+}
+
+fn near(got: [f64; 3], want: [f64; 3], tol: f64) -> bool {
+    (0..3).all(|c| (got[c] - want[c]).abs() <= tol)
+}
+
+/// A 2x2 quad at z = 0 filling an orthographic 64x64 view (x right, y up), uvs (0,0) at the
+/// bottom left to (1,1) at the top right, with `attrs` added to the mesh and `material`.
+fn quad(mesh_attrs: &str, rest: &str) -> String {
+    format!(
+        r#"
+SceneVariables {{ ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }}
+local q = RdlMeshGeometry("q") {{
+    ["vertex_list_0"] = {{ Vec3(-1, -1, 0), Vec3(1, -1, 0), Vec3(1, 1, 0), Vec3(-1, 1, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }},
+    ["is_subd"] = false,
+    ["uv_list"] = {{ Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1) }},
+    {mesh_attrs}
+}}
+{rest}
+Layer("layer") {{ {{ q, "", mtl }} }}
+"#
+    )
+}
+
+#[test]
+fn a_checkerboard_bound_to_emission_shows_its_tiles_on_the_uvs() {
+    // CheckerboardMap: with 2 tiles along u and v, colour A where u and v are both below or
+    // both above 0.5, B elsewhere (moonray's CheckerboardMap.ispc).
+    let (s, warnings) = scene(&quad(
+        "",
+        r#"
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(0.2, 0.4, 0.6),
+    ["color_B"] = Rgb(1, 0.5, 0), ["num_u_tiles"] = 2, ["num_v_tiles"] = 2 }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+"#,
+    ));
+    assert!(
+        !warnings.iter().any(|w| w.contains("does not evaluate")),
+        "{warnings:?}"
+    );
+    let (a, b) = ([0.2, 0.4, 0.6], [1.0, 0.5, 0.0]);
+    // Image y runs down: the bottom left quadrant is uv (<0.5, <0.5).
+    assert!(near(mean(&s, (4, 36, 28, 60), 4), a, 1e-5));
+    assert!(near(mean(&s, (36, 4, 60, 28), 4), a, 1e-5));
+    assert!(near(mean(&s, (36, 36, 60, 60), 4), b, 1e-5));
+    assert!(near(mean(&s, (4, 4, 28, 28), 4), b, 1e-5));
+    // The default 8 tiles: 4 checks across each axis, each 16 pixels wide.
+    let (s, _) = scene(&quad(
+        "",
+        r#"
+local checker = CheckerboardMap("checker") { }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+"#,
+    ));
+    // MoonRay's defaults: A black, B white. Bottom-left check is A, the one right of it B.
+    // Checks are 8 pixels wide.
+    assert!(near(mean(&s, (1, 57, 7, 63), 2), [0.0; 3], 1e-5));
+    assert!(near(mean(&s, (9, 57, 15, 63), 2), [1.0; 3], 1e-5));
+}
+
+#[test]
+fn a_box_s_faces_carry_moonray_s_uvs() {
+    // BoxGeometry's +z face runs u along x and v along y from the min corner (moonray
+    // geom/prim/Box.cc): seen face-on, a 2x2 checkerboard shows the quad's pattern.
+    let (s, _) = scene(
+        r#"
+SceneVariables { ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }
+local box = BoxGeometry("box") { ["size"] = Vec3(2, 2, 2) }
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(1, 0, 0), ["color_B"] = Rgb(0, 0, 1),
+    ["num_u_tiles"] = 2, ["num_v_tiles"] = 2 }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+Layer("layer") { { box, "", mtl } }
+"#,
+    );
+    assert!(near(mean(&s, (4, 36, 28, 60), 4), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 36, 60, 60), 4), [0.0, 0.0, 1.0], 1e-5));
+    assert!(near(mean(&s, (36, 4, 60, 28), 4), [1.0, 0.0, 0.0], 1e-5));
+}
+
+#[test]
+fn a_sphere_s_uvs_follow_moonray_s_longitude_and_latitude() {
+    // moonray geom/prim/Sphere.cc: v = 1 - theta / pi from the local +z pole, u the angle
+    // around z. Seen down the z axis the whole visible half has v > 0.5, and a checkerboard
+    // of 2 v tiles shows colour B where u < 0.5 (y > 0, the top of the image) and A below.
+    let (s, _) = scene(
+        r#"
+SceneVariables { ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }
+local ball = SphereGeometry("ball") { ["radius"] = 1 }
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(1, 0, 0), ["color_B"] = Rgb(0, 0, 1),
+    ["num_u_tiles"] = 2, ["num_v_tiles"] = 2 }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+Layer("layer") { { ball, "", mtl } }
+"#,
+    );
+    // Top half (y > 0): u in (0, 0.5), v > 0.5: B. Bottom half: u > 0.5, v > 0.5: A.
+    assert!(near(mean(&s, (24, 8, 40, 24), 4), [0.0, 0.0, 1.0], 1e-5));
+    assert!(near(mean(&s, (24, 40, 40, 56), 4), [1.0, 0.0, 0.0], 1e-5));
+}
+
+/// The quad with a UserData `Cd` of `values` (and `rate`), shown through an AttributeMap.
+fn cd_quad(values: &str, rate: &str) -> Scene {
+    let text = quad(
+        r#"["primitive_attributes"] = { UserData("cd") { ["color_key"] = "Cd", ["color_values_0"] = VALUES, RATE } },"#
+            .replace("VALUES", values)
+            .replace("RATE", rate)
+            .as_str(),
+        r#"
+local attr = AttributeMap("attr") { ["primitive_attribute_name"] = "Cd",
+                                    ["default_value"] = Rgb(0.5, 0.25, 0.125) }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(attr) }
+"#,
+    );
+    let (s, warnings) = scene(&text);
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("fit no rate") || w.contains("evaluate")),
+        "{warnings:?}"
+    );
+    s
+}
+
+#[test]
+fn primitive_attributes_interpolate_at_every_rate() {
+    // Constant: one value everywhere.
+    let s = cd_quad("{ Rgb(0.3, 0.6, 0.9) }", "");
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [0.3, 0.6, 0.9], 1e-5));
+    // Vertex: bilinear over the fan's two triangles (0,1,2) and (0,2,3); the centre lies on
+    // their shared edge 0-2, halfway: (c0 + c2) / 2. Near corner 1 (bottom right) the value
+    // tends to c1. Tolerance: the interpolant changes by 1/64 per pixel.
+    let s = cd_quad(
+        "{ Rgb(1, 0, 0), Rgb(0, 1, 0), Rgb(0, 0, 1), Rgb(1, 1, 1) }",
+        "",
+    );
+    assert!(near(mean(&s, (31, 31, 33, 33), 4), [0.5, 0.0, 0.5], 0.02));
+    assert!(near(mean(&s, (62, 62, 64, 64), 4), [0.0, 1.0, 0.0], 0.05));
+    // Face-varying: one value per face vertex (here the same layout as the vertices, in
+    // face-vertex order), named so by `rate` = 6.
+    let s = cd_quad(
+        "{ Rgb(1, 0, 0), Rgb(0, 1, 0), Rgb(0, 0, 1), Rgb(1, 1, 1) }",
+        r#"["rate"] = "face varying""#,
+    );
+    assert!(near(mean(&s, (31, 31, 33, 33), 4), [0.5, 0.0, 0.5], 0.02));
+    assert!(near(mean(&s, (0, 0, 2, 2), 4), [1.0, 1.0, 1.0], 0.05));
+    // Uniform: one value per face.
+    let s = cd_quad("{ Rgb(0.1, 0.2, 0.3) }", r#"["rate"] = "uniform""#);
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [0.1, 0.2, 0.3], 1e-5));
+    // No values: the AttributeMap's default_value.
+    let s = cd_quad("{ }", "");
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [0.5, 0.25, 0.125], 1e-5));
+}
+
+#[test]
+fn a_remap_map_maps_its_input_range_with_moonray_s_bias() {
+    // RemapMap (moonshine RemapMap.ispc): (0.25 - 0) / 0.5 = 0.5 into [0, 1]; with the
+    // midpoint bias at 0.25, Perlin's bias gives 0.5^(ln 0.25 / ln 0.5) = 0.25.
+    let remap = |bias: f64| {
+        scene(&quad(
+            "",
+            &format!(
+                r#"
+local r = RemapMap("r") {{ ["input"] = Rgb(0.25, 0.25, 0.25), ["input_max"] = 0.5,
+                           ["midpoint_bias"] = {bias} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(r) }}
+"#
+            ),
+        ))
+        .0
+    };
+    assert!(near(mean(&remap(0.5), (0, 0, 64, 64), 1), [0.5; 3], 1e-5));
+    assert!(near(mean(&remap(0.25), (0, 0, 64, 64), 1), [0.25; 3], 1e-5));
+}
+
+#[test]
+fn a_two_sided_material_shows_its_front_and_back() {
+    let text = |order: &str| {
+        format!(
+            r#"
+SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }}
+local q = RdlMeshGeometry("q") {{
+    ["vertex_list_0"] = {{ Vec3(-2, -2, 0), Vec3(2, -2, 0), Vec3(2, 2, 0), Vec3(-2, 2, 0) }},
+    ["vertices_by_index"] = {{ {order} }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local red = DwaBaseMaterial("red") {{ ["albedo"] = Rgb(1, 0, 0), ["specular"] = 0 }}
+local blue = DwaBaseMaterial("blue") {{ ["albedo"] = Rgb(0, 0, 1), ["specular"] = 0 }}
+local mtl = DwaTwoSidedMaterial("two") {{ ["front_material"] = red, ["back_material"] = blue }}
+local env = EnvLight("env") {{ }}
+Layer("layer") {{ {{ q, "", mtl, LightSet("lights") {{ env }} }} }}
+"#
+        )
+    };
+    // Lit by a white EnvLight over the whole hemisphere, each side shows its albedo.
+    // Counter-clockwise seen from the camera: the camera sees the front.
+    let (s, warnings) = scene(&text("0, 1, 2, 3"));
+    assert!(
+        !warnings.iter().any(|w| w.contains("not supported")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (0, 0, 8, 8), 64), [1.0, 0.0, 0.0], 0.01));
+    let (s, _) = scene(&text("3, 2, 1, 0"));
+    assert!(near(mean(&s, (0, 0, 8, 8), 64), [0.0, 0.0, 1.0], 0.01));
+}
+
+/// A sphere in a white furnace (a white EnvLight of radiance 1) with material `mtl`, built
+/// from `materials`; returns the mean of the sphere's middle pixels.
+fn furnace(materials: &str) -> (f64, Vec<String>) {
+    let (s, warnings) = scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true,
+                 ["pixel_filter"] = 0, ["pixel_filter_width"] = 1 }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["focal"] = 30 }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1 }}
+{materials}
+local env = EnvLight("env") {{ ["color"] = Rgb(1, 1, 1) }}
+Layer("layer") {{ {{ ball, "", mtl, LightSet("lights") {{ env }} }} }}
+"#
+    ));
+    let m = mean(&s, (12, 12, 20, 20), 256);
+    ((m[0] + m[1] + m[2]) / 3.0, warnings)
+}
+
+#[test]
+fn a_layered_material_in_a_white_furnace_returns_the_blend_of_its_layers_energy() {
+    // DwaLayerMaterial blends material_B (mask 0) into material_A (mask 1): white and 0.5
+    // diffuse at mask 0.5 reflect 0.75 of the furnace's light, at mask 0.25 0.625.
+    for (mask, want) in [(0.5, 0.75), (0.25, 0.625), (1.0, 1.0)] {
+        let (got, warnings) = furnace(&format!(
+            r#"
+local a = DwaBaseMaterial("a") {{ ["albedo"] = Rgb(1, 1, 1), ["specular"] = 0 }}
+local b = DwaBaseMaterial("b") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+mtl = DwaLayerMaterial("layer") {{ ["material_A"] = a, ["material_B"] = b, ["mask"] = {mask} }}
+"#
+        ));
+        assert!(
+            (got - want).abs() < 0.01 * want,
+            "mask {mask}: {got} {warnings:?}"
+        );
+        assert!(
+            !warnings.iter().any(|w| w.contains("not supported")),
+            "{warnings:?}"
+        );
+    }
+    // Materials whose parameters do not blend mix their BSDFs and emissions: half a white
+    // diffuse (0.5 of the furnace) and half an emitter of 0.5 (0.25) make 0.75.
+    let (got, _) = furnace(
+        r#"
+local a = DwaEmissiveMaterial("a") { ["emission"] = Rgb(0.5, 0.5, 0.5) }
+local b = DwaBaseMaterial("b") { ["albedo"] = Rgb(1, 1, 1), ["specular"] = 0 }
+mtl = DwaLayerMaterial("layer") { ["material_A"] = a, ["material_B"] = b, ["mask"] = 0.5 }
+"#,
+    );
+    assert!((got - 0.75).abs() < 0.0075, "{got}");
+}
+
+#[test]
+fn a_mix_material_blends_the_two_inputs_its_mix_lies_between() {
+    // Three inputs, remap_mix_to_inputs: mix 0.25 is input 0.5, halfway between albedo 0.2
+    // and 0.6: 0.4 in the furnace. Mix 1 is the last input.
+    for (mix, want) in [(0.25, 0.4), (1.0, 1.0)] {
+        let (got, warnings) = furnace(&format!(
+            r#"
+local m0 = DwaBaseMaterial("m0") {{ ["albedo"] = Rgb(0.2, 0.2, 0.2), ["specular"] = 0 }}
+local m1 = DwaBaseMaterial("m1") {{ ["albedo"] = Rgb(0.6, 0.6, 0.6), ["specular"] = 0 }}
+local m2 = DwaBaseMaterial("m2") {{ ["albedo"] = Rgb(1, 1, 1), ["specular"] = 0 }}
+mtl = DwaMixMaterial("mix") {{ ["material0"] = m0, ["material1"] = m1, ["material2"] = m2,
+                               ["mix"] = {mix} }}
+"#
+        ));
+        assert!(
+            (got - want).abs() < 0.01 * want,
+            "mix {mix}: {got} {warnings:?}"
+        );
+    }
+}
+
+#[test]
+fn usd_preview_surface_renders_its_emission_and_a_white_metal_keeps_the_furnace_s_energy() {
+    // metallic 1, roughness 0, diffuseColor white: a perfect white mirror, 1 in the furnace.
+    let (got, warnings) = furnace(
+        r#"mtl = UsdPreviewSurface("usd") { ["diffuseColor"] = Rgb(1, 1, 1), ["metallic"] = 1,
+                                                ["roughness"] = 0 }"#,
+    );
+    assert!((got - 1.0).abs() < 0.01, "{got} {warnings:?}");
+    assert!(
+        !warnings.iter().any(|w| w.contains("not supported")),
+        "{warnings:?}"
+    );
+    // Black and unlit, it shows its emissiveColor.
+    let (s, _) = scene(&quad(
+        "",
+        r#"mtl = UsdPreviewSurface("usd") { ["diffuseColor"] = Rgb(0, 0, 0),
+                                            ["emissiveColor"] = Rgb(1, 0.5, 0.25) }"#,
+    ));
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [1.0, 0.5, 0.25], 1e-5));
+}
+
+#[test]
+fn a_layer_map_composites_its_inputs_by_mode() {
+    // LayerMap (moonshine LayerMap.ispc): a = input_A * mask, b = input_B, m = mask; with
+    // A 0.5, B 0.25, m 0.5: over b(1-m) + a = 0.375, add 0.5, subtract 0, multiply
+    // b(1-m) + ab = 0.1875, screen a + b - ab = 0.4375; off is B.
+    for (mode, want) in [
+        ("over", 0.375),
+        ("add", 0.5),
+        ("subtract", 0.0),
+        ("multiply", 0.1875),
+        ("screen", 0.4375),
+        ("off", 0.25),
+    ] {
+        let (s, warnings) = scene(&quad(
+            "",
+            &format!(
+                r#"
+local l = LayerMap("l") {{ ["input_A"] = Rgb(0.5, 0.5, 0.5), ["input_B"] = Rgb(0.25, 0.25, 0.25),
+                           ["mask"] = 0.5, ["mode"] = "{mode}" }}
+mtl = DwaSolidDielectricMaterial("mtl") {{ ["emission"] = bind(l) }}
+"#
+            ),
+        ));
+        assert!(
+            !warnings.iter().any(|w| w.contains("LayerMap")),
+            "{warnings:?}"
+        );
+        assert!(
+            near(mean(&s, (0, 0, 64, 64), 1), [want; 3], 1e-5),
+            "{mode}: {:?}",
+            mean(&s, (0, 0, 64, 64), 1)
+        );
+    }
+}
+
+#[test]
+fn a_color_correct_map_applies_moonray_s_corrections_in_order() {
+    // ColorCorrectMap (moonshine ColorCorrectMap.ispc, moonray ColorCorrect.isph), each with
+    // the others at MoonRay's neutral defaults, on an input of (0.25, 0.5, 0.75):
+    // gamma 2 is x^(1/2); saturation 0 is the Rec. 709 luminance 0.4648745; gain 2 and
+    // offset -0.25 is 2x - 0.25, clamped to [0, 1]; mix 0.5 of gain 2 is 1.5x; hue shift 0.5
+    // turns red into cyan.
+    let y = 0.25 * 0.212671 + 0.5 * 0.715160 + 0.75 * 0.072169;
+    for (attrs, input, want) in [
+        (
+            r#"["gamma"] = 2"#,
+            "0.25, 0.5, 0.75",
+            [0.5, 0.5f64.sqrt(), 0.75f64.sqrt()],
+        ),
+        (r#"["saturation"] = 0"#, "0.25, 0.5, 0.75", [y; 3]),
+        (
+            r#"["gain"] = 2, ["offset"] = -0.25"#,
+            "0.25, 0.5, 0.75",
+            [0.25, 0.75, 1.0],
+        ),
+        (
+            r#"["gain"] = 2, ["mix"] = 0.5"#,
+            "0.25, 0.5, 0.75",
+            [0.375, 0.75, 1.0],
+        ),
+        (r#"["hue_shift"] = 0.5"#, "1, 0, 0", [0.0, 1.0, 1.0]),
+        (
+            r#"["gain"] = 2, ["on"] = false"#,
+            "0.25, 0.5, 0.75",
+            [0.25, 0.5, 0.75],
+        ),
+    ] {
+        let (s, warnings) = scene(&quad(
+            "",
+            &format!(
+                r#"
+local cc = ColorCorrectMap("cc") {{ ["input"] = Rgb({input}), {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(cc) }}
+"#
+            ),
+        ));
+        assert!(
+            !warnings.iter().any(|w| w.contains("ColorCorrectMap")),
+            "{warnings:?}"
+        );
+        let got = mean(&s, (0, 0, 64, 64), 1);
+        assert!(near(got, want, 1e-5), "{attrs}: {got:?}");
+    }
+}
+
+#[test]
+fn a_ramp_map_interpolates_its_knots_along_u() {
+    // RampMap in texture space, a u ramp (moonshine RampMap, moonray RampControl): linear
+    // knots black at 0 and white at 1 give u itself; the pixel column 8 spans u 8/64..9/64.
+    let ramp = |knots: &str| {
+        scene(&quad(
+            "",
+            &format!(
+                r#"
+local r = RampMap("r") {{ ["space"] = "texture", ["ramp_type"] = "u", {knots} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(r) }}
+"#
+            ),
+        ))
+    };
+    let (s, warnings) = ramp(
+        r#"["positions"] = { 0, 1 }, ["colors"] = { Rgb(0, 0, 0), Rgb(1, 1, 1) },
+           ["interpolations"] = { 1, 1 }"#,
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("RampMap")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (8, 0, 9, 64), 4), [8.5 / 64.0; 3], 2e-3));
+    assert!(near(mean(&s, (48, 0, 49, 64), 4), [48.5 / 64.0; 3], 2e-3));
+    // "none" holds the left knot's colour; past the last knot its colour stays.
+    let (s, _) = ramp(
+        r#"["positions"] = { 0, 0.5 }, ["colors"] = { Rgb(1, 0, 0), Rgb(0, 0, 1) },
+           ["interpolations"] = { 0, 0 }"#,
+    );
+    assert!(near(mean(&s, (0, 0, 31, 64), 1), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (33, 0, 64, 64), 1), [0.0, 0.0, 1.0], 1e-5));
+    // Smooth: sin(u pi / 2), here at the column around u = 1/3.
+    let (s, _) = ramp(
+        r#"["positions"] = { 0, 1 }, ["colors"] = { Rgb(0, 0, 0), Rgb(1, 1, 1) },
+           ["interpolations"] = { 4, 4 }"#,
+    );
+    let u: f64 = 21.5 / 64.0;
+    let want = (u * std::f64::consts::FRAC_PI_2).sin();
+    assert!(near(mean(&s, (21, 0, 22, 64), 4), [want; 3], 3e-3));
+}
+
+#[test]
+fn a_material_that_contains_itself_warns_and_renders() {
+    let (s, warnings) = scene(&quad(
+        "",
+        r#"
+local white = DwaEmissiveMaterial("white") { ["emission"] = Rgb(1, 1, 1) }
+mtl = DwaLayerMaterial("loop") { ["material_B"] = white, ["mask"] = 0 }
+mtl.material_A = mtl
+"#,
+    ));
+    assert!(
+        warnings.iter().any(|w| w.contains("contains itself")),
+        "{warnings:?}"
+    );
+    // Mask 0 shows material_B.
+    assert!(near(mean(&s, (0, 0, 64, 64), 1), [1.0; 3], 1e-5));
+}
