@@ -17,7 +17,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use shared::blob::Blobs;
-use shared::exr_io::{self, ImageInfo};
+use shared::exr_io::{self, Attr, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
     self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
@@ -118,11 +118,96 @@ struct Job {
     /// Tiles merged per pass.
     per_pass: Vec<u32>,
     status: JobStatus,
-    started: Instant,
-    samples: u64,
+    /// Throughput, in samples (pixels times samples per pixel): every (tile, pass) weighs its
+    /// pixels times its pass's samples, so a small first pass counts for little.
+    work: Work,
     last_status_write: Option<Instant>,
     /// Something changed since the last checkpoint.
     dirty: bool,
+}
+
+/// A job's throughput and time left, from samples merged (not tasks: passes and edge tiles
+/// differ in size). The clock starts when the first live result's render began (its arrival
+/// less its render time), so neither a job's queueing before it nor the first result's
+/// arrival at an instant makes the rate absurd; work restored from a checkpoint is done but
+/// was not rendered in this merger's time, so it is left out of the rate.
+#[derive(Debug, Clone)]
+struct Work {
+    total: f64,
+    done: f64,
+    /// When the clock started and how much work was done before it.
+    start: Option<(Instant, f64)>,
+    /// The last live result's arrival.
+    last: Option<Instant>,
+    /// (arrival, work done) at each live result, the recent half of the job's time: the rate
+    /// over that half follows a farm whose workers come and go, or a machine whose load
+    /// changes, where the rate since the start would lag.
+    recent: std::collections::VecDeque<(Instant, f64)>,
+}
+
+impl Work {
+    fn new(m: &JobManifest) -> Work {
+        let pixels: f64 = m.tiles.iter().map(|t| t.pixel_count() as f64).sum();
+        Work {
+            total: pixels * f64::from(m.spp()),
+            done: 0.0,
+            start: None,
+            last: None,
+            recent: std::collections::VecDeque::new(),
+        }
+    }
+
+    fn add(&mut self, samples: f64, rendered_in: Option<f64>, now: Instant) {
+        if let Some(seconds) = rendered_in {
+            if self.start.is_none() {
+                let began = now
+                    .checked_sub(Duration::from_secs_f64(seconds.clamp(0.0, 86_400.0)))
+                    .unwrap_or(now);
+                self.start = Some((began, self.done));
+            }
+            self.last = Some(now);
+        }
+        self.done += samples;
+        if let (Some(_), Some((began, _))) = (rendered_in, self.start) {
+            self.recent.push_back((now, self.done));
+            let half = now.duration_since(began) / 2;
+            while self.recent.len() > 2 && self.recent[1].0 + half <= now {
+                self.recent.pop_front();
+            }
+        }
+    }
+
+    fn fraction(&self) -> f64 {
+        if self.total > 0.0 {
+            (self.done / self.total).min(1.0)
+        } else {
+            1.0
+        }
+    }
+
+    /// Samples per second of wall time since the clock started, once it has run 1 ms.
+    fn rate(&self) -> Option<f64> {
+        let (began, before) = self.start?;
+        let seconds = self.last?.duration_since(began).as_secs_f64();
+        (seconds >= 1e-3).then(|| (self.done - before) / seconds)
+    }
+
+    /// The rate over the recent half of the job's time, once it spans a few results; else
+    /// the rate since the start.
+    fn recent_rate(&self) -> Option<f64> {
+        match (self.recent.front(), self.recent.back()) {
+            (Some(&(t0, w0)), Some(&(t1, w1))) if self.recent.len() >= 4 => {
+                let seconds = t1.duration_since(t0).as_secs_f64();
+                (seconds >= 1e-3).then(|| (w1 - w0) / seconds)
+            }
+            _ => self.rate(),
+        }
+    }
+
+    fn eta(&self) -> Option<f64> {
+        let rate = self.recent_rate().filter(|r| *r > 0.0)?;
+        Some((self.total - self.done).max(0.0) / rate)
+    }
 }
 
 /// A job the merger has finished with: only its end state is kept, to ack late results.
@@ -407,7 +492,7 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
         }
         drop(partials);
         for (tile, pass, buffer) in tiles {
-            job.add(tile, pass, &buffer, 0)?;
+            job.add(tile, pass, &buffer, None)?;
             metrics.tiles_merged.inc();
         }
         job.status.failures = cp.failures;
@@ -479,7 +564,7 @@ async fn merge(
                     (decode_partial(partial_key, bytes).await?, len)
                 }
             };
-            job.add(r.tile, r.pass, &tile, r.samples_taken)?;
+            job.add(r.tile, r.pass, &tile, Some(r.render_seconds))?;
             metrics.tiles_merged.inc();
             metrics.bytes_merged.inc_by(len as u64);
             metrics
@@ -593,20 +678,21 @@ impl Job {
             per_pass: vec![0; manifest.passes.len()],
             merged: BTreeSet::new(),
             status,
-            started: Instant::now(),
-            samples: 0,
+            work: Work::new(&manifest),
             last_status_write: None,
             dirty: false,
             manifest,
         }
     }
 
+    /// Merges one partial. `rendered_in` is the worker's render time of a live result; None
+    /// for a partial restored from a checkpoint, which counts as done but not as throughput.
     fn add(
         &mut self,
         tile: u32,
         pass: u32,
         buffer: &TileBuffer,
-        samples: u64,
+        rendered_in: Option<f64>,
     ) -> Result<(), MergeError> {
         if buffer.rect != self.manifest.tiles[tile as usize] {
             return Err(MergeError::Permanent(format!(
@@ -619,13 +705,13 @@ impl Job {
             .map_err(|e| MergeError::Permanent(e.to_string()))?;
         self.merged.insert((tile, pass));
         self.per_pass[pass as usize] += 1;
-        self.samples += samples;
         self.status.tasks_done = self.merged.len() as u64;
-        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
-        self.status.samples_per_second = self.samples as f64 / elapsed;
-        let remaining = self.status.tasks_total - self.status.tasks_done;
-        self.status.eta_seconds =
-            Some(elapsed * remaining as f64 / self.status.tasks_done.max(1) as f64);
+        let samples = self.manifest.tiles[tile as usize].pixel_count() as f64
+            * f64::from(self.manifest.passes[pass as usize].len());
+        self.work.add(samples, rendered_in, Instant::now());
+        self.status.progress = self.work.fraction();
+        self.status.samples_per_second = self.work.rate().unwrap_or(0.0);
+        self.status.eta_seconds = self.work.eta();
         self.dirty = true;
         Ok(())
     }
@@ -644,7 +730,7 @@ impl Job {
         let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+            .unwrap_or_default();
         let spp = if final_image {
             m.spp()
         } else {
@@ -652,20 +738,35 @@ impl Job {
                 .get(self.completed_passes().saturating_sub(1) as usize)
                 .map_or(0, |p| p.end)
         };
-        let info = ImageInfo {
-            attributes: vec![
-                ("moonfarm:version".into(), env!("CARGO_PKG_VERSION").into()),
-                ("moonfarm:job".into(), m.job.to_string()),
-                ("moonfarm:scene_files".into(), files.join(", ")),
-                ("moonfarm:samples_per_pixel".into(), spp.to_string()),
-                ("moonfarm:frame".into(), m.frame.to_string()),
-                (
-                    "moonfarm:render_seconds".into(),
-                    now.saturating_sub(m.submitted_unix).to_string(),
-                ),
-                ("moonfarm:complete".into(), final_image.to_string()),
-            ],
+        // From submission to now, to the millisecond (a manifest of an older producer has only
+        // whole seconds).
+        let submitted = match m.settings.submitted_unix_ms {
+            0 => m.submitted_unix as f64,
+            ms => ms as f64 / 1000.0,
         };
+        let int = |v: u32| Attr::Int(i32::try_from(v).unwrap_or(i32::MAX));
+        let mut attributes: Vec<(String, Attr)> = vec![
+            ("moonfarm:version".into(), env!("CARGO_PKG_VERSION").into()),
+            ("moonfarm:job".into(), m.job.to_string().into()),
+            ("moonfarm:scene_files".into(), files.join(", ").into()),
+            ("moonfarm:samples_per_pixel".into(), int(spp)),
+            ("moonfarm:frame".into(), Attr::Int(m.frame)),
+            (
+                "moonfarm:render_seconds".into(),
+                Attr::Double((now.as_secs_f64() - submitted).max(0.0)),
+            ),
+            (
+                "moonfarm:complete".into(),
+                Attr::Int(i32::from(final_image)),
+            ),
+            ("moonfarm:res".into(), Attr::Double(m.params.res)),
+            ("moonfarm:tiles".into(), int(m.tiles.len() as u32)),
+            ("moonfarm:passes".into(), int(m.passes.len() as u32)),
+        ];
+        if m.settings.tile_size > 0 {
+            attributes.push(("moonfarm:tile_size".into(), int(m.settings.tile_size)));
+        }
+        let info = ImageInfo { attributes };
         // The accumulator goes to the blocking pool and back rather than being copied: the
         // normalisation is as much per-pixel work as the compression. Should the work panic, the
         // job is forgotten on the error and rebuilt from its checkpoint.

@@ -19,6 +19,7 @@ fn manifest() -> JobManifest {
             height: 2,
             env: vec![],
             assets: vec![],
+            lua: None,
         },
         tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![
@@ -27,6 +28,7 @@ fn manifest() -> JobManifest {
         ],
         output_name: "out.exr".into(),
         submitted_unix: 0,
+        settings: Default::default(),
     }
 }
 

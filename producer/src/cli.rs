@@ -15,19 +15,32 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Each usage line is written out: clap's own lists every flag an environment variable set
+/// (MOONFARM_AMQP_URL, MOONFARM_BLOB_URL, ...) as if it were required.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Split a scene into tile-pass tasks and render it: on the farm when MOONFARM_AMQP_URL is
     /// set, else embedded in this process, writing the EXR.
+    #[command(override_usage = "producer submit [OPTIONS] <SCENE.rdla>...")]
     Submit(SubmitArgs),
     /// Where a farm job stands: tasks and passes done, speed, ETA, failures.
+    #[command(override_usage = "producer status [OPTIONS] <JOB>")]
     Status(JobArgs),
     /// Download a farm job's final EXR (or, with --snapshot, the image so far).
+    #[command(override_usage = "producer fetch [OPTIONS] <JOB>")]
     Fetch(FetchArgs),
     /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
+    #[command(override_usage = "producer cancel [OPTIONS] <JOB>")]
     Cancel(JobArgs),
-    /// Every job in the farm's blob store.
+    /// Every job in the farm's blob store, with when it was submitted and finished.
+    #[command(override_usage = "producer list [OPTIONS]")]
     List(ListArgs),
+    /// Delete a job that has ended (done, failed or cancelled) from the blob store.
+    #[command(override_usage = "producer delete [OPTIONS] <JOB>")]
+    Delete(JobArgs),
+    /// Delete every ended job older than --older-than from the blob store.
+    #[command(override_usage = "producer prune --older-than <AGE> [OPTIONS]")]
+    Prune(PruneArgs),
     /// Is the farm stuck? Queue depths, the worker ScaledObject, worker pods by phase and why
     /// pending ones wait, from RabbitMQ and the Kubernetes API (kubeconfig as kubectl finds it).
     #[cfg(feature = "cluster")]
@@ -73,7 +86,8 @@ pub struct SubmitArgs {
     /// (later files override earlier ones), as `moonray -in a -in b`.
     #[arg(required = true, value_name = "SCENE")]
     pub scenes: Vec<PathBuf>,
-    /// Output EXR. Default: the scene's output_file, else <first scene's stem>.exr.
+    /// Output image: .exr (the full float image), or .png (an 8-bit sRGB preview). Default:
+    /// the scene's output_file, else <first scene's stem>.exr.
     #[arg(short = 'o', long = "out", env = "MOONFARM_OUT")]
     pub out: Option<PathBuf>,
     /// Samples per pixel (default: the scene's pixel_samples squared).
@@ -108,6 +122,14 @@ pub struct SubmitArgs {
     /// of an error, and the render goes on without it.
     #[arg(long, env = "MOONFARM_ALLOW_MISSING")]
     pub allow_missing: bool,
+    /// Most Lua VM instructions the scene files may run (all together), on every machine that
+    /// loads the scene.
+    #[arg(long, env = "MOONFARM_LUA_INSTRUCTIONS", default_value_t = render::rdla::LoadOptions::default().instruction_limit, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lua_instructions: u64,
+    /// Most memory (MiB) the scene's interpreter and scene graph may hold, on every machine
+    /// that loads the scene.
+    #[arg(long, env = "MOONFARM_LUA_MEMORY", value_name = "MIB", default_value_t = (render::rdla::LoadOptions::default().memory_limit_bytes >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub lua_memory: u64,
     /// Keep a snapshot EXR beside the output, updated after every pass.
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,
@@ -123,7 +145,7 @@ pub struct SubmitArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct JobArgs {
-    /// The job id `submit` printed.
+    /// The job id `submit` printed, or a unique prefix of it.
     pub job: String,
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
@@ -134,9 +156,11 @@ pub struct JobArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct FetchArgs {
+    /// The job id (or a unique prefix of it).
     pub job: String,
+    /// Where to write the image. Default: the output name the job was submitted with.
     #[arg(short = 'o', long = "out")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// The latest snapshot instead of the final image.
     #[arg(long)]
     pub snapshot: bool,
@@ -154,6 +178,44 @@ pub struct ListArgs {
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PruneArgs {
+    /// Age of the ended jobs to delete, from their submission: 7d, 12h, 30m, 90s.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub older_than: u64,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// `7d`, `12h`, `30m`, `90s` (or bare seconds) as seconds.
+pub fn parse_age(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}`: expected a number and a unit, e.g. 7d, 12h, 30m"))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}`: the unit must be s, m, h, d or w (e.g. 7d)"
+            ))
+        }
+    };
+    n.checked_mul(unit)
+        .ok_or_else(|| format!("`{text}`: too long"))
 }
 
 /// Where the farm runs in Kubernetes. The defaults are the names in deploy/k8s and deploy/keda.
@@ -184,16 +246,65 @@ pub struct ClusterArgs {
     pub remote: RemoteArgs,
 }
 
-/// Checks what clap cannot: values that parse but make no sense.
+/// Checks what clap cannot: values that parse but make no sense. Every error is a usage error.
 pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
-        anyhow::bail!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
+        crate::usage!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
     }
-    args.remote.conn.check()?;
+    if let Err(e) = args.remote.conn.check() {
+        crate::usage!("{e:#}");
+    }
     if args.remote.conn.amqp.is_some() && args.remote.conn.blob.is_none() {
-        anyhow::bail!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
+        crate::usage!("MOONFARM_AMQP_URL is set but MOONFARM_BLOB_URL is not: the farm needs both (e.g. az://renders)");
+    }
+    if let Some(out) = &args.out {
+        crate::job::OutputFormat::of(out)?;
     }
     Ok(())
+}
+
+/// A flag's bad value that came from its environment variable, not the command line: the
+/// one error line naming the variable (clap's own names the flag the user never typed).
+pub fn blame_environment(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    use clap::CommandFactory;
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = arg.split_whitespace().next()?.strip_prefix("--")?;
+    let argv: Vec<String> = std::env::args().collect();
+    let flag = format!("--{long}");
+    if argv
+        .iter()
+        .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+    {
+        return None;
+    }
+    let cli = Cli::command();
+    let sub = argv.iter().skip(1).find_map(|a| cli.find_subcommand(a))?;
+    let env = sub
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))?
+        .get_env()?
+        .to_str()?
+        .to_string();
+    let value = std::env::var(&env).ok()?;
+    let why = match e.get(ContextKind::Custom) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => e
+            .render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .rsplit(": ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    Some(format!(
+        "error: {env}={value}: {why} (the variable sets {flag}; fix or unset it)"
+    ))
 }
 
 #[cfg(test)]

@@ -14,10 +14,18 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// The embedded store's folder name under the temp directory: `moonfarm-embedded-PID-XXXXXX`,
+/// so that the next run can tell a killed run's folder (its process gone) from a live one's.
+const STORE_PREFIX: &str = "moonfarm-embedded-";
+
 pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    // From here on SIGINT, SIGTERM and SIGHUP stop the render cleanly: no output, no snapshot,
+    // no store left behind. SIGKILL cannot be caught: the next run sweeps what it leaves.
+    let mut signals = follow::Signals::new()?;
+    sweep_stale_stores(&std::env::temp_dir());
     let store = tempfile::Builder::new()
-        .prefix("moonfarm-embedded-")
+        .prefix(&format!("{STORE_PREFIX}{}-", std::process::id()))
         .tempdir()
         .context("creating the embedded blob store")?;
     let blobs = Blobs::local(store.path())?;
@@ -75,10 +83,10 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
 
     let follow = Follow {
         job: &job.manifest.job,
-        tasks: job.manifest.task_count() as u64,
         out: &job.out,
         snapshot: args.snapshots.then(|| snapshot_path(&job.out)),
         every: Duration::from_millis(100),
+        signals: &mut signals,
     };
     let outcome = follow::follow(follow, &blobs, Some(&mut services)).await;
     shutdown.cancel();
@@ -95,4 +103,40 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Deletes the embedded stores of runs that were killed (SIGKILL, a crash, a power cut):
+/// folders named `moonfarm-embedded-PID-*` whose process no longer exists. A live run's store,
+/// and any folder not named so, is left alone.
+pub fn sweep_stale_stores(temp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(STORE_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || process_exists(pid) {
+            continue;
+        }
+        let path = entry.path();
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => tracing::info!(
+                "removed {}, left by a killed render (process {pid})",
+                path.display()
+            ),
+            Err(e) => tracing::warn!("removing {}, left by a killed render: {e}", path.display()),
+        }
+    }
+}
+
+/// Whether a process of this id exists (Linux: its /proc entry).
+fn process_exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }

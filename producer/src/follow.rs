@@ -9,30 +9,67 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
+/// SIGINT, SIGTERM and SIGHUP, listened for from creation on: one received before `recv` is
+/// polled is not lost, so a render stopped at any point after start-up cleans up.
+pub struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn new() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// The next signal: its number and name.
+    pub async fn recv(&mut self) -> (i32, &'static str) {
+        tokio::select! {
+            _ = self.int.recv() => (2, "SIGINT"),
+            _ = self.term.recv() => (15, "SIGTERM"),
+            _ = self.hup.recv() => (1, "SIGHUP"),
+        }
+    }
+}
+
 pub struct Follow<'a> {
     pub job: &'a JobId,
-    pub tasks: u64,
     pub out: &'a Path,
     /// Where to keep the latest snapshot while rendering; removed at the end.
     pub snapshot: Option<PathBuf>,
     /// How often to read the status.
     pub every: Duration,
+    /// The signals that stop following.
+    pub signals: &'a mut Signals,
 }
 
-/// Returns the final status once the EXR is written; an error (and no output file) when the
-/// job failed or was cancelled, on Ctrl-C, or when one of `services` stops.
+/// Returns the final status once the output is written; an error (and no output file) when
+/// the job failed or was cancelled, on SIGINT, SIGTERM or SIGHUP ([`crate::Interrupted`]), or
+/// when one of `services` (the embedded farm) stops.
 pub async fn follow(
     f: Follow<'_>,
     blobs: &Blobs,
     mut services: Option<&mut JoinSet<anyhow::Result<()>>>,
 ) -> anyhow::Result<JobStatus> {
-    let mut progress = Progress::new(f.tasks);
+    let mut progress = Progress::new();
     let mut generation = 0;
     let mut tick = tokio::time::interval(f.every);
     let result = loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = tokio::signal::ctrl_c() => break Err(anyhow::anyhow!("interrupted: no output written (a farm job goes on; `producer cancel {}` stops it)", f.job)),
+            (signal, name) = f.signals.recv() => {
+                let message = if services.is_some() {
+                    format!("interrupted ({name}): the render stopped, no output written")
+                } else {
+                    format!("interrupted ({name}): no output written; the farm job goes on (`producer cancel {}` stops it)", f.job)
+                };
+                break Err(crate::Interrupted { signal, message }.into());
+            }
             Some(done) = async { match services.as_mut() { Some(s) => s.join_next().await, None => std::future::pending().await } } => {
                 // Services only stop on shutdown; one that stops now has failed.
                 break Err(match done {
@@ -79,6 +116,7 @@ pub async fn follow(
     }
     let status = result?;
     let bytes = blobs.get(&keys::final_image(f.job)).await?;
-    write_atomic(f.out, &bytes)?;
+    let format = crate::job::OutputFormat::of(f.out)?;
+    write_atomic(f.out, &format.encode(&bytes)?)?;
     Ok(status)
 }

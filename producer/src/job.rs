@@ -90,13 +90,19 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         .iter()
         .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
         .collect();
-    // What `render::prepare` does, with the referenced files read in between: the graph says
-    // which files, the scene is built with their bytes.
-    let load = render::rdla::LoadOptions {
-        env: env.clone(),
-        ..render::rdla::LoadOptions::default()
+    let limits = render::LuaLimits {
+        instructions: args.lua_instructions,
+        memory_bytes: usize::try_from(args.lua_memory << 20).unwrap_or(usize::MAX),
     };
-    let graph = render::rdla::load(&sources, &load).map_err(render::PrepareError::from)?;
+    let inputs = render::FrameInputs {
+        env: env.clone(),
+        limits,
+        echo_print: true,
+        ..render::FrameInputs::default()
+    };
+    // What `render::prepare_frame` does, with the referenced files read in between: the graph
+    // says which files, the scene is built with their bytes.
+    let graph = render::load_frame(&sources, &inputs)?;
     let found = crate::assets::gather(&graph, args.allow_missing)?;
     let opts = BuildOptions {
         res: args.res,
@@ -113,7 +119,11 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             None => default_output(&args.scenes[0]),
         },
     };
+    OutputFormat::of(&out)?;
     check_output_folder(&out)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let manifest = JobManifest {
         version: PROTOCOL_VERSION,
         job: JobId::new(),
@@ -125,13 +135,20 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             height: scene.height,
             env,
             assets: found.files.iter().map(|(f, _)| f.clone()).collect(),
+            lua: Some(shared::protocol::LuaLimits {
+                instructions: limits.instructions,
+                memory_bytes: limits.memory_bytes as u64,
+            }),
         },
         tiles: plan::tiles(scene.width, scene.height, args.tile_size),
         passes: plan::passes(spp, args.passes),
         output_name: out.display().to_string(),
-        submitted_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        submitted_unix: now.as_secs(),
+        settings: shared::protocol::JobSettings {
+            tile_size: args.tile_size,
+            passes: args.passes,
+            submitted_unix_ms: now.as_millis() as u64,
+        },
     };
     Ok(PreparedJob {
         manifest,
@@ -149,7 +166,76 @@ fn default_output(scene: &Path) -> PathBuf {
     PathBuf::from(format!("{stem}.exr"))
 }
 
-fn check_output_folder(out: &Path) -> anyhow::Result<()> {
+/// What an output file is, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// The full float image with its weight channel, as the farm stores it.
+    Exr,
+    /// An 8-bit sRGB preview.
+    Png,
+}
+
+impl OutputFormat {
+    /// `.exr` or `.png` (any case); any other extension is a usage error, before rendering.
+    pub fn of(out: &Path) -> anyhow::Result<OutputFormat> {
+        let ext = out
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("exr") => Ok(OutputFormat::Exr),
+            Some("png") => Ok(OutputFormat::Png),
+            _ => crate::usage!(
+                "output {}: the extension chooses the format, .exr (the full image) or .png (an 8-bit sRGB preview)",
+                out.display()
+            ),
+        }
+    }
+
+    /// The file to write for a Moonfarm EXR: itself, or a PNG preview of it.
+    pub fn encode(self, exr: &[u8]) -> anyhow::Result<Vec<u8>> {
+        match self {
+            OutputFormat::Exr => Ok(exr.to_vec()),
+            OutputFormat::Png => png_preview(exr),
+        }
+    }
+}
+
+/// An 8-bit sRGB PNG of a Moonfarm EXR: linear RGB clamped to [0, 1], the sRGB transfer
+/// curve (IEC 61966-2-1), alpha as is.
+fn png_preview(exr: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let (img, _) = shared::exr_io::decode_image(exr)?;
+    let srgb = |v: f32| -> u8 {
+        let v = if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let e = if v <= 0.003_130_8 {
+            12.92 * v
+        } else {
+            1.055 * v.powf(1.0 / 2.4) - 0.055
+        };
+        (e * 255.0 + 0.5) as u8
+    };
+    let mut rgba = Vec::with_capacity(img.rgba.len() * 4);
+    for p in &img.rgba {
+        rgba.extend([srgb(p[0]), srgb(p[1]), srgb(p[2])]);
+        let a = if p[3].is_finite() {
+            p[3].clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        rgba.push((a * 255.0 + 0.5) as u8);
+    }
+    let buffer = image::RgbaImage::from_raw(img.width, img.height, rgba)
+        .expect("the buffer holds width x height pixels");
+    let mut out = std::io::Cursor::new(Vec::new());
+    buffer.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+/// Refuses an output whose folder is missing or that is a folder, naming the user's path.
+pub fn check_output_folder(out: &Path) -> anyhow::Result<()> {
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -171,7 +257,8 @@ fn check_output_folder(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The snapshot file kept beside the output while a render runs: `out.exr` -> `out.snapshot.exr`.
+/// The snapshot file kept beside the output while a render runs: `out.exr` -> `out.snapshot.exr`
+/// (an EXR whatever the output's format: it is the image so far, for an EXR viewer).
 pub fn snapshot_path(out: &Path) -> PathBuf {
     let stem = out
         .file_stem()

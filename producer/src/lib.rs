@@ -8,11 +8,47 @@ mod cluster;
 mod convert;
 pub mod embedded;
 mod follow;
+pub mod frames;
 pub mod job;
 mod progress;
 mod remote;
 
 use cli::{Cli, Command};
+
+/// The exit status of a usage error (a bad flag, value or variable), as clap's own.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A command line that cannot work: a flag's value, a variable, an output name. Exits 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The render was stopped by a signal: exits 128 + the signal's number (130 on Ctrl-C).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Interrupted {
+    pub signal: i32,
+    pub message: String,
+}
+
+/// The exit status for a command's error: 2 for usage errors, 128 + N after signal N, else 1.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        EXIT_USAGE
+    } else if let Some(i) = e.downcast_ref::<Interrupted>() {
+        (128 + i.signal).clamp(0, 255) as u8
+    } else {
+        1
+    }
+}
+
+/// `anyhow::bail!` for usage errors.
+#[macro_export]
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err($crate::UsageError(format!($($arg)*)).into())
+    };
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -35,6 +71,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
         Command::List(args) => runtime.block_on(remote::list(&args)),
+        Command::Delete(args) => runtime.block_on(remote::delete(&args)),
+        Command::Prune(args) => runtime.block_on(remote::prune(&args)),
         #[cfg(feature = "cluster")]
         Command::Cluster(args) => runtime.block_on(cluster::check(&args)),
         Command::Convert(args) => convert::run(&args),

@@ -3,12 +3,27 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = producer::cli::Cli::parse();
+    let cli = match producer::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(line) = producer::cli::blame_environment(&e) {
+                eprintln!("{line}");
+                return std::process::ExitCode::from(producer::EXIT_USAGE);
+            }
+            e.exit()
+        }
+    };
     // kube's client and lapin log a failed request at ERROR before returning it; the error is
     // printed once anyway, as the command's own one line.
     shared::process::init_tracing(
         shared::process::LogFormat::Text,
         "warn,kube_client::client::builder=off,lapin=off",
     );
-    shared::service::exit_code(producer::run(cli))
+    match producer::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(producer::exit_code(&e))
+        }
+    }
 }

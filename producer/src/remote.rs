@@ -13,12 +13,56 @@ use shared::protocol::{
 use shared::queue::Queue;
 use std::time::Duration;
 
+/// The farm's blob store, for the commands that read it (status, fetch, cancel, list, delete,
+/// prune): they never create one, so a mistyped `file://` folder is an error, not "no jobs".
 fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
-    let url = remote.conn.blob.as_deref().context(
-        "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders",
-    )?;
-    shared::config::check_blob_url(url)?;
+    let Some(url) = remote.conn.blob.as_deref() else {
+        crate::usage!(
+            "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders"
+        );
+    };
+    if let Err(e) = shared::config::check_blob_url(url) {
+        crate::usage!("{e:#}");
+    }
+    if let Some(dir) = url.strip_prefix("file://") {
+        if !std::path::Path::new(dir).is_dir() {
+            anyhow::bail!("MOONFARM_BLOB_URL {url}: folder {dir} does not exist, so there is no store there; check the URL (reading commands never create a store)");
+        }
+    }
     Ok(Blobs::from_url(url)?)
+}
+
+/// The job an id names, taken as git takes a commit id: the whole id, or a prefix of at least
+/// 4 characters that only one job's id starts with.
+async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> {
+    let exact = JobId(text.to_string());
+    if !text.is_empty() && !text.contains('/') && blobs.exists(&keys::manifest(&exact)).await? {
+        return Ok(exact);
+    }
+    if text.len() < 4 {
+        crate::usage!(
+            "job {text}: no such job in {}; a job id prefix needs at least 4 characters",
+            blobs.describe()
+        );
+    }
+    let matches: Vec<String> = blobs
+        .list_folders(keys::JOBS)
+        .await?
+        .into_iter()
+        .filter(|id| id.starts_with(text))
+        .collect();
+    match matches.as_slice() {
+        [] => anyhow::bail!(
+            "no job {text} in {} (`producer list` shows the jobs)",
+            blobs.describe()
+        ),
+        [one] => Ok(JobId(one.clone())),
+        many => crate::usage!(
+            "job id prefix {text} is ambiguous: it starts {} jobs ({}); give more of the id",
+            many.len(),
+            many.join(", ")
+        ),
+    }
 }
 
 pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
@@ -59,12 +103,13 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         }
     }
     if args.wait {
+        let mut signals = follow::Signals::new()?;
         let f = Follow {
             job: &m.job,
-            tasks: m.task_count() as u64,
             out: &job.out,
             snapshot: None,
             every: Duration::from_millis(500),
+            signals: &mut signals,
         };
         let status = follow::follow(f, &blobs, None).await?;
         eprintln!("wrote {} ({} tasks)", job.out.display(), status.tasks_total);
@@ -147,7 +192,7 @@ fn state_word(s: JobState) -> &'static str {
 
 pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
-    let (s, m) = status_of(&blobs, &JobId(args.job.clone())).await?;
+    let (s, m) = status_of(&blobs, &resolve(&blobs, &args.job).await?).await?;
     if args.json {
         println!("{}", status_json(&s, &m));
         return Ok(());
@@ -156,6 +201,7 @@ pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
     println!("state    {}", state_word(s.state));
     println!("tasks    {}/{}", s.tasks_done, s.tasks_total);
     println!("passes   {}/{}", s.passes_done, s.passes_total);
+    println!("progress {:.0}% of the samples", s.progress * 100.0);
     println!("speed    {:.2} Msamples/s", s.samples_per_second / 1e6);
     if let Some(eta) = s.eta_seconds.filter(|_| s.state == JobState::Rendering) {
         println!("eta      {eta:.0} s");
@@ -169,18 +215,34 @@ pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
 
 pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
-    let job = JobId(args.job.clone());
-    let (s, _) = status_of(&blobs, &job).await?;
+    let job = resolve(&blobs, &args.job).await?;
+    let (s, m) = status_of(&blobs, &job).await?;
+    // By default the name the job was submitted with, as `submit --wait` would have written.
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(&m.output_name));
+    let format = crate::job::OutputFormat::of(&out)?;
+    crate::job::check_output_folder(&out)?;
     let key = if args.snapshot {
         keys::snapshot(&job)
     } else {
-        if s.state != JobState::Done {
-            anyhow::bail!(
-                "job {job} is {} ({}/{} tasks): no final image yet; --snapshot fetches the image so far",
-                state_word(s.state),
+        match s.state {
+            JobState::Done => {}
+            JobState::Cancelled => anyhow::bail!(
+                "job {job} was cancelled ({}/{} tasks done): it has no final image; --snapshot fetches the last snapshot",
                 s.tasks_done,
                 s.tasks_total
-            );
+            ),
+            JobState::Failed => anyhow::bail!(
+                "job {job} failed ({}): it has no final image; --snapshot fetches the last snapshot",
+                s.failures.join("; ")
+            ),
+            JobState::Rendering => anyhow::bail!(
+                "job {job} is still rendering ({}/{} tasks): no final image yet; --snapshot fetches the image so far",
+                s.tasks_done,
+                s.tasks_total
+            ),
         }
         keys::final_image(&job)
     };
@@ -194,34 +256,154 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
             }
         )
     })?;
-    write_atomic(&args.out, &bytes)?;
+    let file = format.encode(&bytes)?;
+    write_atomic(&out, &file)?;
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"job": job, "out": args.out.display().to_string(), "bytes": bytes.len()})
+            serde_json::json!({"job": job, "out": out.display().to_string(), "bytes": file.len()})
         );
     } else {
-        eprintln!("wrote {}", args.out.display());
+        eprintln!("wrote {}", out.display());
     }
     Ok(())
 }
 
+/// Cancels a rendering job. Cancelling a job already cancelled (or being cancelled) succeeds
+/// and says so; a job that is done or failed cannot be cancelled.
 pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
-    let job = JobId(args.job.clone());
+    let job = resolve(&blobs, &args.job).await?;
     let (s, _) = status_of(&blobs, &job).await?;
-    if s.state != JobState::Rendering {
-        anyhow::bail!("job {job} is already {}", state_word(s.state));
+    let already = match s.state {
+        JobState::Cancelled => true,
+        JobState::Rendering => blobs.exists(&keys::stopped(&job)).await?,
+        JobState::Done | JobState::Failed => {
+            anyhow::bail!(
+                "job {job} is already {}: there is nothing to cancel",
+                state_word(s.state)
+            )
+        }
+    };
+    if !already {
+        let (queue, _, connection) =
+            shared::process::connect(&args.remote.conn, "producer").await?;
+        let sent = stop_job(&queue, &blobs, &args.remote.result_queue, &job).await;
+        connection.cancel();
+        queue.close().await;
+        sent?;
     }
-    let (queue, _, connection) = shared::process::connect(&args.remote.conn, "producer").await?;
-    let sent = stop_job(&queue, &blobs, &args.remote.result_queue, &job).await;
-    connection.cancel();
-    queue.close().await;
-    sent?;
     if args.json {
-        println!("{}", serde_json::json!({"job": job, "cancelled": true}));
+        println!(
+            "{}",
+            serde_json::json!({"job": job, "cancelled": true, "already": already})
+        );
+    } else if already {
+        eprintln!("job {job} was already cancelled");
     } else {
         eprintln!("cancelled job {job}");
+    }
+    Ok(())
+}
+
+/// When a job ended: the time its final status was written (None while it renders).
+async fn finished_at(blobs: &Blobs, s: &JobStatus) -> anyhow::Result<Option<u64>> {
+    if s.state == JobState::Rendering {
+        return Ok(None);
+    }
+    Ok(blobs.modified(&keys::status(&s.job)).await?.map(|t| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }))
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM` UTC (days to civil date: the proleptic Gregorian
+/// calendar's 400-year cycle of 146097 days, eras starting on 1 March).
+fn utc(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// Deletes an ended job's blobs: manifest, status, images, checkpoint, any partials left.
+/// Scene files are content-addressed and shared between jobs: the store's lifecycle rules
+/// expire them.
+async fn delete_job(blobs: &Blobs, job: &JobId) -> anyhow::Result<u64> {
+    Ok(blobs
+        .delete_folder(&format!("{}/{job}", keys::JOBS))
+        .await?)
+}
+
+pub async fn delete(args: &JobArgs) -> anyhow::Result<()> {
+    let blobs = blobs(&args.remote)?;
+    let job = resolve(&blobs, &args.job).await?;
+    let (s, m) = status_of(&blobs, &job).await?;
+    if s.state == JobState::Rendering {
+        anyhow::bail!("job {job} is still rendering: cancel it first (`producer cancel {job}`), then delete it");
+    }
+    let blobs_deleted = delete_job(&blobs, &job).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"deleted": [{"job": job, "state": state_word(s.state), "output": m.output_name, "blobs": blobs_deleted}]})
+        );
+    } else {
+        println!(
+            "deleted job {job} ({}, {}, {blobs_deleted} blobs)",
+            state_word(s.state),
+            m.output_name
+        );
+    }
+    Ok(())
+}
+
+pub async fn prune(args: &crate::cli::PruneArgs) -> anyhow::Result<()> {
+    let blobs = blobs(&args.remote)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let cutoff = now.saturating_sub(args.older_than);
+    let mut deleted = Vec::new();
+    for id in blobs.list_folders(keys::JOBS).await? {
+        let (s, m) = match status_of(&blobs, &JobId(id.clone())).await {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!("job {id}: {e:#}; left alone");
+                continue;
+            }
+        };
+        if s.state == JobState::Rendering || m.submitted_unix > cutoff {
+            continue;
+        }
+        let n = delete_job(&blobs, &s.job).await?;
+        if !args.json {
+            println!(
+                "deleted job {} ({}, submitted {}, {})",
+                s.job,
+                state_word(s.state),
+                utc(m.submitted_unix),
+                m.output_name
+            );
+        }
+        deleted.push(serde_json::json!({"job": s.job, "state": state_word(s.state), "output": m.output_name, "submitted_unix": m.submitted_unix, "blobs": n}));
+    }
+    if args.json {
+        println!("{}", serde_json::json!({ "deleted": deleted }));
+    } else if deleted.is_empty() {
+        eprintln!("no ended job is older than that");
     }
     Ok(())
 }
@@ -231,27 +413,39 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for id in blobs.list_folders(keys::JOBS).await? {
         match status_of(&blobs, &JobId(id.clone())).await {
-            Ok(row) => rows.push(row),
+            Ok((s, m)) => {
+                let finished = finished_at(&blobs, &s).await?;
+                rows.push((s, m, finished));
+            }
             Err(e) => tracing::warn!("job {id}: {e:#}"),
         }
     }
-    rows.sort_by_key(|(_, m)| m.submitted_unix);
+    rows.sort_by_key(|(_, m, _)| m.submitted_unix);
     if args.json {
-        let v: Vec<_> = rows.iter().map(|(s, m)| status_json(s, m)).collect();
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(s, m, finished)| {
+                let mut v = status_json(s, m);
+                v["finished_unix"] = serde_json::json!(finished);
+                v
+            })
+            .collect();
         println!("{}", serde_json::Value::Array(v));
         return Ok(());
     }
     println!(
-        "{:<36}  {:<9}  {:>11}  {:>6}  OUTPUT",
-        "JOB", "STATE", "TASKS", "PASSES"
+        "{:<36}  {:<9}  {:>11}  {:>6}  {:<16}  {:<16}  OUTPUT",
+        "JOB", "STATE", "TASKS", "PASSES", "SUBMITTED (UTC)", "FINISHED (UTC)"
     );
-    for (s, m) in rows {
+    for (s, m, finished) in rows {
         println!(
-            "{:<36}  {:<9}  {:>11}  {:>6}  {}",
+            "{:<36}  {:<9}  {:>11}  {:>6}  {:<16}  {:<16}  {}",
             s.job,
             state_word(s.state),
             format!("{}/{}", s.tasks_done, s.tasks_total),
             format!("{}/{}", s.passes_done, s.passes_total),
+            utc(m.submitted_unix),
+            finished.map_or("-".to_string(), utc),
             m.output_name
         );
     }
@@ -276,5 +470,12 @@ mod tests {
             StopMarker::new(&id, JobState::Cancelled)
         );
         assert_eq!(queue.depth("cancel-test.results").await.unwrap(), 1);
+    }
+
+    #[test]
+    fn unix_times_read_as_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00");
+        assert_eq!(utc(1_796_179_500), "2026-12-02 02:45");
     }
 }

@@ -11,6 +11,7 @@ use glam::Vec3;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 /// A half-open rectangle of pixels, y down (the render crate's own; the wire protocol has its
 /// own twin so that this crate knows nothing of messages).
@@ -46,6 +47,22 @@ pub fn render_tile(
     frame: i32,
     cancel: &AtomicBool,
 ) -> Result<TileSums, Cancelled> {
+    render_tile_measured(scene, rect, samples, frame, cancel, || Duration::ZERO).map(|(t, _)| t)
+}
+
+/// [`render_tile`], also returning the CPU time the rows took, summed over the threads that
+/// rendered them. `thread_cpu` reads the calling thread's CPU clock (the caller chooses how, so
+/// that this crate stays free of system calls); it is read at the start and end of each row,
+/// and nothing else runs on a thread between the two, so each row's time is its own.
+pub fn render_tile_measured(
+    scene: &Scene,
+    rect: PixelRect,
+    samples: std::ops::Range<u32>,
+    frame: i32,
+    cancel: &AtomicBool,
+    thread_cpu: fn() -> Duration,
+) -> Result<(TileSums, Duration), Cancelled> {
+    let cpu_nanos = AtomicU64::new(0);
     let w = (rect.x1 - rect.x0) as usize;
     let h = (rect.y1 - rect.y0) as usize;
     let mut sums = vec![[0.0f64; 4]; w * h];
@@ -57,6 +74,7 @@ pub fn render_tile(
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Cancelled);
                 }
+                let cpu_start = thread_cpu();
                 let y = rect.y0 + row as u32;
                 let mut row_rays = 0u64;
                 for (col, px) in out.iter_mut().enumerate() {
@@ -70,6 +88,8 @@ pub fn render_tile(
                     }
                 }
                 rays.fetch_add(row_rays, Ordering::Relaxed);
+                let spent = thread_cpu().saturating_sub(cpu_start);
+                cpu_nanos.fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
                 Ok(())
             })?;
     }
@@ -84,12 +104,15 @@ pub fn render_tile(
         rect.y0,
         samples
     );
-    Ok(TileSums {
-        rect,
-        sums,
-        weight,
-        rays,
-    })
+    Ok((
+        TileSums {
+            rect,
+            sums,
+            weight,
+            rays,
+        },
+        Duration::from_nanos(cpu_nanos.into_inner()),
+    ))
 }
 
 /// Radiance and alpha of one camera sample.

@@ -204,6 +204,15 @@ impl Blobs {
         }
     }
 
+    /// When a blob was last written, or None when it is missing.
+    pub async fn modified(&self, key: &str) -> Result<Option<std::time::SystemTime>, BlobError> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(meta) => Ok(Some(meta.last_modified.into())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.err(key, e)),
+        }
+    }
+
     /// The names directly under a folder (`jobs` -> the job ids), sorted.
     pub async fn list_folders(&self, folder: &str) -> Result<Vec<String>, BlobError> {
         let prefix = Path::from(folder);

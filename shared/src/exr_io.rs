@@ -29,8 +29,67 @@ pub enum ExrError {
 /// Header attributes of a final image or snapshot.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageInfo {
-    /// Name/value text attributes, e.g. `moonfarm:scene_files`.
-    pub attributes: Vec<(String, String)>,
+    /// Name/value attributes, e.g. `moonfarm:scene_files`, each of its own EXR type.
+    pub attributes: Vec<(String, Attr)>,
+}
+
+impl ImageInfo {
+    pub fn get(&self, name: &str) -> Option<&Attr> {
+        self.attributes
+            .iter()
+            .find_map(|(k, v)| (k == name).then_some(v))
+    }
+}
+
+/// A header attribute's value, as the EXR types it: `string`, `int`, `float` or `double`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attr {
+    Text(String),
+    Int(i32),
+    Float(f32),
+    Double(f64),
+}
+
+impl From<&str> for Attr {
+    fn from(v: &str) -> Attr {
+        Attr::Text(v.to_string())
+    }
+}
+impl From<String> for Attr {
+    fn from(v: String) -> Attr {
+        Attr::Text(v)
+    }
+}
+impl From<i32> for Attr {
+    fn from(v: i32) -> Attr {
+        Attr::Int(v)
+    }
+}
+impl From<f64> for Attr {
+    fn from(v: f64) -> Attr {
+        Attr::Double(v)
+    }
+}
+
+impl Attr {
+    fn to_exr(&self) -> AttributeValue {
+        match self {
+            Attr::Text(t) => AttributeValue::Text(Text::from(t.as_str())),
+            Attr::Int(i) => AttributeValue::I32(*i),
+            Attr::Float(f) => AttributeValue::F32(*f),
+            Attr::Double(d) => AttributeValue::F64(*d),
+        }
+    }
+
+    fn from_exr(v: &AttributeValue) -> Option<Attr> {
+        Some(match v {
+            AttributeValue::Text(t) => Attr::Text(t.to_string()),
+            AttributeValue::I32(i) => Attr::Int(*i),
+            AttributeValue::F32(f) => Attr::Float(*f),
+            AttributeValue::F64(d) => Attr::Double(*d),
+            _ => return None,
+        })
+    }
 }
 
 const CHANNELS: [&str; 5] = ["R", "G", "B", "A", "weight"];
@@ -69,10 +128,10 @@ fn encode(
     image.attributes.display_window =
         IntegerBounds::new((0, 0), (full.0 as usize, full.1 as usize));
     for (k, v) in &info.attributes {
-        image.attributes.other.insert(
-            Text::from(k.as_str()),
-            AttributeValue::Text(Text::from(v.as_str())),
-        );
+        image
+            .attributes
+            .other
+            .insert(Text::from(k.as_str()), v.to_exr());
     }
     let mut out = Cursor::new(Vec::new());
     image
@@ -185,17 +244,14 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
     let display = (dw.size.0 as u32, dw.size.1 as u32);
     // A single-part file has one header: the reader may file custom attributes under the
     // image or the layer, so both are read.
-    let mut attributes: Vec<(String, String)> = image
+    let mut attributes: Vec<(String, Attr)> = image
         .attributes
         .other
         .iter()
         .chain(layer.attributes.other.iter())
-        .filter_map(|(k, v)| match v {
-            AttributeValue::Text(t) => Some((k.to_string(), t.to_string())),
-            _ => None,
-        })
+        .filter_map(|(k, v)| Some((k.to_string(), Attr::from_exr(v)?)))
         .collect();
-    attributes.sort();
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Decoded {
         display,
         tile: TileBuffer {
@@ -279,7 +335,12 @@ mod tests {
             weight: vec![1.0, 2.0],
         };
         let info = ImageInfo {
-            attributes: vec![("moonfarm:spp".into(), "64".into())],
+            attributes: vec![
+                ("moonfarm:frame".into(), Attr::Int(-3)),
+                ("moonfarm:render_seconds".into(), Attr::Double(1.25)),
+                ("moonfarm:scene_files".into(), "a.rdla".into()),
+                ("moonfarm:spp".into(), Attr::Int(64)),
+            ],
         };
         let (back, back_info) = decode_image(&encode_image(&image, &info).unwrap()).unwrap();
         assert_eq!(back, image);

@@ -68,7 +68,19 @@ pub async fn serve(
     health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<std::net::SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "another worker or merger on this host has it? Set MOONFARM_HTTP_PORT (or --http-port) to another port, or 0 for any free one"
+            } else {
+                "set MOONFARM_HTTP_PORT (or --http-port) to another port, or 0 for any free one"
+            };
+            std::io::Error::new(
+                e.kind(),
+                format!("health and metrics port {port}: {e} ({hint})"),
+            )
+        })?;
     let addr = listener.local_addr()?;
     let app = Router::new()
         .route("/healthz", get(healthz))

@@ -109,6 +109,17 @@ pub struct RenderParams {
     /// of older producers, which shipped none.
     #[serde(default)]
     pub assets: Vec<AssetFile>,
+    /// The scene loader's limits the job was submitted with (`--lua-instructions`,
+    /// `--lua-memory`); absent in a job of an older producer, which means the defaults.
+    #[serde(default)]
+    pub lua: Option<LuaLimits>,
+}
+
+/// The scene loader's limits, as `producer submit` was given them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LuaLimits {
+    pub instructions: u64,
+    pub memory_bytes: u64,
 }
 
 /// The unit of work: a rectangle of pixels times a range of sample indices of one frame.
@@ -250,6 +261,21 @@ pub struct JobManifest {
     /// The file name the user asked for, recorded for `producer fetch` and the EXR header.
     pub output_name: String,
     pub submitted_unix: u64,
+    /// How the job was split and when, precisely, recorded in the image's header; zero in a
+    /// job of an older producer.
+    #[serde(default)]
+    pub settings: JobSettings,
+}
+
+/// The submit settings a manifest records beyond what its tiles and passes show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobSettings {
+    /// `--tile-size`: the tiles' edge in pixels.
+    pub tile_size: u32,
+    /// `--passes`.
+    pub passes: u32,
+    /// The submission time in milliseconds since the Unix epoch (`submitted_unix` is seconds).
+    pub submitted_unix_ms: u64,
 }
 
 impl JobManifest {
@@ -275,9 +301,15 @@ pub struct JobStatus {
     pub tasks_total: u64,
     pub passes_done: u32,
     pub passes_total: u32,
-    /// Samples merged per second of wall time since the first result.
+    /// Samples (pixels times samples per pixel) merged per second of wall time since the first
+    /// result's render began.
     pub samples_per_second: f64,
+    /// Seconds left at that throughput; None until it is known.
     pub eta_seconds: Option<f64>,
+    /// The fraction of the job's samples merged, 0 to 1: tasks differ in size (a small first
+    /// pass, edge tiles), so this, not tasks done over tasks, is how far the job is.
+    #[serde(default)]
+    pub progress: f64,
     /// Incremented each time a new snapshot is written.
     pub snapshot_generation: u32,
     pub failures: Vec<String>,
@@ -309,6 +341,7 @@ impl JobStatus {
             passes_total: m.passes.len() as u32,
             samples_per_second: 0.0,
             eta_seconds: None,
+            progress: 0.0,
             snapshot_generation: 0,
             failures: vec![],
         }
@@ -425,6 +458,7 @@ mod tests {
                 height: 48,
                 env: vec![],
                 assets: vec![],
+                lua: None,
             },
         }
     }
@@ -465,6 +499,7 @@ mod tests {
             passes: vec![task().samples],
             output_name: "out.exr".into(),
             submitted_unix: 0,
+            settings: JobSettings::default(),
         };
         assert!(matches!(
             JobManifest::from_bytes(&m.to_bytes()),

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod cpu;
 mod policy;
 
 use anyhow::Context;
@@ -532,7 +533,6 @@ impl SceneCache {
                 text: bytes.to_vec(),
             });
         }
-        let env = params.env.clone();
         // The referenced files go to the scene builder under the names the scene wrote, so the
         // scene renders as if they were where it said, whatever this process's directory.
         let mut files = render::assets::Assets::new();
@@ -555,13 +555,24 @@ impl SceneCache {
             };
             files.insert(f.name.clone(), bytes);
         }
+        let defaults = render::LuaLimits::default();
+        let inputs = render::FrameInputs {
+            env: params.env.clone(),
+            // The limits the producer loaded the scene under, so a scene it accepted loads here.
+            limits: params.lua.map_or(defaults, |l| render::LuaLimits {
+                instructions: l.instructions,
+                memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
+            }),
+            ..render::FrameInputs::default()
+        };
         let opts = BuildOptions {
             res: params.res,
             assets: files,
         };
-        let prepared = tokio::task::spawn_blocking(move || render::prepare(&sources, &env, &opts))
-            .await
-            .map_err(|e| TaskError::Transient(e.into()))?;
+        let prepared =
+            tokio::task::spawn_blocking(move || render::prepare_frame(&sources, &inputs, &opts))
+                .await
+                .map_err(|e| TaskError::Transient(e.into()))?;
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);

@@ -28,6 +28,7 @@ fn task_of_a_missing_scene() -> TilePassTask {
             height: 2,
             env: vec![],
             assets: vec![],
+            lua: None,
         },
     }
 }

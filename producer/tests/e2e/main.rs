@@ -11,6 +11,7 @@
 mod assets;
 mod broker;
 mod crashes;
+mod first_hour;
 mod pipeline;
 mod poison;
 mod rdlb;

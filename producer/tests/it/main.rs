@@ -5,6 +5,7 @@
 mod cluster;
 mod determinism;
 mod errors;
+mod first_hour;
 mod rdlb;
 mod scenes;
 

@@ -77,16 +77,12 @@ fn the_example_scene_writes_rgba_and_weight_at_its_resolution_with_header_attrib
     let bytes = std::fs::read(&path).unwrap();
     let (image, info) = shared::exr_io::decode_image(&bytes).unwrap();
     assert_eq!((image.width, image.height), (64, 64));
-    let attr = |k: &str| {
-        info.attributes
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-    };
-    assert_eq!(attr("moonfarm:samples_per_pixel").as_deref(), Some("8"));
-    assert!(attr("moonfarm:scene_files")
-        .unwrap()
-        .ends_with("cornell-box.rdla"));
+    let attr = |k: &str| info.get(k).cloned();
+    use shared::exr_io::Attr;
+    assert_eq!(attr("moonfarm:samples_per_pixel"), Some(Attr::Int(8)));
+    assert!(
+        matches!(attr("moonfarm:scene_files"), Some(Attr::Text(f)) if f.ends_with("cornell-box.rdla"))
+    );
     assert!(attr("moonfarm:render_seconds").is_some() && attr("moonfarm:version").is_some());
     // The walls are red on the left, green on the right.
     let px = |x: u32, y: u32| image.rgba[(y * image.width + x) as usize];

@@ -49,6 +49,14 @@ pub struct LoadOptions {
     pub memory_limit_bytes: usize,
     /// Lua VM instructions over all sources together.
     pub instruction_limit: u64,
+    /// The frame being rendered: the global `frame` is set to it before any scene file runs,
+    /// and `SceneVariables.frame` to the same value unless the scene sets it itself.
+    pub frame: Option<i32>,
+    /// As `moonray -rdla_set NAME VALUE`: `NAME = VALUE` runs in the interpreter, in order,
+    /// after `frame` is set and before any scene file. `VALUE` is Lua, so a string needs quotes.
+    pub rdla_set: Vec<(String, String)>,
+    /// Lua `print` also writes `file:line: text` to stderr (the producer's user sees it).
+    pub echo_print: bool,
 }
 
 impl Default for LoadOptions {
@@ -57,6 +65,9 @@ impl Default for LoadOptions {
             env: Vec::new(),
             memory_limit_bytes: 512 * 1024 * 1024,
             instruction_limit: 2_000_000_000,
+            frame: None,
+            rdla_set: Vec::new(),
+            echo_print: false,
         }
     }
 }
@@ -72,9 +83,9 @@ pub enum LoadError {
     Script { loc: FileLoc, message: String },
     #[error("{file}: precompiled Lua bytecode is not accepted; submit the scene's source text")]
     BinaryChunk { file: String },
-    #[error("{loc}: the scene used more than {limit_bytes} bytes of memory; simplify it or raise the loader's memory limit")]
+    #[error("{loc}: the scene used more than {limit_bytes} bytes of memory; simplify it or raise the limit with `producer submit --lua-memory MIB`")]
     MemoryLimit { loc: FileLoc, limit_bytes: usize },
-    #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the loader's instruction limit")]
+    #[error("{loc}: the scene ran more than {limit} Lua instructions (an endless loop?); simplify it or raise the limit with `producer submit --lua-instructions N`")]
     InstructionLimit { loc: FileLoc, limit: u64 },
     /// A malformed RDLB file, with the byte offset where it goes wrong.
     #[error("{file}: {error} (not a readable RDLB file: re-export or re-convert it)")]
@@ -89,7 +100,27 @@ pub enum LoadError {
 /// Runs `sources` in order in one interpreter and returns the scene they declare.
 pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, LoadError> {
     let lua = sandbox::new_interpreter(opts)?;
-    for source in sources {
+    // What the command line sets comes first, as chunks of their own, so an error in one is
+    // reported against the flag that gave it.
+    let mut preamble = Vec::new();
+    if let Some(frame) = opts.frame {
+        preamble.push(SceneSource {
+            name: "frame".into(),
+            text: format!("frame = {frame}").into_bytes(),
+        });
+    }
+    for (name, value) in &opts.rdla_set {
+        if !is_lua_name(name) {
+            return Err(LoadError::Setup(format!(
+                "rdla_set {name}: not a Lua variable name (letters, digits and _, not starting with a digit)"
+            )));
+        }
+        preamble.push(SceneSource {
+            name: format!("rdla_set {name}"),
+            text: format!("{name} = {value}").into_bytes(),
+        });
+    }
+    for source in preamble.iter().chain(sources) {
         // Lua's binary-chunk signature. Checked here for a clear message; the text-only
         // chunk mode below would refuse it anyway.
         if source.text.starts_with(b"\x1bLua") {
@@ -114,7 +145,28 @@ pub fn load(sources: &[SceneSource], opts: &LoadOptions) -> Result<SceneGraph, L
     let builder = lua
         .remove_app_data::<GraphBuilder>()
         .expect("the builder stays installed for the interpreter's lifetime");
-    Ok(builder.graph)
+    let mut graph = builder.graph;
+    if let Some(frame) = opts.frame {
+        graph
+            .scene_variables
+            .entry("frame".into())
+            .or_insert(crate::graph::Value::Int(i64::from(frame)));
+    }
+    Ok(graph)
+}
+
+/// A Lua identifier that is not a keyword: what `NAME = VALUE` can assign.
+pub fn is_lua_name(name: &str) -> bool {
+    const KEYWORDS: [&str; 22] = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
 }
 
 /// Decodes an RDLB source and applies its records to the graph the scripts build.

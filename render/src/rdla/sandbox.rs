@@ -90,21 +90,43 @@ fn install(lua: &Lua, opts: &LoadOptions) -> mlua::Result<()> {
     os.set("time", real_os.get::<Function>("time")?)?;
     os.set("clock", real_os.get::<Function>("clock")?)?;
     let allowed: HashMap<String, String> = opts.env.iter().cloned().collect();
+    let warned = std::cell::RefCell::new(std::collections::HashSet::new());
     os.set(
         "getenv",
-        lua.create_function(move |_, name: String| Ok(allowed.get(&name).cloned()))?,
+        lua.create_function(move |lua, name: String| {
+            if let Some(v) = allowed.get(&name) {
+                return Ok(Some(v.clone()));
+            }
+            // Once per name: a loop reading it must not repeat the hint.
+            if warned.borrow_mut().insert(name.clone()) {
+                let loc = caller_loc(lua);
+                with_builder(lua, |b| {
+                    b.graph.warnings.push(format!(
+                        "{loc}: os.getenv(\"{name}\") reads nil: the scene sees only the variables named with `--allow-env NAME`; add `--allow-env {name}` to let it read this one"
+                    ))
+                });
+            }
+            Ok(None)
+        })?,
     )?;
     globals.set("os", os)?;
 
-    // `print` and `warn` go to the log and the graph's warnings, never to the worker's stdout.
+    // `print` goes to the log (or, for the producer's user, stderr) and `warn` to the graph's
+    // warnings, never to stdout.
+    let echo = opts.echo_print;
     globals.set(
         "print",
-        lua.create_function(|lua, args: mlua::Variadic<LuaValue>| {
+        lua.create_function(move |lua, args: mlua::Variadic<LuaValue>| {
             let text: Vec<String> = args
                 .iter()
                 .map(|v| v.to_string().unwrap_or_default())
                 .collect();
-            tracing::info!(target: "rdla", "{}: {}", caller_loc(lua), text.join("\t"));
+            let line = format!("{}: {}", caller_loc(lua), text.join("\t"));
+            if echo {
+                eprintln!("{line}");
+            } else {
+                tracing::info!(target: "rdla", "{line}");
+            }
             Ok(())
         })?,
     )?;
