@@ -1,5 +1,6 @@
 //! A split scene (RDLA + RDLB, made by `producer convert`) renders on the farm exactly as its
-//! all-RDLA original renders embedded: the workers read the binary half from the blob store.
+//! all-RDLA original renders embedded: the workers read the binary half and the grid's texture
+//! from the blob store.
 
 use super::*;
 
@@ -11,6 +12,16 @@ fn a_split_scene_renders_on_the_farm_like_its_rdla_original_embedded() {
     let cornell = cornell();
     let grid = repo().join("producer/tests/it/fixtures/cornell-grid.rdla");
     let settings: Vec<String> = render.args()[1..].to_vec();
+    // The grid's texture, beside the producer only: the workers get it from the blob store.
+    image::RgbImage::from_fn(4, 4, |x, y| {
+        image::Rgb(if (x + y) % 2 == 1 {
+            [40, 60, 230]
+        } else {
+            [230, 150, 50]
+        })
+    })
+    .save(farm.path().join("grid-checker.png"))
+    .unwrap();
 
     let reference = farm.path().join("reference.exr");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_producer"));

@@ -8,6 +8,19 @@ pub fn grid_scene() -> PathBuf {
     repo().join("producer/tests/it/fixtures/cornell-grid.rdla")
 }
 
+/// Writes the grid's texture (`grid-checker.png`, 4x4 texels of gold and blue, or one colour)
+/// into `dir`, where the scene's relative path finds it.
+pub fn write_grid_texture(dir: &Path, checker: bool) {
+    let img = image::RgbImage::from_fn(4, 4, |x, y| {
+        if checker && (x + y) % 2 == 1 {
+            image::Rgb([40, 60, 230])
+        } else {
+            image::Rgb([230, 150, 50])
+        }
+    });
+    img.save(dir.join("grid-checker.png")).unwrap();
+}
+
 fn submit(dir: &Path, scenes: &[&Path], out: &str) -> (Output, Option<shared::film::Image>) {
     let out = dir.join(out);
     let mut args = vec!["submit"];
@@ -27,6 +40,7 @@ fn a_split_scene_made_by_convert_renders_like_its_rdla_original() {
     let d = dir.path();
     let cornell = repo().join("scenes/cornell-box.rdla");
     let grid = grid_scene();
+    write_grid_texture(d, true);
     let split = d.join("s");
     let o = producer(
         &[
@@ -77,6 +91,13 @@ fn a_split_scene_made_by_convert_renders_like_its_rdla_original() {
     let (o, from_rdl) = submit(d, &[&whole], "rdl.exr");
     let from_rdl = from_rdl.unwrap_or_else(|| panic!("{}", stderr(&o)));
     assert_eq!(original.max_relative_difference(&from_rdl), 0.0);
+
+    // The texture is in the picture: another texture gives another image.
+    write_grid_texture(d, false);
+    let (o, plain) = submit(d, &[&text, &binary], "plain.exr");
+    let plain = plain.unwrap_or_else(|| panic!("{}", stderr(&o)));
+    assert!(original.max_relative_difference(&plain) > 1e-3);
+    write_grid_texture(d, true);
 
     // And back from binary to one RDLA file.
     let back = d.join("back.rdla");
