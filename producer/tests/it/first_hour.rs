@@ -178,7 +178,11 @@ fn timed(args: &[&str], dir: &Path) -> (Vec<(Instant, String)>, Instant) {
     (lines, end)
 }
 
+/// Timed against the wall clock, so it runs alone: `scripts/test` runs it after the other tests
+/// (`--ignored`), since the load of the tests running beside it changes the render's speed
+/// mid-job, which no ETA can foresee.
 #[test]
+#[ignore = "timed: scripts/test runs it alone, after the other tests"]
 fn the_eta_from_a_quarter_of_the_way_on_is_within_25_percent_of_the_time_left() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
