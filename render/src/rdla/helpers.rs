@@ -149,8 +149,23 @@ fn lua_function(
     n: usize,
     build: fn(&[f64]) -> Value,
 ) -> mlua::Result<()> {
+    numeric_helper(lua, globals, name, n, lua_numbers, build)
+}
+
+/// How a numeric helper reads its arguments: [`lua_numbers`] or [`numbers`].
+type ArgCheck = fn(&Lua, &str, usize, &[LuaValue]) -> mlua::Result<Vec<f64>>;
+
+/// Registers helper `name`: its arguments read by `check`, its value made by `build`.
+fn numeric_helper(
+    lua: &Lua,
+    globals: &Table,
+    name: &'static str,
+    n: usize,
+    check: ArgCheck,
+    build: fn(&[f64]) -> Value,
+) -> mlua::Result<()> {
     let f = lua.create_function(move |lua, args: Variadic<LuaValue>| {
-        let c = lua_numbers(lua, name, n, &args)?;
+        let c = check(lua, name, n, &args)?;
         Ok(Rdl(build(&c)))
     })?;
     globals.raw_set(name, f)
@@ -192,11 +207,7 @@ fn vector(
     n: usize,
     build: fn(&[f64]) -> Value,
 ) -> mlua::Result<()> {
-    let f = lua.create_function(move |lua, args: Variadic<LuaValue>| {
-        let c = numbers(lua, name, n, &args)?;
-        Ok(Rdl(build(&c)))
-    })?;
-    globals.raw_set(name, f)
+    numeric_helper(lua, globals, name, n, numbers, build)
 }
 
 /// Checks the argument count and types as `AsciiReader.cc` does: exactly `n` arguments, each
