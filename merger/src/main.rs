@@ -5,6 +5,10 @@ use clap::Parser;
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(2);
+    }
     let cli = merger::cli::Cli::parse();
     let described = match merger::cli::validate(&cli) {
         Ok(d) => d,
@@ -25,6 +29,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     let config = merger::Config {
         result_queue: cli.result_queue.clone(),
         keep_partials: cli.keep_partials,
+        limits: cli.limits,
         ..merger::Config::default()
     };
     let spec = ServiceSpec {

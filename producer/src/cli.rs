@@ -141,6 +141,9 @@ pub struct SubmitArgs {
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    /// The farm's limits (README, "Limits"), checked here before anything is published.
+    #[command(flatten)]
+    pub limits: shared::limits::Limits,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -302,6 +305,7 @@ pub fn blame_environment(e: &clap::Error) -> Option<String> {
             .unwrap_or_default()
             .to_string(),
     };
+    let value = shared::secrets::redact(&value);
     Some(format!(
         "error: {env}={value}: {why} (the variable sets {flag}; fix or unset it)"
     ))

@@ -73,6 +73,17 @@ impl PreparedJob {
 }
 
 pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
+    let limits = &args.limits;
+    // The scene files' size, before they are read.
+    let mut scene_bytes = 0u64;
+    for path in &args.scenes {
+        if let Ok(meta) = std::fs::metadata(path) {
+            scene_bytes += meta.len();
+        }
+    }
+    limits
+        .scene_bytes(scene_bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenes[0].display()))?;
     let mut files = Vec::new();
     let mut sources = Vec::new();
     for source in crate::convert::read_sources(&args.scenes)? {
@@ -90,13 +101,18 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         .iter()
         .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
         .collect();
-    let limits = render::LuaLimits {
+    let lua = render::LuaLimits {
         instructions: args.lua_instructions,
         memory_bytes: usize::try_from(args.lua_memory << 20).unwrap_or(usize::MAX),
     };
+    let lua_wire = shared::protocol::LuaLimits {
+        instructions: lua.instructions,
+        memory_bytes: lua.memory_bytes as u64,
+    };
+    limits.lua(&lua_wire)?;
     let inputs = render::FrameInputs {
         env: env.clone(),
-        limits,
+        limits: lua,
         echo_print: true,
         ..render::FrameInputs::default()
     };
@@ -112,6 +128,14 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         render::scene::build(&graph, &opts).map_err(render::PrepareError::from)?;
     warnings.extend(found.warnings);
     let spp = args.spp.unwrap_or(scene.settings.spp);
+    // Before any buffer of the image's size exists (the merger holds 32 bytes per pixel).
+    let scene_name = args.scenes[0].display();
+    limits
+        .pixels(scene.width, scene.height)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
+    limits
+        .spp(spp)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
     let out = match &args.out {
         Some(o) => o.clone(),
         None => match &scene.output_file {
@@ -135,10 +159,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             height: scene.height,
             env,
             assets: found.files.iter().map(|(f, _)| f.clone()).collect(),
-            lua: Some(shared::protocol::LuaLimits {
-                instructions: limits.instructions,
-                memory_bytes: limits.memory_bytes as u64,
-            }),
+            lua: Some(lua_wire),
         },
         tiles: plan::tiles(scene.width, scene.height, args.tile_size),
         passes: plan::passes(spp, args.passes),
@@ -150,6 +171,17 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             submitted_unix_ms: now.as_millis() as u64,
         },
     };
+    // What the worker and the merger will check again, so that a job they would refuse is
+    // refused here instead, before anything is published.
+    limits
+        .manifest(&manifest)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
+    if let Some(task) = plan::tasks(&manifest).into_iter().next() {
+        let bytes = protocol::encode(&Message::Task(task)).len();
+        limits
+            .message_bytes(bytes)
+            .map_err(|e| anyhow::anyhow!("{scene_name}: a task message: {e}"))?;
+    }
     Ok(PreparedJob {
         manifest,
         files,

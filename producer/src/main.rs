@@ -3,6 +3,10 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(producer::EXIT_USAGE);
+    }
     let cli = match producer::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -22,7 +26,7 @@ fn main() -> std::process::ExitCode {
     match producer::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", shared::secrets::redact(&format!("{e:#}")));
             std::process::ExitCode::from(producer::exit_code(&e))
         }
     }

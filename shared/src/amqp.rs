@@ -713,17 +713,7 @@ impl Drop for AmqpAcker {
     }
 }
 
-/// The URL without its password, for logs and errors.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
-}
+use crate::secrets::redact_url as redact;
 
 #[cfg(test)]
 mod tests {

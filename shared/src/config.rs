@@ -4,8 +4,9 @@
 /// Where the farm is: flattened into each binary's command line.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    /// RabbitMQ URL, e.g. amqps://user:pass@rabbitmq:5671/%2f, from the environment (or a
+    /// file: MOONFARM_AMQP_URL_FILE); on the command line only without a password.
+    #[arg(long, env = "MOONFARM_AMQP_URL", hide_env_values = true)]
     pub amqp: Option<String>,
     /// Blob store URL: az://container[/prefix], file:///absolute/path or memory://
     #[arg(long, env = "MOONFARM_BLOB_URL")]
@@ -31,7 +32,7 @@ impl ConnectionArgs {
             self.amqp
                 .as_deref()
                 .map_or("(unset: embedded only)".into(), redact),
-            self.blob.as_deref().unwrap_or("(unset)")
+            self.blob.as_deref().map_or("(unset)".into(), redact)
         )
     }
 }
@@ -48,22 +49,13 @@ pub fn check_amqp_url(url: &str) -> anyhow::Result<()> {
 
 pub fn check_blob_url(url: &str) -> anyhow::Result<()> {
     if !(url.starts_with("az://") || url.starts_with("file:///") || url == "memory://") {
+        let url = redact(url);
         anyhow::bail!("MOONFARM_BLOB_URL `{url}`: expected az://container, file:///absolute/path or memory://");
     }
     Ok(())
 }
 
-/// A URL with its password replaced, for printing.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
-}
+use crate::secrets::redact_url as redact;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,10 @@ use clap::Parser;
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(2);
+    }
     let settings = match worker::cli::validate(worker::cli::Cli::parse()) {
         Ok(s) => s,
         Err(e) => return service::exit_code_or(Err(e), 2),

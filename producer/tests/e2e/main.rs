@@ -12,6 +12,7 @@ mod assets;
 mod broker;
 mod crashes;
 mod first_hour;
+mod hostile;
 mod pipeline;
 mod poison;
 mod rdlb;
@@ -259,7 +260,12 @@ impl Farm {
         let mut cmd = self.command(program);
         cmd.args(args);
         for (k, v) in env {
-            cmd.env(k, v);
+            // An empty value removes the variable (a test that passes it as a file instead).
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let port = free_port();
         cmd.env("MOONFARM_HTTP_PORT", port.to_string());
@@ -285,7 +291,11 @@ impl Farm {
     }
 
     pub fn merger(&mut self) -> Proc {
-        let mut p = self.spawn("merger", &binary("merger"), &[], &[]);
+        self.merger_with(&[])
+    }
+
+    pub fn merger_with(&mut self, env: &[(&str, String)]) -> Proc {
+        let mut p = self.spawn("merger", &binary("merger"), &[], env);
         p.wait_ready();
         p
     }
