@@ -241,7 +241,7 @@ pub struct ClusterArgs {
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
-    /// Only --amqp and the queue names are used: the queue depths need no blob store.
+    /// --amqp and the queue names for the queue depths, --blob for the jobs in the store.
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
