@@ -29,8 +29,13 @@ pub struct Cli {
     pub check_config: bool,
 }
 
+/// Every error is a usage error. `--check-config` may show a connection left unset.
 pub fn validate(cli: &Cli) -> anyhow::Result<String> {
-    cli.conn.check()?;
+    if cli.check_config {
+        cli.conn.check()?;
+    } else {
+        cli.conn.check_service()?;
+    }
     if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
         anyhow::bail!(
             "--result-queue `{}`: a queue name is 1 to 255 characters",

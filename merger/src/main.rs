@@ -1,14 +1,16 @@
 //! `merger`: parses the configuration, connects to the farm, serves health and metrics, and
 //! merges results until SIGTERM.
 
-use clap::Parser;
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
-    let cli = merger::cli::Cli::parse();
+    let cli = match shared::cli::parse::<merger::cli::Cli>() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let described = match merger::cli::validate(&cli) {
         Ok(d) => d,
-        Err(e) => return service::exit_code_or(Err(e), 2),
+        Err(e) => return service::exit_code_or(Err(e), shared::cli::EXIT_USAGE),
     };
     if cli.check_config {
         println!("{described}");

@@ -241,7 +241,7 @@ pub struct ClusterArgs {
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
-    /// Only --amqp and the queue names are used: the queue depths need no blob store.
+    /// --amqp and the queue names for the queue depths, --blob for the jobs in the store.
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -261,50 +261,6 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
         crate::job::OutputFormat::of(out)?;
     }
     Ok(())
-}
-
-/// A flag's bad value that came from its environment variable, not the command line: the
-/// one error line naming the variable (clap's own names the flag the user never typed).
-pub fn blame_environment(e: &clap::Error) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue};
-    use clap::CommandFactory;
-    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
-        return None;
-    };
-    let long = arg.split_whitespace().next()?.strip_prefix("--")?;
-    let argv: Vec<String> = std::env::args().collect();
-    let flag = format!("--{long}");
-    if argv
-        .iter()
-        .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
-    {
-        return None;
-    }
-    let cli = Cli::command();
-    let sub = argv.iter().skip(1).find_map(|a| cli.find_subcommand(a))?;
-    let env = sub
-        .get_arguments()
-        .find(|a| a.get_long() == Some(long))?
-        .get_env()?
-        .to_str()?
-        .to_string();
-    let value = std::env::var(&env).ok()?;
-    let why = match e.get(ContextKind::Custom) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => e
-            .render()
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .rsplit(": ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    };
-    Some(format!(
-        "error: {env}={value}: {why} (the variable sets {flag}; fix or unset it)"
-    ))
 }
 
 #[cfg(test)]

@@ -107,6 +107,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     let opts = BuildOptions {
         res: args.res,
         assets: found.assets(),
+        reported_missing: found.missing.clone(),
     };
     let (scene, mut warnings) =
         render::scene::build(&graph, &opts).map_err(render::PrepareError::from)?;

@@ -16,7 +16,7 @@ mod remote;
 use cli::{Cli, Command};
 
 /// The exit status of a usage error (a bad flag, value or variable), as clap's own.
-pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_USAGE: u8 = shared::cli::EXIT_USAGE;
 
 /// A command line that cannot work: a flag's value, a variable, an output name. Exits 2.
 #[derive(Debug, thiserror::Error)]

@@ -15,13 +15,13 @@ use std::time::Duration;
 
 /// The farm's blob store, for the commands that read it (status, fetch, cancel, list, delete,
 /// prune): they never create one, so a mistyped `file://` folder is an error, not "no jobs".
-fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
+pub(crate) fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
     let Some(url) = remote.conn.blob.as_deref() else {
         crate::usage!(
             "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders"
         );
     };
-    if let Err(e) = shared::config::check_blob_url(url) {
+    if let Err(e) = remote.conn.check() {
         crate::usage!("{e:#}");
     }
     if let Some(dir) = url.strip_prefix("file://") {

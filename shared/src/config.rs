@@ -13,13 +13,32 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// Checks the URLs that are set.
+    /// Checks the URLs that are set, and for an `az://` store the credential variables
+    /// (MOONFARM_AZURE_AUTH and what it needs), before anything connects.
     pub fn check(&self) -> anyhow::Result<()> {
         if let Some(url) = &self.amqp {
             check_amqp_url(url)?;
         }
         if let Some(url) = &self.blob {
             check_blob_url(url)?;
+            if url.starts_with("az://") {
+                crate::blob::azure::AzureOptions::from_env()
+                    .map_err(|reason| anyhow::anyhow!("MOONFARM_BLOB_URL {url}: {reason}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `check`, and both URLs set: what a worker or the merger needs to run.
+    pub fn check_service(&self) -> anyhow::Result<()> {
+        self.check()?;
+        if self.amqp.is_none() {
+            anyhow::bail!("no queue configured: set MOONFARM_AMQP_URL (or --amqp), e.g. amqp://user:pass@rabbitmq:5672/%2f");
+        }
+        if self.blob.is_none() {
+            anyhow::bail!(
+                "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders"
+            );
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod amqp;
 pub mod blob;
+pub mod cli;
 pub mod config;
 pub mod exr_io;
 pub mod film;

@@ -65,8 +65,13 @@ fn worker_name() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// Every error is a usage error. `--check-config` may show a connection left unset.
 pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
-    cli.conn.check()?;
+    if cli.check_config {
+        cli.conn.check()?;
+    } else {
+        cli.conn.check_service()?;
+    }
     for (flag, q) in [
         ("--task-queue", &cli.task_queue),
         ("--result-queue", &cli.result_queue),
@@ -148,7 +153,13 @@ mod tests {
             .to_string()
             .contains("MOONFARM_BLOB_URL"));
         assert!(Cli::try_parse_from(["worker", "--http-port", "not-a-port"]).is_err());
-        let json = Cli::try_parse_from(["worker", "--log-format", "json"]).unwrap();
+        let unset = Cli::try_parse_from(["worker"]).unwrap();
+        assert!(validate(unset)
+            .unwrap_err()
+            .to_string()
+            .contains("set MOONFARM_AMQP_URL"));
+        let json =
+            Cli::try_parse_from(["worker", "--check-config", "--log-format", "json"]).unwrap();
         assert!(validate(json)
             .unwrap()
             .describe()

@@ -568,6 +568,7 @@ impl SceneCache {
         let opts = BuildOptions {
             res: params.res,
             assets: files,
+            ..BuildOptions::default()
         };
         let prepared =
             tokio::task::spawn_blocking(move || render::prepare_frame(&sources, &inputs, &opts))

@@ -10,6 +10,7 @@
 
 mod assets;
 mod broker;
+mod cli;
 mod crashes;
 mod first_hour;
 mod pipeline;

@@ -324,6 +324,18 @@ impl SceneBuilder<'_> {
     }
 }
 
+/// The file an ImageMap reads: its `texture`; of a UDIM pattern the first tile, which stands
+/// for the whole texture.
+fn texture_path(o: &crate::graph::Object) -> Option<String> {
+    match o.attrs.get("texture") {
+        Some(Value::String(path)) if path.contains(crate::assets::UDIM) => {
+            Some(crate::assets::udim_path(path, 1001))
+        }
+        Some(Value::String(path)) if !path.is_empty() => Some(path.clone()),
+        _ => None,
+    }
+}
+
 impl SceneBuilder<'_> {
     /// An ImageMap: its `texture` decoded once from the bytes the caller handed over (see
     /// `crate::assets`), sampled at the hit's uv. A missing or unreadable texture warns and
@@ -331,33 +343,27 @@ impl SceneBuilder<'_> {
     fn image_map(&mut self, id: ObjectId) -> Option<MapId> {
         let g = self.g;
         let o = g.object(id);
-        let texture = match o.attrs.get("texture") {
-            Some(Value::String(path)) if !path.is_empty() => {
-                // A UDIM pattern: the first tile stands for the whole texture.
-                let key = if path.contains(crate::assets::UDIM) {
-                    crate::assets::udim_path(path, 1001)
-                } else {
-                    path.clone()
-                };
-                match self.assets.get(&key) {
-                    None => Err(format!(
-                        "the texture {key} of ImageMap `{}` was not found",
-                        o.name
-                    )),
-                    Some(bytes) => {
-                        let gamma = match o.attrs.get("gamma") {
-                            Some(Value::Int(v)) => Gamma::from_attr(*v),
-                            _ => Gamma::Auto,
-                        };
-                        Texture::decode(bytes, gamma)
-                            .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
-                    }
+        let key = texture_path(o);
+        let texture = match &key {
+            Some(key) => match self.assets.get(key) {
+                None => Err(format!(
+                    "the texture {key} of ImageMap `{}` was not found",
+                    o.name
+                )),
+                Some(bytes) => {
+                    let gamma = match o.attrs.get("gamma") {
+                        Some(Value::Int(v)) => Gamma::from_attr(*v),
+                        _ => Gamma::Auto,
+                    };
+                    Texture::decode(bytes, gamma)
+                        .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
                 }
-            }
-            _ => Err(format!("ImageMap `{}` has no `texture`", o.name)),
+            },
+            None => Err(format!("ImageMap `{}` has no `texture`", o.name)),
         };
         let texture = match texture {
             Ok(t) => t,
+            Err(_) if key.is_some_and(|k| self.reported_missing.contains(&k)) => return None,
             Err(why) => {
                 self.warnings.push(format!(
                     "{}: {why}; the bound attribute keeps its value",
