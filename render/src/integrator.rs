@@ -270,6 +270,10 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 front,
                 attrs,
                 bary: hit.bary,
+                to_object: match prim {
+                    crate::geometry::Primitive::Sphere(s) => Some(&s.to_object),
+                    _ => None,
+                },
             };
             resolve(material, &scene.maps, &sp)
         } else {

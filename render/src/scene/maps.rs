@@ -63,7 +63,8 @@ impl SceneBuilder<'_> {
         }
         let g = self.g;
         let o = g.object(id);
-        if !MAPS.contains(&o.class.as_str()) {
+        let noise = super::noise_maps::NOISE_MAPS.contains(&o.class.as_str());
+        if !MAPS.contains(&o.class.as_str()) && !noise {
             return None;
         }
         self.map_ids.insert(id, None);
@@ -71,6 +72,10 @@ impl SceneBuilder<'_> {
             return self.image_map(id);
         }
         let binds = self.binds(id);
+        if noise {
+            let map = self.noise_map(id, &binds);
+            return Some(self.push_map(id, map));
+        }
         let mut a = Attrs::new(g, o, &mut self.warnings);
         let rgb = |a: &mut Attrs, name: &str| -> Param {
             binds.get(name).cloned().unwrap_or_else(|| {
@@ -317,10 +322,15 @@ impl SceneBuilder<'_> {
             },
             _ => unreachable!("checked against MAPS"),
         };
+        Some(self.push_map(id, map))
+    }
+
+    /// Adds the map built for object `id`.
+    fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
         let mid = self.maps.maps.len() as MapId;
         self.maps.maps.push(map);
         self.map_ids.insert(id, Some(mid));
-        Some(mid)
+        mid
     }
 }
 

@@ -14,6 +14,7 @@ mod lights;
 mod maps;
 mod materials;
 mod mesh;
+mod noise_maps;
 mod settings;
 mod shapes;
 
@@ -122,6 +123,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
             || LIGHTS.contains(&c)
             || STRUCTURAL.contains(&c)
             || maps::MAPS.contains(&c)
+            || noise_maps::NOISE_MAPS.contains(&c)
             || crate::classes::is_a(c, "Camera"))
         {
             b.warnings.push(format!(

@@ -6,7 +6,7 @@ use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use std::sync::atomic::AtomicBool;
 
-fn scene(text: &str) -> (Scene, Vec<String>) {
+pub(crate) fn scene(text: &str) -> (Scene, Vec<String>) {
     let src = SceneSource {
         name: "test.rdla".into(),
         text: text.as_bytes().to_vec(),
@@ -15,7 +15,7 @@ fn scene(text: &str) -> (Scene, Vec<String>) {
 }
 
 /// Mean RGB of a rectangle after `spp` samples per pixel.
-fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64; 3] {
+pub(crate) fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64; 3] {
     let rect = PixelRect { x0, y0, x1, y1 };
     let t = render_tile(scene, rect, 0..spp, 0, &AtomicBool::new(false)).unwrap();
     let n = t.sums.len() as f64 * f64::from(spp);
@@ -28,13 +28,13 @@ fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64
     m
 }
 
-fn near(got: [f64; 3], want: [f64; 3], tol: f64) -> bool {
+pub(crate) fn near(got: [f64; 3], want: [f64; 3], tol: f64) -> bool {
     (0..3).all(|c| (got[c] - want[c]).abs() <= tol)
 }
 
 /// A 2x2 quad at z = 0 filling an orthographic 64x64 view (x right, y up), uvs (0,0) at the
 /// bottom left to (1,1) at the top right, with `attrs` added to the mesh and `material`.
-fn quad(mesh_attrs: &str, rest: &str) -> String {
+pub(crate) fn quad(mesh_attrs: &str, rest: &str) -> String {
     format!(
         r#"
 SceneVariables {{ ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
