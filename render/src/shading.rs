@@ -176,6 +176,8 @@ pub enum Map {
     Noise(Box<crate::noise_map::NoiseMap>),
     /// NoiseWorleyMap_v2 and _v3 (see `crate::noise_map`).
     Worley(Box<crate::noise_map::WorleyMap>),
+    /// ProjectPlanarMap (see `crate::projection`).
+    ProjectPlanar(Box<crate::projection::ProjectPlanar>),
 }
 
 /// Where a RampMap reads its position.
@@ -389,6 +391,7 @@ impl Maps {
             }
             Map::Noise(n) => n.eval(self, sp),
             Map::Worley(w) => w.eval(self, sp),
+            Map::ProjectPlanar(p) => p.eval(sp.p, sp.n),
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {
