@@ -15,6 +15,7 @@ mod lights;
 mod maps;
 mod materials;
 mod mesh;
+mod noise_maps;
 mod settings;
 mod shapes;
 
@@ -133,6 +134,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
             || LIGHTS.contains(&c)
             || STRUCTURAL.contains(&c)
             || maps::MAPS.contains(&c)
+            || noise_maps::NOISE_MAPS.contains(&c)
             || crate::classes::is_a(c, "Camera"))
         {
             b.warnings.push(format!(
