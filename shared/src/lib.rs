@@ -14,3 +14,4 @@ pub mod process;
 pub mod protocol;
 pub mod queue;
 pub mod service;
+pub mod shard;
