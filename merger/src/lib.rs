@@ -228,6 +228,7 @@ pub async fn run(
         .await
         .with_context(|| format!("consuming {}", config.result_queue))?;
     let mut jobs: HashMap<JobId, Entry> = HashMap::new();
+    let mut subscriptions = consumer.resubscriptions();
     tracing::info!(queue = %config.result_queue, "merger started");
     loop {
         let first = tokio::select! {
@@ -244,6 +245,17 @@ pub async fn run(
                 Ok(Ok(None)) | Err(_) => break,
                 Ok(Err(e)) => return Err(e.into()),
             }
+        }
+        if consumer.resubscriptions() != subscriptions {
+            // Subscribed again after losing the channel: on a single-active-consumer result
+            // queue a standby may have merged meanwhile, so every job is read again from
+            // its checkpoint rather than trusted from memory.
+            subscriptions = consumer.resubscriptions();
+            tracing::info!(
+                jobs = jobs.len(),
+                "subscribed again; jobs reload from their checkpoints"
+            );
+            jobs.clear();
         }
         handle_batch(config, &adapters, &metrics, &mut jobs, batch).await?;
         metrics.jobs_active.set(

@@ -25,7 +25,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     let mut registry = prometheus_client::registry::Registry::default();
     metrics.register(&mut registry);
     let config = merger::Config {
-        result_queue: cli.result_queue.clone(),
+        result_queue: shared::shard::queue(&cli.result_queue, cli.result_shards, cli.shard),
         keep_partials: cli.keep_partials,
         ..merger::Config::default()
     };

@@ -78,6 +78,18 @@ pub struct RemoteArgs {
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
+    /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
+    /// producer of a farm must be given the same N.
+    #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub result_shards: u32,
+}
+
+impl RemoteArgs {
+    /// The result queue of `job`'s shard, where its cancel goes.
+    pub fn result_queue_of(&self, job: &shared::protocol::JobId) -> String {
+        shared::shard::queue_of_job(&self.result_queue, self.result_shards, job)
+    }
 }
 
 #[derive(Debug, Args, Clone)]

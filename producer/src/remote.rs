@@ -72,7 +72,8 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         .publish(&queue, &blobs, &args.remote.task_queue, true)
         .await;
     if let Err(e) = published {
-        published = Err(withdraw(&job, &queue, &blobs, &args.remote.result_queue, e).await);
+        let results = args.remote.result_queue_of(&job.manifest.job);
+        published = Err(withdraw(&job, &queue, &blobs, &results, e).await);
     }
     connection.cancel();
     queue.close().await;
@@ -288,7 +289,8 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     if !already {
         let (queue, _, connection) =
             shared::process::connect(&args.remote.conn, "producer").await?;
-        let sent = stop_job(&queue, &blobs, &args.remote.result_queue, &job).await;
+        let results = args.remote.result_queue_of(&job);
+        let sent = stop_job(&queue, &blobs, &results, &job).await;
         connection.cancel();
         queue.close().await;
         sent?;

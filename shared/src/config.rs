@@ -4,7 +4,8 @@
 /// Where the farm is: flattened into each binary's command line.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f
+    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f; a comma-separated list for the
+    /// nodes of a cluster (each connection tries them in turn)
     #[arg(long, env = "MOONFARM_AMQP_URL")]
     pub amqp: Option<String>,
     /// Blob store URL: az://container[/prefix], file:///absolute/path or memory://
@@ -55,12 +56,15 @@ impl ConnectionArgs {
     }
 }
 
-pub fn check_amqp_url(url: &str) -> anyhow::Result<()> {
-    if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-        anyhow::bail!(
-            "MOONFARM_AMQP_URL `{}`: expected amqp://user:pass@host:5672/vhost or amqps://...",
-            redact(url)
-        );
+/// Checks one URL or a comma-separated list of them (the nodes of a cluster).
+pub fn check_amqp_url(urls: &str) -> anyhow::Result<()> {
+    for url in crate::amqp::split_urls(urls) {
+        if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+            anyhow::bail!(
+                "MOONFARM_AMQP_URL `{}`: expected amqp://user:pass@host:5672/vhost or amqps://..., or several, comma-separated",
+                redact(&url)
+            );
+        }
     }
     Ok(())
 }
@@ -72,8 +76,20 @@ pub fn check_blob_url(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A URL with its password replaced, for printing.
-pub fn redact(url: &str) -> String {
+/// A URL, or a comma-separated list of them, with the passwords replaced, for printing.
+pub fn redact(urls: &str) -> String {
+    if urls.contains(',') {
+        return crate::amqp::split_urls(urls)
+            .iter()
+            .map(String::as_str)
+            .map(redact_one)
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+    redact_one(urls)
+}
+
+fn redact_one(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
@@ -92,6 +108,8 @@ mod tests {
     fn urls_are_checked_and_passwords_redacted() {
         assert!(check_amqp_url("amqp://u:p@h:5672/%2f").is_ok());
         assert!(check_amqp_url("http://h").is_err());
+        assert!(check_amqp_url("amqp://a:5681/%2f,amqp://b:5682/%2f").is_ok());
+        assert!(check_amqp_url("amqp://a:5681/%2f,b:5682").is_err());
         assert!(check_blob_url("az://renders").is_ok() && check_blob_url("file:///tmp/x").is_ok());
         assert!(check_blob_url("s3://bucket").is_err());
         assert_eq!(
@@ -99,5 +117,9 @@ mod tests {
             "amqp://guest:***@localhost:5672/%2f"
         );
         assert_eq!(redact("amqp://localhost"), "amqp://localhost");
+        assert_eq!(
+            redact("amqp://u:p@a:5681/%2f,amqp://u:q@b:5682/%2f"),
+            "amqp://u:***@a:5681/%2f,amqp://u:***@b:5682/%2f"
+        );
     }
 }

@@ -15,3 +15,4 @@ pub mod process;
 pub mod protocol;
 pub mod queue;
 pub mod service;
+pub mod shard;

@@ -18,6 +18,11 @@ pub struct Cli {
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
+    /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
+    /// producer of a farm must be given the same N.
+    #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub result_shards: u32,
     /// Tasks held at once (1: take the next task only when this one is done).
     #[arg(long, env = "MOONFARM_PREFETCH", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub prefetch: u16,
@@ -84,6 +89,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
         config: crate::Config {
             task_queue: cli.task_queue,
             result_queue: cli.result_queue,
+            result_shards: cli.result_shards,
             prefetch: cli.prefetch,
             grace: Duration::from_secs(cli.grace_seconds),
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
@@ -108,6 +114,7 @@ impl Settings {
             self.conn.describe(),
             format!("task_queue = {}", c.task_queue),
             format!("result_queue = {}", c.result_queue),
+            format!("result_shards = {}", c.result_shards),
             format!("prefetch = {}", c.prefetch),
             format!("http_port = {}", self.http_port),
             format!("grace_seconds = {}", c.grace.as_secs()),

@@ -34,6 +34,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Config {
     pub task_queue: String,
     pub result_queue: String,
+    /// Results of job J go to `shard::queue_of_job(result_queue, result_shards, J)`.
+    pub result_shards: u32,
     pub prefetch: u16,
     /// On shutdown, how long the task in hand may still run before it is returned to the queue.
     pub grace: Duration,
@@ -55,6 +57,7 @@ impl Default for Config {
         Config {
             task_queue: shared::queue::TASK_QUEUE.into(),
             result_queue: shared::queue::RESULT_QUEUE.into(),
+            result_shards: 1,
             prefetch: 1,
             grace: Duration::from_secs(300),
             exit_when_idle: None,
@@ -353,12 +356,10 @@ async fn report_result(
     result: TilePassResult,
 ) -> Result<Settle, QueueError> {
     let (job, tile, pass) = (result.job.clone(), result.tile, result.pass);
+    let results = shared::shard::queue_of_job(&config.result_queue, config.result_shards, &job);
     match adapters
         .queue
-        .publish(
-            &config.result_queue,
-            protocol::encode(&Message::Result(result)),
-        )
+        .publish(&results, protocol::encode(&Message::Result(result)))
         .await
     {
         Ok(()) => Ok(Settle::Ack),
