@@ -120,6 +120,24 @@ pub struct SubmitArgs {
     /// Frame number (default: the scene's `frame`).
     #[arg(long, env = "MOONFARM_FRAME")]
     pub frame: Option<i32>,
+    /// Render a frame sequence as one job: 1-240, 1-240x2 (every second), 1,5,9-12, 7. Each
+    /// frame sets the Lua global `frame` and SceneVariables.frame (unless the scene sets it);
+    /// scene paths with #### or %04d name each frame's file; -o needs a pattern (default
+    /// <scene stem>.####.exr).
+    #[arg(long, env = "MOONFARM_FRAMES", value_name = "LIST")]
+    pub frames: Option<String>,
+    /// Run `NAME = VALUE` (VALUE is Lua) before any scene file, as `moonray -rdla_set NAME
+    /// VALUE`; repeatable. MOONFARM_RDLA_SET takes one assignment per line.
+    #[arg(
+        long = "rdla-set",
+        value_name = "NAME=VALUE",
+        env = "MOONFARM_RDLA_SET",
+        value_delimiter = '\n'
+    )]
+    pub rdla_set: Vec<String>,
+    /// Price of one core-hour, for the job's cost in `producer status` and its report.
+    #[arg(long, env = "MOONFARM_PRICE_PER_CORE_HOUR", value_name = "PRICE")]
+    pub price_per_core_hour: Option<f64>,
     /// Let the scene read this environment variable through os.getenv (repeatable); every
     /// other variable reads as nil. Its value is carried with the job to the workers.
     /// MOONFARM_ALLOW_ENV takes a comma-separated list.
@@ -262,6 +280,13 @@ pub struct ClusterArgs {
 pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         crate::usage!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
+    }
+    if let Some(p) = args.price_per_core_hour {
+        if !(p.is_finite() && p >= 0.0) {
+            crate::usage!(
+                "--price-per-core-hour {p}: the price must be a number of at least 0 (e.g. 0.04)"
+            );
+        }
     }
     if let Err(e) = args.remote.conn.check() {
         crate::usage!("{e:#}");

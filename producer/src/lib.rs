@@ -12,6 +12,7 @@ pub mod frames;
 pub mod job;
 mod progress;
 mod remote;
+mod report;
 
 use cli::{Cli, Command};
 

@@ -106,7 +106,7 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     if args.wait {
         let mut signals = follow::Signals::new()?;
         let f = Follow {
-            job: &m.job,
+            manifest: m,
             out: &job.out,
             snapshot: None,
             every: Duration::from_millis(500),
@@ -174,14 +174,6 @@ async fn status_of(blobs: &Blobs, job: &JobId) -> anyhow::Result<(JobStatus, Job
     Ok((status, manifest))
 }
 
-fn status_json(s: &JobStatus, m: &JobManifest) -> serde_json::Value {
-    let mut v = serde_json::to_value(s).expect("statuses serialise");
-    v["output"] = serde_json::json!(m.output_name);
-    v["submitted_unix"] = serde_json::json!(m.submitted_unix);
-    v["spp"] = serde_json::json!(m.spp());
-    v
-}
-
 fn state_word(s: JobState) -> &'static str {
     match s {
         JobState::Rendering => "rendering",
@@ -195,17 +187,36 @@ pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
     let (s, m) = status_of(&blobs, &resolve(&blobs, &args.job).await?).await?;
     if args.json {
-        println!("{}", status_json(&s, &m));
+        println!("{}", crate::report::json(&s, &m));
         return Ok(());
     }
     println!("job      {}", s.job);
     println!("state    {}", state_word(s.state));
-    println!("tasks    {}/{}", s.tasks_done, s.tasks_total);
+    if m.is_sequence() {
+        let done = s
+            .frames
+            .iter()
+            .filter(|f| f.state == shared::protocol::FrameState::Done)
+            .count();
+        println!("frames   {done}/{} done", s.frames.len());
+    }
+    println!(
+        "tasks    {}/{} ({} retried, {} failed)",
+        s.tasks_done, s.tasks_total, s.tasks.retried, s.tasks.failed
+    );
     println!("passes   {}/{}", s.passes_done, s.passes_total);
     println!("progress {:.0}% of the samples", s.progress * 100.0);
     println!("speed    {:.2} Msamples/s", s.samples_per_second / 1e6);
     if let Some(eta) = s.eta_seconds.filter(|_| s.state == JobState::Rendering) {
         println!("eta      {eta:.0} s");
+    }
+    match s.cost {
+        Some(cost) => println!(
+            "cpu      {:.1} core-seconds, cost {cost:.4} at {} per core-hour",
+            s.tasks.core_seconds,
+            m.price_per_core_hour.unwrap_or(0.0)
+        ),
+        None => println!("cpu      {:.1} core-seconds", s.tasks.core_seconds),
     }
     println!("output   {}", m.output_name);
     for f in &s.failures {
@@ -227,6 +238,8 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
     crate::job::check_output_folder(&out)?;
     let key = if args.snapshot {
         keys::snapshot(&job)
+    } else if m.is_sequence() && s.state == JobState::Done {
+        m.image_key(m.frame)
     } else {
         match s.state {
             JobState::Done => {}
@@ -258,7 +271,20 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
         )
     })?;
     let file = format.encode(&bytes)?;
-    write_atomic(&out, &file)?;
+    if m.is_sequence() && !args.snapshot {
+        // Every frame, each to the pattern expanded for it; then the report beside them.
+        crate::frames::check_output(&out, m.frame_count())?;
+        for f in m.frames.iter() {
+            let bytes = blobs.get(&m.image_key(f.frame)).await?;
+            write_atomic(
+                &crate::frames::expand(&out, f.frame),
+                &format.encode(&bytes)?,
+            )?;
+        }
+        crate::report::write(&out, &s, &m)?;
+    } else {
+        write_atomic(&out, &file)?;
+    }
     if args.json {
         println!(
             "{}",
@@ -427,7 +453,7 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
         let v: Vec<_> = rows
             .iter()
             .map(|(s, m, finished)| {
-                let mut v = status_json(s, m);
+                let mut v = crate::report::json(s, m);
                 v["finished_unix"] = serde_json::json!(finished);
                 v
             })

@@ -13,7 +13,7 @@ use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use render::integrator::{render_tile, PixelRect};
+use render::integrator::{render_tile_measured, PixelRect};
 use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
@@ -277,10 +277,23 @@ async fn handle(
     if attempt > 1 {
         state.metrics.tasks_redelivered.inc();
     }
-    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, "task started");
+    tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, "task started");
     state.metrics.tasks_in_progress.inc();
-    let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown).await;
+    let mut cpu = Duration::ZERO;
+    let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown, &mut cpu).await;
     state.metrics.tasks_in_progress.dec();
+    let report = |outcome, seconds, samples| TilePassResult {
+        job: task.job.clone(),
+        frame: task.frame,
+        tile: task.tile,
+        pass: task.pass,
+        outcome,
+        worker: config.name.clone(),
+        render_seconds: seconds,
+        samples_taken: samples,
+        cpu_seconds: cpu.as_secs_f64(),
+        attempt: attempt.max(1),
+    };
     let settle = match outcome {
         Ok(samples) => {
             let seconds = started.elapsed().as_secs_f64();
@@ -290,14 +303,10 @@ async fn handle(
             };
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
-            let settle = report_result(
-                config,
-                adapters,
-                report(config, &task, rendered, seconds, samples),
-            )
-            .await?;
+            let settle =
+                report_result(config, adapters, report(rendered, seconds, samples)).await?;
             if settle == Settle::Ack {
-                tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
+                tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, seconds, cpu_seconds = cpu.as_secs_f64(), "task done");
             }
             settle
         }
@@ -312,7 +321,7 @@ async fn handle(
                     let failed = TaskOutcome::Failed {
                         reason: reason.clone(),
                     };
-                    let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
+                    let result = report(failed, started.elapsed().as_secs_f64(), 0);
                     match report_result(config, adapters, result).await? {
                         Settle::Ack => Settle::DeadLetter(reason),
                         other => other,
@@ -371,25 +380,6 @@ async fn report_result(
     }
 }
 
-fn report(
-    config: &Config,
-    task: &TilePassTask,
-    outcome: TaskOutcome,
-    render_seconds: f64,
-    samples_taken: u64,
-) -> TilePassResult {
-    TilePassResult {
-        job: task.job.clone(),
-        frame: task.frame,
-        tile: task.tile,
-        pass: task.pass,
-        outcome,
-        worker: config.name.clone(),
-        render_seconds,
-        samples_taken,
-    }
-}
-
 fn kind(m: &Message) -> &'static str {
     match m {
         Message::Task(_) => "a task",
@@ -398,17 +388,22 @@ fn kind(m: &Message) -> &'static str {
     }
 }
 
-/// Renders the task and stores its partial buffer; returns the samples taken.
+/// Renders the task and stores its partial buffer; returns the samples taken. Adds the CPU
+/// time the task's work took (scene preparation, rendering, encoding) to `cpu`, also when it
+/// fails part-way.
 async fn render_and_store(
     config: &Config,
     adapters: &Adapters,
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
+    cpu: &mut Duration,
 ) -> Result<u64, TaskError> {
-    let (tile, samples) = render_partial(config, adapters, cache, task, shutdown).await?;
-    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile)
-        .map_err(|e| TaskError::Transient(e.into()))?;
+    let (tile, samples) = render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+    let (bytes, spent) =
+        cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
+    *cpu += spent;
+    let bytes = bytes.map_err(|e| TaskError::Transient(e.into()))?;
     adapters.blobs.put(&task.partial_key(), bytes).await?;
     Ok(samples)
 }
@@ -421,6 +416,7 @@ async fn render_partial(
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
+    cpu: &mut Duration,
 ) -> Result<(TileBuffer, u64), TaskError> {
     let grace = config.grace;
     if config.dry_run {
@@ -432,7 +428,9 @@ async fn render_partial(
         };
         return Ok((tile, 0));
     }
-    let scene = cache.get(config, &adapters.blobs, &task.params).await?;
+    let scene = cache
+        .get(config, &adapters.blobs, &task.params, cpu)
+        .await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
         return Err(TaskError::Scene(format!(
             "the scene builds a {}x{} image here, but the job expects {}x{}",
@@ -473,13 +471,23 @@ async fn render_partial(
     let flag = cancel.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            render_tile(&scene, rect, samples.start..samples.end, frame, &flag)
+            render_tile_measured(
+                &scene,
+                rect,
+                samples.start..samples.end,
+                frame,
+                &flag,
+                cpu::thread_cpu,
+            )
         }))
     })
     .await;
     watchdog.abort();
     let sums = match rendered {
-        Ok(Ok(Ok(sums))) => sums,
+        Ok(Ok(Ok((sums, spent)))) => {
+            *cpu += spent;
+            sums
+        }
         Ok(Ok(Err(_cancelled))) => return Err(TaskError::Interrupted),
         Ok(Err(panic)) => {
             let what = panic
@@ -506,6 +514,7 @@ impl SceneCache {
         config: &Config,
         blobs: &Blobs,
         params: &RenderParams,
+        cpu: &mut Duration,
     ) -> Result<Arc<Scene>, TaskError> {
         let key = cache_key(params);
         {
@@ -564,6 +573,8 @@ impl SceneCache {
                 instructions: l.instructions,
                 memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
             }),
+            frame: params.frame,
+            rdla_set: params.rdla_set.clone(),
             ..render::FrameInputs::default()
         };
         let opts = BuildOptions {
@@ -571,10 +582,13 @@ impl SceneCache {
             assets: files,
             ..BuildOptions::default()
         };
-        let prepared =
-            tokio::task::spawn_blocking(move || render::prepare_frame(&sources, &inputs, &opts))
-                .await
-                .map_err(|e| TaskError::Transient(e.into()))?;
+        // Timed on the thread that prepares it: the task that needed the scene pays for it.
+        let (prepared, spent) = tokio::task::spawn_blocking(move || {
+            cpu::measured(|| render::prepare_frame(&sources, &inputs, &opts))
+        })
+        .await
+        .map_err(|e| TaskError::Transient(e.into()))?;
+        *cpu += spent;
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);
@@ -597,12 +611,15 @@ fn cache_key(p: &RenderParams) -> String {
         .iter()
         .map(|a| format!("{}={}", a.name, a.sha256))
         .collect();
+    // The frame and the assignments change what the same files build.
     format!(
-        "{}|{}|{:?}|{}",
+        "{}|{}|{:?}|{}|{:?}|{:?}",
         files.join(","),
         p.res,
         p.env,
-        assets.join(",")
+        assets.join(","),
+        p.frame,
+        p.rdla_set
     )
 }
 

@@ -8,12 +8,14 @@
 //! messages. Every process is a [`Proc`], killed when dropped, so a failing test leaves no
 //! process behind; its stderr goes to a file that failure messages quote.
 
+mod accounting;
 mod assets;
 mod broker;
 mod cli;
 mod cluster;
 mod crashes;
 mod first_hour;
+mod frames;
 mod pipeline;
 mod poison;
 mod rdlb;

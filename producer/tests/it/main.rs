@@ -8,6 +8,7 @@ mod errors;
 mod first_hour;
 mod rdlb;
 mod scenes;
+mod sequences;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
