@@ -42,6 +42,14 @@ impl PreparedJob {
         task_queue: &str,
         upload_assets: bool,
     ) -> anyhow::Result<Published> {
+        let published = self.store(blobs, upload_assets).await?;
+        self.publish_tasks(queue, task_queue).await?;
+        Ok(published)
+    }
+
+    /// Stores what the job's tasks read (scene files, referenced files, the manifest) and
+    /// publishes nothing: a scheduled job's tasks are published later, by the merger.
+    pub async fn store(&self, blobs: &Blobs, upload_assets: bool) -> anyhow::Result<Published> {
         for (file, bytes) in &self.files {
             let key = keys::scene(&file.sha256);
             if !blobs.exists(&key).await? {
@@ -63,12 +71,17 @@ impl PreparedJob {
                 self.manifest.to_bytes(),
             )
             .await?;
+        Ok(published)
+    }
+
+    /// Publishes every task of the job.
+    pub async fn publish_tasks(&self, queue: &dyn Queue, task_queue: &str) -> anyhow::Result<()> {
         for task in plan::tasks(&self.manifest) {
             queue
                 .publish(task_queue, protocol::encode(&Message::Task(task)))
                 .await?;
         }
-        Ok(published)
+        Ok(())
     }
 }
 

@@ -9,6 +9,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod index;
+pub mod schedule;
+pub mod tasklog;
+
 /// Bumped whenever a change to these types would be misread by an older peer.
 pub const PROTOCOL_VERSION: u16 = 1;
 

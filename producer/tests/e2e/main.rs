@@ -12,6 +12,7 @@ mod assets;
 mod broker;
 mod crashes;
 mod first_hour;
+mod nightly;
 mod pipeline;
 mod poison;
 mod rdlb;
