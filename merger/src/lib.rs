@@ -10,6 +10,9 @@
 //! images.
 
 pub mod cli;
+mod index;
+pub mod notify;
+pub mod schedule;
 
 use anyhow::Context;
 use futures::StreamExt;
@@ -42,6 +45,9 @@ pub struct Config {
     pub batch_window: Duration,
     /// Keep the partial buffers of ended jobs instead of deleting them.
     pub keep_partials: bool,
+    /// How often the schedule of `--not-before` jobs is looked at: a job starts at most this
+    /// long after its time. None runs no schedule (the embedded mode has none).
+    pub schedule_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -52,6 +58,7 @@ impl Default for Config {
             batch: 32,
             batch_window: Duration::from_millis(200),
             keep_partials: false,
+            schedule_interval: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -127,6 +134,10 @@ struct Job {
     /// pixels times its pass's samples, so a small first pass counts for little.
     work: Work,
     last_status_write: Option<Instant>,
+    /// When this merger first merged a live result of the job (ms since the Unix epoch), and
+    /// whether the index says it started: written once, with the first result.
+    started_unix_ms: Option<u64>,
+    index_started: bool,
     /// Something changed since the last checkpoint.
     dirty: bool,
 }
@@ -271,6 +282,18 @@ pub async fn run(
         .with_context(|| format!("consuming {}", config.result_queue))?;
     let mut jobs: HashMap<JobId, Entry> = HashMap::new();
     let mut subscriptions = consumer.resubscriptions();
+    // The schedule runs beside the result loop and stops with it, whichever way it ends.
+    let schedule_stop = shutdown.child_token();
+    let _stop_schedule = schedule_stop.clone().drop_guard();
+    if let Some(every) = config.schedule_interval {
+        tokio::spawn(schedule::run(
+            adapters.blobs.clone(),
+            adapters.queue.clone(),
+            Arc::new(shared::lifecycle::SystemClock),
+            every,
+            schedule_stop,
+        ));
+    }
     tracing::info!(queue = %config.result_queue, "merger started");
     loop {
         let first = tokio::select! {
@@ -568,6 +591,7 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
         job.status.failures = cp.failures;
         job.status.snapshot_generation = cp.snapshot_generation;
         job.status.passes_done = job.completed_passes();
+        job.index_started = job.status.tasks_done > 0;
         // A frame complete but not yet written (cannot happen: its image is stored before
         // the checkpoint that drops it) would be written at the next persist.
         let m = &job.manifest;
@@ -772,6 +796,30 @@ async fn persist(
         )
         .await?;
     }
+    // The index before the status: whoever sees the status's end finds the index ended too.
+    let now_ms = schedule::unix_ms(&shared::lifecycle::SystemClock);
+    if rendered_first(job) {
+        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+        index::update(b, id, |e| {
+            e.state = shared::lifecycle::JobState::Running;
+            e.started_unix_ms = Some(now_ms);
+            (e.tasks_done, e.tasks_total) = (done, total);
+        })
+        .await?;
+        job.index_started = true;
+        job.started_unix_ms = Some(now_ms);
+    }
+    if ended {
+        let state = lifecycle_state(job.status.state);
+        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+        index::update(b, id, |e| {
+            e.state = state;
+            e.finished_unix_ms = Some(now_ms);
+            (e.tasks_done, e.tasks_total) = (done, total);
+            e.frames_done = u32::from(state == shared::lifecycle::JobState::Done);
+        })
+        .await?;
+    }
     if ended
         || pass_completed
         || job
@@ -797,10 +845,56 @@ async fn persist(
     b.put(&keys::checkpoint(id), checkpoint.to_bytes()).await?;
     job.dirty = false;
     if ended {
+        notify::spawn(b.clone(), ending(job, now_ms));
         let state = job.status.state;
         jobs.insert(id.clone(), Entry::Ended(state));
     }
     Ok(ended)
+}
+
+/// The job's first live result is in and the index does not say so yet.
+fn rendered_first(job: &Job) -> bool {
+    !job.index_started && job.status.tasks_done > 0
+}
+
+/// The index's name for where the merger's status says a job stands.
+fn lifecycle_state(s: JobState) -> shared::lifecycle::JobState {
+    use shared::lifecycle::JobState as L;
+    match s {
+        JobState::Rendering => L::Running,
+        JobState::Done => L::Done,
+        JobState::Failed => L::Failed,
+        JobState::Cancelled => L::Cancelled,
+    }
+}
+
+/// What the job's notification says about its end.
+fn ending(job: &Job, finished_unix_ms: u64) -> notify::Ending {
+    let m = &job.manifest;
+    let submitted = match m.settings.submitted_unix_ms {
+        0 => m.submitted_unix as f64,
+        ms => ms as f64 / 1000.0,
+    };
+    let state = job.status.state;
+    notify::Ending {
+        job: m.job.clone(),
+        state: lifecycle_state(state).to_string(),
+        outputs: if state == JobState::Done {
+            vec![notify::Output {
+                name: m.output_name.clone(),
+                key: keys::final_image(&m.job),
+            }]
+        } else {
+            vec![]
+        },
+        submitted_unix: submitted,
+        started_unix: job.started_unix_ms.map(|ms| ms as f64 / 1000.0),
+        finished_unix: finished_unix_ms as f64 / 1000.0,
+        tasks_done: job.status.tasks_done,
+        tasks_total: job.status.tasks_total,
+        failures: job.status.failures.clone(),
+        core_seconds: None,
+    }
 }
 
 impl Job {
@@ -818,6 +912,8 @@ impl Job {
             status,
             work: Work::new(&manifest),
             last_status_write: None,
+            started_unix_ms: None,
+            index_started: false,
             dirty: false,
             manifest,
         }

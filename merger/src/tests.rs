@@ -7,7 +7,7 @@ use shared::protocol::{RenderParams, SampleRange};
 use shared::queue::MemoryQueue;
 
 /// A 4x2 image in two 2x2 tiles and two passes; pixel values differ per (tile, pass).
-fn manifest() -> JobManifest {
+pub(crate) fn manifest() -> JobManifest {
     JobManifest {
         version: PROTOCOL_VERSION,
         job: JobId("job-1".into()),

@@ -32,9 +32,14 @@ pub enum Command {
     /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
     #[command(override_usage = "producer cancel [OPTIONS] <JOB>")]
     Cancel(JobArgs),
-    /// Every job in the farm's blob store, with when it was submitted and finished.
-    #[command(override_usage = "producer list [OPTIONS]")]
+    /// Every job in the farm's blob store, newest first: state, frames, priority, when it was
+    /// submitted, started and finished, cost.
+    #[command(override_usage = "producer list [--state STATE] [OPTIONS]")]
     List(ListArgs),
+    /// The per-task logs of a farm job: which worker ran each task, when, for how long, the
+    /// scene's warnings and the error of a failed attempt.
+    #[command(override_usage = "producer logs [OPTIONS] <JOB>")]
+    Logs(LogsArgs),
     /// Delete a job that has ended (done, failed or cancelled) from the blob store.
     #[command(override_usage = "producer delete [OPTIONS] <JOB>")]
     Delete(JobArgs),
@@ -169,6 +174,15 @@ pub struct SubmitArgs {
     /// Print the submitted job as JSON (farm mode).
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
+    /// On the farm: publish no task before this time: `22:00` (the next such time on this
+    /// machine's clock) or RFC 3339 (`2026-12-02T22:00:00Z`). The merger publishes the tasks
+    /// then; the producer may exit at once (or follow the job with --wait).
+    #[arg(long, env = "MOONFARM_NOT_BEFORE", value_name = "TIME")]
+    pub not_before: Option<String>,
+    /// On the farm: POST a JSON report to this http(s) URL when the job is done, failed or
+    /// cancelled (retried with backoff; a failure to notify never fails the job).
+    #[arg(long, env = "MOONFARM_NOTIFY", value_name = "URL")]
+    pub notify: Option<String>,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -203,11 +217,45 @@ pub struct FetchArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
+    /// Only the jobs in this state.
+    #[arg(long, value_name = "STATE", value_parser = parse_state)]
+    pub state: Option<shared::lifecycle::JobState>,
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// The job id (or a unique prefix of it).
+    pub job: String,
+    /// Only this frame's tasks.
+    #[arg(long, value_name = "N")]
+    pub frame: Option<i32>,
+    /// Only this tile's tasks (its index, as status and failures name it).
+    #[arg(long, value_name = "T")]
+    pub tile: Option<u32>,
+    /// Keep printing new task logs until the job ends.
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per task log, per line.
+    #[arg(long, env = "MOONFARM_JSON")]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A `--state` value: one of the job states, lowercase.
+fn parse_state(text: &str) -> Result<shared::lifecycle::JobState, String> {
+    shared::lifecycle::JobState::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = shared::lifecycle::JobState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        format!("`{text}` is not a job state; one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Args, Clone)]
@@ -297,7 +345,40 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         crate::job::OutputFormat::of(out)?;
     }
+    let farm = args.remote.conn.amqp.is_some();
+    if let Some(url) = &args.notify {
+        if !farm {
+            crate::usage!(
+                "--notify needs a farm (MOONFARM_AMQP_URL): the merger sends the notification"
+            );
+        }
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
+            crate::usage!("--notify `{url}`: expected an http:// or https:// URL with a host, e.g. https://hooks.example.com/render");
+        }
+    }
+    if args.not_before.is_some() && !farm {
+        crate::usage!(
+            "--not-before needs a farm (MOONFARM_AMQP_URL): an embedded render starts now"
+        );
+    }
+    not_before(args)?;
     Ok(())
+}
+
+/// `--not-before` as milliseconds since the Unix epoch (None without the flag). A bad time is
+/// a usage error, found before the scene is read or anything is stored.
+pub fn not_before(args: &SubmitArgs) -> anyhow::Result<Option<u64>> {
+    match &args.not_before {
+        None => Ok(None),
+        Some(text) => match crate::when::parse(text, &crate::when::now()) {
+            Ok(ms) => Ok(Some(ms)),
+            Err(e) => crate::usage!("{e}"),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
     let merger_config = merger::Config {
         keep_partials: true,
+        // Nothing is scheduled here: `--not-before` needs a farm.
+        schedule_interval: None,
         ..merger::Config::default()
     };
     job.publish(queue.as_ref(), &blobs, &worker_config.task_queue, false)

@@ -43,6 +43,14 @@ impl PreparedJob {
         task_queue: &str,
         upload_assets: bool,
     ) -> anyhow::Result<Published> {
+        let published = self.store(blobs, upload_assets).await?;
+        self.publish_tasks(queue, task_queue).await?;
+        Ok(published)
+    }
+
+    /// Stores what the job's tasks read (scene files, referenced files, the manifest) and
+    /// publishes nothing: a scheduled job's tasks are published later, by the merger.
+    pub async fn store(&self, blobs: &Blobs, upload_assets: bool) -> anyhow::Result<Published> {
         for (file, bytes) in &self.files {
             let key = keys::scene(&file.sha256);
             if !blobs.exists(&key).await? {
@@ -64,7 +72,12 @@ impl PreparedJob {
                 self.manifest.to_bytes(),
             )
             .await?;
-        // Frame by frame, so that a long sequence's tasks are never all in memory at once.
+        Ok(published)
+    }
+
+    /// Publishes every task of the job, frame by frame, so that a long sequence's tasks are
+    /// never all in memory at once.
+    pub async fn publish_tasks(&self, queue: &dyn Queue, task_queue: &str) -> anyhow::Result<()> {
         for frame in self.manifest.frame_plans().iter() {
             for task in plan::frame_tasks(&self.manifest, frame) {
                 queue
@@ -72,7 +85,7 @@ impl PreparedJob {
                     .await?;
             }
         }
-        Ok(published)
+        Ok(())
     }
 }
 

@@ -12,6 +12,10 @@ pub use crate::lifecycle::JobState as FrameState;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod index;
+pub mod schedule;
+pub mod tasklog;
+
 /// Bumped whenever a change to these types would be misread by an older peer. Version 2: jobs
 /// hold frame sequences (a version-1 merger would merge every frame into one image), scenes are
 /// loaded for their frame with `rdla_set`, checkpoints list (frame, tile, pass).

@@ -19,8 +19,9 @@ use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
 use shared::exr_io;
 use shared::film::TileBuffer;
+use shared::protocol::tasklog::{Attempt, TaskLog};
 use shared::protocol::{
-    self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
+    self, keys, JobId, Message, Record, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
 };
 use shared::queue::{Delivery, Queue, QueueError, Settle};
 use std::collections::HashMap;
@@ -190,8 +191,12 @@ pub struct SceneCache {
     pub assets: assets::AssetCache,
 }
 
-/// A prepared scene and the key it was prepared from.
-type CachedScene = (String, Arc<Scene>);
+/// A prepared scene, the key it was prepared from, and the warnings preparing it gave (kept so
+/// every task's log carries them, not only the task that loaded the scene).
+type CachedScene = (String, Arc<Scene>, Warnings);
+
+/// The scene loader's warnings, shared by every task of the scene.
+type Warnings = Arc<[String]>;
 
 /// Scenes kept per worker process.
 const SCENE_CACHE_SIZE: usize = 4;
@@ -273,6 +278,7 @@ async fn handle(
         Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
     }
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let attempt = delivery.delivery_count;
     if attempt > 1 {
         state.metrics.tasks_redelivered.inc();
@@ -294,8 +300,23 @@ async fn handle(
         cpu_seconds: cpu.as_secs_f64(),
         attempt: attempt.max(1),
     };
+    let mut log = TaskLog {
+        version: protocol::PROTOCOL_VERSION,
+        job: task.job.clone(),
+        frame: task.frame,
+        tile: task.tile,
+        pass: task.pass,
+        worker: config.name.clone(),
+        delivery: attempt,
+        started_unix_ms: (shared::lifecycle::unix_seconds(started_at) * 1000.0) as u64,
+        seconds: 0.0,
+        outcome: Attempt::Retried,
+        warnings: vec![],
+        error: None,
+    };
     let settle = match outcome {
-        Ok(samples) => {
+        Ok((samples, warnings)) => {
+            log.warnings = warnings.to_vec();
             let seconds = started.elapsed().as_secs_f64();
             state.metrics.record_done(seconds, samples);
             let rendered = TaskOutcome::Rendered {
@@ -307,12 +328,14 @@ async fn handle(
                 report_result(config, adapters, report(rendered, seconds, samples)).await?;
             if settle == Settle::Ack {
                 tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, seconds, cpu_seconds = cpu.as_secs_f64(), "task done");
+                log.outcome = Attempt::Rendered;
             }
             settle
         }
         Err(e) => {
             state.metrics.tasks_failed.inc();
             log_failure(&task, &e);
+            log.error = Some(e.to_string());
             match policy::error_policy(&e, delivery.last_attempt) {
                 policy::Action::Retry => Settle::Retry,
                 policy::Action::Fail(reason) => {
@@ -323,15 +346,28 @@ async fn handle(
                     };
                     let result = report(failed, started.elapsed().as_secs_f64(), 0);
                     match report_result(config, adapters, result).await? {
-                        Settle::Ack => Settle::DeadLetter(reason),
+                        Settle::Ack => {
+                            log.outcome = Attempt::Failed;
+                            Settle::DeadLetter(reason)
+                        }
                         other => other,
                     }
                 }
             }
         }
     };
+    log.seconds = started.elapsed().as_secs_f64();
+    write_log(&adapters.blobs, &log).await;
     delivery.settle(settle).await?;
     Ok(())
+}
+
+/// Stores the attempt's log beside the job: one small blob, whose failure is only logged (a
+/// lost log line never costs the render).
+async fn write_log(blobs: &Blobs, log: &TaskLog) {
+    if let Err(e) = blobs.put(&log.key(), log.to_bytes()).await {
+        tracing::warn!(job = %log.job, tile = log.tile, pass = log.pass, "the task's log was not stored: {e}");
+    }
 }
 
 /// The task a delivery carries, or why it is not one (the delivery is then dead-lettered).
@@ -388,9 +424,9 @@ fn kind(m: &Message) -> &'static str {
     }
 }
 
-/// Renders the task and stores its partial buffer; returns the samples taken. Adds the CPU
-/// time the task's work took (scene preparation, rendering, encoding) to `cpu`, also when it
-/// fails part-way.
+/// Renders the task and stores its partial buffer; returns the samples taken and the scene's
+/// warnings. Adds the CPU time the task's work took (scene preparation, rendering, encoding)
+/// to `cpu`, also when it fails part-way.
 async fn render_and_store(
     config: &Config,
     adapters: &Adapters,
@@ -398,14 +434,15 @@ async fn render_and_store(
     task: &TilePassTask,
     shutdown: &CancellationToken,
     cpu: &mut Duration,
-) -> Result<u64, TaskError> {
-    let (tile, samples) = render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+) -> Result<(u64, Warnings), TaskError> {
+    let (tile, samples, warnings) =
+        render_partial(config, adapters, cache, task, shutdown, cpu).await?;
     let (bytes, spent) =
         cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
     *cpu += spent;
     let bytes = bytes.map_err(|e| TaskError::Transient(e.into()))?;
     adapters.blobs.put(&task.partial_key(), bytes).await?;
-    Ok(samples)
+    Ok((samples, warnings))
 }
 
 /// The task's partial buffer and the samples it took; with `dry_run`, an empty buffer of the
@@ -417,7 +454,7 @@ async fn render_partial(
     task: &TilePassTask,
     shutdown: &CancellationToken,
     cpu: &mut Duration,
-) -> Result<(TileBuffer, u64), TaskError> {
+) -> Result<(TileBuffer, u64, Warnings), TaskError> {
     let grace = config.grace;
     if config.dry_run {
         let n = task.rect.pixel_count();
@@ -426,9 +463,9 @@ async fn render_partial(
             rgba: vec![[0.0; 4]; n],
             weight: vec![task.samples.len() as f32; n],
         };
-        return Ok((tile, 0));
+        return Ok((tile, 0, Arc::from([])));
     }
-    let scene = cache
+    let (scene, warnings) = cache
         .get(config, &adapters.blobs, &task.params, cpu)
         .await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
@@ -505,6 +542,7 @@ async fn render_partial(
     Ok((
         tile,
         task.rect.pixel_count() as u64 * u64::from(task.samples.len()),
+        warnings,
     ))
 }
 
@@ -515,15 +553,15 @@ impl SceneCache {
         blobs: &Blobs,
         params: &RenderParams,
         cpu: &mut Duration,
-    ) -> Result<Arc<Scene>, TaskError> {
+    ) -> Result<(Arc<Scene>, Warnings), TaskError> {
         let key = cache_key(params);
         {
             let mut scenes = self.scenes.lock().unwrap();
-            if let Some(i) = scenes.iter().position(|(k, _)| *k == key) {
+            if let Some(i) = scenes.iter().position(|(k, _, _)| *k == key) {
                 let entry = scenes.remove(i);
-                let scene = entry.1.clone();
+                let found = (entry.1.clone(), entry.2.clone());
                 scenes.push(entry);
-                return Ok(scene);
+                return Ok(found);
             }
         }
         let mut sources = Vec::with_capacity(params.scene.len());
@@ -592,14 +630,15 @@ impl SceneCache {
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);
+        let warnings: Warnings = warnings.into();
         let mut scenes = self.scenes.lock().unwrap();
-        if !scenes.iter().any(|(k, _)| *k == key) {
+        if !scenes.iter().any(|(k, _, _)| *k == key) {
             if scenes.len() >= SCENE_CACHE_SIZE {
                 scenes.remove(0);
             }
-            scenes.push((key, scene.clone()));
+            scenes.push((key, scene.clone(), warnings.clone()));
         }
-        Ok(scene)
+        Ok((scene, warnings))
     }
 }
 

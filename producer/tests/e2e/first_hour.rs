@@ -64,6 +64,7 @@ fn jobs_are_fetched_by_prefix_to_their_own_name_listed_with_times_cancelled_twic
     assert!(
         list.starts_with("JOB")
             && list.contains("SUBMITTED (UTC)")
+            && list.contains("STARTED (UTC)")
             && list.contains("FINISHED (UTC)"),
         "{list}"
     );
@@ -77,8 +78,8 @@ fn jobs_are_fetched_by_prefix_to_their_own_name_listed_with_times_cancelled_twic
     );
     assert_eq!(
         row.matches(&year).count(),
-        2,
-        "submitted and finished times: {row}"
+        3,
+        "submitted, started and finished times: {row}"
     );
     let json: Value =
         serde_json::from_str(&ok(&farm.producer(&["list", "--json"]), "list --json")).unwrap();

@@ -16,6 +16,7 @@ mod cluster;
 mod crashes;
 mod first_hour;
 mod frames;
+mod nightly;
 mod pipeline;
 mod poison;
 mod rdlb;
