@@ -5,6 +5,8 @@
 #   1. every YAML file under deploy/ parses
 #   2. every KEDA object validates against the KEDA CRD schemas in
 #      $(dirname repo)/shared/schemas/keda (override: MOONFARM_KEDA_SCHEMAS)
+#   2b. every RabbitmqCluster validates against the RabbitMQ Cluster Operator's CRD schema in
+#      $(dirname repo)/shared/schemas/rabbitmq (override: MOONFARM_RABBITMQ_SCHEMAS)
 #   3. every built-in kind validates with kubernetes-validate (strict) for the Kubernetes
 #      versions in K8S_VERSIONS; the kustomize overlays are rendered with
 #      `kubectl kustomize` when kubectl is installed and validated too
@@ -24,6 +26,7 @@ set -uo pipefail
 DEPLOY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$DEPLOY")"
 KEDA_SCHEMAS="${MOONFARM_KEDA_SCHEMAS:-$(dirname "$REPO")/shared/schemas/keda}"
+RABBITMQ_SCHEMAS="${MOONFARM_RABBITMQ_SCHEMAS:-$(dirname "$REPO")/shared/schemas/rabbitmq}"
 K8S_VERSIONS="${K8S_VERSIONS:-1.33.0 1.36.0}"
 VENV_ROOT="${MOONFARM_VALIDATE_VENV:-$REPO/target/deploy-venv}"
 PYTHON="${PYTHON:-python3}"
@@ -88,6 +91,9 @@ step "1. YAML parses"
 
 step "2. KEDA objects against $KEDA_SCHEMAS"
 "$PY" validate_manifests.py keda "$KEDA_SCHEMAS"; record "keda schemas" $?
+
+step "2b. RabbitmqCluster objects against $RABBITMQ_SCHEMAS"
+"$PY" validate_manifests.py rabbitmq "$RABBITMQ_SCHEMAS"; record "rabbitmq schemas" $?
 
 step "3. built-in kinds with kubernetes-validate ($K8S_VERSIONS)"
 # shellcheck disable=SC2086

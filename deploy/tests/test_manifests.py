@@ -32,6 +32,10 @@ WORKER_FLAGS = {
 }
 MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port", "--log-format")}
 MERGER_FLAGS["--keep-partials"] = "MOONFARM_KEEP_PARTIALS"
+# Result shards (shared::shard): a job's results go to <result queue>.<i> when N > 1.
+WORKER_FLAGS["--result-shards"] = "MOONFARM_RESULT_SHARDS"
+MERGER_FLAGS["--result-shards"] = "MOONFARM_RESULT_SHARDS"
+MERGER_FLAGS["--shard"] = "MOONFARM_SHARD"
 # `producer submit` (the in-cluster Job, deploy/producer): its flags with a variable.
 PRODUCER_FLAGS = {
     "--amqp": "MOONFARM_AMQP_URL",
@@ -329,11 +333,23 @@ def test_hardened_security_context(objects):
 
 # --- NetworkPolicy ----------------------------------------------------------------------
 def pods(objects):
-    """(namespace, labels, containers) of every pod template."""
-    return [
+    """(namespace, labels, containers) of every pod template, and of the pods the RabbitMQ
+    Cluster Operator makes for a RabbitmqCluster (labels app.kubernetes.io/name=<cluster>,
+    component=rabbitmq, part-of=rabbitmq; AMQP on the port named amqp, 5672)."""
+    out = [
         (manifests.namespace(o), t["metadata"].get("labels") or {}, t["spec"]["containers"])
         for o, t in manifests.pod_templates(objects)
     ]
+    for o in objects:
+        if o["kind"] == "RabbitmqCluster":
+            labels = {
+                "app.kubernetes.io/name": o["metadata"]["name"],
+                "app.kubernetes.io/component": "rabbitmq",
+                "app.kubernetes.io/part-of": "rabbitmq",
+            }
+            ports = [{"name": "amqp", "containerPort": 5672}, {"name": "management", "containerPort": 15672}]
+            out.append((manifests.namespace(o), labels, [{"name": "rabbitmq", "ports": ports}]))
+    return out
 
 
 def policies(objects):

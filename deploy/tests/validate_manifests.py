@@ -2,6 +2,8 @@
 
   python validate_manifests.py yaml               every YAML file under deploy/ parses
   python validate_manifests.py keda SCHEMA_DIR    KEDA objects against the KEDA CRDs' schemas
+  python validate_manifests.py rabbitmq SCHEMA_DIR  RabbitmqCluster objects against the
+                                                  RabbitMQ Cluster Operator's CRD schema
   python validate_manifests.py k8s VERSION...     built-in kinds with kubernetes-validate
 
 Objects come from the source files and, when validate.sh rendered them, from the
@@ -80,15 +82,17 @@ def load_crd_schemas(schema_dir: pathlib.Path) -> dict[tuple[str, str], dict]:
     return schemas
 
 
-def check_keda(schema_dir: str) -> int:
+def check_crds(schema_dir: str, group: str, kinds: tuple[str, ...]) -> int:
+    """Every object of API group `group` against the CRD schemas in `schema_dir`; fails when
+    one of `kinds` is missing from deploy/ (a check that found nothing proves nothing)."""
     d = pathlib.Path(schema_dir)
     if not d.is_dir():
-        print(f"FAIL KEDA schema folder {d} does not exist")
+        print(f"FAIL {group} schema folder {d} does not exist")
         return 1
     schemas = load_crd_schemas(d)
     failures, seen = 0, {}
     for where, o in all_objects():
-        if not o["apiVersion"].startswith("keda.sh/"):
+        if not o["apiVersion"].startswith(f"{group}/"):
             continue
         name = f"{o['kind']}/{o['metadata']['name']}"
         seen[o["kind"]] = seen.get(o["kind"], 0) + 1
@@ -102,13 +106,20 @@ def check_keda(schema_dir: str) -> int:
             path = "/".join(str(x) for x in e.absolute_path)
             print(f"FAIL {where}: {name}: {path}: {e.message}")
         failures += len(errors)
-    # A check that found nothing to check proves nothing.
-    for kind in ("ScaledObject", "ScaledJob", "TriggerAuthentication"):
+    for kind in kinds:
         if not seen.get(kind):
             print(f"FAIL no {kind} found under deploy/")
             failures += 1
-    print(f"keda: {sum(seen.values())} objects validated against {d}, {failures} problems")
+    print(f"{group}: {sum(seen.values())} objects validated against {d}, {failures} problems")
     return failures
+
+
+def check_keda(schema_dir: str) -> int:
+    return check_crds(schema_dir, "keda.sh", ("ScaledObject", "ScaledJob", "TriggerAuthentication"))
+
+
+def check_rabbitmq(schema_dir: str) -> int:
+    return check_crds(schema_dir, "rabbitmq.com", ("RabbitmqCluster",))
 
 
 def check_k8s(versions: list[str]) -> int:
@@ -116,6 +127,8 @@ def check_k8s(versions: list[str]) -> int:
     objs = all_objects()
     for version in versions:
         for where, o in objs:
+            if o["apiVersion"].startswith("rabbitmq.com/"):
+                continue  # the operator's CRD: check_rabbitmq
             if o["apiVersion"].startswith("keda.sh/"):
                 # The ScaledJob's pod template is a Kubernetes JobSpec: validate it as a Job.
                 if o["kind"] != "ScaledJob":
@@ -148,6 +161,8 @@ def main(argv: list[str]) -> int:
         return 1 if check_yaml() else 0
     if cmd == "keda":
         return 1 if check_keda(args[0]) else 0
+    if cmd == "rabbitmq":
+        return 1 if check_rabbitmq(args[0]) else 0
     if cmd == "k8s":
         return 1 if check_k8s(args) else 0
     print(f"unknown check {cmd}")

@@ -14,6 +14,15 @@ pub struct Cli {
     pub conn: ConnectionArgs,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
+    /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
+    /// producer of a farm must be given the same N.
+    #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub result_shards: u32,
+    /// The shard this merger merges, 0 to result_shards - 1. Run two or more mergers per
+    /// shard: one is active, the others are standbys that take over when it dies.
+    #[arg(long, env = "MOONFARM_SHARD", default_value_t = 0)]
+    pub shard: u32,
     /// Keep the partial buffers of ended jobs (by default they are deleted once the job's
     /// final image, or its end state, is stored).
     #[arg(long, env = "MOONFARM_KEEP_PARTIALS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
@@ -31,17 +40,32 @@ pub struct Cli {
     pub check_config: bool,
 }
 
+/// Every error is a usage error. `--check-config` may show a connection left unset.
 pub fn validate(cli: &Cli) -> anyhow::Result<String> {
-    cli.conn.check()?;
+    if cli.check_config {
+        cli.conn.check()?;
+    } else {
+        cli.conn.check_service()?;
+    }
     if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
         anyhow::bail!(
             "--result-queue `{}`: a queue name is 1 to 255 characters",
             cli.result_queue
         );
     }
+    if cli.shard >= cli.result_shards {
+        anyhow::bail!(
+            "--shard {}: there are {} result shards, numbered 0 to {}; set MOONFARM_SHARD below MOONFARM_RESULT_SHARDS",
+            cli.shard,
+            cli.result_shards,
+            cli.result_shards - 1
+        );
+    }
     Ok([
         cli.conn.describe(),
         format!("result_queue = {}", cli.result_queue),
+        format!("result_shards = {}", cli.result_shards),
+        format!("shard = {}", cli.shard),
         format!("keep_partials = {}", cli.keep_partials),
         format!("log_format = {}", cli.log_format),
         format!("http_port = {}", cli.http_port),

@@ -10,6 +10,9 @@
 //! images.
 
 pub mod cli;
+mod index;
+pub mod notify;
+pub mod schedule;
 
 use anyhow::Context;
 use futures::StreamExt;
@@ -20,11 +23,11 @@ use shared::blob::Blobs;
 use shared::exr_io::{self, Attr, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::{
-    self, keys, Checkpoint, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record,
-    StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
+    self, keys, Checkpoint, FramePlan, FrameState, JobControl, JobId, JobManifest, JobState,
+    JobStatus, Message, Record, StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -45,6 +48,9 @@ pub struct Config {
     /// What a message, a manifest and a partial may be: checked before each is used, since
     /// anyone who can publish or write blobs may have made them.
     pub limits: shared::limits::Limits,
+    /// How often the schedule of `--not-before` jobs is looked at: a job starts at most this
+    /// long after its time. None runs no schedule (the embedded mode has none).
+    pub schedule_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -56,6 +62,7 @@ impl Default for Config {
             batch_window: Duration::from_millis(200),
             keep_partials: false,
             limits: shared::limits::Limits::default(),
+            schedule_interval: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -114,20 +121,61 @@ impl Metrics {
 }
 
 /// One job being merged. Owned by the merger loop alone.
+///
+/// Memory: only frames in progress (at least one partial merged, not yet complete) hold an
+/// image; a complete frame's image is written and dropped at the next persist. Tasks are
+/// published frame-major, so with W workers taking P tasks each, the frames in progress are
+/// those the W x P tasks in flight belong to (at most W x P / tasks per frame + 2), plus any
+/// frame waiting on a retried task.
 struct Job {
     manifest: JobManifest,
-    acc: Accumulator,
-    /// (tile, pass) pairs in `acc`: a result delivered twice is counted once.
-    merged: BTreeSet<(u32, u32)>,
-    /// Tiles merged per pass.
-    per_pass: Vec<u32>,
+    /// The frames in progress, by frame number.
+    open: BTreeMap<i32, OpenFrame>,
+    /// Frame number to its index in `status.frames` (and the manifest's frame plans).
+    index: HashMap<i32, usize>,
     status: JobStatus,
     /// Throughput, in samples (pixels times samples per pixel): every (tile, pass) weighs its
     /// pixels times its pass's samples, so a small first pass counts for little.
     work: Work,
     last_status_write: Option<Instant>,
+    /// When this merger first merged a live result of the job (ms since the Unix epoch), and
+    /// whether the index says it started: written once, with the first result.
+    started_unix_ms: Option<u64>,
+    index_started: bool,
     /// Something changed since the last checkpoint.
     dirty: bool,
+}
+
+/// A frame in progress: its image so far and what is in it.
+struct OpenFrame {
+    acc: Accumulator,
+    /// (tile, pass) pairs in `acc`: a result delivered twice is counted once.
+    merged: BTreeSet<(u32, u32)>,
+    /// Tiles merged per pass.
+    per_pass: Vec<u32>,
+}
+
+impl OpenFrame {
+    fn new(m: &JobManifest) -> OpenFrame {
+        OpenFrame {
+            acc: Accumulator::new(m.params.width, m.params.height),
+            merged: BTreeSet::new(),
+            per_pass: vec![0; m.passes.len()],
+        }
+    }
+
+    fn is_complete(&self, m: &JobManifest) -> bool {
+        self.merged.len() == m.tasks_per_frame()
+    }
+
+    /// Passes complete from the first on: a snapshot shows a prefix of the passes (later
+    /// passes may finish first on a farm; they are merged but not yet counted).
+    fn completed_passes(&self, tiles: usize) -> u32 {
+        self.per_pass
+            .iter()
+            .take_while(|&&n| n as usize == tiles)
+            .count() as u32
+    }
 }
 
 /// A job's throughput and time left, from samples merged (not tasks: passes and edge tiles
@@ -151,9 +199,8 @@ struct Work {
 
 impl Work {
     fn new(m: &JobManifest) -> Work {
-        let pixels: f64 = m.tiles.iter().map(|t| t.pixel_count() as f64).sum();
         Work {
-            total: pixels * f64::from(m.spp()),
+            total: frame_samples(m) * m.frame_count() as f64,
             done: 0.0,
             start: None,
             last: None,
@@ -214,6 +261,12 @@ impl Work {
     }
 }
 
+/// Samples (pixels times samples per pixel) of one frame.
+fn frame_samples(m: &JobManifest) -> f64 {
+    let pixels: f64 = m.tiles.iter().map(|t| t.pixel_count() as f64).sum();
+    pixels * f64::from(m.spp())
+}
+
 /// A job the merger has finished with: only its end state is kept, to ack late results.
 enum Entry {
     Active(Box<Job>),
@@ -232,6 +285,19 @@ pub async fn run(
         .await
         .with_context(|| format!("consuming {}", config.result_queue))?;
     let mut jobs: HashMap<JobId, Entry> = HashMap::new();
+    let mut subscriptions = consumer.resubscriptions();
+    // The schedule runs beside the result loop and stops with it, whichever way it ends.
+    let schedule_stop = shutdown.child_token();
+    let _stop_schedule = schedule_stop.clone().drop_guard();
+    if let Some(every) = config.schedule_interval {
+        tokio::spawn(schedule::run(
+            adapters.blobs.clone(),
+            adapters.queue.clone(),
+            Arc::new(shared::lifecycle::SystemClock),
+            every,
+            schedule_stop,
+        ));
+    }
     tracing::info!(queue = %config.result_queue, "merger started");
     loop {
         let first = tokio::select! {
@@ -248,6 +314,17 @@ pub async fn run(
                 Ok(Ok(None)) | Err(_) => break,
                 Ok(Err(e)) => return Err(e.into()),
             }
+        }
+        if consumer.resubscriptions() != subscriptions {
+            // Subscribed again after losing the channel: on a single-active-consumer result
+            // queue a standby may have merged meanwhile, so every job is read again from
+            // its checkpoint rather than trusted from memory.
+            subscriptions = consumer.resubscriptions();
+            tracing::info!(
+                jobs = jobs.len(),
+                "subscribed again; jobs reload from their checkpoints"
+            );
+            jobs.clear();
         }
         handle_batch(config, &adapters, &metrics, &mut jobs, batch).await?;
         metrics.jobs_active.set(
@@ -513,13 +590,28 @@ async fn load_job(
             return Ok(Entry::Ended(cp.state));
         }
         tracing::info!(job = %id, partials = cp.merged.len(), "resuming from checkpoint");
-        // Rebuild the image from the partials the checkpoint lists, several downloads at once.
-        let manifest = &job.manifest;
+        // The frames' states and tallies as checkpointed: done frames are not rebuilt.
+        if cp.frames.len() == job.status.frames.len() {
+            job.status.frames = cp.frames;
+        }
+        job.status.tasks = protocol::Tally::sum(job.status.frames.iter().map(|f| &f.tasks));
+        let per_frame = frame_samples(&job.manifest);
+        let done_frames = job
+            .status
+            .frames
+            .iter()
+            .filter(|f| f.state == FrameState::Done)
+            .count();
+        job.work
+            .add(per_frame * done_frames as f64, None, Instant::now());
+        // Rebuild the frames in progress from the partials the checkpoint lists, several
+        // downloads at once.
+        let job_id = &job.manifest.job;
         let mut partials = futures::stream::iter(cp.merged.iter().copied())
-            .map(|(tile, pass)| async move {
-                let key = keys::partial(&manifest.job, manifest.frame, tile, pass);
+            .map(|(frame, tile, pass)| async move {
+                let key = keys::partial(job_id, frame, tile, pass);
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
-                Ok::<_, MergeError>((tile, pass, decode_partial(&key, bytes).await?))
+                Ok::<_, MergeError>((frame, tile, pass, decode_partial(&key, bytes).await?))
             })
             .buffer_unordered(8);
         let mut tiles = Vec::new();
@@ -527,14 +619,19 @@ async fn load_job(
             tiles.push(p?);
         }
         drop(partials);
-        for (tile, pass, buffer) in tiles {
-            job.add(tile, pass, &buffer, None)?;
+        for (frame, tile, pass, buffer) in tiles {
+            job.add(frame, tile, pass, &buffer, None)?;
             metrics.tiles_merged.inc();
         }
+        job.status.tasks_done = job.status.tasks.done;
         job.status.failures = cp.failures;
         job.status.snapshot_generation = cp.snapshot_generation;
         job.status.passes_done = job.completed_passes();
-        job.dirty = false;
+        job.index_started = job.status.tasks_done > 0;
+        // A frame complete but not yet written (cannot happen: its image is stored before
+        // the checkpoint that drops it) would be written at the next persist.
+        let m = &job.manifest;
+        job.dirty = job.open.values().any(|f| f.is_complete(m));
     }
     Ok(Entry::Active(Box::new(job)))
 }
@@ -570,22 +667,41 @@ async fn merge(
             return Ok(());
         }
     };
+    let Some(&at) = job.index.get(&r.frame) else {
+        return Err(MergeError::Permanent(format!(
+            "result for frame {}, which job {} does not have",
+            r.frame, r.job
+        )));
+    };
     if r.tile as usize >= job.manifest.tiles.len() || r.pass as usize >= job.manifest.passes.len() {
         return Err(MergeError::Permanent(format!(
             "result for tile {} pass {} is outside job {}",
             r.tile, r.pass, r.job
         )));
     }
-    if job.merged.contains(&(r.tile, r.pass)) {
+    let frame_done = job.status.frames[at].state == FrameState::Done;
+    let merged_before = job
+        .open
+        .get(&r.frame)
+        .is_some_and(|f| f.merged.contains(&(r.tile, r.pass)));
+    if frame_done || merged_before {
         return Ok(()); // a redelivered task's second result
     }
     match &r.outcome {
         TaskOutcome::Failed { reason } => {
             job.status.state = JobState::Failed;
-            job.status.failures.push(format!(
-                "tile {} pass {} on {}: {reason}",
-                r.tile, r.pass, r.worker
-            ));
+            let what = if job.manifest.is_sequence() {
+                format!("frame {} tile {} pass {}", r.frame, r.tile, r.pass)
+            } else {
+                format!("tile {} pass {}", r.tile, r.pass)
+            };
+            job.status
+                .failures
+                .push(format!("{what} on {}: {reason}", r.worker));
+            job.status.frames[at].state = FrameState::Failed;
+            job.status.frames[at].tasks.failed(r.cpu_seconds, r.attempt);
+            job.status.tasks.failed(r.cpu_seconds, r.attempt);
+            job.update_cost();
             job.dirty = true;
         }
         TaskOutcome::Rendered { partial_key } => {
@@ -600,7 +716,11 @@ async fn merge(
                     (decode_partial(partial_key, bytes).await?, len)
                 }
             };
-            job.add(r.tile, r.pass, &tile, Some(r.render_seconds))?;
+            job.add(r.frame, r.tile, r.pass, &tile, Some(r.render_seconds))?;
+            job.status.frames[at].tasks.merged(r.cpu_seconds, r.attempt);
+            job.status.tasks.merged(r.cpu_seconds, r.attempt);
+            job.status.tasks_done = job.status.tasks.done;
+            job.update_cost();
             metrics.tiles_merged.inc();
             metrics.bytes_merged.inc_by(len as u64);
             metrics
@@ -620,6 +740,11 @@ async fn cancel(
 ) -> Result<(), MergeError> {
     if let Entry::Active(job) = entry(limits, adapters, metrics, jobs, id).await? {
         job.status.state = JobState::Cancelled;
+        for f in &mut job.status.frames {
+            if !f.state.is_terminal() {
+                f.state = FrameState::Cancelled;
+            }
+        }
         job.dirty = true;
     }
     Ok(())
@@ -662,15 +787,42 @@ async fn persist(
     let passes_done = job.completed_passes();
     let pass_completed = passes_done > job.status.passes_done;
     job.status.passes_done = passes_done;
-    if job.status.state == JobState::Rendering && job.status.tasks_done == job.status.tasks_total {
-        b.put(&keys::final_image(id), job.encode(true).await?)
-            .await?;
+    let rendering = job.status.state == JobState::Rendering;
+    // Each complete frame's image is written now, before the checkpoint that drops the frame:
+    // early frames are there as soon as they are complete, and their memory is freed.
+    let complete: Vec<i32> = job
+        .open
+        .iter()
+        .filter(|(_, f)| f.is_complete(&job.manifest))
+        .map(|(n, _)| *n)
+        .collect();
+    for n in complete.into_iter().filter(|_| rendering) {
+        let image = job.encode(n, true).await?;
+        b.put(&job.manifest.image_key(n), image).await?;
+        job.open.remove(&n);
+        let at = job.index[&n];
+        job.status.frames[at].state = FrameState::Done;
+        tracing::info!(job = %id, frame = n, "frame complete");
+    }
+    let frames_done = job
+        .status
+        .frames
+        .iter()
+        .filter(|f| f.state == FrameState::Done)
+        .count();
+    if rendering && frames_done == job.status.frames.len() {
         job.status.state = JobState::Done;
         job.status.eta_seconds = Some(0.0);
+        job.status.passes_done = job.status.passes_total;
         tracing::info!(job = %id, "job complete");
-    } else if job.status.state == JobState::Rendering && pass_completed {
-        b.put(&keys::snapshot(id), job.encode(false).await?).await?;
-        job.status.snapshot_generation += 1;
+    } else if rendering && pass_completed && !job.manifest.is_sequence() {
+        // A snapshot of a single-frame job (a sequence's frames are its progress).
+        let n = job.manifest.frame;
+        if job.open.contains_key(&n) {
+            b.put(&keys::snapshot(id), job.encode(n, false).await?)
+                .await?;
+            job.status.snapshot_generation += 1;
+        }
     }
     let ended = job.status.state != JobState::Rendering;
     if matches!(job.status.state, JobState::Failed | JobState::Cancelled) {
@@ -679,6 +831,30 @@ async fn persist(
             &keys::stopped(id),
             StopMarker::new(id, job.status.state).to_bytes(),
         )
+        .await?;
+    }
+    // The index before the status: whoever sees the status's end finds the index ended too.
+    let now_ms = schedule::unix_ms(&shared::lifecycle::SystemClock);
+    if rendered_first(job) {
+        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+        index::update(b, id, |e| {
+            e.state = shared::lifecycle::JobState::Running;
+            e.started_unix_ms = Some(now_ms);
+            (e.tasks_done, e.tasks_total) = (done, total);
+        })
+        .await?;
+        job.index_started = true;
+        job.started_unix_ms = Some(now_ms);
+    }
+    if ended {
+        let state = lifecycle_state(job.status.state);
+        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+        index::update(b, id, |e| {
+            e.state = state;
+            e.finished_unix_ms = Some(now_ms);
+            (e.tasks_done, e.tasks_total) = (done, total);
+            e.frames_done = u32::from(state == shared::lifecycle::JobState::Done);
+        })
         .await?;
     }
     if ended
@@ -693,7 +869,12 @@ async fn persist(
     let checkpoint = Checkpoint {
         version: PROTOCOL_VERSION,
         job: id.clone(),
-        merged: job.merged.iter().copied().collect(),
+        merged: job
+            .open
+            .iter()
+            .flat_map(|(n, f)| f.merged.iter().map(move |(t, p)| (*n, *t, *p)))
+            .collect(),
+        frames: job.status.frames.clone(),
         state: job.status.state,
         failures: job.status.failures.clone(),
         snapshot_generation: job.status.snapshot_generation,
@@ -701,31 +882,86 @@ async fn persist(
     b.put(&keys::checkpoint(id), checkpoint.to_bytes()).await?;
     job.dirty = false;
     if ended {
+        notify::spawn(b.clone(), ending(job, now_ms));
         let state = job.status.state;
         jobs.insert(id.clone(), Entry::Ended(state));
     }
     Ok(ended)
 }
 
+/// The job's first live result is in and the index does not say so yet.
+fn rendered_first(job: &Job) -> bool {
+    !job.index_started && job.status.tasks_done > 0
+}
+
+/// The index's name for where the merger's status says a job stands.
+fn lifecycle_state(s: JobState) -> shared::lifecycle::JobState {
+    use shared::lifecycle::JobState as L;
+    match s {
+        JobState::Rendering => L::Running,
+        JobState::Done => L::Done,
+        JobState::Failed => L::Failed,
+        JobState::Cancelled => L::Cancelled,
+    }
+}
+
+/// What the job's notification says about its end.
+fn ending(job: &Job, finished_unix_ms: u64) -> notify::Ending {
+    let m = &job.manifest;
+    let submitted = match m.settings.submitted_unix_ms {
+        0 => m.submitted_unix as f64,
+        ms => ms as f64 / 1000.0,
+    };
+    let state = job.status.state;
+    notify::Ending {
+        job: m.job.clone(),
+        state: lifecycle_state(state).to_string(),
+        outputs: if state == JobState::Done {
+            vec![notify::Output {
+                name: m.output_name.clone(),
+                key: keys::final_image(&m.job),
+            }]
+        } else {
+            vec![]
+        },
+        submitted_unix: submitted,
+        started_unix: job.started_unix_ms.map(|ms| ms as f64 / 1000.0),
+        finished_unix: finished_unix_ms as f64 / 1000.0,
+        tasks_done: job.status.tasks_done,
+        tasks_total: job.status.tasks_total,
+        failures: job.status.failures.clone(),
+        core_seconds: None,
+    }
+}
+
 impl Job {
     fn new(manifest: JobManifest) -> Job {
         let status = JobStatus::queued(&manifest);
+        let index = status
+            .frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.frame, i))
+            .collect();
         Job {
-            acc: Accumulator::new(manifest.params.width, manifest.params.height),
-            per_pass: vec![0; manifest.passes.len()],
-            merged: BTreeSet::new(),
+            open: BTreeMap::new(),
+            index,
             status,
             work: Work::new(&manifest),
             last_status_write: None,
+            started_unix_ms: None,
+            index_started: false,
             dirty: false,
             manifest,
         }
     }
 
-    /// Merges one partial. `rendered_in` is the worker's render time of a live result; None
-    /// for a partial restored from a checkpoint, which counts as done but not as throughput.
+    /// Merges one partial of `frame`, opening the frame on its first. `rendered_in` is the
+    /// worker's render time of a live result; None for a partial restored from a checkpoint,
+    /// which counts as done but not as throughput. The tallies are the caller's.
     fn add(
         &mut self,
+        frame: i32,
         tile: u32,
         pass: u32,
         buffer: &TileBuffer,
@@ -737,12 +973,19 @@ impl Job {
                 buffer.rect
             )));
         }
-        self.acc
+        let m = &self.manifest;
+        let open = self.open.entry(frame).or_insert_with(|| OpenFrame::new(m));
+        open.acc
             .add(buffer)
             .map_err(|e| MergeError::Permanent(e.to_string()))?;
-        self.merged.insert((tile, pass));
-        self.per_pass[pass as usize] += 1;
-        self.status.tasks_done = self.merged.len() as u64;
+        open.merged.insert((tile, pass));
+        open.per_pass[pass as usize] += 1;
+        if let Some(&at) = self.index.get(&frame) {
+            let f = &mut self.status.frames[at];
+            if f.state == FrameState::Queued {
+                f.state = FrameState::Running;
+            }
+        }
         let samples = self.manifest.tiles[tile as usize].pixel_count() as f64
             * f64::from(self.manifest.passes[pass as usize].len());
         self.work.add(samples, rendered_in, Instant::now());
@@ -753,18 +996,43 @@ impl Job {
         Ok(())
     }
 
-    /// Passes complete from the first on: a snapshot shows a prefix of the passes (later
-    /// passes may finish first on a farm; they are merged but not yet counted).
+    fn update_cost(&mut self) {
+        self.status.cost = self
+            .manifest
+            .price_per_core_hour
+            .map(|price| shared::accounting::cost(self.status.tasks.core_seconds, price));
+    }
+
+    /// Passes complete in the earliest frame not done (every pass once all are done).
     fn completed_passes(&self) -> u32 {
-        let tiles = self.manifest.tiles.len() as u32;
-        self.per_pass.iter().take_while(|&&n| n == tiles).count() as u32
+        let first_open = self
+            .status
+            .frames
+            .iter()
+            .find(|f| f.state != FrameState::Done);
+        match first_open {
+            None => self.manifest.passes.len() as u32,
+            Some(f) => self
+                .open
+                .get(&f.frame)
+                .map_or(0, |o| o.completed_passes(self.manifest.tiles.len())),
+        }
     }
 
     /// The image as a ZIP16 EXR, normalised and compressed on the blocking pool (CPU work, kept
     /// off the async runtime like every decode).
-    async fn encode(&mut self, final_image: bool) -> anyhow::Result<Vec<u8>> {
+    async fn encode(&mut self, frame: i32, final_image: bool) -> anyhow::Result<Vec<u8>> {
+        let completed_passes = self
+            .open
+            .get(&frame)
+            .map_or(0, |f| f.completed_passes(self.manifest.tiles.len()));
         let m = &self.manifest;
-        let files: Vec<&str> = m.params.scene.iter().map(|f| f.name.as_str()).collect();
+        let at = self.index[&frame];
+        let plan: std::borrow::Cow<'_, FramePlan> = match m.frames.get(at) {
+            Some(p) => std::borrow::Cow::Borrowed(p),
+            None => std::borrow::Cow::Owned(m.frame_plans()[0].clone()),
+        };
+        let files: Vec<&str> = plan.params.scene.iter().map(|f| f.name.as_str()).collect();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -772,7 +1040,7 @@ impl Job {
             m.spp()
         } else {
             m.passes
-                .get(self.completed_passes().saturating_sub(1) as usize)
+                .get(completed_passes.saturating_sub(1) as usize)
                 .map_or(0, |p| p.end)
         };
         // From submission to now, to the millisecond (a manifest of an older producer has only
@@ -787,7 +1055,7 @@ impl Job {
             ("moonfarm:job".into(), m.job.to_string().into()),
             ("moonfarm:scene_files".into(), files.join(", ").into()),
             ("moonfarm:samples_per_pixel".into(), int(spp)),
-            ("moonfarm:frame".into(), Attr::Int(m.frame)),
+            ("moonfarm:frame".into(), Attr::Int(frame)),
             (
                 "moonfarm:render_seconds".into(),
                 Attr::Double((now.as_secs_f64() - submitted).max(0.0)),
@@ -807,13 +1075,18 @@ impl Job {
         // The accumulator goes to the blocking pool and back rather than being copied: the
         // normalisation is as much per-pixel work as the compression. Should the work panic, the
         // job is forgotten on the error and rebuilt from its checkpoint.
-        let acc = std::mem::replace(&mut self.acc, Accumulator::new(0, 0));
+        drop(plan);
+        let open = self
+            .open
+            .get_mut(&frame)
+            .expect("only frames in progress are encoded");
+        let acc = std::mem::replace(&mut open.acc, Accumulator::new(0, 0));
         let (acc, encoded) = off_runtime(move || {
             let encoded = exr_io::encode_image(&acc.image(), &info);
             (acc, encoded)
         })
         .await?;
-        self.acc = acc;
+        open.acc = acc;
         Ok(encoded?)
     }
 }

@@ -1,18 +1,20 @@
 //! `merger`: parses the configuration, connects to the farm, serves health and metrics, and
 //! merges results until SIGTERM.
 
-use clap::Parser;
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
     if let Err(e) = shared::process::start() {
         eprintln!("error: {e}");
-        return std::process::ExitCode::from(2);
+        return std::process::ExitCode::from(shared::cli::EXIT_USAGE);
     }
-    let cli = merger::cli::Cli::parse();
+    let cli = match shared::cli::parse::<merger::cli::Cli>() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let described = match merger::cli::validate(&cli) {
         Ok(d) => d,
-        Err(e) => return service::exit_code_or(Err(e), 2),
+        Err(e) => return service::exit_code_or(Err(e), shared::cli::EXIT_USAGE),
     };
     if cli.check_config {
         println!("{described}");
@@ -27,7 +29,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     let mut registry = prometheus_client::registry::Registry::default();
     metrics.register(&mut registry);
     let config = merger::Config {
-        result_queue: cli.result_queue.clone(),
+        result_queue: shared::shard::queue(&cli.result_queue, cli.result_shards, cli.shard),
         keep_partials: cli.keep_partials,
         limits: cli.limits,
         ..merger::Config::default()

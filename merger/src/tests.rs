@@ -7,7 +7,7 @@ use shared::protocol::{RenderParams, SampleRange};
 use shared::queue::MemoryQueue;
 
 /// A 4x2 image in two 2x2 tiles and two passes; pixel values differ per (tile, pass).
-fn manifest() -> JobManifest {
+pub(crate) fn manifest() -> JobManifest {
     JobManifest {
         version: PROTOCOL_VERSION,
         job: JobId::parse("job-1").unwrap(),
@@ -20,6 +20,8 @@ fn manifest() -> JobManifest {
             env: vec![],
             assets: vec![],
             lua: None,
+            frame: None,
+            rdla_set: vec![],
         },
         tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![
@@ -29,6 +31,8 @@ fn manifest() -> JobManifest {
         output_name: "out.exr".into(),
         submitted_unix: 0,
         settings: Default::default(),
+        frames: vec![],
+        price_per_core_hour: None,
     }
 }
 
@@ -78,6 +82,8 @@ fn result(
         worker: "test".into(),
         render_seconds: 0.0,
         samples_taken,
+        cpu_seconds: 0.0,
+        attempt: 1,
     }
 }
 
@@ -337,4 +343,5 @@ async fn garbage_and_failures_are_handled_without_stopping() {
 
 pub(crate) mod off_runtime;
 mod policy;
+mod sequences;
 mod stop_marker;

@@ -24,6 +24,9 @@ pub struct Found {
     pub files: Vec<(AssetFile, Arc<[u8]>)>,
     /// Missing files that `--allow-missing` turned into warnings.
     pub warnings: Vec<String>,
+    /// The names of those files (of a UDIM pattern with no tile, its first tile's, the name
+    /// the scene builder looks for), so that the scene builder does not warn about them again.
+    pub missing: std::collections::HashSet<String>,
 }
 
 impl Found {
@@ -48,6 +51,11 @@ pub fn gather(g: &SceneGraph, allow_missing: bool) -> anyhow::Result<Found> {
                 let msg = format!("{}: {why}", r.describe());
                 if allow_missing {
                     found.warnings.push(format!("{msg}; rendering without it"));
+                    found.missing.insert(if r.is_udim() {
+                        render::assets::udim_path(&r.path, 1001)
+                    } else {
+                        r.path.clone()
+                    });
                     continue;
                 }
                 anyhow::bail!(
@@ -72,6 +80,7 @@ pub fn gather(g: &SceneGraph, allow_missing: bool) -> anyhow::Result<Found> {
                     let msg = format!("{}: cannot read {name}: {e}", r.describe());
                     if allow_missing {
                         found.warnings.push(format!("{msg}; rendering without it"));
+                        found.missing.insert(name);
                         continue;
                     }
                     anyhow::bail!("{msg}; put the file there (relative paths are read from the working directory, as MoonRay does) or pass --allow-missing");

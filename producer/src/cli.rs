@@ -32,9 +32,14 @@ pub enum Command {
     /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
     #[command(override_usage = "producer cancel [OPTIONS] <JOB>")]
     Cancel(JobArgs),
-    /// Every job in the farm's blob store, with when it was submitted and finished.
-    #[command(override_usage = "producer list [OPTIONS]")]
+    /// Every job in the farm's blob store, newest first: state, frames, priority, when it was
+    /// submitted, started and finished, cost.
+    #[command(override_usage = "producer list [--state STATE] [OPTIONS]")]
     List(ListArgs),
+    /// The per-task logs of a farm job: which worker ran each task, when, for how long, the
+    /// scene's warnings and the error of a failed attempt.
+    #[command(override_usage = "producer logs [OPTIONS] <JOB>")]
+    Logs(LogsArgs),
     /// Delete a job that has ended (done, failed or cancelled) from the blob store.
     #[command(override_usage = "producer delete [OPTIONS] <JOB>")]
     Delete(JobArgs),
@@ -78,6 +83,18 @@ pub struct RemoteArgs {
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
+    /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
+    /// producer of a farm must be given the same N.
+    #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub result_shards: u32,
+}
+
+impl RemoteArgs {
+    /// The result queue of `job`'s shard, where its cancel goes.
+    pub fn result_queue_of(&self, job: &shared::protocol::JobId) -> String {
+        shared::shard::queue_of_job(&self.result_queue, self.result_shards, job)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -108,6 +125,24 @@ pub struct SubmitArgs {
     /// Frame number (default: the scene's `frame`).
     #[arg(long, env = "MOONFARM_FRAME")]
     pub frame: Option<i32>,
+    /// Render a frame sequence as one job: 1-240, 1-240x2 (every second), 1,5,9-12, 7. Each
+    /// frame sets the Lua global `frame` and SceneVariables.frame (unless the scene sets it);
+    /// scene paths with #### or %04d name each frame's file; -o needs a pattern (default
+    /// <scene stem>.####.exr).
+    #[arg(long, env = "MOONFARM_FRAMES", value_name = "LIST")]
+    pub frames: Option<String>,
+    /// Run `NAME = VALUE` (VALUE is Lua) before any scene file, as `moonray -rdla_set NAME
+    /// VALUE`; repeatable. MOONFARM_RDLA_SET takes one assignment per line.
+    #[arg(
+        long = "rdla-set",
+        value_name = "NAME=VALUE",
+        env = "MOONFARM_RDLA_SET",
+        value_delimiter = '\n'
+    )]
+    pub rdla_set: Vec<String>,
+    /// Price of one core-hour, for the job's cost in `producer status` and its report.
+    #[arg(long, env = "MOONFARM_PRICE_PER_CORE_HOUR", value_name = "PRICE")]
+    pub price_per_core_hour: Option<f64>,
     /// Let the scene read this environment variable through os.getenv (repeatable); every
     /// other variable reads as nil. Its value is carried with the job to the workers.
     /// MOONFARM_ALLOW_ENV takes a comma-separated list.
@@ -139,6 +174,15 @@ pub struct SubmitArgs {
     /// Print the submitted job as JSON (farm mode).
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
+    /// On the farm: publish no task before this time: `22:00` (the next such time on this
+    /// machine's clock) or RFC 3339 (`2026-12-02T22:00:00Z`). The merger publishes the tasks
+    /// then; the producer may exit at once (or follow the job with --wait).
+    #[arg(long, env = "MOONFARM_NOT_BEFORE", value_name = "TIME")]
+    pub not_before: Option<String>,
+    /// On the farm: POST a JSON report to this http(s) URL when the job is done, failed or
+    /// cancelled (retried with backoff; a failure to notify never fails the job).
+    #[arg(long, env = "MOONFARM_NOTIFY", value_name = "URL")]
+    pub notify: Option<String>,
     #[command(flatten)]
     pub remote: RemoteArgs,
     /// The farm's limits (README, "Limits"), checked here before anything is published.
@@ -176,11 +220,45 @@ pub struct FetchArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ListArgs {
+    /// Only the jobs in this state.
+    #[arg(long, value_name = "STATE", value_parser = parse_state)]
+    pub state: Option<shared::lifecycle::JobState>,
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogsArgs {
+    /// The job id (or a unique prefix of it).
+    pub job: String,
+    /// Only this frame's tasks.
+    #[arg(long, value_name = "N")]
+    pub frame: Option<i32>,
+    /// Only this tile's tasks (its index, as status and failures name it).
+    #[arg(long, value_name = "T")]
+    pub tile: Option<u32>,
+    /// Keep printing new task logs until the job ends.
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per task log, per line.
+    #[arg(long, env = "MOONFARM_JSON")]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A `--state` value: one of the job states, lowercase.
+fn parse_state(text: &str) -> Result<shared::lifecycle::JobState, String> {
+    shared::lifecycle::JobState::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = shared::lifecycle::JobState::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        format!("`{text}` is not a job state; one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Args, Clone)]
@@ -244,7 +322,7 @@ pub struct ClusterArgs {
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
-    /// Only --amqp and the queue names are used: the queue depths need no blob store.
+    /// --amqp and the queue names for the queue depths, --blob for the jobs in the store.
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -253,6 +331,13 @@ pub struct ClusterArgs {
 pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if !(args.res.is_finite() && args.res >= 0.125 && args.res <= 1024.0) {
         crate::usage!("--res {}: the resolution divisor must be between 0.125 and 1024 (for example --res 2 for half size)", args.res);
+    }
+    if let Some(p) = args.price_per_core_hour {
+        if !(p.is_finite() && p >= 0.0) {
+            crate::usage!(
+                "--price-per-core-hour {p}: the price must be a number of at least 0 (e.g. 0.04)"
+            );
+        }
     }
     if let Err(e) = args.remote.conn.check() {
         crate::usage!("{e:#}");
@@ -263,52 +348,40 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         crate::job::OutputFormat::of(out)?;
     }
+    let farm = args.remote.conn.amqp.is_some();
+    if let Some(url) = &args.notify {
+        if !farm {
+            crate::usage!(
+                "--notify needs a farm (MOONFARM_AMQP_URL): the merger sends the notification"
+            );
+        }
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
+            crate::usage!("--notify `{url}`: expected an http:// or https:// URL with a host, e.g. https://hooks.example.com/render");
+        }
+    }
+    if args.not_before.is_some() && !farm {
+        crate::usage!(
+            "--not-before needs a farm (MOONFARM_AMQP_URL): an embedded render starts now"
+        );
+    }
+    not_before(args)?;
     Ok(())
 }
 
-/// A flag's bad value that came from its environment variable, not the command line: the
-/// one error line naming the variable (clap's own names the flag the user never typed).
-pub fn blame_environment(e: &clap::Error) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue};
-    use clap::CommandFactory;
-    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
-        return None;
-    };
-    let long = arg.split_whitespace().next()?.strip_prefix("--")?;
-    let argv: Vec<String> = std::env::args().collect();
-    let flag = format!("--{long}");
-    if argv
-        .iter()
-        .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
-    {
-        return None;
+/// `--not-before` as milliseconds since the Unix epoch (None without the flag). A bad time is
+/// a usage error, found before the scene is read or anything is stored.
+pub fn not_before(args: &SubmitArgs) -> anyhow::Result<Option<u64>> {
+    match &args.not_before {
+        None => Ok(None),
+        Some(text) => match crate::when::parse(text, &crate::when::now()) {
+            Ok(ms) => Ok(Some(ms)),
+            Err(e) => crate::usage!("{e}"),
+        },
     }
-    let cli = Cli::command();
-    let sub = argv.iter().skip(1).find_map(|a| cli.find_subcommand(a))?;
-    let env = sub
-        .get_arguments()
-        .find(|a| a.get_long() == Some(long))?
-        .get_env()?
-        .to_str()?
-        .to_string();
-    let value = std::env::var(&env).ok()?;
-    let why = match e.get(ContextKind::Custom) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => e
-            .render()
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .rsplit(": ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    };
-    let value = shared::secrets::redact(&value);
-    Some(format!(
-        "error: {env}={value}: {why} (the variable sets {flag}; fix or unset it)"
-    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! `producer farm`: what to look at when a nightly job seems stuck. Queue depths from RabbitMQ,
-//! the worker ScaledObject's conditions from KEDA, worker pods by phase and why pending ones
-//! wait, from the Kubernetes API; then one line per thing that is obviously wrong.
+//! the jobs in the blob store, the worker ScaledObject's conditions from KEDA, worker pods by
+//! phase and why pending ones wait, from the Kubernetes API; then one line per thing that is
+//! obviously wrong. Each part is read on its own: one that cannot be reached is reported with
+//! why, beside the others.
 
 use crate::cli::ClusterArgs;
 use anyhow::Context;
@@ -21,8 +23,12 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Report {
     pub namespace: String,
     pub queues: Queues,
-    pub scaled_object: ScaledObject,
-    pub pods: Pods,
+    pub blob_store: BlobStore,
+    pub kubernetes: Kubernetes,
+    /// None when the Kubernetes API could not be read.
+    pub scaled_object: Option<ScaledObject>,
+    /// None when the Kubernetes API could not be read.
+    pub pods: Option<Pods>,
     /// One line per problem, most fundamental first; empty when nothing is obviously wrong.
     pub diagnosis: Vec<String>,
 }
@@ -38,6 +44,33 @@ pub enum Queues {
     /// Ready messages (not those held by consumers) per queue, dead-letter queues included.
     Ok {
         ready: BTreeMap<String, u64>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BlobStore {
+    NotConfigured,
+    /// Missing, refused the credentials, or did not answer.
+    Error {
+        error: String,
+    },
+    /// The store and how many jobs it holds.
+    Ok {
+        url: String,
+        jobs: usize,
+    },
+}
+
+/// Whether the API server could be read; the ScaledObject and the pods are in the report when
+/// it could.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Kubernetes {
+    Ok,
+    /// No kubeconfig, or the API server refused or did not answer.
+    Unreachable {
+        error: String,
     },
 }
 
@@ -82,12 +115,25 @@ pub struct PendingPod {
 
 const PHASES: [&str; 5] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
 
+/// Prints the report (as JSON with `--json`) whatever could be read; fails, after printing
+/// it, only when the Kubernetes API could not be read, with why as the error line.
 pub async fn check(args: &ClusterArgs) -> anyhow::Result<()> {
-    let (queues, kube) = tokio::join!(queues(args), cluster(args));
-    let (scaled_object, pods) = kube?;
+    let (queues, blob_store, kube) = tokio::join!(queues(args), blob_store(args), cluster(args));
+    let (kubernetes, scaled_object, pods) = match kube {
+        Ok((so, pods)) => (Kubernetes::Ok, Some(so), Some(pods)),
+        Err(e) => (
+            Kubernetes::Unreachable {
+                error: format!("{e:#}"),
+            },
+            None,
+            None,
+        ),
+    };
     let mut report = Report {
         namespace: args.namespace.clone(),
         queues,
+        blob_store,
+        kubernetes,
         scaled_object,
         pods,
         diagnosis: Vec::new(),
@@ -98,7 +144,42 @@ pub async fn check(args: &ClusterArgs) -> anyhow::Result<()> {
     } else {
         print_text(&report);
     }
-    Ok(())
+    match report.kubernetes {
+        Kubernetes::Ok => Ok(()),
+        Kubernetes::Unreachable { error } => Err(anyhow::anyhow!(error)),
+    }
+}
+
+/// The blob store the jobs are in, as `producer list` opens it (never creating it): how many
+/// jobs it holds.
+async fn blob_store(args: &ClusterArgs) -> BlobStore {
+    let Some(url) = args.remote.conn.blob.as_deref() else {
+        return BlobStore::NotConfigured;
+    };
+    let jobs = async {
+        let blobs = crate::remote::blobs(&args.remote)?;
+        anyhow::Ok(
+            blobs
+                .list_folders(shared::protocol::keys::JOBS)
+                .await?
+                .len(),
+        )
+    };
+    match tokio::time::timeout(TIMEOUT, jobs).await {
+        Ok(Ok(jobs)) => BlobStore::Ok {
+            url: url.to_string(),
+            jobs,
+        },
+        Ok(Err(e)) => BlobStore::Error {
+            error: format!("{e:#}"),
+        },
+        Err(_) => BlobStore::Error {
+            error: format!(
+                "the blob store {url} did not answer within {} s",
+                TIMEOUT.as_secs()
+            ),
+        },
+    }
 }
 
 async fn queues(args: &ClusterArgs) -> Queues {
@@ -305,8 +386,7 @@ fn summarise_pods(selector: &str, pods: &[Pod]) -> Pods {
 /// The problems a person would spot first, most fundamental first.
 pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let so = &r.scaled_object;
-    let cond = |kind: &str| so.conditions.get(kind);
+    let cond = |kind: &str| r.scaled_object.as_ref()?.conditions.get(kind);
     let is = |kind: &str, value: &str| cond(kind).is_some_and(|c| c.status == value);
     let why = |kind: &str| match cond(kind) {
         Some(Condition {
@@ -330,6 +410,16 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
             "RabbitMQ could not be read, so queue depths are unknown: {error}"
         ));
     }
+    if let BlobStore::Error { error } = &r.blob_store {
+        out.push(format!("the blob store could not be read: {error}"));
+    }
+    let (Some(so), Some(pods)) = (&r.scaled_object, &r.pods) else {
+        if let Kubernetes::Unreachable { error } = &r.kubernetes {
+            out.push(format!("the Kubernetes API could not be read, so the ScaledObject and the worker pods are unknown: {error}"));
+        }
+        out.extend(dead_letters(r));
+        return out;
+    };
     if !so.keda_installed {
         out.push(
             "the API server does not serve KEDA ScaledObjects (keda.sh/v1alpha1): KEDA is not installed, so nothing scales the workers (deploy/terraform enables the AKS KEDA add-on)"
@@ -366,14 +456,13 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
         if queued > 0 && !is("Active", "True") {
             out.push(format!("{queued} tasks queued but ScaledObject {} is not Active{}: KEDA is not scaling workers up", so.name, why("Active")));
         }
-        let running_or_pending = r.pods.phases["Running"] + r.pods.phases["Pending"];
+        let running_or_pending = pods.phases["Running"] + pods.phases["Pending"];
         if queued > 0 && is("Active", "True") && running_or_pending == 0 {
             let hpa = so.hpa_name.as_deref().unwrap_or("its HPA");
             out.push(format!("{queued} tasks queued and ScaledObject Active, but no worker pods: check `kubectl -n {} describe hpa {hpa}`", r.namespace));
         }
     }
-    let unschedulable: Vec<_> = r
-        .pods
+    let unschedulable: Vec<_> = pods
         .pending
         .iter()
         .filter(|p| p.reason.as_deref() == Some("Unschedulable"))
@@ -385,8 +474,7 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
             first.message.as_deref().unwrap_or("no message")
         ));
     }
-    let cannot_pull: Vec<_> = r
-        .pods
+    let cannot_pull: Vec<_> = pods
         .pending
         .iter()
         .filter(|p| {
@@ -407,15 +495,20 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
                 .unwrap_or("")
         ));
     }
-    if let Queues::Ok { ready } = &r.queues {
-        for (name, n) in ready
-            .iter()
-            .filter(|(name, n)| name.ends_with(DEAD_SUFFIX) && **n > 0)
-        {
-            out.push(format!("{n} messages dead-lettered in {name}: they failed on every delivery; the worker logs say why"));
-        }
-    }
+    out.extend(dead_letters(r));
     out
+}
+
+/// One line per dead-letter queue that holds messages.
+fn dead_letters(r: &Report) -> Vec<String> {
+    let Queues::Ok { ready } = &r.queues else {
+        return Vec::new();
+    };
+    ready
+        .iter()
+        .filter(|(name, n)| name.ends_with(DEAD_SUFFIX) && **n > 0)
+        .map(|(name, n)| format!("{n} messages dead-lettered in {name}: they failed on every delivery; the worker logs say why"))
+        .collect()
 }
 
 fn print_text(r: &Report) {
@@ -431,7 +524,20 @@ fn print_text(r: &Report) {
             }
         }
     }
-    let so = &r.scaled_object;
+    match &r.blob_store {
+        BlobStore::NotConfigured => {
+            println!("blob store      not configured (set MOONFARM_BLOB_URL or --blob)")
+        }
+        BlobStore::Error { error } => println!("blob store      error: {error}"),
+        BlobStore::Ok { url, jobs } => println!("blob store      {url}: {jobs} jobs"),
+    }
+    let (Some(so), Some(pods)) = (&r.scaled_object, &r.pods) else {
+        if let Kubernetes::Unreachable { error } = &r.kubernetes {
+            println!("kubernetes      unreachable: {error}");
+        }
+        print_diagnosis(r);
+        return;
+    };
     if so.found {
         println!("scaledobject    {}", so.name);
         for (kind, c) in &so.conditions {
@@ -463,14 +569,10 @@ fn print_text(r: &Report) {
     }
     let phases: Vec<_> = PHASES
         .iter()
-        .map(|p| format!("{} {p}", r.pods.phases.get(*p).copied().unwrap_or(0)))
+        .map(|p| format!("{} {p}", pods.phases.get(*p).copied().unwrap_or(0)))
         .collect();
-    println!(
-        "worker pods     {} ({})",
-        phases.join(", "),
-        r.pods.selector
-    );
-    for p in &r.pods.pending {
+    println!("worker pods     {} ({})", phases.join(", "), pods.selector);
+    for p in &pods.pending {
         println!(
             "  pending {}: {}: {}",
             p.name,
@@ -478,6 +580,10 @@ fn print_text(r: &Report) {
             p.message.as_deref().unwrap_or("")
         );
     }
+    print_diagnosis(r);
+}
+
+fn print_diagnosis(r: &Report) {
     if r.diagnosis.is_empty() {
         println!("diagnosis       nothing obviously wrong");
     }
@@ -497,8 +603,13 @@ mod tests {
             queues: Queues::Ok {
                 ready: ready.iter().map(|(n, d)| (n.to_string(), *d)).collect(),
             },
-            scaled_object: read_scaled_object("moonfarm-worker", &so),
-            pods: summarise_pods("app.kubernetes.io/name=moonfarm-worker", &pods),
+            blob_store: BlobStore::NotConfigured,
+            kubernetes: Kubernetes::Ok,
+            scaled_object: Some(read_scaled_object("moonfarm-worker", &so)),
+            pods: Some(summarise_pods(
+                "app.kubernetes.io/name=moonfarm-worker",
+                &pods,
+            )),
             diagnosis: Vec::new(),
         }
     }
@@ -551,7 +662,7 @@ mod tests {
                 "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"x\""}}}]}}]);
         let r = report(&[("moonfarm.tasks", 1)], so("True", "ScalerActive"), pods);
         assert_eq!(
-            r.pods.pending[0].reason.as_deref(),
+            r.pods.as_ref().unwrap().pending[0].reason.as_deref(),
             Some("ImagePullBackOff")
         );
         assert_eq!(

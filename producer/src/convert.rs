@@ -43,7 +43,7 @@ pub fn run(args: &ConvertArgs) -> anyhow::Result<()> {
             ),
             (with_ext(out, "rdlb"), binary(true)?),
         ],
-        Some(other) => anyhow::bail!(
+        Some(other) => crate::usage!(
             "{}: unknown extension .{other}; write .rdla, .rdlb, or no extension for a split pair (OUT.rdla + OUT.rdlb)",
             out.display()
         ),

@@ -41,6 +41,8 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let merger_config = merger::Config {
         keep_partials: true,
         limits: args.limits,
+        // Nothing is scheduled here: `--not-before` needs a farm.
+        schedule_interval: None,
         ..merger::Config::default()
     };
     job.publish(queue.as_ref(), &blobs, &worker_config.task_queue, false)
@@ -84,9 +86,9 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     }
 
     let follow = Follow {
-        job: &job.manifest.job,
+        manifest: &job.manifest,
         out: &job.out,
-        snapshot: args.snapshots.then(|| snapshot_path(&job.out)),
+        snapshot: (args.snapshots && !job.manifest.is_sequence()).then(|| snapshot_path(&job.out)),
         every: Duration::from_millis(100),
         signals: &mut signals,
     };
@@ -95,9 +97,13 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     while services.join_next().await.is_some() {}
     let status = outcome?;
     let m = &job.manifest;
+    let what = if m.is_sequence() {
+        format!("{} frames {}", m.frame_count(), job.out.display())
+    } else {
+        job.out.display().to_string()
+    };
     println!(
-        "wrote {} ({}x{}, {} spp, {} tasks) in {:.1}s",
-        job.out.display(),
+        "wrote {what} ({}x{}, {} spp, {} tasks) in {:.1}s",
         m.params.width,
         m.params.height,
         m.spp(),

@@ -1,6 +1,8 @@
-//! Frame sequences on the command line: `--frames 1-240`, `1-240x2`, `1,5,9-12`, `7`, and the
-//! per-frame patterns in scene and output paths (`shot.####.rdla`, `beauty.%04d.exr`).
+//! Frame sequences on the command line: `--frames 1-240`, `1-240x2`, `1,5,9-12`, `7`, the
+//! per-frame patterns in scene and output paths (`shot.####.rdla`, `beauty.%04d.exr`), and
+//! `--rdla-set NAME=VALUE`.
 
+use crate::cli::SubmitArgs;
 use std::path::{Path, PathBuf};
 
 /// The most frames one job may hold. A job's manifest lists its frames and status reports each,
@@ -160,6 +162,57 @@ pub fn default_sequence_output(scene: &Path) -> PathBuf {
         stem
     };
     PathBuf::from(format!("{stem}.####.exr"))
+}
+
+/// The frames a submit renders: one per `--frames` entry, or the one frame (None: the
+/// scene's own) without it. Usage errors: a bad list, `--frame` beside it, a scene path with a
+/// pattern but no `--frames`.
+pub fn plan(args: &SubmitArgs) -> anyhow::Result<Vec<Option<i32>>> {
+    let Some(spec) = &args.frames else {
+        if let Some(p) = args.scenes.iter().find(|p| has_pattern(p)) {
+            crate::usage!(
+                "scene {} names a frame pattern: say which frames with --frames (e.g. --frames 1-240)",
+                p.display()
+            );
+        }
+        return Ok(vec![None]);
+    };
+    if args.frame.is_some() {
+        crate::usage!("--frame and --frames together: give one (--frames 7 renders frame 7)");
+    }
+    let frames = parse_frames(spec).map_err(crate::UsageError)?;
+    Ok(frames.into_iter().map(Some).collect())
+}
+
+/// A sequence of several frames needs a pattern in its output, else every frame would write
+/// the same file.
+pub fn check_output(out: &Path, frames: usize) -> anyhow::Result<()> {
+    if frames > 1 && !has_pattern(out) {
+        crate::usage!(
+            "output {}: {frames} frames need a frame pattern in the file name, e.g. -o beauty.####.exr",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--rdla-set NAME=VALUE` as (NAME, VALUE) pairs: VALUE is Lua (`--rdla-set 'shot="a"'`).
+pub fn rdla_set(items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((name, value)) if render::rdla::is_lua_name(name.trim()) => {
+                Ok((name.trim().to_string(), value.to_string()))
+            }
+            Some((name, _)) => crate::usage!(
+                "--rdla-set {item}: `{}` is not a Lua variable name (letters, digits and _, not starting with a digit)",
+                name.trim()
+            ),
+            None => crate::usage!(
+                "--rdla-set {item}: expected NAME=VALUE, with VALUE in Lua (e.g. --rdla-set quality=2)"
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]

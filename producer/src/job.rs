@@ -7,7 +7,7 @@ use render::scene::BuildOptions;
 use shared::blob::{sha256_hex, Blobs};
 use shared::plan;
 use shared::protocol::{
-    self, keys, AssetFile, JobId, JobManifest, Message, Record, RenderParams, SceneFile,
+    self, keys, AssetFile, FramePlan, JobId, JobManifest, Message, Record, RenderParams, SceneFile,
     PROTOCOL_VERSION,
 };
 use shared::queue::Queue;
@@ -19,6 +19,7 @@ pub struct PreparedJob {
     pub files: Vec<(SceneFile, Vec<u8>)>,
     /// Each referenced file with its bytes, once by the name the scene wrote.
     pub assets: Vec<(AssetFile, std::sync::Arc<[u8]>)>,
+    /// The output; a sequence's has its frame pattern (`beauty.####.exr`).
     pub out: PathBuf,
     pub warnings: Vec<String>,
 }
@@ -42,6 +43,14 @@ impl PreparedJob {
         task_queue: &str,
         upload_assets: bool,
     ) -> anyhow::Result<Published> {
+        let published = self.store(blobs, upload_assets).await?;
+        self.publish_tasks(queue, task_queue).await?;
+        Ok(published)
+    }
+
+    /// Stores what the job's tasks read (scene files, referenced files, the manifest) and
+    /// publishes nothing: a scheduled job's tasks are published later, by the merger.
+    pub async fn store(&self, blobs: &Blobs, upload_assets: bool) -> anyhow::Result<Published> {
         for (file, bytes) in &self.files {
             let key = keys::scene(&file.sha256);
             if !blobs.exists(&key).await? {
@@ -63,18 +72,34 @@ impl PreparedJob {
                 self.manifest.to_bytes(),
             )
             .await?;
-        for task in plan::tasks(&self.manifest) {
-            queue
-                .publish(task_queue, protocol::encode(&Message::Task(task)))
-                .await?;
-        }
         Ok(published)
     }
+
+    /// Publishes every task of the job, frame by frame, so that a long sequence's tasks are
+    /// never all in memory at once.
+    pub async fn publish_tasks(&self, queue: &dyn Queue, task_queue: &str) -> anyhow::Result<()> {
+        for frame in self.manifest.frame_plans().iter() {
+            for task in plan::frame_tasks(&self.manifest, frame) {
+                queue
+                    .publish(task_queue, protocol::encode(&Message::Task(task)))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One frame's scene as read at submit: its files, the graph they load to, what it references.
+struct LoadedFrame {
+    frame: Option<i32>,
+    files: Vec<(SceneFile, Vec<u8>)>,
+    graph: render::graph::SceneGraph,
+    found: crate::assets::Found,
 }
 
 pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     let limits = &args.limits;
-    // The scene files' size, before they are read.
+    // The scene files' size, before they are read (of a sequence, the first frame's).
     let mut scene_bytes = 0u64;
     for path in &args.scenes {
         if let Ok(meta) = std::fs::metadata(path) {
@@ -84,18 +109,8 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     limits
         .scene_bytes(scene_bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenes[0].display()))?;
-    let mut files = Vec::new();
-    let mut sources = Vec::new();
-    for source in crate::convert::read_sources(&args.scenes)? {
-        files.push((
-            SceneFile {
-                name: source.name.clone(),
-                sha256: sha256_hex(&source.text),
-            },
-            source.text.clone(),
-        ));
-        sources.push(source);
-    }
+    let frames = crate::frames::plan(args)?;
+    let rdla_set = crate::frames::rdla_set(&args.rdla_set)?;
     let env: Vec<(String, String)> = args
         .allow_env
         .iter()
@@ -110,23 +125,62 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         memory_bytes: lua.memory_bytes as u64,
     };
     limits.lua(&lua_wire)?;
-    let inputs = render::FrameInputs {
-        env: env.clone(),
-        limits: lua,
-        echo_print: true,
-        ..render::FrameInputs::default()
-    };
-    // What `render::prepare_frame` does, with the referenced files read in between: the graph
-    // says which files, the scene is built with their bytes.
-    let graph = render::load_frame(&sources, &inputs)?;
-    let found = crate::assets::gather(&graph, args.allow_missing)?;
+    // Every frame is read and loaded here, so a missing frame file or a scene error of any
+    // frame is found before anything is published; only the first frame's scene is built
+    // (its size, samples and output file are the job's).
+    let mut loaded = Vec::with_capacity(frames.len());
+    for &frame in &frames {
+        let paths: Vec<PathBuf> = match frame {
+            Some(f) => args
+                .scenes
+                .iter()
+                .map(|p| crate::frames::expand(p, f))
+                .collect(),
+            None => args.scenes.clone(),
+        };
+        let in_frame = |e: anyhow::Error| match frame {
+            Some(f) if args.frames.is_some() => e.context(format!("frame {f}")),
+            _ => e,
+        };
+        let sources = crate::convert::read_sources(&paths).map_err(in_frame)?;
+        let files = sources
+            .iter()
+            .map(|s| {
+                let file = SceneFile {
+                    name: s.name.clone(),
+                    sha256: sha256_hex(&s.text),
+                };
+                (file, s.text.clone())
+            })
+            .collect();
+        let inputs = render::FrameInputs {
+            env: env.clone(),
+            limits: lua,
+            // The scene's `print` once, not once per frame.
+            echo_print: loaded.is_empty(),
+            frame,
+            rdla_set: rdla_set.clone(),
+        };
+        // What `render::prepare_frame` does, with the referenced files read in between: the
+        // graph says which files, the scene is built with their bytes.
+        let graph =
+            render::load_frame(&sources, &inputs).map_err(|e| in_frame(anyhow::Error::from(e)))?;
+        let found = crate::assets::gather(&graph, args.allow_missing).map_err(in_frame)?;
+        loaded.push(LoadedFrame {
+            frame,
+            files,
+            graph,
+            found,
+        });
+    }
+    let first = &loaded[0];
     let opts = BuildOptions {
         res: args.res,
-        assets: found.assets(),
+        assets: first.found.assets(),
+        reported_missing: first.found.missing.clone(),
     };
     let (scene, mut warnings) =
-        render::scene::build(&graph, &opts).map_err(render::PrepareError::from)?;
-    warnings.extend(found.warnings);
+        render::scene::build(&first.graph, &opts).map_err(render::PrepareError::from)?;
     let spp = args.spp.unwrap_or(scene.settings.spp);
     // Before any buffer of the image's size exists (the merger holds 32 bytes per pixel).
     let scene_name = args.scenes[0].display();
@@ -136,31 +190,55 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     limits
         .spp(spp)
         .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
+    let sequence = args.frames.is_some();
     let out = match &args.out {
         Some(o) => o.clone(),
+        None if sequence => match scene.output_file.as_deref().map(Path::new) {
+            Some(f) if crate::frames::has_pattern(f) => f.to_path_buf(),
+            _ => crate::frames::default_sequence_output(&args.scenes[0]),
+        },
         None => match &scene.output_file {
             Some(f) => PathBuf::from(f),
             None => default_output(&args.scenes[0]),
         },
     };
+    crate::frames::check_output(&out, frames.len())?;
     OutputFormat::of(&out)?;
     check_output_folder(&out)?;
+    let params = |f: &LoadedFrame| RenderParams {
+        scene: f.files.iter().map(|(file, _)| file.clone()).collect(),
+        res: args.res,
+        width: scene.width,
+        height: scene.height,
+        env: env.clone(),
+        assets: f.found.files.iter().map(|(a, _)| a.clone()).collect(),
+        lua: Some(lua_wire),
+        frame: f.frame,
+        rdla_set: rdla_set.clone(),
+    };
+    let plans: Vec<FramePlan> = if sequence {
+        loaded
+            .iter()
+            .map(|f| {
+                let n = f.frame.expect("a sequence's frames have numbers");
+                FramePlan {
+                    frame: n,
+                    params: params(f),
+                    output_name: crate::frames::expand(&out, n).display().to_string(),
+                }
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let manifest = JobManifest {
         version: PROTOCOL_VERSION,
         job: JobId::new(),
-        frame: args.frame.unwrap_or(scene.frame),
-        params: RenderParams {
-            scene: files.iter().map(|(f, _)| f.clone()).collect(),
-            res: args.res,
-            width: scene.width,
-            height: scene.height,
-            env,
-            assets: found.files.iter().map(|(f, _)| f.clone()).collect(),
-            lua: Some(lua_wire),
-        },
+        frame: first.frame.or(args.frame).unwrap_or(scene.frame),
+        params: params(first),
         tiles: plan::tiles(scene.width, scene.height, args.tile_size),
         passes: plan::passes(spp, args.passes),
         output_name: out.display().to_string(),
@@ -170,6 +248,8 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             passes: args.passes,
             submitted_unix_ms: now.as_millis() as u64,
         },
+        frames: plans,
+        price_per_core_hour: args.price_per_core_hour,
     };
     // What the worker and the merger will check again, so that a job they would refuse is
     // refused here instead, before anything is published.
@@ -182,10 +262,30 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             .message_bytes(bytes)
             .map_err(|e| anyhow::anyhow!("{scene_name}: a task message: {e}"))?;
     }
+    // Each scene file and referenced file once, however many frames share it.
+    let mut files: Vec<(SceneFile, Vec<u8>)> = Vec::new();
+    let mut assets: Vec<(AssetFile, std::sync::Arc<[u8]>)> = Vec::new();
+    for f in loaded {
+        for w in f.found.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        for file in f.files {
+            if !files.iter().any(|(g, _)| g.sha256 == file.0.sha256) {
+                files.push(file);
+            }
+        }
+        for a in f.found.files {
+            if !assets.iter().any(|(b, _)| *b == a.0) {
+                assets.push(a);
+            }
+        }
+    }
     Ok(PreparedJob {
         manifest,
         files,
-        assets: found.files,
+        assets,
         out,
         warnings,
     })

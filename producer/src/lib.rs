@@ -10,13 +10,17 @@ pub mod embedded;
 mod follow;
 pub mod frames;
 pub mod job;
+mod list;
+mod logs;
 mod progress;
 mod remote;
+mod report;
+mod when;
 
 use cli::{Cli, Command};
 
 /// The exit status of a usage error (a bad flag, value or variable), as clap's own.
-pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_USAGE: u8 = shared::cli::EXIT_USAGE;
 
 /// A command line that cannot work: a flag's value, a variable, an output name. Exits 2.
 #[derive(Debug, thiserror::Error)]
@@ -57,12 +61,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Submit(args) => {
             cli::validate(&args)?;
+            let not_before = cli::not_before(&args)?;
             let job = job::prepare(&args)?;
             for w in &job.warnings {
                 eprintln!("warning: {w}");
             }
             if args.remote.conn.amqp.is_some() {
-                runtime.block_on(remote::submit(job, &args))
+                runtime.block_on(remote::submit(job, &args, not_before))
             } else {
                 runtime.block_on(embedded::render(job, &args))
             }
@@ -70,7 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(remote::status(&args)),
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
-        Command::List(args) => runtime.block_on(remote::list(&args)),
+        Command::List(args) => runtime.block_on(list::list(&args)),
+        Command::Logs(args) => runtime.block_on(logs::logs(&args)),
         Command::Delete(args) => runtime.block_on(remote::delete(&args)),
         Command::Prune(args) => runtime.block_on(remote::prune(&args)),
         #[cfg(feature = "cluster")]

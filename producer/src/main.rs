@@ -1,21 +1,13 @@
 //! `producer`: parses the command line, sets up logging, and hands over to `producer::run`.
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
     if let Err(e) = shared::process::start() {
         eprintln!("error: {e}");
         return std::process::ExitCode::from(producer::EXIT_USAGE);
     }
-    let cli = match producer::cli::Cli::try_parse() {
+    let cli = match shared::cli::parse::<producer::cli::Cli>() {
         Ok(cli) => cli,
-        Err(e) => {
-            if let Some(line) = producer::cli::blame_environment(&e) {
-                eprintln!("{line}");
-                return std::process::ExitCode::from(producer::EXIT_USAGE);
-            }
-            e.exit()
-        }
+        Err(code) => return code,
     };
     // kube's client and lapin log a failed request at ERROR before returning it; the error is
     // printed once anyway, as the command's own one line.

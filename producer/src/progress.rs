@@ -63,7 +63,7 @@ impl Progress {
     }
 }
 
-/// `37%, pass 2/4, 20/64 tasks, 1.21 Msamples/s, ETA 12.3s`.
+/// `37%, pass 2/4, 20/64 tasks, 1.21 Msamples/s, ETA 12.3s`, after `frames 2/6, ` in a sequence.
 pub fn describe(s: &JobStatus) -> String {
     let speed = if s.samples_per_second > 0.0 {
         format!("{:.2} Msamples/s", s.samples_per_second / 1e6)
@@ -71,8 +71,18 @@ pub fn describe(s: &JobStatus) -> String {
         "speed ?".to_string()
     };
     let eta = s.eta_seconds.map_or("?".into(), |e| format!("{e:.1}s"));
+    let frames = if s.frames.len() > 1 {
+        let done = s
+            .frames
+            .iter()
+            .filter(|f| f.state == shared::protocol::FrameState::Done)
+            .count();
+        format!("frames {done}/{}, ", s.frames.len())
+    } else {
+        String::new()
+    };
     format!(
-        "{:.0}%, pass {}/{}, {}/{} tasks, {speed}, ETA {eta}",
+        "{frames}{:.0}%, pass {}/{}, {}/{} tasks, {speed}, ETA {eta}",
         s.progress * 100.0,
         s.passes_done,
         s.passes_total,

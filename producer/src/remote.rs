@@ -1,12 +1,14 @@
 //! The producer against a farm: submit a job, follow it, and the job commands (status, fetch,
 //! cancel, list) that read what the merger records in the blob store.
 
-use crate::cli::{FetchArgs, JobArgs, ListArgs, RemoteArgs, SubmitArgs};
+use crate::cli::{FetchArgs, JobArgs, RemoteArgs, SubmitArgs};
 use crate::follow::{self, Follow};
 use crate::job::PreparedJob;
 use anyhow::Context;
 use shared::blob::Blobs;
 use shared::exr_io::write_atomic;
+use shared::protocol::index::{keys as index_keys, JobIndex};
+use shared::protocol::schedule::{keys as schedule_keys, Notify, Schedule};
 use shared::protocol::{
     self, keys, JobControl, JobId, JobManifest, JobState, JobStatus, Message, Record, StopMarker,
 };
@@ -15,13 +17,13 @@ use std::time::Duration;
 
 /// The farm's blob store, for the commands that read it (status, fetch, cancel, list, delete,
 /// prune): they never create one, so a mistyped `file://` folder is an error, not "no jobs".
-fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
+pub(crate) fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
     let Some(url) = remote.conn.blob.as_deref() else {
         crate::usage!(
             "no blob store configured: set MOONFARM_BLOB_URL (or --blob), e.g. az://renders"
         );
     };
-    if let Err(e) = shared::config::check_blob_url(url) {
+    if let Err(e) = remote.conn.check() {
         crate::usage!("{e:#}");
     }
     if let Some(dir) = url.strip_prefix("file://") {
@@ -34,7 +36,7 @@ fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
 
 /// The job an id names, taken as git takes a commit id: the whole id, or a prefix of at least
 /// 4 characters that only one job's id starts with.
-async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> {
+pub(crate) async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> {
     let exact = match JobId::parse(text) {
         Ok(id) => id,
         Err(e) => crate::usage!("{e}"),
@@ -76,14 +78,21 @@ async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> {
     }
 }
 
-pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
+/// Submits the job. With `not_before` still ahead, its tasks are not published: the merger
+/// publishes them at that time from the schedule record stored here, so the producer may exit.
+pub async fn submit(
+    job: PreparedJob,
+    args: &SubmitArgs,
+    not_before: Option<u64>,
+) -> anyhow::Result<()> {
     let (queue, blobs, connection) =
         shared::process::connect(&args.remote.conn, "producer").await?;
-    let mut published = job
-        .publish(&queue, &blobs, &args.remote.task_queue, true)
-        .await;
+    let now_ms = crate::when::now().timestamp().as_millisecond() as u64;
+    let scheduled = not_before.filter(|&t| t > now_ms);
+    let mut published = publish(&job, args, scheduled, &queue, &blobs).await;
     if let Err(e) = published {
-        published = Err(withdraw(&job, &queue, &blobs, &args.remote.result_queue, e).await);
+        let results = args.remote.result_queue_of(&job.manifest.job);
+        published = Err(withdraw(&job, &queue, &blobs, &results, e).await);
     }
     connection.cancel();
     queue.close().await;
@@ -91,7 +100,8 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     let m = &job.manifest;
     if args.json {
         let v = serde_json::json!({"job": m.job, "tasks": m.task_count(), "width": m.params.width, "height": m.params.height, "spp": m.spp(), "output": job.out.display().to_string(),
-            "assets": m.params.assets.len(), "assets_uploaded": published.assets_uploaded, "asset_bytes_uploaded": published.asset_bytes_uploaded});
+            "assets": m.params.assets.len(), "assets_uploaded": published.assets_uploaded, "asset_bytes_uploaded": published.asset_bytes_uploaded,
+            "state": if scheduled.is_some() { "scheduled" } else { "queued" }, "not_before_unix": scheduled.map(|ms| ms / 1000)});
         println!("{v}");
     } else {
         println!("{}", m.job);
@@ -104,6 +114,13 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
             m.spp(),
             m.job
         );
+        if let Some(ms) = scheduled {
+            eprintln!(
+                "scheduled: no task is published before {} UTC; the farm's merger publishes them then, so this producer need not stay{}",
+                utc(ms / 1000),
+                if args.wait { " (--wait: waiting)" } else { "" }
+            );
+        }
         if !m.params.assets.is_empty() {
             eprintln!(
                 "{} referenced files, {} uploaded ({} bytes), the rest already stored",
@@ -116,7 +133,7 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     if args.wait {
         let mut signals = follow::Signals::new()?;
         let f = Follow {
-            job: &m.job,
+            manifest: m,
             out: &job.out,
             snapshot: None,
             every: Duration::from_millis(500),
@@ -126,6 +143,52 @@ pub async fn submit(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
         eprintln!("wrote {} ({} tasks)", job.out.display(), status.tasks_total);
     }
     Ok(())
+}
+
+/// Stores the job and its records, then publishes its tasks unless it is scheduled. The index
+/// entry and the notify record are stored before any task, so the merger finds them however
+/// fast the job ends; the schedule record goes last, so the merger never releases a job whose
+/// records are not all stored.
+async fn publish(
+    job: &PreparedJob,
+    args: &SubmitArgs,
+    scheduled: Option<u64>,
+    queue: &dyn Queue,
+    blobs: &Blobs,
+) -> anyhow::Result<crate::job::Published> {
+    let m = &job.manifest;
+    let published = job.store(blobs, true).await?;
+    let mut entry = JobIndex::new(
+        &m.job,
+        &m.output_name,
+        m.settings.submitted_unix_ms.max(m.submitted_unix * 1000),
+        m.task_count() as u64,
+    );
+    if let Some(ms) = scheduled {
+        entry.state = shared::lifecycle::JobState::Scheduled;
+        entry.not_before_unix_ms = Some(ms);
+    }
+    blobs
+        .put(&index_keys::index(&m.job), entry.to_bytes())
+        .await?;
+    if let Some(url) = &args.notify {
+        blobs
+            .put(
+                &schedule_keys::notify(&m.job),
+                Notify::new(&m.job, url).to_bytes(),
+            )
+            .await?;
+    }
+    match scheduled {
+        Some(ms) => {
+            let s = Schedule::new(&m.job, ms, &args.remote.task_queue);
+            blobs
+                .put(&schedule_keys::schedule(&m.job), s.to_bytes())
+                .await?;
+        }
+        None => job.publish_tasks(queue, &args.remote.task_queue).await?,
+    }
+    Ok(published)
 }
 
 /// A submit that failed part-way (some tasks published, the rest not) must not leave a job
@@ -184,14 +247,6 @@ async fn status_of(blobs: &Blobs, job: &JobId) -> anyhow::Result<(JobStatus, Job
     Ok((status, manifest))
 }
 
-fn status_json(s: &JobStatus, m: &JobManifest) -> serde_json::Value {
-    let mut v = serde_json::to_value(s).expect("statuses serialise");
-    v["output"] = serde_json::json!(m.output_name);
-    v["submitted_unix"] = serde_json::json!(m.submitted_unix);
-    v["spp"] = serde_json::json!(m.spp());
-    v
-}
-
 fn state_word(s: JobState) -> &'static str {
     match s {
         JobState::Rendering => "rendering",
@@ -201,21 +256,63 @@ fn state_word(s: JobState) -> &'static str {
     }
 }
 
+/// The start time of a job still waiting for it (ms since the Unix epoch), from its schedule
+/// record: present until the merger publishes the job's tasks.
+async fn waiting_until(blobs: &Blobs, s: &JobStatus) -> anyhow::Result<Option<u64>> {
+    if s.state != JobState::Rendering || s.tasks_done > 0 {
+        return Ok(None);
+    }
+    Ok(
+        match blobs.get_opt(&schedule_keys::schedule(&s.job)).await? {
+            Some(b) => Some(Schedule::from_bytes(&b)?.not_before_unix_ms),
+            None => None,
+        },
+    )
+}
+
 pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
     let (s, m) = status_of(&blobs, &resolve(&blobs, &args.job).await?).await?;
+    let waiting = waiting_until(&blobs, &s).await?;
     if args.json {
-        println!("{}", status_json(&s, &m));
+        let mut v = crate::report::json(&s, &m);
+        if let Some(ms) = waiting {
+            v["state"] = serde_json::json!("scheduled");
+            v["not_before_unix"] = serde_json::json!(ms / 1000);
+        }
+        println!("{v}");
         return Ok(());
     }
     println!("job      {}", s.job);
-    println!("state    {}", state_word(s.state));
-    println!("tasks    {}/{}", s.tasks_done, s.tasks_total);
+    match waiting {
+        Some(ms) => println!("state    scheduled (starts {} UTC)", utc(ms / 1000)),
+        None => println!("state    {}", state_word(s.state)),
+    }
+    if m.is_sequence() {
+        let done = s
+            .frames
+            .iter()
+            .filter(|f| f.state == shared::protocol::FrameState::Done)
+            .count();
+        println!("frames   {done}/{} done", s.frames.len());
+    }
+    println!(
+        "tasks    {}/{} ({} retried, {} failed)",
+        s.tasks_done, s.tasks_total, s.tasks.retried, s.tasks.failed
+    );
     println!("passes   {}/{}", s.passes_done, s.passes_total);
     println!("progress {:.0}% of the samples", s.progress * 100.0);
     println!("speed    {:.2} Msamples/s", s.samples_per_second / 1e6);
     if let Some(eta) = s.eta_seconds.filter(|_| s.state == JobState::Rendering) {
         println!("eta      {eta:.0} s");
+    }
+    match s.cost {
+        Some(cost) => println!(
+            "cpu      {:.1} core-seconds, cost {cost:.4} at {} per core-hour",
+            s.tasks.core_seconds,
+            m.price_per_core_hour.unwrap_or(0.0)
+        ),
+        None => println!("cpu      {:.1} core-seconds", s.tasks.core_seconds),
     }
     println!("output   {}", m.output_name);
     for f in &s.failures {
@@ -237,6 +334,8 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
     crate::job::check_output_folder(&out)?;
     let key = if args.snapshot {
         keys::snapshot(&job)
+    } else if m.is_sequence() && s.state == JobState::Done {
+        m.image_key(m.frame)
     } else {
         match s.state {
             JobState::Done => {}
@@ -268,7 +367,20 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
         )
     })?;
     let file = format.encode(&bytes)?;
-    write_atomic(&out, &file)?;
+    if m.is_sequence() && !args.snapshot {
+        // Every frame, each to the pattern expanded for it; then the report beside them.
+        crate::frames::check_output(&out, m.frame_count())?;
+        for f in m.frames.iter() {
+            let bytes = blobs.get(&m.image_key(f.frame)).await?;
+            write_atomic(
+                &crate::frames::expand(&out, f.frame),
+                &format.encode(&bytes)?,
+            )?;
+        }
+        crate::report::write(&out, &s, &m)?;
+    } else {
+        write_atomic(&out, &file)?;
+    }
     if args.json {
         println!(
             "{}",
@@ -299,7 +411,8 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     if !already {
         let (queue, _, connection) =
             shared::process::connect(&args.remote.conn, "producer").await?;
-        let sent = stop_job(&queue, &blobs, &args.remote.result_queue, &job).await;
+        let results = args.remote.result_queue_of(&job);
+        let sent = stop_job(&queue, &blobs, &results, &job).await;
         connection.cancel();
         queue.close().await;
         sent?;
@@ -317,20 +430,9 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// When a job ended: the time its final status was written (None while it renders).
-async fn finished_at(blobs: &Blobs, s: &JobStatus) -> anyhow::Result<Option<u64>> {
-    if s.state == JobState::Rendering {
-        return Ok(None);
-    }
-    Ok(blobs.modified(&keys::status(&s.job)).await?.map(|t| {
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }))
-}
-
 /// A Unix time as `YYYY-MM-DD HH:MM` UTC (days to civil date: the proleptic Gregorian
 /// calendar's 400-year cycle of 146097 days, eras starting on 1 March).
-fn utc(unix: u64) -> String {
+pub(crate) fn utc(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     let z = days + 719_468;
@@ -353,9 +455,12 @@ fn utc(unix: u64) -> String {
 /// Scene files are content-addressed and shared between jobs: the store's lifecycle rules
 /// expire them.
 async fn delete_job(blobs: &Blobs, job: &JobId) -> anyhow::Result<u64> {
-    Ok(blobs
+    let n = blobs
         .delete_folder(&format!("{}/{job}", keys::JOBS))
-        .await?)
+        .await?;
+    blobs.delete(&index_keys::index(job)).await?;
+    blobs.delete(&schedule_keys::schedule(job)).await?;
+    Ok(n)
 }
 
 pub async fn delete(args: &JobArgs) -> anyhow::Result<()> {
@@ -419,54 +524,6 @@ pub async fn prune(args: &crate::cli::PruneArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::json!({ "deleted": deleted }));
     } else if deleted.is_empty() {
         eprintln!("no ended job is older than that");
-    }
-    Ok(())
-}
-
-pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
-    let blobs = blobs(&args.remote)?;
-    let mut rows = Vec::new();
-    for id in blobs.list_folders(keys::JOBS).await? {
-        let row = match JobId::parse(&id) {
-            Ok(job) => status_of(&blobs, &job).await,
-            Err(e) => Err(e.into()),
-        };
-        match row {
-            Ok((s, m)) => {
-                let finished = finished_at(&blobs, &s).await?;
-                rows.push((s, m, finished));
-            }
-            Err(e) => tracing::warn!("job {id}: {e:#}"),
-        }
-    }
-    rows.sort_by_key(|(_, m, _)| m.submitted_unix);
-    if args.json {
-        let v: Vec<_> = rows
-            .iter()
-            .map(|(s, m, finished)| {
-                let mut v = status_json(s, m);
-                v["finished_unix"] = serde_json::json!(finished);
-                v
-            })
-            .collect();
-        println!("{}", serde_json::Value::Array(v));
-        return Ok(());
-    }
-    println!(
-        "{:<36}  {:<9}  {:>11}  {:>6}  {:<16}  {:<16}  OUTPUT",
-        "JOB", "STATE", "TASKS", "PASSES", "SUBMITTED (UTC)", "FINISHED (UTC)"
-    );
-    for (s, m, finished) in rows {
-        println!(
-            "{:<36}  {:<9}  {:>11}  {:>6}  {:<16}  {:<16}  {}",
-            s.job,
-            state_word(s.state),
-            format!("{}/{}", s.tasks_done, s.tasks_total),
-            format!("{}/{}", s.passes_done, s.passes_total),
-            utc(m.submitted_unix),
-            finished.map_or("-".to_string(), utc),
-            m.output_name
-        );
     }
     Ok(())
 }

@@ -208,14 +208,6 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         let hit = scene.bvh.intersect(&ray);
         *rays += 1;
         let t_surface = hit.map_or(ray.tmax, |h| h.t);
-        // Lights are not in the BVH: test the few finite ones directly.
-        let mut light_hit: Option<(f32, Vec3, f32, usize)> = None;
-        for (i, light) in lights.iter().enumerate() {
-            let tmax = light_hit.map_or(t_surface, |h| h.0);
-            if let Some((t, rad, pdf)) = light.intersect(&ray, tmax) {
-                light_hit = Some((t, rad, pdf, i));
-            }
-        }
         // The vertex depth the contribution of this ray belongs to: the vertex it left.
         let from = depth.saturating_sub(1);
         // A light this ray meets: seen directly from the camera, or weighted by MIS against
@@ -235,7 +227,24 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 l += clamp(beta * rad * w, from);
             }
         };
-        if let Some((_, rad, pdf, i)) = light_hit {
+        // Lights are not in the BVH: test the few finite ones directly. As in MoonRay, they
+        // occlude nothing: a BSDF ray counts every light it passes before the surface and goes
+        // on behind them; a camera ray stops at the nearest light it may see.
+        let mut seen: Option<(f32, Vec3, f32, usize)> = None;
+        for (i, light) in lights.iter().enumerate() {
+            if depth == 0 && !light.visible_in_camera {
+                continue;
+            }
+            let tmax = seen.map_or(t_surface, |h| h.0);
+            if let Some((t, rad, pdf)) = light.intersect(&ray, tmax) {
+                if depth == 0 {
+                    seen = Some((t, rad, pdf, i));
+                } else {
+                    meet(light, rad, pdf);
+                }
+            }
+        }
+        if let Some((_, rad, pdf, i)) = seen {
             meet(&lights[i], rad, pdf);
             break;
         }
@@ -270,6 +279,10 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 front,
                 attrs,
                 bary: hit.bary,
+                to_object: match prim {
+                    crate::geometry::Primitive::Sphere(s) => Some(&s.to_object),
+                    _ => None,
+                },
             };
             resolve(material, &scene.maps, &sp)
         } else {

@@ -16,12 +16,16 @@ pub mod geometry;
 pub mod graph;
 pub mod integrator;
 pub mod light;
+pub mod noise;
+pub mod noise_map;
+pub mod projection;
 pub mod rdla;
 pub mod rdlb;
 pub mod sampler;
 pub mod scene;
 pub mod shading;
 pub mod texture;
+pub mod worley;
 
 /// Why a scene could not be prepared for rendering; one line, naming file and line.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@
 //! arm in [`Maps::eval`]. Everything here is pure: the same hit gives the same value.
 
 use crate::bsdf::Material;
-use glam::{Vec2, Vec3};
+use glam::{Mat4, Vec2, Vec3};
 use std::borrow::Cow;
 
 /// Index of a map in [`Maps`].
@@ -28,6 +28,9 @@ pub struct ShadePoint<'a> {
     /// The primitive's attributes (corner values) and where in the triangle the hit lies.
     pub attrs: &'a [(u32, [Vec3; 3])],
     pub bary: Vec2,
+    /// A sphere's world-to-object transform (a triangle carries its object-space position as
+    /// a primitive attribute instead, see `scene::OBJECT_P`).
+    pub to_object: Option<&'a Mat4>,
 }
 
 impl ShadePoint<'_> {
@@ -41,6 +44,7 @@ impl ShadePoint<'_> {
             front: true,
             attrs: &[],
             bary: Vec2::ZERO,
+            to_object: None,
         }
     }
 
@@ -168,6 +172,12 @@ pub enum Map {
         mask: Param,
         mode: i64,
     },
+    /// NoiseMap and NoiseMap_v2 (see `crate::noise_map`).
+    Noise(Box<crate::noise_map::NoiseMap>),
+    /// NoiseWorleyMap_v2 and _v3 (see `crate::noise_map`).
+    Worley(Box<crate::noise_map::WorleyMap>),
+    /// ProjectPlanarMap (see `crate::projection`).
+    ProjectPlanar(Box<crate::projection::ProjectPlanar>),
 }
 
 /// Where a RampMap reads its position.
@@ -379,6 +389,9 @@ impl Maps {
                     _ => at(uv.y),
                 }
             }
+            Map::Noise(n) => n.eval(self, sp),
+            Map::Worley(w) => w.eval(self, sp),
+            Map::ProjectPlanar(p) => p.eval(sp.p, sp.n),
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {

@@ -9,7 +9,15 @@
 //! with `x-overflow: reject-publish`; otherwise they silently fall back to at-most-once and a
 //! dead letter could be lost if the DLX queue were unavailable at that moment. Using a name that
 //! ends in `.dead` (to count or drain dead letters) declares the topology of the queue it belongs
-//! to instead of a dead-letter queue of its own.
+//! to instead of a dead-letter queue of its own. Result queues (`shard::single_active`, told by
+//! name) are also declared `x-single-active-consumer`: RabbitMQ delivers each to one consumer
+//! at a time and hands it to the next consumer waiting when that one's channel closes.
+//!
+//! Several brokers. The URL may be a comma-separated list, the nodes of one RabbitMQ cluster
+//! (or a cluster's Service, one URL): each connection attempt tries the nodes in turn,
+//! starting after the one used last, so a node that is gone costs one refused connect and a
+//! reconnection lands on any node still up. Quorum queues live on every node of the cluster,
+//! so which node a client talks to does not matter.
 //!
 //! Reconnection. One AMQP connection per [`AmqpQueue`], shared by publishing and every consumer,
 //! each consumer on its own channel (so `prefetch` is per consumer, and closing a consumer closes
@@ -80,7 +88,10 @@ pub struct AmqpQueue {
 }
 
 struct Inner {
-    url: String,
+    /// The brokers to try, in order (one for a single broker or a cluster's Service).
+    urls: Vec<String>,
+    /// The index in `urls` to try first on the next connection attempt.
+    next_url: std::sync::atomic::AtomicUsize,
     opts: AmqpOptions,
     /// The live connection, replaced when it dies. Held only while connecting or while the
     /// control channel is (re)made, never across a publish confirm.
@@ -116,10 +127,12 @@ fn broker_err(what: &str, queue: &str, err: lapin::Error) -> QueueError {
 
 impl AmqpQueue {
     /// Connects once: a wrong URL or password fails here, not in a retry loop. Reconnection
-    /// with backoff only applies to a connection that once worked.
+    /// with backoff only applies to a connection that once worked. `url` may list several
+    /// nodes, comma-separated; the first connection is to any one of them.
     pub async fn connect(url: &str, opts: AmqpOptions) -> Result<AmqpQueue, QueueError> {
         let inner = Arc::new(Inner {
-            url: url.to_string(),
+            urls: split_urls(url),
+            next_url: Default::default(),
             opts,
             link: tokio::sync::Mutex::new(Link {
                 generation: 0,
@@ -131,7 +144,7 @@ impl AmqpQueue {
         let conn = inner.open_connection().await.map_err(|e| {
             QueueError::Connection(format!(
                 "cannot connect to RabbitMQ at {}: {e}",
-                redact(url)
+                redact_all(url)
             ))
         })?;
         {
@@ -170,10 +183,41 @@ impl AmqpQueue {
 }
 
 impl Inner {
+    /// A connection to the first node of `urls` that takes one, starting after the node used
+    /// last; the last node's error if none does.
     async fn open_connection(&self) -> Result<Connection, lapin::Error> {
-        let props = ConnectionProperties::default()
-            .with_connection_name(self.opts.connection_name.as_str().into());
-        Connection::connect(&self.url, props).await
+        use std::sync::atomic::Ordering;
+        let start = self.next_url.load(Ordering::Relaxed);
+        let mut last_err = None;
+        for i in 0..self.urls.len() {
+            let index = (start + i) % self.urls.len();
+            let props = ConnectionProperties::default()
+                .with_connection_name(self.opts.connection_name.as_str().into());
+            match Connection::connect(&self.urls[index], props).await {
+                Ok(conn) => {
+                    // A later reconnection starts with the next node: if this one dies, the
+                    // first attempt goes to another.
+                    self.next_url.store(index + 1, Ordering::Relaxed);
+                    if self.urls.len() > 1 {
+                        tracing::info!(url = %redact(&self.urls[index]), "connected to RabbitMQ node");
+                    }
+                    return Ok(conn);
+                }
+                Err(e) => {
+                    if self.urls.len() > 1 {
+                        tracing::warn!(url = %redact(&self.urls[index]), error = %e,
+                            "RabbitMQ node unreachable; trying the next");
+                    }
+                    last_err = Some(e);
+                }
+            }
+        }
+        Err(last_err.expect("split_urls never returns an empty list"))
+    }
+
+    /// The brokers, passwords redacted, for logs.
+    fn describe(&self) -> String {
+        redact_all(&self.urls.join(","))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -210,14 +254,14 @@ impl Inner {
             }
             match self.open_connection().await {
                 Ok(conn) => {
-                    tracing::info!(url = %redact(&self.url), attempt, "reconnected to RabbitMQ");
+                    tracing::info!(url = %self.describe(), attempt, "reconnected to RabbitMQ");
                     let conn = Arc::new(conn);
                     link.generation += 1;
                     link.conn = Some(conn.clone());
                     return Ok((link.generation, conn));
                 }
                 Err(e) => {
-                    tracing::warn!(url = %redact(&self.url), attempt, error = %e,
+                    tracing::warn!(url = %self.describe(), attempt, error = %e,
                         "RabbitMQ unreachable; retrying");
                     self.pause(attempt, "connection").await?;
                     attempt += 1;
@@ -411,6 +455,10 @@ async fn declare(ch: &Channel, queue: &str, delivery_limit: u32) -> Result<(), l
         "x-overflow".into(),
         AMQPValue::LongString("reject-publish".into()),
     );
+    if crate::shard::single_active(queue) {
+        // One merger at a time per result queue; the others wait as standbys.
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    }
     ch.queue_declare(queue.into(), durable, args).await?;
     Ok(())
 }
@@ -461,6 +509,7 @@ impl Queue for AmqpQueue {
             prefetch,
             current: None,
             failures: 0,
+            opened: 0,
         };
         // Open now, so that a broker refusal (a queue declared with other arguments) is an
         // error here rather than a retry loop in `next`. A lost connection is not a refusal:
@@ -508,6 +557,8 @@ struct AmqpConsumer {
     current: Option<(u64, Channel, lapin::Consumer)>,
     /// Failures since the last delivery, for the backoff.
     failures: u32,
+    /// Successful subscriptions so far (the first and every one after a lost channel).
+    opened: u64,
 }
 
 impl AmqpConsumer {
@@ -535,6 +586,7 @@ impl AmqpConsumer {
         match result {
             Ok((ch, consumer)) => {
                 self.current = Some((generation, ch, consumer));
+                self.opened += 1;
                 Ok(())
             }
             Err(e) if is_connection_failure(&conn, &e) => {
@@ -548,6 +600,10 @@ impl AmqpConsumer {
 
 #[async_trait]
 impl Consumer for AmqpConsumer {
+    fn resubscriptions(&self) -> u64 {
+        self.opened.saturating_sub(1)
+    }
+
     async fn next(&mut self) -> Result<Option<Delivery>, QueueError> {
         loop {
             if self.inner.opts.shutdown.is_cancelled() {
@@ -714,6 +770,30 @@ impl Drop for AmqpAcker {
 }
 
 use crate::secrets::redact_url as redact;
+/// The nodes of a comma-separated URL list, blanks dropped; at least one (the input itself).
+pub fn split_urls(urls: &str) -> Vec<String> {
+    let list: Vec<String> = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(String::from)
+        .collect();
+    if list.is_empty() {
+        vec![urls.to_string()]
+    } else {
+        list
+    }
+}
+
+/// A comma-separated URL list without its passwords.
+fn redact_all(urls: &str) -> String {
+    split_urls(urls)
+        .iter()
+        .map(String::as_str)
+        .map(redact)
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 #[cfg(test)]
 mod tests {
@@ -729,6 +809,19 @@ mod tests {
     }
 
     #[test]
+    fn a_url_list_names_each_node() {
+        assert_eq!(
+            split_urls("amqp://a:5672, amqp://b:5672,"),
+            ["amqp://a:5672", "amqp://b:5672"]
+        );
+        assert_eq!(split_urls("amqp://a"), ["amqp://a"]);
+        assert_eq!(
+            redact_all("amqp://u:p@a/%2f,amqp://u:q@b/%2f"),
+            "amqp://u:***@a/%2f,amqp://u:***@b/%2f"
+        );
+    }
+
+    #[test]
     fn dead_letter_queues_belong_to_their_queue() {
         assert_eq!(topology_name("moonfarm.tasks.dead"), "moonfarm.tasks");
         assert_eq!(topology_name("moonfarm.tasks"), "moonfarm.tasks");
@@ -737,7 +830,8 @@ mod tests {
     #[test]
     fn backoff_doubles_to_its_ceiling() {
         let inner = Inner {
-            url: String::new(),
+            urls: vec![String::new()],
+            next_url: Default::default(),
             opts: AmqpOptions::default(),
             link: tokio::sync::Mutex::new(Link {
                 generation: 0,

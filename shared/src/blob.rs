@@ -230,6 +230,22 @@ impl Blobs {
         Ok(names)
     }
 
+    /// The keys of every blob under a folder (`jobs/J/logs/f1`), sorted: one listing, paged by
+    /// the store, for folders of small records.
+    pub async fn list_keys(&self, folder: &str) -> Result<Vec<String>, BlobError> {
+        use futures::TryStreamExt;
+        let prefix = Path::from(folder);
+        let mut keys: Vec<String> = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|m| m.location.to_string())
+            .try_collect()
+            .await
+            .map_err(|e| self.err(folder, e))?;
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Deletes every blob under a folder (`jobs/J/partials`): how many were deleted. Blobs
     /// another process deletes meanwhile are not an error. One request a blob, several at a
     /// time: Azure's batch delete would be fewer requests, but Azurite does not take it.

@@ -293,11 +293,16 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), ExrError
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".moonfarm-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".moonfarm-").suffix(".partial");
+    // 0666 less the umask, as any file the user's programs create: the rename keeps the
+    // temporary file's mode, which tempfile would otherwise make 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(&dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;

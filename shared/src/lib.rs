@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod amqp;
 pub mod blob;
+pub mod cli;
 pub mod config;
 pub mod exr_io;
 pub mod film;
@@ -16,3 +17,4 @@ pub mod protocol;
 pub mod queue;
 pub mod secrets;
 pub mod service;
+pub mod shard;

@@ -279,6 +279,8 @@ mod tests {
                     instructions: 1000,
                     memory_bytes: 1 << 20,
                 }),
+                frame: None,
+                rdla_set: vec![],
             },
         }
     }

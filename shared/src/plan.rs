@@ -3,7 +3,7 @@
 //! plan sits in `shared` rather than in the producer because tests of the merger plan their
 //! jobs the same way. It is not wire format: `protocol` only records the plan's result.
 
-use crate::protocol::{JobManifest, Rect, SampleRange, TilePassTask};
+use crate::protocol::{FramePlan, JobManifest, Rect, SampleRange, TilePassTask};
 
 /// Splits an image into tiles, row by row, each at most `tile_size` square.
 pub fn tiles(width: u32, height: u32, tile_size: u32) -> Vec<Rect> {
@@ -53,20 +53,30 @@ pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
     out
 }
 
-/// Every task of the job, pass-major: all tiles of the first pass come first, so the first
-/// (small) pass completes early and gives a fast first look.
+/// Every task of the job, frame-major (every task of a frame before the next frame's, so early
+/// frames finish first and the merger holds few frames at once), each frame pass-major.
 pub fn tasks(m: &JobManifest) -> Vec<TilePassTask> {
     let mut tasks = Vec::with_capacity(m.task_count());
+    for frame in m.frame_plans().iter() {
+        tasks.extend(frame_tasks(m, frame));
+    }
+    tasks
+}
+
+/// One frame's tasks, pass-major: all tiles of the first pass come first, so the first (small)
+/// pass completes early and gives a fast first look.
+pub fn frame_tasks(m: &JobManifest, frame: &FramePlan) -> Vec<TilePassTask> {
+    let mut tasks = Vec::with_capacity(m.tasks_per_frame());
     for (p, samples) in m.passes.iter().enumerate() {
         for (t, rect) in m.tiles.iter().enumerate() {
             tasks.push(TilePassTask {
                 job: m.job.clone(),
-                frame: m.frame,
+                frame: frame.frame,
                 tile: t as u32,
                 rect: *rect,
                 pass: p as u32,
                 samples: *samples,
-                params: m.params.clone(),
+                params: frame.params.clone(),
             });
         }
     }

@@ -6,11 +6,20 @@
 //! a consumer that meets another version or undecodable bytes gets a [`DecodeError`] and
 //! dead-letters the message instead of guessing.
 
+pub use crate::accounting::Tally;
+/// A frame's state: the job state enum of `lifecycle` (a frame is never scheduled or paused).
+pub use crate::lifecycle::JobState as FrameState;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Bumped whenever a change to these types would be misread by an older peer.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub mod index;
+pub mod schedule;
+pub mod tasklog;
+
+/// Bumped whenever a change to these types would be misread by an older peer. Version 2: jobs
+/// hold frame sequences (a version-1 merger would merge every frame into one image), scenes are
+/// loaded for their frame with `rdla_set`, checkpoints list (frame, tile, pass).
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// A job's identity: a UUID, also the blob prefix under which the job keeps its files.
 ///
@@ -177,6 +186,23 @@ pub struct RenderParams {
     /// `--lua-memory`); absent in a job of an older producer, which means the defaults.
     #[serde(default)]
     pub lua: Option<LuaLimits>,
+    /// The frame the scene is loaded for, in a sequence: the Lua global `frame`, and
+    /// `SceneVariables.frame` unless the scene sets it. None loads the scene as it is.
+    #[serde(default)]
+    pub frame: Option<i32>,
+    /// `--rdla-set NAME=VALUE`, in order: `NAME = VALUE` runs before any scene file, as
+    /// `moonray -rdla_set NAME VALUE`.
+    #[serde(default)]
+    pub rdla_set: Vec<(String, String)>,
+}
+
+/// One frame of a sequence: its own scene files (`shot.####.rdla`) and loading, its own image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FramePlan {
+    pub frame: i32,
+    pub params: RenderParams,
+    /// The image's file name as the user asked for it, pattern expanded (`beauty.0007.exr`).
+    pub output_name: String,
 }
 
 /// The scene loader's limits, as `producer submit` was given them.
@@ -221,6 +247,17 @@ pub struct TilePassResult {
     pub render_seconds: f64,
     /// Samples taken (pixels times samples per pixel) for samples-per-second figures.
     pub samples_taken: u64,
+    /// CPU time the task used in this attempt (scene preparation, render, encoding), summed
+    /// over the threads that did it: the job's core-seconds.
+    #[serde(default)]
+    pub cpu_seconds: f64,
+    /// Which delivery of the task this was (1 = the first): more means it was retried.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -329,6 +366,14 @@ pub struct JobManifest {
     /// job of an older producer.
     #[serde(default)]
     pub settings: JobSettings,
+    /// The frames of a sequence (`--frames`), in the order their tasks are published. Empty
+    /// for a single-frame job, which is `frame`, `params` and `output_name` above; a sequence
+    /// repeats its first frame there.
+    #[serde(default)]
+    pub frames: Vec<FramePlan>,
+    /// `--price-per-core-hour`, for the job's cost; None when none was given.
+    #[serde(default)]
+    pub price_per_core_hour: Option<f64>,
 }
 
 /// The submit settings a manifest records beyond what its tiles and passes show.
@@ -346,8 +391,39 @@ impl JobManifest {
     pub fn spp(&self) -> u32 {
         self.passes.last().map_or(0, |p| p.end)
     }
+    /// Tasks of the whole job, every frame.
     pub fn task_count(&self) -> usize {
+        self.tasks_per_frame() * self.frame_count()
+    }
+    pub fn tasks_per_frame(&self) -> usize {
         self.tiles.len() * self.passes.len()
+    }
+    pub fn frame_count(&self) -> usize {
+        self.frames.len().max(1)
+    }
+    /// Whether the job is a sequence (`--frames`), whose images are one per frame.
+    pub fn is_sequence(&self) -> bool {
+        !self.frames.is_empty()
+    }
+    /// Every frame of the job, in publishing order; a single-frame job's one.
+    pub fn frame_plans(&self) -> std::borrow::Cow<'_, [FramePlan]> {
+        if self.frames.is_empty() {
+            std::borrow::Cow::Owned(vec![FramePlan {
+                frame: self.frame,
+                params: self.params.clone(),
+                output_name: self.output_name.clone(),
+            }])
+        } else {
+            std::borrow::Cow::Borrowed(&self.frames)
+        }
+    }
+    /// The blob key of a frame's final image: a sequence keeps one per frame.
+    pub fn image_key(&self, frame: i32) -> String {
+        if self.is_sequence() {
+            keys::frame_image(&self.job, frame)
+        } else {
+            keys::final_image(&self.job)
+        }
     }
 }
 
@@ -377,6 +453,26 @@ pub struct JobStatus {
     /// Incremented each time a new snapshot is written.
     pub snapshot_generation: u32,
     pub failures: Vec<String>,
+    /// Each frame, in publishing order: its state, image and tally.
+    #[serde(default)]
+    pub frames: Vec<FrameStatus>,
+    /// The whole job's tally: tasks done, failed and retried, core-seconds.
+    #[serde(default)]
+    pub tasks: Tally,
+    /// `tasks.core_seconds` at the job's `price_per_core_hour`; None without a price.
+    #[serde(default)]
+    pub cost: Option<f64>,
+}
+
+/// Where one frame of a job stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameStatus {
+    pub frame: i32,
+    /// Queued, running, done, failed or cancelled.
+    pub state: FrameState,
+    /// Its image's file name (`FramePlan::output_name`).
+    pub output: String,
+    pub tasks: Tally,
 }
 
 impl Record for JobStatus {
@@ -408,6 +504,18 @@ impl JobStatus {
             progress: 0.0,
             snapshot_generation: 0,
             failures: vec![],
+            frames: m
+                .frame_plans()
+                .iter()
+                .map(|f| FrameStatus {
+                    frame: f.frame,
+                    state: FrameState::Queued,
+                    output: f.output_name.clone(),
+                    tasks: Tally::new(m.tasks_per_frame() as u64),
+                })
+                .collect(),
+            tasks: Tally::new(m.task_count() as u64),
+            cost: m.price_per_core_hour.map(|_| 0.0),
         }
     }
 }
@@ -419,7 +527,13 @@ impl JobStatus {
 pub struct Checkpoint {
     pub version: u16,
     pub job: JobId,
-    pub merged: Vec<(u32, u32)>,
+    /// (frame, tile, pass) of the frames still in progress; a complete frame's image is stored
+    /// and its pairs are dropped, so the checkpoint, like the merger, holds only frames in
+    /// progress.
+    pub merged: Vec<(i32, u32, u32)>,
+    /// Each frame's state and tally (core-seconds and retries are not in the partials).
+    #[serde(default)]
+    pub frames: Vec<FrameStatus>,
     pub state: JobState,
     pub failures: Vec<String>,
     pub snapshot_generation: u32,
@@ -481,6 +595,10 @@ pub mod keys {
     pub fn final_image(job: &JobId) -> String {
         format!("jobs/{job}/final.exr")
     }
+    /// A frame's final image in a sequence.
+    pub fn frame_image(job: &JobId, frame: i32) -> String {
+        format!("jobs/{job}/frames/f{frame}.exr")
+    }
     pub fn status(job: &JobId) -> String {
         format!("jobs/{job}/status.msgpack")
     }
@@ -523,6 +641,8 @@ mod tests {
                 env: vec![],
                 assets: vec![],
                 lua: None,
+                frame: None,
+                rdla_set: vec![],
             },
         }
     }
@@ -564,6 +684,8 @@ mod tests {
             output_name: "out.exr".into(),
             submitted_unix: 0,
             settings: JobSettings::default(),
+            frames: vec![],
+            price_per_core_hour: None,
         };
         assert!(matches!(
             JobManifest::from_bytes(&m.to_bytes()),
@@ -578,7 +700,8 @@ mod tests {
         let checkpoint = Checkpoint {
             version: 99,
             job: m.job.clone(),
-            merged: vec![(0, 0)],
+            merged: vec![(1, 0, 0)],
+            frames: vec![],
             state: JobState::Rendering,
             failures: vec![],
             snapshot_generation: 0,

@@ -46,6 +46,12 @@ pub trait Queue: Send + Sync + 'static {
 pub trait Consumer: Send {
     /// The next delivery; `Ok(None)` when the queue was closed for good.
     async fn next(&mut self) -> Result<Option<Delivery>, QueueError>;
+    /// How many times this consumer subscribed again after losing its channel. On a queue with
+    /// a single active consumer, another consumer may have taken the queue in between, so
+    /// what its owner inferred from earlier deliveries (a merger's jobs) may be stale.
+    fn resubscriptions(&self) -> u64 {
+        0
+    }
 }
 
 /// How a delivery was settled; the adapter turns this into the broker's ack or nack.

@@ -18,6 +18,11 @@ pub struct Cli {
     pub task_queue: String,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
+    /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
+    /// producer of a farm must be given the same N.
+    #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub result_shards: u32,
     /// Tasks held at once (1: take the next task only when this one is done).
     #[arg(long, env = "MOONFARM_PREFETCH", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub prefetch: u16,
@@ -67,8 +72,13 @@ fn worker_name() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// Every error is a usage error. `--check-config` may show a connection left unset.
 pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
-    cli.conn.check()?;
+    if cli.check_config {
+        cli.conn.check()?;
+    } else {
+        cli.conn.check_service()?;
+    }
     for (flag, q) in [
         ("--task-queue", &cli.task_queue),
         ("--result-queue", &cli.result_queue),
@@ -81,6 +91,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
         config: crate::Config {
             task_queue: cli.task_queue,
             result_queue: cli.result_queue,
+            result_shards: cli.result_shards,
             prefetch: cli.prefetch,
             grace: Duration::from_secs(cli.grace_seconds),
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
@@ -106,6 +117,7 @@ impl Settings {
             self.conn.describe(),
             format!("task_queue = {}", c.task_queue),
             format!("result_queue = {}", c.result_queue),
+            format!("result_shards = {}", c.result_shards),
             format!("prefetch = {}", c.prefetch),
             format!("http_port = {}", self.http_port),
             format!("grace_seconds = {}", c.grace.as_secs()),
@@ -152,7 +164,13 @@ mod tests {
             .to_string()
             .contains("MOONFARM_BLOB_URL"));
         assert!(Cli::try_parse_from(["worker", "--http-port", "not-a-port"]).is_err());
-        let json = Cli::try_parse_from(["worker", "--log-format", "json"]).unwrap();
+        let unset = Cli::try_parse_from(["worker"]).unwrap();
+        assert!(validate(unset)
+            .unwrap_err()
+            .to_string()
+            .contains("set MOONFARM_AMQP_URL"));
+        let json =
+            Cli::try_parse_from(["worker", "--check-config", "--log-format", "json"]).unwrap();
         assert!(validate(json)
             .unwrap()
             .describe()

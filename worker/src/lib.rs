@@ -13,14 +13,15 @@ use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use render::integrator::{render_tile, PixelRect};
+use render::integrator::{render_tile_measured, PixelRect};
 use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
 use shared::exr_io;
 use shared::film::TileBuffer;
+use shared::protocol::tasklog::{Attempt, TaskLog};
 use shared::protocol::{
-    self, keys, JobId, Message, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
+    self, keys, JobId, Message, Record, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
 };
 use shared::queue::{Delivery, Queue, QueueError, Settle};
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Config {
     pub task_queue: String,
     pub result_queue: String,
+    /// Results of job J go to `shard::queue_of_job(result_queue, result_shards, J)`.
+    pub result_shards: u32,
     pub prefetch: u16,
     /// On shutdown, how long the task in hand may still run before it is returned to the queue.
     pub grace: Duration,
@@ -58,6 +61,7 @@ impl Default for Config {
         Config {
             task_queue: shared::queue::TASK_QUEUE.into(),
             result_queue: shared::queue::RESULT_QUEUE.into(),
+            result_shards: 1,
             prefetch: 1,
             grace: Duration::from_secs(300),
             exit_when_idle: None,
@@ -191,8 +195,12 @@ pub struct SceneCache {
     pub assets: assets::AssetCache,
 }
 
-/// A prepared scene and the key it was prepared from.
-type CachedScene = (String, Arc<Scene>);
+/// A prepared scene, the key it was prepared from, and the warnings preparing it gave (kept so
+/// every task's log carries them, not only the task that loaded the scene).
+type CachedScene = (String, Arc<Scene>, Warnings);
+
+/// The scene loader's warnings, shared by every task of the scene.
+type Warnings = Arc<[String]>;
 
 /// Scenes kept per worker process.
 const SCENE_CACHE_SIZE: usize = 4;
@@ -276,11 +284,22 @@ async fn handle(
         let failed = TaskOutcome::Failed {
             reason: reason.clone(),
         };
-        let settle =
-            match report_result(config, adapters, report(config, &task, failed, 0.0, 0)).await? {
-                Settle::Ack => Settle::DeadLetter(reason),
-                other => other,
-            };
+        let refused = TilePassResult {
+            job: task.job.clone(),
+            frame: task.frame,
+            tile: task.tile,
+            pass: task.pass,
+            outcome: failed,
+            worker: config.name.clone(),
+            render_seconds: 0.0,
+            samples_taken: 0,
+            cpu_seconds: 0.0,
+            attempt: delivery.delivery_count.max(1),
+        };
+        let settle = match report_result(config, adapters, refused).await? {
+            Settle::Ack => Settle::DeadLetter(reason),
+            other => other,
+        };
         return Ok(delivery.settle(settle).await?);
     }
     match state.job_stopped(&adapters.blobs, &task.job).await {
@@ -293,16 +312,45 @@ async fn handle(
         Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
     }
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let attempt = delivery.delivery_count;
     if attempt > 1 {
         state.metrics.tasks_redelivered.inc();
     }
-    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, "task started");
+    tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, "task started");
     state.metrics.tasks_in_progress.inc();
-    let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown).await;
+    let mut cpu = Duration::ZERO;
+    let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown, &mut cpu).await;
     state.metrics.tasks_in_progress.dec();
+    let report = |outcome, seconds, samples| TilePassResult {
+        job: task.job.clone(),
+        frame: task.frame,
+        tile: task.tile,
+        pass: task.pass,
+        outcome,
+        worker: config.name.clone(),
+        render_seconds: seconds,
+        samples_taken: samples,
+        cpu_seconds: cpu.as_secs_f64(),
+        attempt: attempt.max(1),
+    };
+    let mut log = TaskLog {
+        version: protocol::PROTOCOL_VERSION,
+        job: task.job.clone(),
+        frame: task.frame,
+        tile: task.tile,
+        pass: task.pass,
+        worker: config.name.clone(),
+        delivery: attempt,
+        started_unix_ms: (shared::lifecycle::unix_seconds(started_at) * 1000.0) as u64,
+        seconds: 0.0,
+        outcome: Attempt::Retried,
+        warnings: vec![],
+        error: None,
+    };
     let settle = match outcome {
-        Ok(samples) => {
+        Ok((samples, warnings)) => {
+            log.warnings = warnings.to_vec();
             let seconds = started.elapsed().as_secs_f64();
             state.metrics.record_done(seconds, samples);
             let rendered = TaskOutcome::Rendered {
@@ -310,20 +358,18 @@ async fn handle(
             };
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
-            let settle = report_result(
-                config,
-                adapters,
-                report(config, &task, rendered, seconds, samples),
-            )
-            .await?;
+            let settle =
+                report_result(config, adapters, report(rendered, seconds, samples)).await?;
             if settle == Settle::Ack {
-                tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, attempt, seconds, "task done");
+                tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, seconds, cpu_seconds = cpu.as_secs_f64(), "task done");
+                log.outcome = Attempt::Rendered;
             }
             settle
         }
         Err(e) => {
             state.metrics.tasks_failed.inc();
             log_failure(&task, &e);
+            log.error = Some(e.to_string());
             match policy::error_policy(&e, delivery.last_attempt) {
                 policy::Action::Retry => Settle::Retry,
                 policy::Action::Fail(reason) => {
@@ -332,17 +378,30 @@ async fn handle(
                     let failed = TaskOutcome::Failed {
                         reason: reason.clone(),
                     };
-                    let result = report(config, &task, failed, started.elapsed().as_secs_f64(), 0);
+                    let result = report(failed, started.elapsed().as_secs_f64(), 0);
                     match report_result(config, adapters, result).await? {
-                        Settle::Ack => Settle::DeadLetter(reason),
+                        Settle::Ack => {
+                            log.outcome = Attempt::Failed;
+                            Settle::DeadLetter(reason)
+                        }
                         other => other,
                     }
                 }
             }
         }
     };
+    log.seconds = started.elapsed().as_secs_f64();
+    write_log(&adapters.blobs, &log).await;
     delivery.settle(settle).await?;
     Ok(())
+}
+
+/// Stores the attempt's log beside the job: one small blob, whose failure is only logged (a
+/// lost log line never costs the render).
+async fn write_log(blobs: &Blobs, log: &TaskLog) {
+    if let Err(e) = blobs.put(&log.key(), log.to_bytes()).await {
+        tracing::warn!(job = %log.job, tile = log.tile, pass = log.pass, "the task's log was not stored: {e}");
+    }
 }
 
 /// The task a delivery carries, or why it is not one (the delivery is then dead-lettered): an
@@ -380,12 +439,10 @@ async fn report_result(
     result: TilePassResult,
 ) -> Result<Settle, QueueError> {
     let (job, tile, pass) = (result.job.clone(), result.tile, result.pass);
+    let results = shared::shard::queue_of_job(&config.result_queue, config.result_shards, &job);
     match adapters
         .queue
-        .publish(
-            &config.result_queue,
-            protocol::encode(&Message::Result(result)),
-        )
+        .publish(&results, protocol::encode(&Message::Result(result)))
         .await
     {
         Ok(()) => Ok(Settle::Ack),
@@ -397,25 +454,6 @@ async fn report_result(
     }
 }
 
-fn report(
-    config: &Config,
-    task: &TilePassTask,
-    outcome: TaskOutcome,
-    render_seconds: f64,
-    samples_taken: u64,
-) -> TilePassResult {
-    TilePassResult {
-        job: task.job.clone(),
-        frame: task.frame,
-        tile: task.tile,
-        pass: task.pass,
-        outcome,
-        worker: config.name.clone(),
-        render_seconds,
-        samples_taken,
-    }
-}
-
 fn kind(m: &Message) -> &'static str {
     match m {
         Message::Task(_) => "a task",
@@ -424,19 +462,25 @@ fn kind(m: &Message) -> &'static str {
     }
 }
 
-/// Renders the task and stores its partial buffer; returns the samples taken.
+/// Renders the task and stores its partial buffer; returns the samples taken and the scene's
+/// warnings. Adds the CPU time the task's work took (scene preparation, rendering, encoding)
+/// to `cpu`, also when it fails part-way.
 async fn render_and_store(
     config: &Config,
     adapters: &Adapters,
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
-) -> Result<u64, TaskError> {
-    let (tile, samples) = render_partial(config, adapters, cache, task, shutdown).await?;
-    let bytes = exr_io::encode_tile((task.params.width, task.params.height), &tile)
-        .map_err(|e| TaskError::Transient(e.into()))?;
+    cpu: &mut Duration,
+) -> Result<(u64, Warnings), TaskError> {
+    let (tile, samples, warnings) =
+        render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+    let (bytes, spent) =
+        cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
+    *cpu += spent;
+    let bytes = bytes.map_err(|e| TaskError::Transient(e.into()))?;
     adapters.blobs.put(&task.partial_key(), bytes).await?;
-    Ok(samples)
+    Ok((samples, warnings))
 }
 
 /// The task's partial buffer and the samples it took; with `dry_run`, an empty buffer of the
@@ -447,7 +491,8 @@ async fn render_partial(
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
-) -> Result<(TileBuffer, u64), TaskError> {
+    cpu: &mut Duration,
+) -> Result<(TileBuffer, u64, Warnings), TaskError> {
     let grace = config.grace;
     if config.dry_run {
         let n = task.rect.pixel_count();
@@ -456,9 +501,11 @@ async fn render_partial(
             rgba: vec![[0.0; 4]; n],
             weight: vec![task.samples.len() as f32; n],
         };
-        return Ok((tile, 0));
+        return Ok((tile, 0, Arc::from([])));
     }
-    let scene = cache.get(config, &adapters.blobs, &task.params).await?;
+    let (scene, warnings) = cache
+        .get(config, &adapters.blobs, &task.params, cpu)
+        .await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
         return Err(TaskError::Scene(format!(
             "the scene builds a {}x{} image here, but the job expects {}x{}",
@@ -510,13 +557,23 @@ async fn render_partial(
     let flag = cancel.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            render_tile(&scene, rect, samples.start..samples.end, frame, &flag)
+            render_tile_measured(
+                &scene,
+                rect,
+                samples.start..samples.end,
+                frame,
+                &flag,
+                cpu::thread_cpu,
+            )
         }))
     })
     .await;
     watchdog.abort();
     let sums = match rendered {
-        Ok(Ok(Ok(sums))) => sums,
+        Ok(Ok(Ok((sums, spent)))) => {
+            *cpu += spent;
+            sums
+        }
         Ok(Ok(Err(_cancelled))) if timed_out.load(Ordering::Relaxed) => {
             return Err(TaskError::Scene(format!(
                 "the task rendered for longer than the limit of {max_seconds} s (--max-task-seconds, MOONFARM_MAX_TASK_SECONDS); submit with a smaller --tile-size or more --passes"
@@ -539,6 +596,7 @@ async fn render_partial(
     Ok((
         tile,
         task.rect.pixel_count() as u64 * u64::from(task.samples.len()),
+        warnings,
     ))
 }
 
@@ -548,15 +606,16 @@ impl SceneCache {
         config: &Config,
         blobs: &Blobs,
         params: &RenderParams,
-    ) -> Result<Arc<Scene>, TaskError> {
+        cpu: &mut Duration,
+    ) -> Result<(Arc<Scene>, Warnings), TaskError> {
         let key = cache_key(params);
         {
             let mut scenes = self.scenes.lock().unwrap();
-            if let Some(i) = scenes.iter().position(|(k, _)| *k == key) {
+            if let Some(i) = scenes.iter().position(|(k, _, _)| *k == key) {
                 let entry = scenes.remove(i);
-                let scene = entry.1.clone();
+                let found = (entry.1.clone(), entry.2.clone());
                 scenes.push(entry);
-                return Ok(scene);
+                return Ok(found);
             }
         }
         let mut sources = Vec::with_capacity(params.scene.len());
@@ -612,27 +671,34 @@ impl SceneCache {
                 instructions: l.instructions,
                 memory_bytes: usize::try_from(l.memory_bytes).unwrap_or(usize::MAX),
             }),
+            frame: params.frame,
+            rdla_set: params.rdla_set.clone(),
             ..render::FrameInputs::default()
         };
         let opts = BuildOptions {
             res: params.res,
             assets: files,
+            ..BuildOptions::default()
         };
-        let prepared =
-            tokio::task::spawn_blocking(move || render::prepare_frame(&sources, &inputs, &opts))
-                .await
-                .map_err(|e| TaskError::Transient(e.into()))?;
+        // Timed on the thread that prepares it: the task that needed the scene pays for it.
+        let (prepared, spent) = tokio::task::spawn_blocking(move || {
+            cpu::measured(|| render::prepare_frame(&sources, &inputs, &opts))
+        })
+        .await
+        .map_err(|e| TaskError::Transient(e.into()))?;
+        *cpu += spent;
         let (scene, warnings) = prepared.map_err(|e| TaskError::Scene(e.to_string()))?;
         tracing::debug!(warnings = warnings.len(), "scene prepared");
         let scene = Arc::new(scene);
+        let warnings: Warnings = warnings.into();
         let mut scenes = self.scenes.lock().unwrap();
-        if !scenes.iter().any(|(k, _)| *k == key) {
+        if !scenes.iter().any(|(k, _, _)| *k == key) {
             if scenes.len() >= SCENE_CACHE_SIZE {
                 scenes.remove(0);
             }
-            scenes.push((key, scene.clone()));
+            scenes.push((key, scene.clone(), warnings.clone()));
         }
-        Ok(scene)
+        Ok((scene, warnings))
     }
 }
 
@@ -644,12 +710,15 @@ fn cache_key(p: &RenderParams) -> String {
         .iter()
         .map(|a| format!("{}={}", a.name, a.sha256))
         .collect();
+    // The frame and the assignments change what the same files build.
     format!(
-        "{}|{}|{:?}|{}",
+        "{}|{}|{:?}|{}|{:?}|{:?}",
         files.join(","),
         p.res,
         p.env,
-        assets.join(",")
+        assets.join(","),
+        p.frame,
+        p.rdla_set
     )
 }
 

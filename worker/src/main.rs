@@ -1,17 +1,20 @@
 //! `worker`: parses the configuration, connects to the farm, serves health and metrics, and
 //! renders tasks until SIGTERM (or, with --exit-when-idle, until the queue stays empty).
 
-use clap::Parser;
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
     if let Err(e) = shared::process::start() {
         eprintln!("error: {e}");
-        return std::process::ExitCode::from(2);
+        return std::process::ExitCode::from(shared::cli::EXIT_USAGE);
     }
-    let settings = match worker::cli::validate(worker::cli::Cli::parse()) {
+    let cli = match shared::cli::parse::<worker::cli::Cli>() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    let settings = match worker::cli::validate(cli) {
         Ok(s) => s,
-        Err(e) => return service::exit_code_or(Err(e), 2),
+        Err(e) => return service::exit_code_or(Err(e), shared::cli::EXIT_USAGE),
     };
     if settings.check_config {
         println!("{}", settings.describe());

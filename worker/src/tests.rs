@@ -29,6 +29,8 @@ fn task_of_a_missing_scene() -> TilePassTask {
             env: vec![],
             assets: vec![],
             lua: None,
+            frame: None,
+            rdla_set: vec![],
         },
     }
 }

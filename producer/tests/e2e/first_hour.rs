@@ -64,6 +64,7 @@ fn jobs_are_fetched_by_prefix_to_their_own_name_listed_with_times_cancelled_twic
     assert!(
         list.starts_with("JOB")
             && list.contains("SUBMITTED (UTC)")
+            && list.contains("STARTED (UTC)")
             && list.contains("FINISHED (UTC)"),
         "{list}"
     );
@@ -77,8 +78,8 @@ fn jobs_are_fetched_by_prefix_to_their_own_name_listed_with_times_cancelled_twic
     );
     assert_eq!(
         row.matches(&year).count(),
-        2,
-        "submitted and finished times: {row}"
+        3,
+        "submitted, started and finished times: {row}"
     );
     let json: Value =
         serde_json::from_str(&ok(&farm.producer(&["list", "--json"]), "list --json")).unwrap();
@@ -184,5 +185,76 @@ fn a_second_worker_on_one_host_names_the_port_and_its_variable() {
         "{err}"
     );
     drop(first);
+    farm.cleanup();
+}
+
+#[test]
+fn farm_without_a_kubeconfig_shows_the_queues_and_the_blob_store_and_why_kubernetes_is_not() {
+    let _serial = serial();
+    let farm = Farm::new("firsthour-farm");
+    let render = Render::tiny();
+    farm.submit(&render);
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        farm.command(Path::new(env!("CARGO_BIN_EXE_producer")))
+            .arg("farm")
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("HOME", home.path())
+            .output()
+            .unwrap()
+    };
+
+    let o = run(&["--json"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: no Kubernetes configuration"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("--json printed no JSON ({e}): {}", text(&o.stdout)));
+    assert_eq!(v["queues"]["status"], "ok", "{v}");
+    assert_eq!(
+        v["queues"]["ready"][&farm.task_queue].as_u64(),
+        Some(render.tasks()),
+        "{v}"
+    );
+    assert_eq!(v["blob_store"]["status"], "ok", "{v}");
+    assert_eq!(v["blob_store"]["jobs"], 1, "{v}");
+    assert_eq!(v["kubernetes"]["status"], "unreachable", "{v}");
+    let why = v["kubernetes"]["error"].as_str().unwrap();
+    assert!(why.starts_with("no Kubernetes configuration"), "{why}");
+    assert!(v["pods"].is_null() && v["scaled_object"].is_null(), "{v}");
+    let diagnosis = v["diagnosis"].as_array().unwrap();
+    assert!(
+        diagnosis[0]
+            .as_str()
+            .unwrap()
+            .starts_with("the Kubernetes API could not be read"),
+        "{diagnosis:?}"
+    );
+
+    let o = run(&[]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        out.contains(&format!(
+            "queue           {:<24} {:>6} ready",
+            farm.task_queue,
+            render.tasks()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("blob store      {}: 1 jobs", farm.blob_url)),
+        "{out}"
+    );
+    assert!(
+        out.contains("kubernetes      unreachable: no Kubernetes configuration"),
+        "{out}"
+    );
     farm.cleanup();
 }

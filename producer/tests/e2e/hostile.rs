@@ -36,6 +36,8 @@ fn task(job: &str, width: u32, height: u32) -> TilePassTask {
             env: vec![],
             assets: vec![],
             lua: None,
+            frame: None,
+            rdla_set: vec![],
         },
     }
 }
@@ -71,6 +73,8 @@ fn hostile_messages_are_dead_lettered_with_their_reason_and_the_farm_keeps_servi
         worker: "nobody".into(),
         render_seconds: 0.0,
         samples_taken: 0,
+        cpu_seconds: 0.0,
+        attempt: 1,
     });
     let valid_task = protocol::encode(&Message::Task(task("abcd", 64, 64)));
     let valid_result = protocol::encode(&result);

@@ -8,14 +8,20 @@
 //! messages. Every process is a [`Proc`], killed when dropped, so a failing test leaves no
 //! process behind; its stderr goes to a file that failure messages quote.
 
+mod accounting;
 mod assets;
 mod broker;
+mod cli;
+mod cluster;
 mod crashes;
 mod first_hour;
+mod frames;
 mod hostile;
+mod nightly;
 mod pipeline;
 mod poison;
 mod rdlb;
+mod shards;
 
 use serde_json::Value;
 use shared::amqp::{AmqpOptions, AmqpQueue};
@@ -204,11 +210,20 @@ pub struct Farm {
     pub task_queue: String,
     pub result_queue: String,
     pub blob_url: String,
+    /// The broker (or comma-separated cluster nodes) every process of this farm talks to.
+    pub amqp_url: String,
+    /// Queues a test made beyond the two above (result shards), deleted with them.
+    pub extra_queues: Vec<String>,
     next_id: u32,
 }
 
 impl Farm {
     pub fn new(name: &str) -> Farm {
+        Farm::on_broker(name, AMQP_URL)
+    }
+
+    /// A farm on another broker than the machine's: `amqp_url` may list several nodes.
+    pub fn on_broker(name: &str, amqp_url: &str) -> Farm {
         require_service(5672, "RabbitMQ");
         require_service(10000, "Azurite");
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -221,6 +236,8 @@ impl Farm {
             task_queue: format!("test.{name}.{id}.tasks"),
             result_queue: format!("test.{name}.{id}.results"),
             blob_url: format!("az://renders/test-{name}-{id}"),
+            amqp_url: amqp_url.to_string(),
+            extra_queues: Vec::new(),
             next_id: 0,
         }
     }
@@ -238,7 +255,7 @@ impl Farm {
             }
         }
         cmd.current_dir(self.path())
-            .env("MOONFARM_AMQP_URL", AMQP_URL)
+            .env("MOONFARM_AMQP_URL", &self.amqp_url)
             .env("MOONFARM_BLOB_URL", &self.blob_url)
             .env("AZURE_STORAGE_USE_EMULATOR", "true")
             .env("MOONFARM_TASK_QUEUE", &self.task_queue)
@@ -382,7 +399,7 @@ impl Farm {
             connection_name: format!("farm-test-{}", self.task_queue),
             ..AmqpOptions::default()
         };
-        AmqpQueue::connect(AMQP_URL, opts)
+        AmqpQueue::connect(&self.amqp_url, opts)
             .await
             .expect("connect to RabbitMQ")
     }
@@ -401,6 +418,9 @@ impl Farm {
             let q = self.broker().await;
             q.delete_queue(&self.task_queue).await.unwrap();
             q.delete_queue(&self.result_queue).await.unwrap();
+            for extra in &self.extra_queues {
+                q.delete_queue(extra).await.unwrap();
+            }
             q.close().await;
         });
     }
@@ -425,12 +445,17 @@ impl Drop for Farm {
                 connection_name: "farm-test-cleanup".into(),
                 ..AmqpOptions::default()
             };
-            let connect =
-                tokio::time::timeout(Duration::from_secs(5), AmqpQueue::connect(AMQP_URL, opts));
+            let connect = tokio::time::timeout(
+                Duration::from_secs(5),
+                AmqpQueue::connect(&self.amqp_url, opts),
+            );
             if let Ok(Ok(q)) = connect.await {
                 let _ = tokio::time::timeout(Duration::from_secs(5), async {
                     let _ = q.delete_queue(&self.task_queue).await;
                     let _ = q.delete_queue(&self.result_queue).await;
+                    for extra in &self.extra_queues {
+                        let _ = q.delete_queue(extra).await;
+                    }
                 })
                 .await;
                 q.close().await;

@@ -170,6 +170,7 @@ fn farm(server: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("HOME", dir.path());
     for var in [
         "MOONFARM_AMQP_URL",
+        "MOONFARM_BLOB_URL",
         "MOONFARM_NAMESPACE",
         "MOONFARM_WORKER_SELECTOR",
         "MOONFARM_SCALED_OBJECT",
@@ -383,6 +384,8 @@ fn farm_reports_an_unreachable_broker_and_still_the_cluster() {
     assert_eq!(diagnosis.len(), 2, "{diagnosis:?}");
 }
 
+/// The report is printed all the same (`--json`: JSON), the API server's part as unreachable
+/// with why; the command fails with that reason as its one error line.
 #[test]
 fn farm_fails_in_one_line_when_the_api_server_is_unreachable() {
     // A port that was just free: nothing listens there.
@@ -393,12 +396,18 @@ fn farm_fails_in_one_line_when_the_api_server_is_unreachable() {
         .port();
     let o = farm(&format!("http://127.0.0.1:{port}"), &["--json"], &[]);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{stderr}");
-    assert!(
-        o.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: listing pods `app.kubernetes.io/name=moonfarm-worker` in namespace moonfarm from the Kubernetes API at http://127.0.0.1:"), "{stderr}");
+    let why = "listing pods `app.kubernetes.io/name=moonfarm-worker` in namespace moonfarm from the Kubernetes API at http://127.0.0.1:";
+    assert!(stderr.starts_with(&format!("error: {why}")), "{stderr}");
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    assert_eq!(v["kubernetes"]["status"], "unreachable");
+    assert!(
+        v["kubernetes"]["error"].as_str().unwrap().starts_with(why),
+        "{v}"
+    );
+    assert_eq!(v["queues"]["status"], "not_configured");
+    assert_eq!(v["blob_store"]["status"], "not_configured");
+    assert!(v["pods"].is_null(), "{v}");
 }

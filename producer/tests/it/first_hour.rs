@@ -2,7 +2,7 @@
 //! file and a killed run's store is swept; ETA from sample throughput within 25% of the time
 //! really left; the output's extension chooses its format; scene authoring (print, getenv,
 //! limits with their flags); typed EXR attributes; usage errors exit 2 naming the variable;
-//! reading commands never create a store.
+//! reading commands never create a store; each warning once and true.
 
 use super::*;
 use std::io::{BufRead, BufReader};
@@ -462,4 +462,129 @@ fn reading_commands_never_create_a_store() {
         assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
         assert!(!nope.exists(), "{args:?} created {}", nope.display());
     }
+}
+
+/// The warnings of one tiny render of `scenes` (in `dir`), each line as printed.
+fn warnings_of(scenes: &[&Path], dir: &Path) -> Vec<String> {
+    let mut args: Vec<&str> = vec!["submit"];
+    args.extend(scenes.iter().map(|s| s.to_str().unwrap()));
+    args.extend([
+        "--spp",
+        "1",
+        "--res",
+        "16",
+        "--passes",
+        "1",
+        "--allow-missing",
+        "-o",
+        "out.exr",
+    ]);
+    let o = producer(&args, dir);
+    assert!(o.status.success(), "{scenes:?}: {}", stderr(&o));
+    stderr(&o)
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn each_warning_of_the_shared_scenes_prints_once_and_none_contradicts_another() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut scenes: Vec<PathBuf> = std::fs::read_dir(shared_scenes())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rdla"))
+        .collect();
+    scenes.sort();
+    assert!(scenes.len() >= 14, "{scenes:?}");
+    let mut grey = 0;
+    for scene in &scenes {
+        let warnings = warnings_of(&[scene.as_path()], dir.path());
+        let mut seen = std::collections::HashSet::new();
+        for w in &warnings {
+            assert!(seen.insert(w), "{}: printed twice: {w}", scene.display());
+        }
+        // An object is either skipped or stood in for, never both.
+        for w in warnings
+            .iter()
+            .filter(|w| w.ends_with("rendered as grey diffuse"))
+        {
+            grey += 1;
+            let name = w.split('`').nth(1).unwrap();
+            let about: Vec<_> = warnings
+                .iter()
+                .filter(|o| o.contains(&format!("`{name}`")))
+                .collect();
+            assert_eq!(about, vec![w], "{}", scene.display());
+        }
+    }
+    // rats-material-dwatoon-extend_ramp (3 toon materials) and rats-material-dwalayer-furnace
+    // (5 materials the built-in renderer does not have, inside a DwaLayerMaterial).
+    assert!(grey >= 8, "{grey} materials rendered grey");
+}
+
+#[test]
+fn a_scene_without_layer_or_geometry_is_not_said_to_render_geometry_grey() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("empty.rdla");
+    std::fs::write(
+        &scene,
+        "SceneVariables { [\"image_width\"] = 8, [\"image_height\"] = 8 }\n\
+         PerspectiveCamera(\"cam\") {}\n",
+    )
+    .unwrap();
+    let warnings = warnings_of(&[scene.as_path()], dir.path());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.ends_with("the scene has no renderable geometry")),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("no Layer")),
+        "{warnings:?}"
+    );
+    // With geometry and no Layer, the grey material is the truth and is said.
+    std::fs::write(
+        &scene,
+        "SceneVariables { [\"image_width\"] = 8, [\"image_height\"] = 8 }\n\
+         PerspectiveCamera(\"cam\") {}\nBoxGeometry(\"box\") {}\n",
+    )
+    .unwrap();
+    let warnings = warnings_of(&[scene.as_path()], dir.path());
+    assert!(
+        warnings.iter().any(|w| w
+            .ends_with("the scene has no Layer: rendering every geometry with a grey material")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_missing_texture_allowed_missing_is_one_warning() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("textured.rdla");
+    std::fs::write(
+        &scene,
+        "SceneVariables { [\"image_width\"] = 8, [\"image_height\"] = 8 }\n\
+         PerspectiveCamera(\"cam\") {}\n\
+         local tex = ImageMap(\"tex\") { [\"texture\"] = \"no-such-texture.png\" }\n\
+         local mat = DwaBaseMaterial(\"mat\") { [\"albedo\"] = bind(tex) }\n\
+         local box = BoxGeometry(\"box\") {}\n\
+         Layer(\"layer\") { {box, \"\", mat} }\n",
+    )
+    .unwrap();
+    let warnings = warnings_of(&[scene.as_path()], dir.path());
+    let about: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.contains("no-such-texture.png"))
+        .collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    assert!(
+        about[0].ends_with("cannot read no-such-texture.png: No such file or directory (os error 2); rendering without it"),
+        "{about:?}"
+    );
 }

@@ -9,6 +9,7 @@ mod first_hour;
 mod hostile;
 mod rdlb;
 mod scenes;
+mod sequences;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -44,14 +44,18 @@ impl SceneBuilder<'_> {
                 }
             }
             None => {
-                self.warnings.push(format!(
-                    "{}: the scene has no Layer: rendering every geometry with a grey material",
-                    files_of(g)
-                ));
                 for (id, o) in g.objects.iter().enumerate() {
                     if GEOMETRY.contains(&o.class.as_str()) {
                         assignments.push((id, None));
                     }
+                }
+                // Without geometry there is nothing to render grey: "no renderable geometry"
+                // says what matters.
+                if !assignments.is_empty() {
+                    self.warnings.push(format!(
+                        "{}: the scene has no Layer: rendering every geometry with a grey material",
+                        files_of(g)
+                    ));
                 }
             }
         }

@@ -19,6 +19,7 @@ pub(super) const MAPS: &[&str] = &[
     "ColorCorrectMap",
     "RampMap",
     "ImageMap",
+    "ProjectPlanarMap",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -63,7 +64,8 @@ impl SceneBuilder<'_> {
         }
         let g = self.g;
         let o = g.object(id);
-        if !MAPS.contains(&o.class.as_str()) {
+        let noise = super::noise_maps::NOISE_MAPS.contains(&o.class.as_str());
+        if !MAPS.contains(&o.class.as_str()) && !noise {
             return None;
         }
         self.map_ids.insert(id, None);
@@ -71,6 +73,10 @@ impl SceneBuilder<'_> {
             return self.image_map(id);
         }
         let binds = self.binds(id);
+        if noise {
+            let map = self.noise_map(id, &binds);
+            return Some(self.push_map(id, map));
+        }
         let mut a = Attrs::new(g, o, &mut self.warnings);
         let rgb = |a: &mut Attrs, name: &str| -> Param {
             binds.get(name).cloned().unwrap_or_else(|| {
@@ -315,12 +321,64 @@ impl SceneBuilder<'_> {
                     .unwrap_or_else(|| Param::Const(Vec3::splat(a.f32("mask", 1.0)))),
                 mode: a.int("mode", 1),
             },
+            // moonshine dso/map/ProjectPlanarMap/ProjectPlanarMap.json with lib/map/projection's
+            // projection.json: the projector's node_xform (projection_mode 0), a
+            // projection_matrix (1), or translate, rotate (degrees) and scale in TRS_order (2).
+            "ProjectPlanarMap" => {
+                let projector = match a.int("projection_mode", 0) {
+                    1 => Some(a.mat4("projection_matrix")),
+                    2 => {
+                        let t = a.vec3("translate", Vec3::ZERO);
+                        let r = a.vec3("rotate", Vec3::ZERO) * std::f32::consts::PI / 180.0;
+                        let s = a.vec3("scale", Vec3::ONE);
+                        let (to, ro) = (a.int("TRS_order", 0), a.int("rotation_order", 0));
+                        Some(crate::noise::ordered_compose(t, r, s, to, ro))
+                    }
+                    _ => a
+                        .object("projector")
+                        .map(|p| Attrs::new(g, g.object(p), &mut *a.warnings).mat4("node_xform")),
+                };
+                let (back, outside) = (
+                    a.bool("project_on_back_faces", true),
+                    a.bool("black_outside_projection", false),
+                );
+                let mut p = crate::projection::ProjectPlanar::new(
+                    projector.unwrap_or(glam::Mat4::IDENTITY),
+                    back,
+                    outside,
+                );
+                if projector.is_none() {
+                    a.warnings.push(format!(
+                        "{}: ProjectPlanarMap `{}` has no `projector`: it gives (0, 0, -1), as MoonRay's does",
+                        o.loc, o.name
+                    ));
+                    p.valid = false;
+                }
+                Map::ProjectPlanar(Box::new(p))
+            }
             _ => unreachable!("checked against MAPS"),
         };
+        Some(self.push_map(id, map))
+    }
+
+    /// Adds the map built for object `id`.
+    fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
         let mid = self.maps.maps.len() as MapId;
         self.maps.maps.push(map);
         self.map_ids.insert(id, Some(mid));
-        Some(mid)
+        mid
+    }
+}
+
+/// The file an ImageMap reads: its `texture`; of a UDIM pattern the first tile, which stands
+/// for the whole texture.
+fn texture_path(o: &crate::graph::Object) -> Option<String> {
+    match o.attrs.get("texture") {
+        Some(Value::String(path)) if path.contains(crate::assets::UDIM) => {
+            Some(crate::assets::udim_path(path, 1001))
+        }
+        Some(Value::String(path)) if !path.is_empty() => Some(path.clone()),
+        _ => None,
     }
 }
 
@@ -331,33 +389,27 @@ impl SceneBuilder<'_> {
     fn image_map(&mut self, id: ObjectId) -> Option<MapId> {
         let g = self.g;
         let o = g.object(id);
-        let texture = match o.attrs.get("texture") {
-            Some(Value::String(path)) if !path.is_empty() => {
-                // A UDIM pattern: the first tile stands for the whole texture.
-                let key = if path.contains(crate::assets::UDIM) {
-                    crate::assets::udim_path(path, 1001)
-                } else {
-                    path.clone()
-                };
-                match self.assets.get(&key) {
-                    None => Err(format!(
-                        "the texture {key} of ImageMap `{}` was not found",
-                        o.name
-                    )),
-                    Some(bytes) => {
-                        let gamma = match o.attrs.get("gamma") {
-                            Some(Value::Int(v)) => Gamma::from_attr(*v),
-                            _ => Gamma::Auto,
-                        };
-                        Texture::decode(bytes, gamma)
-                            .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
-                    }
+        let key = texture_path(o);
+        let texture = match &key {
+            Some(key) => match self.assets.get(key) {
+                None => Err(format!(
+                    "the texture {key} of ImageMap `{}` was not found",
+                    o.name
+                )),
+                Some(bytes) => {
+                    let gamma = match o.attrs.get("gamma") {
+                        Some(Value::Int(v)) => Gamma::from_attr(*v),
+                        _ => Gamma::Auto,
+                    };
+                    Texture::decode(bytes, gamma)
+                        .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
                 }
-            }
-            _ => Err(format!("ImageMap `{}` has no `texture`", o.name)),
+            },
+            None => Err(format!("ImageMap `{}` has no `texture`", o.name)),
         };
         let texture = match texture {
             Ok(t) => t,
+            Err(_) if key.is_some_and(|k| self.reported_missing.contains(&k)) => return None,
             Err(why) => {
                 self.warnings.push(format!(
                     "{}: {why}; the bound attribute keeps its value",

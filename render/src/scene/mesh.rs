@@ -235,7 +235,10 @@ impl SceneBuilder<'_> {
             }
             r
         };
-        let attrs = self.user_data(&user_data, faces, world.len(), corners, &o.name);
+        let mut attrs = self.user_data(&user_data, faces, world.len(), corners, &o.name);
+        if let Some(id) = self.object_p() {
+            attrs.push((id, Rate::Vertex, verts.clone()));
+        }
         // Uvs and attributes cost memory and time at every hit: keep them only for a
         // material that reads them.
         let (uv_rate, attrs) = if self.material_reads_hits(mid) {

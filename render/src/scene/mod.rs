@@ -2,7 +2,8 @@
 //! semantics: which camera, which geometry with which material (the Layer), which lights.
 //!
 //! What the built-in renderer does not support still loads: each such object gets one warning
-//! and is skipped (geometry, lights, maps) or replaced by a grey diffuse stand-in (materials).
+//! and is skipped (geometry, lights, maps) or, where a geometry uses it, replaced by a grey
+//! diffuse stand-in (materials).
 //!
 //! Module map: `settings` reads SceneVariables, `layer` walks the Layer, `shapes` and `mesh`
 //! make primitives, `materials` and `lights` the rest, `known` holds the class and attribute
@@ -15,6 +16,7 @@ mod lights;
 mod maps;
 mod materials;
 mod mesh;
+mod noise_maps;
 mod settings;
 mod shapes;
 
@@ -65,6 +67,10 @@ pub struct BuildOptions {
     /// The files the scene references, by the path as written (see `assets`); a file not
     /// here renders as MoonRay renders a missing one would not: with a warning, as before.
     pub assets: crate::assets::Assets,
+    /// Referenced files the caller could not read and has already warned about (the
+    /// producer's `--allow-missing`): a map that needs one renders without it and says nothing
+    /// more, so that a missing file is one warning, not two.
+    pub reported_missing: std::collections::HashSet<String>,
 }
 
 impl Default for BuildOptions {
@@ -72,6 +78,7 @@ impl Default for BuildOptions {
         BuildOptions {
             res: 1.0,
             assets: Default::default(),
+            reported_missing: Default::default(),
         }
     }
 }
@@ -84,6 +91,7 @@ struct SceneBuilder<'g> {
     g: &'g SceneGraph,
     /// The referenced files' bytes, borrowed from the options.
     assets: &'g crate::assets::Assets,
+    reported_missing: &'g std::collections::HashSet<String>,
     /// The loader's warnings first, then one per thing the built-in renderer cannot render.
     warnings: Vec<String>,
     prims: Vec<Primitive>,
@@ -109,6 +117,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
     let mut b = SceneBuilder {
         g,
         assets: &opts.assets,
+        reported_missing: &opts.reported_missing,
         warnings: g.warnings.clone(),
         prims: Vec::new(),
         materials: Vec::new(),
@@ -123,14 +132,18 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
     let vars = b.scene_variables();
     let files = files_of(g);
 
-    // One warning for every object of a class the built-in renderer does not handle.
+    // One warning for every object of a class the built-in renderer does not handle. Not for
+    // materials: one it does not handle is not skipped but rendered grey, and says so where a
+    // geometry uses it (`materials`), once.
     for o in &g.objects {
         let c = o.class.as_str();
         if !(GEOMETRY.contains(&c)
             || MATERIALS.contains(&c)
+            || crate::classes::is_a(c, "Material")
             || LIGHTS.contains(&c)
             || STRUCTURAL.contains(&c)
             || maps::MAPS.contains(&c)
+            || noise_maps::NOISE_MAPS.contains(&c)
             || crate::classes::is_a(c, "Camera"))
         {
             b.warnings.push(format!(

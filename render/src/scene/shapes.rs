@@ -84,6 +84,8 @@ impl SceneBuilder<'_> {
                 };
                 let mid = self.material(mat);
                 let with_uv = self.material_reads_hits(mid);
+                let object_p = self.object_p();
+                let inv = xf.inverse();
                 for (f, (ua, va)) in faces {
                     let uv = |i: usize| {
                         let l = local(i);
@@ -92,6 +94,10 @@ impl SceneBuilder<'_> {
                     for (a, b, c) in [(f[0], f[1], f[2]), (f[0], f[2], f[3])] {
                         let corners = with_uv.then(|| crate::geometry::Corners {
                             uv: Some([uv(a), uv(b), uv(c)]),
+                            attrs: object_p
+                                .map(|id| (id, [a, b, c].map(|i| inv.transform_point3(v[i]))))
+                                .into_iter()
+                                .collect(),
                             ..Default::default()
                         });
                         self.tri_with_corners(v[a], v[b], v[c], mid, corners);

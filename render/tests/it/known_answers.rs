@@ -132,6 +132,45 @@ Layer("layer") { { plane, "", mat, LightSet("ls") { sun } } }
 }
 
 #[test]
+fn rays_go_on_behind_the_lights_they_meet() {
+    // A diffuse plane (albedo 0.5) under a white EnvLight, with a dark 4x4 RectLight 1 above
+    // it, facing it, between the plane and the sky and between the camera and the plane. In
+    // MoonRay lights occlude nothing: the camera (which does not see lights by default) sees
+    // the plane, and a BSDF ray that meets the rectangle counts it and goes on to the sky, so
+    // the plane shows albedo * the sky's radiance, 0.5 (the rectangle's radiance, 2e-4, adds
+    // at most 1e-4).
+    // Were the rectangle to end the rays, the centre would be black to the camera and, to the
+    // BSDF half of the light sampling, short of the sky it hides (about a third of it).
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 1 }
+local plane = RdlMeshGeometry("plane") {
+    ["vertex_list_0"] = { Vec3(-100, -100, 0), Vec3(100, -100, 0), Vec3(100, 100, 0), Vec3(-100, 100, 0) },
+    ["vertices_by_index"] = { 0, 1, 2, 3 }, ["face_vertex_count"] = { 4 }, ["is_subd"] = false }
+local mat = DwaBaseMaterial("m") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
+local sky = EnvLight("sky") { ["color"] = Rgb(1, 1, 1) }
+local rect = RectLight("rect") { ["width"] = 4, ["height"] = 4, ["intensity"] = 0.000001,
+                                 ["node_xform"] = translate(0, 0, 1) }
+Layer("layer") { { plane, "", mat, LightSet("ls") { sky, rect } } }
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        },
+        256,
+    );
+    for c in m {
+        assert!((c - 0.5).abs() < 0.005, "{m:?} vs 0.5");
+    }
+}
+
+#[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
     let rect = PixelRect {

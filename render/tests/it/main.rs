@@ -2,5 +2,6 @@
 //! loader, the scene builder and the integrator, compared within stated tolerances.
 
 mod known_answers;
+mod noise;
 mod rats;
 mod shading;

@@ -6,7 +6,7 @@ use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use std::sync::atomic::AtomicBool;
 
-fn scene(text: &str) -> (Scene, Vec<String>) {
+pub(crate) fn scene(text: &str) -> (Scene, Vec<String>) {
     let src = SceneSource {
         name: "test.rdla".into(),
         text: text.as_bytes().to_vec(),
@@ -15,7 +15,7 @@ fn scene(text: &str) -> (Scene, Vec<String>) {
 }
 
 /// Mean RGB of a rectangle after `spp` samples per pixel.
-fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64; 3] {
+pub(crate) fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64; 3] {
     let rect = PixelRect { x0, y0, x1, y1 };
     let t = render_tile(scene, rect, 0..spp, 0, &AtomicBool::new(false)).unwrap();
     let n = t.sums.len() as f64 * f64::from(spp);
@@ -28,13 +28,13 @@ fn mean(scene: &Scene, (x0, y0, x1, y1): (u32, u32, u32, u32), spp: u32) -> [f64
     m
 }
 
-fn near(got: [f64; 3], want: [f64; 3], tol: f64) -> bool {
+pub(crate) fn near(got: [f64; 3], want: [f64; 3], tol: f64) -> bool {
     (0..3).all(|c| (got[c] - want[c]).abs() <= tol)
 }
 
 /// A 2x2 quad at z = 0 filling an orthographic 64x64 view (x right, y up), uvs (0,0) at the
 /// bottom left to (1,1) at the top right, with `attrs` added to the mesh and `material`.
-fn quad(mesh_attrs: &str, rest: &str) -> String {
+pub(crate) fn quad(mesh_attrs: &str, rest: &str) -> String {
     format!(
         r#"
 SceneVariables {{ ["image_width"] = 64, ["image_height"] = 64, ["pixel_filter"] = 0,
@@ -472,4 +472,47 @@ mtl.material_A = mtl
     );
     // Mask 0 shows material_B.
     assert!(near(mean(&s, (0, 0, 64, 64), 1), [1.0; 3], 1e-5));
+}
+
+#[test]
+fn a_planar_projection_gives_the_projector_s_coordinates() {
+    // ProjectPlanarMap: (x + 0.5, y + 0.5, 1) of the position in the projector's space. With
+    // the projector moved to x = -1, the quad's x in -1..1 becomes u = x + 1.5 (mean 1.5) and
+    // its y becomes v = y + 0.5 (mean 0.5); the mask channel is 1.
+    let (s, warnings) = scene(&quad(
+        "",
+        r#"
+local proj = BoxGeometry("proj") { ["node_xform"] = translate(-1, 0, 0) }
+local planar = ProjectPlanarMap("planar") { ["projector"] = proj }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(planar) }
+"#,
+    ));
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("evaluate") || w.contains("not supported")),
+        "{warnings:?}"
+    );
+    let m = mean(&s, (0, 0, 64, 64), 4);
+    assert!(near(m, [1.5, 0.5, 1.0], 2e-3), "{m:?}");
+    // The left column, x = -1 + 1/64 on average: u = 0.5 + 1/64.
+    let left = mean(&s, (0, 0, 1, 64), 4);
+    assert!((left[0] - (0.5 + 1.0 / 64.0)).abs() < 2e-3, "{left:?}");
+    // The same map as a checkerboard's coordinates (2 tiles: A where u mod 1 and v mod 1 are
+    // on the same side of 0.5). Near the bottom, y -0.875..-0.625, v mod 1 is 0.625..0.875;
+    // on the left, x -0.875..-0.625, u is 0.625..0.875 (A), on the right u mod 1 is
+    // 0.125..0.375 (B).
+    let (s, _) = scene(&quad(
+        "",
+        r#"
+local proj = BoxGeometry("proj") { ["node_xform"] = translate(-1, 0, 0) }
+local planar = ProjectPlanarMap("planar") { ["projector"] = proj }
+local checker = CheckerboardMap("checker") { ["color_A"] = Rgb(1, 0, 0), ["color_B"] = Rgb(0, 0, 1),
+    ["num_u_tiles"] = 2, ["num_v_tiles"] = 2, ["texture_coordinates"] = 1,
+    ["input_texture_coordinates"] = bind(planar) }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
+"#,
+    ));
+    assert!(near(mean(&s, (4, 52, 12, 60), 4), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (52, 52, 60, 60), 4), [0.0, 0.0, 1.0], 1e-5));
 }
