@@ -150,7 +150,7 @@ mod tests {
             "--amqp",
             "amqp://u:secret@h:5672/%2f",
             "--blob",
-            "az://renders",
+            "file:///srv/renders",
             "--grace-seconds",
             "30",
         ])
@@ -158,6 +158,15 @@ mod tests {
         let s = validate(cli).unwrap();
         assert_eq!(s.config.grace, Duration::from_secs(30));
         assert!(s.describe().contains("u:***@h:5672") && !s.describe().contains("secret"));
+        // An Azure store is checked for its credential with the URLs, before anything connects.
+        let azure = Cli::try_parse_from(["worker", "--amqp", "amqp://h", "--blob", "az://renders"])
+            .unwrap();
+        if std::env::var_os("MOONFARM_AZURE_AUTH").is_none() {
+            assert!(validate(azure)
+                .unwrap_err()
+                .to_string()
+                .contains("MOONFARM_AZURE_AUTH"));
+        }
         let bad = Cli::try_parse_from(["worker", "--blob", "s3://x"]).unwrap();
         assert!(validate(bad)
             .unwrap_err()
