@@ -11,6 +11,7 @@ import os
 import pathlib
 import re
 import subprocess
+import tempfile
 
 import hcl2
 import pytest
@@ -482,8 +483,30 @@ PLACEHOLDERS = {
 }
 
 
-def container_env(c: dict) -> dict[str, str]:
+# What AKS's workload-identity webhook injects into a pod labelled
+# azure.workload.identity/use=true (placeholders: the binaries check that they are set).
+WORKLOAD_IDENTITY_ENV = {
+    "AZURE_CLIENT_ID": "00000000-0000-0000-0000-000000000000",
+    "AZURE_TENANT_ID": "00000000-0000-0000-0000-000000000000",
+    "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/",
+}
+
+
+def projected_token() -> str:
+    """A stand-in for the service account token the webhook projects (it must be a file)."""
+    d = pathlib.Path(tempfile.gettempdir()) / "moonfarm-validate"
+    d.mkdir(exist_ok=True)
+    token = d / "azure-identity-token"
+    token.write_text("placeholder-token")
+    return str(token)
+
+
+def container_env(c: dict, tmpl: dict | None = None) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin"}
+    labels = ((tmpl or {}).get("metadata") or {}).get("labels") or {}
+    if labels.get("azure.workload.identity/use") == "true":
+        env.update(WORKLOAD_IDENTITY_ENV)
+        env["AZURE_FEDERATED_TOKEN_FILE"] = projected_token()
     for e in c.get("env") or []:
         env[e["name"]] = str(e["value"]) if "value" in e else PLACEHOLDERS[list(e["valueFrom"])[0]]
     return env
@@ -503,12 +526,12 @@ def require_binary(name: str) -> pathlib.Path:
 def test_check_config_accepts_the_manifests(objects, binary):
     path = require_binary(binary)
     checked = 0
-    for owner, _, c, b in moonfarm_containers(objects):
+    for owner, tmpl, c, b in moonfarm_containers(objects):
         if b != binary:
             continue
         r = subprocess.run(
             [str(path), *(c.get("args") or []), "--check-config"],
-            env=container_env(c), capture_output=True, text=True, timeout=30,
+            env=container_env(c, tmpl), capture_output=True, text=True, timeout=30,
         )
         assert r.returncode == 0, f"{owner['kind']}/{owner['metadata']['name']}: {r.stdout}{r.stderr}"
         # The resolved config is printed: the queue this pod consumes must be in it.
