@@ -33,6 +33,8 @@ pub struct Cli {
     /// Port of /healthz, /readyz and /metrics.
     #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9465)]
     pub http_port: u16,
+    #[command(flatten)]
+    pub limits: shared::limits::Limits,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -67,6 +69,7 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
         format!("keep_partials = {}", cli.keep_partials),
         format!("log_format = {}", cli.log_format),
         format!("http_port = {}", cli.http_port),
+        cli.limits.describe(),
     ]
     .join("\n"))
 }

@@ -45,6 +45,9 @@ pub struct Config {
     pub batch_window: Duration,
     /// Keep the partial buffers of ended jobs instead of deleting them.
     pub keep_partials: bool,
+    /// What a message, a manifest and a partial may be: checked before each is used, since
+    /// anyone who can publish or write blobs may have made them.
+    pub limits: shared::limits::Limits,
     /// How often the schedule of `--not-before` jobs is looked at: a job starts at most this
     /// long after its time. None runs no schedule (the embedded mode has none).
     pub schedule_interval: Option<Duration>,
@@ -58,6 +61,7 @@ impl Default for Config {
             batch: 32,
             batch_window: Duration::from_millis(200),
             keep_partials: false,
+            limits: shared::limits::Limits::default(),
             schedule_interval: Some(Duration::from_secs(1)),
         }
     }
@@ -346,6 +350,7 @@ type Prefetched = HashMap<String, Result<(TileBuffer, usize), MergeError>>;
 /// additions, and the batch's wall time is not the sum of its blob round trips.
 async fn prefetch(
     adapters: &Adapters,
+    limits: &shared::limits::Limits,
     messages: &[Result<Message, protocol::DecodeError>],
 ) -> Prefetched {
     let keys: Vec<String> = messages
@@ -363,6 +368,9 @@ async fn prefetch(
             let fetched = async {
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
                 let len = bytes.len();
+                limits
+                    .partial(len as u64)
+                    .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
                 Ok((decode_partial(&key, bytes).await?, len))
             }
             .await;
@@ -380,9 +388,12 @@ async fn handle_batch(
     jobs: &mut HashMap<JobId, Entry>,
     batch: Vec<Delivery>,
 ) -> anyhow::Result<()> {
-    let messages: Vec<_> = batch.iter().map(|d| protocol::decode(&d.payload)).collect();
+    let messages: Vec<_> = batch
+        .iter()
+        .map(|d| decode_limited(&config.limits, &d.payload))
+        .collect();
     let started = Instant::now();
-    let mut prefetched = prefetch(adapters, &messages).await;
+    let mut prefetched = prefetch(adapters, &config.limits, &messages).await;
     metrics
         .merge_seconds
         .inc_by(started.elapsed().as_secs_f64());
@@ -399,7 +410,7 @@ async fn handle_batch(
                 }
             }
             Ok(Message::Control(JobControl::Cancel { job })) => {
-                match cancel(adapters, metrics, jobs, &job).await {
+                match cancel(&config.limits, adapters, metrics, jobs, &job).await {
                     Ok(()) => Pending::Ack(Some(job)),
                     Err(e) => {
                         // A cancel is retried whatever went wrong: it must not be lost.
@@ -452,6 +463,21 @@ async fn handle_batch(
         delivery.settle(how).await?;
     }
     Ok(())
+}
+
+/// A delivery's message, an oversized one refused unread.
+fn decode_limited(
+    limits: &shared::limits::Limits,
+    payload: &[u8],
+) -> Result<Message, protocol::DecodeError> {
+    if let Err(e) = limits.message_bytes(payload.len()) {
+        return Err(protocol::DecodeError::Garbage {
+            what: "message",
+            len: payload.len(),
+            reason: e.to_string(),
+        });
+    }
+    protocol::decode(payload)
 }
 
 /// Decodes a partial on the blocking pool: EXR decoding is CPU work, which never runs on the
@@ -518,19 +544,25 @@ fn log_failure(job: &JobId, error: &MergeError) {
 
 /// The job's entry, loading the manifest and rebuilding from the checkpoint on first sight.
 async fn entry<'j>(
+    limits: &shared::limits::Limits,
     adapters: &Adapters,
     metrics: &Metrics,
     jobs: &'j mut HashMap<JobId, Entry>,
     id: &JobId,
 ) -> Result<&'j mut Entry, MergeError> {
     if !jobs.contains_key(id) {
-        let loaded = load_job(adapters, metrics, id).await?;
+        let loaded = load_job(limits, adapters, metrics, id).await?;
         jobs.insert(id.clone(), loaded);
     }
     Ok(jobs.get_mut(id).expect("inserted above"))
 }
 
-async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<Entry, MergeError> {
+async fn load_job(
+    limits: &shared::limits::Limits,
+    adapters: &Adapters,
+    metrics: &Metrics,
+    id: &JobId,
+) -> Result<Entry, MergeError> {
     let Some(bytes) = adapters
         .blobs
         .get_opt(&keys::manifest(id))
@@ -541,6 +573,10 @@ async fn load_job(adapters: &Adapters, metrics: &Metrics, id: &JobId) -> Result<
     };
     let manifest =
         JobManifest::from_bytes(&bytes).map_err(|e| MergeError::Permanent(e.to_string()))?;
+    // The image is allocated from the manifest: a manifest past the limits is refused first.
+    limits
+        .manifest(&manifest)
+        .map_err(|e| MergeError::Permanent(format!("manifest of job {id}: {e}")))?;
     let mut job = Job::new(manifest);
     if let Some(bytes) = adapters
         .blobs
@@ -608,7 +644,7 @@ async fn merge(
     r: &TilePassResult,
     prefetched: &mut Prefetched,
 ) -> Result<(), MergeError> {
-    let job = match entry(adapters, metrics, jobs, &r.job).await? {
+    let job = match entry(&config.limits, adapters, metrics, jobs, &r.job).await? {
         Entry::Active(job) => job,
         Entry::Ended(state) => {
             // Finished, failed or cancelled: late results change nothing, and their partials,
@@ -696,12 +732,13 @@ async fn merge(
 }
 
 async fn cancel(
+    limits: &shared::limits::Limits,
     adapters: &Adapters,
     metrics: &Metrics,
     jobs: &mut HashMap<JobId, Entry>,
     id: &JobId,
 ) -> Result<(), MergeError> {
-    if let Entry::Active(job) = entry(adapters, metrics, jobs, id).await? {
+    if let Entry::Active(job) = entry(limits, adapters, metrics, jobs, id).await? {
         job.status.state = JobState::Cancelled;
         for f in &mut job.status.frames {
             if !f.state.is_terminal() {

@@ -4,6 +4,10 @@
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(shared::cli::EXIT_USAGE);
+    }
     let cli = match shared::cli::parse::<merger::cli::Cli>() {
         Ok(cli) => cli,
         Err(code) => return code,
@@ -27,6 +31,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     let config = merger::Config {
         result_queue: shared::shard::queue(&cli.result_queue, cli.result_shards, cli.shard),
         keep_partials: cli.keep_partials,
+        limits: cli.limits,
         ..merger::Config::default()
     };
     let spec = ServiceSpec {

@@ -110,7 +110,7 @@ mod tests {
 
     fn ending() -> Ending {
         Ending {
-            job: JobId("j1".into()),
+            job: JobId::parse("j1").unwrap(),
             state: "done".into(),
             outputs: vec![],
             submitted_unix: 1.0,

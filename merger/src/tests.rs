@@ -10,7 +10,7 @@ use shared::queue::MemoryQueue;
 pub(crate) fn manifest() -> JobManifest {
     JobManifest {
         version: PROTOCOL_VERSION,
-        job: JobId("job-1".into()),
+        job: JobId::parse("job-1").unwrap(),
         frame: 0,
         params: RenderParams {
             scene: vec![],

@@ -17,6 +17,9 @@ pub struct Cli {
 
 /// Each usage line is written out: clap's own lists every flag an environment variable set
 /// (MOONFARM_AMQP_URL, MOONFARM_BLOB_URL, ...) as if it were required.
+// `Submit` is large (it carries the farm's limits); the command is parsed once per process, so
+// its size costs nothing and boxing it would only add noise to every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Split a scene into tile-pass tasks and render it: on the farm when MOONFARM_AMQP_URL is
@@ -185,6 +188,9 @@ pub struct SubmitArgs {
     pub notify: Option<String>,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    /// The farm's limits (README, "Limits"), checked here before anything is published.
+    #[command(flatten)]
+    pub limits: shared::limits::Limits,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -223,7 +223,7 @@ async fn queues(args: &ClusterArgs) -> Queues {
         Err(_) => Queues::Error {
             error: format!(
                 "RabbitMQ at {} did not answer within {} s",
-                shared::config::redact(url),
+                shared::secrets::redact_url(url),
                 TIMEOUT.as_secs()
             ),
         },

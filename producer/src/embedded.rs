@@ -34,11 +34,13 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     // referenced files in place rather than from the blob store.
     let worker_config = worker::Config {
         assets_in_place: true,
+        limits: args.limits,
         ..worker::Config::default()
     };
     // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
     let merger_config = merger::Config {
         keep_partials: true,
+        limits: args.limits,
         // Nothing is scheduled here: `--not-before` needs a farm.
         schedule_interval: None,
         ..merger::Config::default()

@@ -98,6 +98,17 @@ struct LoadedFrame {
 }
 
 pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
+    let limits = &args.limits;
+    // The scene files' size, before they are read (of a sequence, the first frame's).
+    let mut scene_bytes = 0u64;
+    for path in &args.scenes {
+        if let Ok(meta) = std::fs::metadata(path) {
+            scene_bytes += meta.len();
+        }
+    }
+    limits
+        .scene_bytes(scene_bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenes[0].display()))?;
     let frames = crate::frames::plan(args)?;
     let rdla_set = crate::frames::rdla_set(&args.rdla_set)?;
     let env: Vec<(String, String)> = args
@@ -105,10 +116,15 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         .iter()
         .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
         .collect();
-    let limits = render::LuaLimits {
+    let lua = render::LuaLimits {
         instructions: args.lua_instructions,
         memory_bytes: usize::try_from(args.lua_memory << 20).unwrap_or(usize::MAX),
     };
+    let lua_wire = shared::protocol::LuaLimits {
+        instructions: lua.instructions,
+        memory_bytes: lua.memory_bytes as u64,
+    };
+    limits.lua(&lua_wire)?;
     // Every frame is read and loaded here, so a missing frame file or a scene error of any
     // frame is found before anything is published; only the first frame's scene is built
     // (its size, samples and output file are the job's).
@@ -139,7 +155,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
             .collect();
         let inputs = render::FrameInputs {
             env: env.clone(),
-            limits,
+            limits: lua,
             // The scene's `print` once, not once per frame.
             echo_print: loaded.is_empty(),
             frame,
@@ -166,6 +182,14 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     let (scene, mut warnings) =
         render::scene::build(&first.graph, &opts).map_err(render::PrepareError::from)?;
     let spp = args.spp.unwrap_or(scene.settings.spp);
+    // Before any buffer of the image's size exists (the merger holds 32 bytes per pixel).
+    let scene_name = args.scenes[0].display();
+    limits
+        .pixels(scene.width, scene.height)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
+    limits
+        .spp(spp)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
     let sequence = args.frames.is_some();
     let out = match &args.out {
         Some(o) => o.clone(),
@@ -188,10 +212,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         height: scene.height,
         env: env.clone(),
         assets: f.found.files.iter().map(|(a, _)| a.clone()).collect(),
-        lua: Some(shared::protocol::LuaLimits {
-            instructions: limits.instructions,
-            memory_bytes: limits.memory_bytes as u64,
-        }),
+        lua: Some(lua_wire),
         frame: f.frame,
         rdla_set: rdla_set.clone(),
     };
@@ -230,6 +251,17 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         frames: plans,
         price_per_core_hour: args.price_per_core_hour,
     };
+    // What the worker and the merger will check again, so that a job they would refuse is
+    // refused here instead, before anything is published.
+    limits
+        .manifest(&manifest)
+        .map_err(|e| anyhow::anyhow!("{scene_name}: {e}"))?;
+    if let Some(task) = plan::tasks(&manifest).into_iter().next() {
+        let bytes = protocol::encode(&Message::Task(task)).len();
+        limits
+            .message_bytes(bytes)
+            .map_err(|e| anyhow::anyhow!("{scene_name}: a task message: {e}"))?;
+    }
     // Each scene file and referenced file once, however many frames share it.
     let mut files: Vec<(SceneFile, Vec<u8>)> = Vec::new();
     let mut assets: Vec<(AssetFile, std::sync::Arc<[u8]>)> = Vec::new();

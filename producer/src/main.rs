@@ -1,6 +1,10 @@
 //! `producer`: parses the command line, sets up logging, and hands over to `producer::run`.
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(producer::EXIT_USAGE);
+    }
     let cli = match shared::cli::parse::<producer::cli::Cli>() {
         Ok(cli) => cli,
         Err(code) => return code,
@@ -14,7 +18,7 @@ fn main() -> std::process::ExitCode {
     match producer::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", shared::secrets::redact(&format!("{e:#}")));
             std::process::ExitCode::from(producer::exit_code(&e))
         }
     }

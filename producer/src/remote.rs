@@ -37,8 +37,11 @@ pub(crate) fn blobs(remote: &RemoteArgs) -> anyhow::Result<Blobs> {
 /// The job an id names, taken as git takes a commit id: the whole id, or a prefix of at least
 /// 4 characters that only one job's id starts with.
 pub(crate) async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> {
-    let exact = JobId(text.to_string());
-    if !text.is_empty() && !text.contains('/') && blobs.exists(&keys::manifest(&exact)).await? {
+    let exact = match JobId::parse(text) {
+        Ok(id) => id,
+        Err(e) => crate::usage!("{e}"),
+    };
+    if blobs.exists(&keys::manifest(&exact)).await? {
         return Ok(exact);
     }
     if text.len() < 4 {
@@ -53,16 +56,24 @@ pub(crate) async fn resolve(blobs: &Blobs, text: &str) -> anyhow::Result<JobId> 
         .into_iter()
         .filter(|id| id.starts_with(text))
         .collect();
+    // A folder under jobs/ that is not a job id (written by hand) is not a job.
+    let matches: Vec<JobId> = matches
+        .iter()
+        .filter_map(|id| JobId::parse(id).ok())
+        .collect();
     match matches.as_slice() {
         [] => anyhow::bail!(
             "no job {text} in {} (`producer list` shows the jobs)",
             blobs.describe()
         ),
-        [one] => Ok(JobId(one.clone())),
+        [one] => Ok(one.clone()),
         many => crate::usage!(
             "job id prefix {text} is ambiguous: it starts {} jobs ({}); give more of the id",
             many.len(),
-            many.join(", ")
+            many.iter()
+                .map(JobId::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -483,7 +494,11 @@ pub async fn prune(args: &crate::cli::PruneArgs) -> anyhow::Result<()> {
     let cutoff = now.saturating_sub(args.older_than);
     let mut deleted = Vec::new();
     for id in blobs.list_folders(keys::JOBS).await? {
-        let (s, m) = match status_of(&blobs, &JobId(id.clone())).await {
+        let row = match JobId::parse(&id) {
+            Ok(job) => status_of(&blobs, &job).await,
+            Err(e) => Err(e.into()),
+        };
+        let (s, m) = match row {
             Ok(row) => row,
             Err(e) => {
                 tracing::warn!("job {id}: {e:#}; left alone");

@@ -769,6 +769,7 @@ impl Drop for AmqpAcker {
     }
 }
 
+use crate::secrets::redact_url as redact;
 /// The nodes of a comma-separated URL list, blanks dropped; at least one (the input itself).
 pub fn split_urls(urls: &str) -> Vec<String> {
     let list: Vec<String> = urls
@@ -792,18 +793,6 @@ fn redact_all(urls: &str) -> String {
         .map(redact)
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// The URL without its password, for logs and errors.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 /// Where the farm is: flattened into each binary's command line.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
-    /// RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672/%2f; a comma-separated list for the
-    /// nodes of a cluster (each connection tries them in turn)
-    #[arg(long, env = "MOONFARM_AMQP_URL")]
+    /// RabbitMQ URL, e.g. amqps://user:pass@rabbitmq:5671/%2f, from the environment (or a
+    /// file: MOONFARM_AMQP_URL_FILE); on the command line only without a password. A
+    /// comma-separated list for the nodes of a cluster (each connection tries them in turn).
+    #[arg(long, env = "MOONFARM_AMQP_URL", hide_env_values = true)]
     pub amqp: Option<String>,
     /// Blob store URL: az://container[/prefix], file:///absolute/path or memory://
     #[arg(long, env = "MOONFARM_BLOB_URL")]
@@ -51,7 +52,7 @@ impl ConnectionArgs {
             self.amqp
                 .as_deref()
                 .map_or("(unset: embedded only)".into(), redact),
-            self.blob.as_deref().unwrap_or("(unset)")
+            self.blob.as_deref().map_or("(unset)".into(), redact)
         )
     }
 }
@@ -71,6 +72,7 @@ pub fn check_amqp_url(urls: &str) -> anyhow::Result<()> {
 
 pub fn check_blob_url(url: &str) -> anyhow::Result<()> {
     if !(url.starts_with("az://") || url.starts_with("file:///") || url == "memory://") {
+        let url = redact(url);
         anyhow::bail!("MOONFARM_BLOB_URL `{url}`: expected az://container, file:///absolute/path or memory://");
     }
     Ok(())
@@ -89,16 +91,7 @@ pub fn redact(urls: &str) -> String {
     redact_one(urls)
 }
 
-fn redact_one(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
-}
+use crate::secrets::redact_url as redact_one;
 
 #[cfg(test)]
 mod tests {

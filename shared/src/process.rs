@@ -31,7 +31,7 @@ pub fn init_tracing(format: LogFormat, default_filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| RedactedStderr(Vec::new()));
     match format {
         LogFormat::Json => builder.json().with_current_span(false).init(),
         // Colours only on a terminal: pod logs and log files get plain text that tools can parse.
@@ -39,6 +39,37 @@ pub fn init_tracing(format: LogFormat, default_filter: &str) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
+}
+
+/// One log event's bytes, written to stderr with its secrets masked (`secrets::redact`) when
+/// the event is done: whatever a library puts in a log line, a credential never reaches the
+/// log.
+struct RedactedStderr(Vec<u8>);
+
+impl std::io::Write for RedactedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactedStderr {
+    fn drop(&mut self) {
+        let text = crate::secrets::redact(&String::from_utf8_lossy(&self.0));
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+    }
+}
+
+/// What every binary does first, before it parses its command line: credentials given as
+/// files read into their variables, a password on the command line refused, panic messages
+/// redacted. An error here is a usage error (exit 2).
+pub fn start() -> Result<(), String> {
+    crate::secrets::redact_panics();
+    crate::secrets::refuse_on_command_line(std::env::args_os())?;
+    crate::secrets::load_files()
 }
 
 /// Connects to RabbitMQ and opens the blob store. The connection gets its own token, fired by
@@ -62,6 +93,6 @@ pub async fn connect(
     };
     let queue = AmqpQueue::connect(amqp, opts)
         .await
-        .with_context(|| format!("connecting to {}", crate::config::redact(amqp)))?;
+        .with_context(|| format!("connecting to {}", crate::secrets::redact_url(amqp)))?;
     Ok((queue, blobs, token))
 }

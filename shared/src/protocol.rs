@@ -22,13 +22,77 @@ pub mod tasklog;
 pub const PROTOCOL_VERSION: u16 = 2;
 
 /// A job's identity: a UUID, also the blob prefix under which the job keeps its files.
+///
+/// Every `JobId` went through [`JobId::parse`] (the field is private, and deserialising parses
+/// too), so an id read from a command line, a message or a blob listing can never make a blob
+/// key leave `jobs/<id>/`: the one place job ids are checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct JobId(pub String);
+#[serde(try_from = "String", into = "String")]
+pub struct JobId(String);
+
+/// The longest job id accepted: a UUID is 36 characters; a little room for other schemes.
+pub const MAX_JOB_ID_LEN: usize = 64;
+
+/// Why a text is not a job id, in words that say what a job id is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job id {shown}: {why}; a job id is 1 to {MAX_JOB_ID_LEN} letters, digits and dashes, as `producer submit` printed it")]
+pub struct BadJobId {
+    /// The text, escaped and cut to 80 characters, so that a control character or a
+    /// 10,000-character argument cannot garble the one-line error.
+    pub shown: String,
+    pub why: &'static str,
+}
 
 impl JobId {
     pub fn new() -> JobId {
         JobId(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A job id (or a prefix of one) from text: ASCII letters, digits and `-` only, 1 to
+    /// [`MAX_JOB_ID_LEN`] long. Rejects `..`, slashes, NUL and every control character by
+    /// construction, since none is in the allowed set.
+    pub fn parse(text: &str) -> Result<JobId, BadJobId> {
+        let bad = |why| BadJobId {
+            shown: shown(text),
+            why,
+        };
+        if text.is_empty() {
+            return Err(bad("empty"));
+        }
+        if text.len() > MAX_JOB_ID_LEN {
+            return Err(bad("too long"));
+        }
+        if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(bad("holds a character other than a letter, digit or dash"));
+        }
+        Ok(JobId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Untrusted text for a one-line message: escaped (`\0`, `\n`, ...) and cut to 80 characters.
+pub fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    let mut s = format!("{:?}", cut);
+    if cut.len() < text.len() {
+        s.push_str(&format!(" (cut, {} bytes in all)", text.len()));
+    }
+    s
+}
+
+impl TryFrom<String> for JobId {
+    type Error = BadJobId;
+    fn try_from(s: String) -> Result<JobId, BadJobId> {
+        JobId::parse(&s)
+    }
+}
+
+impl From<JobId> for String {
+    fn from(id: JobId) -> String {
+        id.0
     }
 }
 
@@ -555,7 +619,7 @@ mod tests {
 
     fn task() -> TilePassTask {
         TilePassTask {
-            job: JobId("j1".into()),
+            job: JobId::parse("j1").unwrap(),
             frame: 1,
             tile: 3,
             rect: Rect {
@@ -612,7 +676,7 @@ mod tests {
     fn statuses_and_checkpoints_of_other_versions_are_refused() {
         let m = JobManifest {
             version: 99,
-            job: JobId("j1".into()),
+            job: JobId::parse("j1").unwrap(),
             frame: 1,
             params: task().params,
             tiles: vec![task().rect],
@@ -648,9 +712,39 @@ mod tests {
         ));
     }
 
+    /// Job ids are checked wherever they come from: text, and messages and records read back.
+    #[test]
+    fn job_ids_that_could_leave_their_folder_are_refused() {
+        let long = "a".repeat(10_000);
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a\0b",
+            "a\nb",
+            "j\u{7f}",
+            ".",
+            "..",
+            long.as_str(),
+        ] {
+            let e = JobId::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("a job id is 1 to 64 letters"), "{bad:?}: {e}");
+            assert!(e.len() < 300 && !e.contains('\n'), "{e}");
+        }
+        assert_eq!(JobId::parse("4f1c-9a").unwrap().as_str(), "4f1c-9a");
+        // A message whose job id is a path is undecodable, not a blob prefix.
+        let mut t = task();
+        t.job = JobId::parse("j1").unwrap();
+        let mut bytes = encode(&Message::Task(t));
+        let at = bytes.windows(2).position(|w| w == b"j1").unwrap();
+        bytes[at..at + 2].copy_from_slice(b"/.");
+        let e = decode(&bytes).unwrap_err().to_string();
+        assert!(e.contains("job id \"/.\""), "{e}");
+    }
+
     #[test]
     fn stop_markers_round_trip() {
-        let marker = StopMarker::new(&JobId("j1".into()), JobState::Cancelled);
+        let marker = StopMarker::new(&JobId::parse("j1").unwrap(), JobState::Cancelled);
         assert_eq!(StopMarker::from_bytes(&marker.to_bytes()).unwrap(), marker);
         assert!(matches!(
             StopMarker::from_bytes(b"Cancelled"),

@@ -75,7 +75,7 @@ pub fn exit_code_or(result: anyhow::Result<()>, failure: u8) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::secrets::redact(&format!("{e:#}")));
             ExitCode::from(failure)
         }
     }

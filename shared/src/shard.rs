@@ -28,7 +28,7 @@ pub fn of_job(job: &JobId, shards: u32) -> u32 {
     }
     // FNV-1a, 64 bits: stable across processes, versions and platforms (std's hasher is not).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in job.0.as_bytes() {
+    for b in job.as_str().as_bytes() {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn one_shard_is_the_result_queue_itself() {
-        let job = JobId("a".into());
+        let job = JobId::parse("a").unwrap();
         assert_eq!(
             queue_of_job("moonfarm.results", 1, &job),
             "moonfarm.results"
@@ -72,12 +72,12 @@ mod tests {
     fn jobs_spread_over_shards_the_same_way_everywhere() {
         // FNV-1a-64 of "a" is 0xaf63dc4c8601ec8c (the published test vector).
         assert_eq!(
-            of_job(&JobId("a".into()), 1000),
+            of_job(&JobId::parse("a").unwrap(), 1000),
             (0xaf63dc4c8601ec8c_u64 % 1000) as u32
         );
         let mut counts = [0u32; 4];
         for i in 0..400 {
-            counts[of_job(&JobId(format!("job-{i}")), 4) as usize] += 1;
+            counts[of_job(&JobId::parse(&format!("job-{i}")).unwrap(), 4) as usize] += 1;
         }
         assert!(counts.iter().all(|&c| c > 60), "{counts:?}");
         assert_eq!(queue("moonfarm.results", 4, 3), "moonfarm.results.3");

@@ -48,6 +48,8 @@ pub struct Cli {
     /// the temp dir; least recently used files are evicted first.
     #[arg(long, env = "MOONFARM_ASSET_CACHE_BYTES", default_value_t = crate::assets::DEFAULT_CACHE_BYTES)]
     pub asset_cache_bytes: u64,
+    #[command(flatten)]
+    pub limits: shared::limits::Limits,
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -97,6 +99,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             name: worker_name(),
             asset_cache_bytes: cli.asset_cache_bytes,
             assets_in_place: false,
+            limits: cli.limits,
         },
         conn: cli.conn,
         http_port: cli.http_port,
@@ -130,6 +133,7 @@ impl Settings {
             format!("dry_run = {}", c.dry_run),
             format!("asset_cache_bytes = {}", c.asset_cache_bytes),
             format!("log_format = {}", self.log_format),
+            c.limits.describe(),
         ]
         .join("\n")
     }

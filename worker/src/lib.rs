@@ -51,6 +51,9 @@ pub struct Config {
     /// Read referenced files from their paths as written instead of the blob store: embedded
     /// workers share the producer's working directory and disk.
     pub assets_in_place: bool,
+    /// What a task may ask for (image, samples, loader limits, sizes, render time): checked
+    /// before anything of it is fetched or rendered, whoever wrote the message.
+    pub limits: shared::limits::Limits,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             dry_run: false,
             asset_cache_bytes: assets::DEFAULT_CACHE_BYTES,
             assets_in_place: false,
+            limits: shared::limits::Limits::default(),
         }
     }
 }
@@ -264,10 +268,40 @@ async fn handle(
     delivery: Delivery,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let task = match decode_task(&delivery.payload) {
+    let task = match decode_task(&config.limits, &delivery.payload) {
         Ok(task) => task,
-        Err(reason) => return Ok(delivery.settle(Settle::DeadLetter(reason)).await?),
+        Err(reason) => {
+            tracing::warn!("task message dead-lettered unread: {reason}");
+            return Ok(delivery.settle(Settle::DeadLetter(reason)).await?);
+        }
     };
+    if let Err(e) = config.limits.task(&task) {
+        // Never rendered: the job is told why (a worker's limits may be lower than the
+        // producer's), and the message is parked in the dead-letter queue with the reason.
+        let reason = format!("task refused: {e}");
+        tracing::error!(job = %task.job, tile = task.tile, pass = task.pass, "{reason}");
+        state.metrics.tasks_failed.inc();
+        let failed = TaskOutcome::Failed {
+            reason: reason.clone(),
+        };
+        let refused = TilePassResult {
+            job: task.job.clone(),
+            frame: task.frame,
+            tile: task.tile,
+            pass: task.pass,
+            outcome: failed,
+            worker: config.name.clone(),
+            render_seconds: 0.0,
+            samples_taken: 0,
+            cpu_seconds: 0.0,
+            attempt: delivery.delivery_count.max(1),
+        };
+        let settle = match report_result(config, adapters, refused).await? {
+            Settle::Ack => Settle::DeadLetter(reason),
+            other => other,
+        };
+        return Ok(delivery.settle(settle).await?);
+    }
     match state.job_stopped(&adapters.blobs, &task.job).await {
         Ok(true) => {
             tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "job cancelled or failed: task dropped");
@@ -370,8 +404,12 @@ async fn write_log(blobs: &Blobs, log: &TaskLog) {
     }
 }
 
-/// The task a delivery carries, or why it is not one (the delivery is then dead-lettered).
-fn decode_task(payload: &[u8]) -> Result<TilePassTask, String> {
+/// The task a delivery carries, or why it is not one (the delivery is then dead-lettered): an
+/// oversized message is refused before it is decoded.
+fn decode_task(limits: &shared::limits::Limits, payload: &[u8]) -> Result<TilePassTask, String> {
+    limits
+        .message_bytes(payload.len())
+        .map_err(|e| e.to_string())?;
     match protocol::decode(payload) {
         Ok(Message::Task(task)) => Ok(task),
         Ok(other) => Err(format!("expected a task, got {}", kind(&other))),
@@ -488,13 +526,24 @@ async fn render_partial(
     }
     // Rendering is CPU-bound: it runs on the blocking pool (rayon inside), never on the async
     // runtime. A shutdown gives it `grace` to finish before the cancel flag stops it.
+    // The same flag stops a render that runs past the render time limit (`timed_out` says
+    // which of the two stopped it).
     let cancel = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let max_seconds = config.limits.max_task_seconds;
     let watchdog = {
-        let cancel = cancel.clone();
+        let (cancel, timed_out) = (cancel.clone(), timed_out.clone());
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            shutdown.cancelled().await;
-            tokio::time::sleep(grace).await;
+            tokio::select! {
+                _ = async {
+                    shutdown.cancelled().await;
+                    tokio::time::sleep(grace).await;
+                } => {}
+                _ = tokio::time::sleep(Duration::from_secs(max_seconds)) => {
+                    timed_out.store(true, Ordering::Relaxed);
+                }
+            }
             cancel.store(true, Ordering::Relaxed);
         })
     };
@@ -524,6 +573,11 @@ async fn render_partial(
         Ok(Ok(Ok((sums, spent)))) => {
             *cpu += spent;
             sums
+        }
+        Ok(Ok(Err(_cancelled))) if timed_out.load(Ordering::Relaxed) => {
+            return Err(TaskError::Scene(format!(
+                "the task rendered for longer than the limit of {max_seconds} s (--max-task-seconds, MOONFARM_MAX_TASK_SECONDS); submit with a smaller --tile-size or more --passes"
+            )))
         }
         Ok(Ok(Err(_cancelled))) => return Err(TaskError::Interrupted),
         Ok(Err(panic)) => {
@@ -565,6 +619,7 @@ impl SceneCache {
             }
         }
         let mut sources = Vec::with_capacity(params.scene.len());
+        let mut scene_bytes = 0u64;
         for f in &params.scene {
             let bytes = match blobs.get(&keys::scene(&f.sha256)).await {
                 Ok(b) => b,
@@ -576,6 +631,11 @@ impl SceneCache {
                 }
                 Err(e) => return Err(e.into()),
             };
+            scene_bytes += bytes.len() as u64;
+            config
+                .limits
+                .scene_bytes(scene_bytes)
+                .map_err(|e| TaskError::Scene(e.to_string()))?;
             sources.push(SceneSource {
                 name: f.name.clone(),
                 text: bytes.to_vec(),

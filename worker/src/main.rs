@@ -4,6 +4,10 @@
 use shared::service::{self, ServiceSpec};
 
 fn main() -> std::process::ExitCode {
+    if let Err(e) = shared::process::start() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(shared::cli::EXIT_USAGE);
+    }
     let cli = match shared::cli::parse::<worker::cli::Cli>() {
         Ok(cli) => cli,
         Err(code) => return code,

@@ -7,7 +7,7 @@ use shared::protocol::FramePlan;
 /// The test job as a sequence of frames 7 and 8, the same scene for both.
 async fn new_sequence() -> (MemoryQueue, Blobs, JobManifest) {
     let (q, blobs, mut m) = (MemoryQueue::new(), Blobs::memory(), manifest());
-    m.job = JobId("sequence-1".into());
+    m.job = JobId::parse("sequence-1").unwrap();
     m.frame = 7;
     m.price_per_core_hour = Some(36.0);
     m.frames = [7, 8]

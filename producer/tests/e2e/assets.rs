@@ -87,7 +87,7 @@ fn a_texture_beside_the_scene_renders_on_workers_elsewhere_and_uploads_once() {
     let job = first["job"].as_str().unwrap().to_string();
     let manifest = rt().block_on(async {
         farm.blobs()
-            .get(&keys::manifest(&JobId(job.clone())))
+            .get(&keys::manifest(&JobId::parse(&job).unwrap()))
             .await
             .unwrap()
     });

@@ -16,6 +16,7 @@ mod cluster;
 mod crashes;
 mod first_hour;
 mod frames;
+mod hostile;
 mod nightly;
 mod pipeline;
 mod poison;
@@ -276,7 +277,12 @@ impl Farm {
         let mut cmd = self.command(program);
         cmd.args(args);
         for (k, v) in env {
-            cmd.env(k, v);
+            // An empty value removes the variable (a test that passes it as a file instead).
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let port = free_port();
         cmd.env("MOONFARM_HTTP_PORT", port.to_string());

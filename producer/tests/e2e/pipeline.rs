@@ -49,7 +49,7 @@ fn three_workers_and_a_merger_render_the_embedded_image() {
 
     // The job has ended: the merger deletes its partials from Azure, and only them.
     let blobs = farm.blobs();
-    let job_id = shared::protocol::JobId(job.clone());
+    let job_id = shared::protocol::JobId::parse(&job).unwrap();
     testkit::poll::until(JOB_DEADLINE, Duration::from_millis(50), || {
         if merger.metric("moonfarm_merger_partials_deleted_total") < render.tasks() as f64 {
             Err(format!("partials not deleted\n{}", logs(&procs)))

@@ -82,7 +82,7 @@ fn two_shards_merge_jobs_on_two_mergers() {
     let mut jobs: Vec<(String, u32)> = Vec::new();
     while jobs.len() < 8 && (0..shards).any(|i| !jobs.iter().any(|j| j.1 == i)) {
         let job = farm.submit(&render);
-        let shard = shared::shard::of_job(&shared::protocol::JobId(job.clone()), shards);
+        let shard = shared::shard::of_job(&shared::protocol::JobId::parse(&job).unwrap(), shards);
         jobs.push((job, shard));
     }
     assert!(

@@ -6,6 +6,7 @@ mod cluster;
 mod determinism;
 mod errors;
 mod first_hour;
+mod hostile;
 mod rdlb;
 mod scenes;
 mod sequences;

@@ -162,18 +162,31 @@ impl SceneBuilder<'_> {
         // The triangles of a fan triangulation: exact for the convex polygons meshes are made of.
         let mut tris: Vec<TriIndex> = Vec::with_capacity(indices.len());
         let mut at = 0;
-        let mut bad = 0usize;
         for (fi, &n) in counts.iter().enumerate() {
             if at + n > indices.len() {
-                bad += 1;
-                break;
+                let need: usize = counts.iter().sum();
+                self.fail(o, format!(
+                    "RdlMeshGeometry `{}`: face_vertex_count adds up to {need} face vertices but vertices_by_index has {}; the two lists must agree",
+                    o.name, indices.len()
+                ));
+                return;
             }
             let face = &indices[at..at + n];
             let first = at;
             at += n;
-            if face.iter().any(|&i| i >= world.len()) || n < 3 {
-                bad += 1;
-                continue;
+            if n < 3 {
+                self.fail(o, format!(
+                    "RdlMeshGeometry `{}`: face {fi} has {n} vertices (face_vertex_count); a face needs at least 3",
+                    o.name
+                ));
+                return;
+            }
+            if let Some(&i) = face.iter().find(|&&i| i >= world.len()) {
+                self.fail(o, format!(
+                    "RdlMeshGeometry `{}`: face {fi} uses vertex {i} (vertices_by_index) but vertex_list_0 has {} vertices",
+                    o.name, world.len()
+                ));
+                return;
             }
             for k in 1..n - 1 {
                 tris.push(TriIndex {
@@ -182,6 +195,13 @@ impl SceneBuilder<'_> {
                     face: fi,
                 });
             }
+        }
+        if at != indices.len() {
+            self.fail(o, format!(
+                "RdlMeshGeometry `{}`: face_vertex_count adds up to {at} face vertices but vertices_by_index has {}; the two lists must agree",
+                o.name, indices.len()
+            ));
+            return;
         }
         // MoonRay's smooth_normal: without given normals, shade with vertex normals made from
         // the faces around each vertex, each weighted by its angle at the vertex (so that how
@@ -246,12 +266,6 @@ impl SceneBuilder<'_> {
             };
             let c = (c != Corners::default()).then_some(c);
             self.tri_with_corners(world[t[0]], world[t[1]], world[t[2]], mid, c);
-        }
-        if bad > 0 {
-            self.warnings.push(format!(
-                "{}: RdlMeshGeometry `{}`: {bad} faces index vertices that do not exist; skipped",
-                o.loc, o.name
-            ));
         }
     }
 

@@ -9,6 +9,7 @@
 //! make primitives, `materials` and `lights` the rest, `known` holds the class and attribute
 //! allow-lists that decide what is warned about.
 
+mod finite;
 mod known;
 mod layer;
 mod lights;
@@ -103,10 +104,16 @@ struct SceneBuilder<'g> {
     materials_building: Vec<ObjectId>,
     /// Each material object is built once, however many geometries use it (`None`: grey).
     material_ids: HashMap<Option<ObjectId>, MaterialId>,
+    /// The first error a concept module found (a mesh indexing vertices it does not have):
+    /// the modules go on returning what they built, and `build` returns this instead.
+    error: Option<SceneError>,
+    /// How many instancers deep `shapes::geometry` is now.
+    instance_depth: usize,
 }
 
 /// Builds the scene; returns it with the warnings (loader warnings first).
 pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>), SceneError> {
+    finite::check(g)?;
     let mut b = SceneBuilder {
         g,
         assets: &opts.assets,
@@ -119,6 +126,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         attribute_names: Vec::new(),
         materials_building: Vec::new(),
         material_ids: HashMap::new(),
+        error: None,
+        instance_depth: 0,
     };
     let vars = b.scene_variables();
     let files = files_of(g);
@@ -169,6 +178,9 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         .into_iter()
         .filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale))
         .collect();
+    if let Some(e) = b.error.take() {
+        return Err(e);
+    }
     if b.prims.is_empty() {
         b.warnings
             .push(format!("{files}: the scene has no renderable geometry"));
@@ -203,6 +215,14 @@ fn files_of(g: &SceneGraph) -> String {
 }
 
 impl SceneBuilder<'_> {
+    /// Records an error in object `o`; the first one recorded is what `build` returns.
+    fn fail(&mut self, o: &crate::graph::Object, message: String) {
+        self.error.get_or_insert(SceneError::Invalid {
+            loc: o.loc.to_string(),
+            message,
+        });
+    }
+
     fn camera(&mut self, id: ObjectId, aspect: f32) -> Camera {
         let o = self.g.object(id);
         let mut a = Attrs::new(self.g, o, &mut self.warnings);

@@ -54,9 +54,27 @@ impl SceneBuilder<'_> {
             2 => PixelFilter::QuadraticBSpline(filter_width),
             _ => PixelFilter::CubicBSpline(filter_width),
         };
-        Vars {
-            width: a.int("image_width", 1920).clamp(1, 1 << 16) as u32,
-            height: a.int("image_height", 1080).clamp(1, 1 << 16) as u32,
+        let (width, height) = (a.int("image_width", 1920), a.int("image_height", 1080));
+        let samples = a.int("pixel_samples", 8);
+        let mut bad = None;
+        for (what, v) in [
+            ("image_width", width),
+            ("image_height", height),
+            ("pixel_samples", samples),
+        ] {
+            if !(1..=i64::from(u32::MAX)).contains(&v) {
+                bad.get_or_insert(super::SceneError::Invalid {
+                    loc: files_of(self.g),
+                    message: format!("SceneVariables `{what}` is {v}; it must be at least 1"),
+                });
+            }
+        }
+        // Kept as given (within u32): the farm's pixel limit, not a silent clamp, decides
+        // whether the size is too large.
+        let dim = |v: i64| v.clamp(1, i64::from(u32::MAX)) as u32;
+        let vars = Vars {
+            width: dim(width),
+            height: dim(height),
             res: f64::from(a.f32("res", 1.0)),
             lights_visible_in_camera: a.bool("lights_visible_in_camera", false),
             scene_scale: a.f32("scene_scale", 0.01),
@@ -73,7 +91,11 @@ impl SceneBuilder<'_> {
                 filter,
                 seed: 0x6d6f_6f6e_6661_726d,
             },
+        };
+        if let Some(e) = bad {
+            self.error.get_or_insert(e);
         }
+        vars
     }
 }
 

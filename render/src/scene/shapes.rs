@@ -12,6 +12,14 @@ use std::collections::HashMap;
 /// Spheres placed along a curve's control polygon, at most this many per curve object.
 const MAX_CURVE_SPHERES: usize = 200_000;
 
+/// The most primitives a scene may expand to. Instancers multiply (three nested levels of
+/// 10^4 instances are 10^12 spheres): past this the scene is refused instead of filling the
+/// memory (a primitive and its share of the BVH take about 100 bytes: 20 million are 2 GB).
+pub const MAX_PRIMITIVES: usize = 20_000_000;
+
+/// The deepest instancers may nest: deeper is a cycle, which would never end.
+const MAX_INSTANCE_DEPTH: usize = 32;
+
 impl SceneBuilder<'_> {
     /// Adds the primitives of one geometry object under `parent` (an instance transform).
     pub(super) fn geometry(
@@ -155,7 +163,27 @@ impl SceneBuilder<'_> {
                     ));
                     return;
                 }
+                if self.instance_depth >= MAX_INSTANCE_DEPTH {
+                    let message = format!(
+                        "RdlInstancerGeometry `{}`: instancers nest more than {MAX_INSTANCE_DEPTH} deep (one that references itself?)",
+                        o.name
+                    );
+                    self.fail(o, message);
+                    return;
+                }
+                self.instance_depth += 1;
                 for i in 0..count {
+                    if self.error.is_some() {
+                        return;
+                    }
+                    if self.prims.len() > MAX_PRIMITIVES {
+                        let message = format!(
+                            "RdlInstancerGeometry `{}`: the scene expands to more than {MAX_PRIMITIVES} primitives (nested instancers multiply their counts); instance fewer, or nest less",
+                            o.name
+                        );
+                        self.fail(o, message);
+                        return;
+                    }
                     let r = refs[indices.get(i).copied().unwrap_or(0).min(refs.len() - 1)];
                     let inst = if !xforms.is_empty() {
                         xforms[i]
@@ -170,6 +198,7 @@ impl SceneBuilder<'_> {
                     let m = mat.or_else(|| own.get(&r).copied().flatten());
                     self.geometry(r, m, xf * inst, own);
                 }
+                self.instance_depth -= 1;
             }
             other => {
                 // Already warned once as an unsupported class.
