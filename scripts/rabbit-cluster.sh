@@ -44,27 +44,34 @@ node_env() {
         RABBITMQ_PID_FILE="$dir/node.pid"
 }
 
-start_node() {
+running() { ctl "$1" status >/dev/null 2>&1; }
+
+# launch_node N: starts node N's VM detached, without waiting for it.
+launch_node() {
     local n="$1" dir="$BASE/node$1"
-    if ctl "$n" status >/dev/null 2>&1; then
-        ctl "$n" start_app >/dev/null 2>&1 || true
-    else
-        mkdir -p "$dir/mnesia" "$dir/log"
-        # The machine's /etc/rabbitmq/rabbitmq.conf pins the listener to 5672: a file of our own.
-        cat > "$dir/rabbitmq.conf" <<EOF
+    mkdir -p "$dir/mnesia" "$dir/log"
+    # The machine's /etc/rabbitmq/rabbitmq.conf pins the listener to 5672: a file of our own.
+    cat > "$dir/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:$(amqp_port "$n")
 loopback_users.guest = true
 # A long task must not trip the acknowledgement timeout (as deploy/k8s/rabbitmq.yaml).
 consumer_timeout = 21600000
 EOF
-        echo "[]." > "$dir/enabled_plugins"
-        chown -R rabbitmq:rabbitmq "$dir"
-        say "starting $(node "$n") on 127.0.0.1:$(amqp_port "$n")"
-        # shellcheck disable=SC2046
-        (cd /var/lib/rabbitmq && env $(node_env "$n") \
-            su rabbitmq -s /bin/sh -c "/usr/lib/rabbitmq/bin/rabbitmq-server -detached")
+    echo "[]." > "$dir/enabled_plugins"
+    chown -R rabbitmq:rabbitmq "$dir"
+    say "starting $(node "$n") on 127.0.0.1:$(amqp_port "$n")"
+    # shellcheck disable=SC2046
+    (cd /var/lib/rabbitmq && env $(node_env "$n") \
+        su rabbitmq -s /bin/sh -c "/usr/lib/rabbitmq/bin/rabbitmq-server -detached" </dev/null)
+}
+
+start_node() { # start_node N: node N running, its app started (the others are up: it rejoins)
+    if running "$1"; then
+        ctl "$1" start_app >/dev/null 2>&1 || true
+    else
+        launch_node "$1"
     fi
-    await_node "$n"
+    await_node "$1"
 }
 
 await_node() { # await_node N: until node N's VM answers (it registers late), then its app
@@ -81,7 +88,20 @@ joined() { # joined N: node N's cluster holds node 1
 }
 
 start() {
-    for n in "${NODES[@]}"; do start_node "$n"; done
+    local n up=()
+    for n in "${NODES[@]}"; do running "$n" && up+=("$n"); done
+    # A clustered node that was killed waits at boot (5 min) for the tables of the peers that
+    # stopped after it. When none runs (the machine restarted, a session's processes were
+    # killed), the folders hold only a past test's scratch state: start a new cluster.
+    if ((${#up[@]} == 0)) && [[ -d $BASE ]]; then
+        say "no node of the cluster runs: removing its old state in $BASE"
+        rm -rf "$BASE"/node?
+    fi
+    # All at once: a restarted node that waits for its peers finds them booting.
+    for n in "${NODES[@]}"; do
+        if running "$n"; then ctl "$n" start_app >/dev/null 2>&1 || true; else launch_node "$n"; fi
+    done
+    for n in "${NODES[@]}"; do await_node "$n"; done
     for n in 2 3; do
         if ! joined "$n"; then
             say "joining $(node "$n") to $(node 1)"
