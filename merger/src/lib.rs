@@ -356,10 +356,12 @@ async fn prefetch(
     let keys: Vec<String> = messages
         .iter()
         .filter_map(|m| match m {
+            // Another job's blob is never fetched: `merge` refuses the result.
             Ok(Message::Result(TilePassResult {
+                job,
                 outcome: TaskOutcome::Rendered { partial_key },
                 ..
-            })) => Some(partial_key.clone()),
+            })) if keys::is_partial_of(job, partial_key) => Some(partial_key.clone()),
             _ => None,
         })
         .collect();
@@ -703,6 +705,16 @@ async fn merge(
             job.status.tasks.failed(r.cpu_seconds, r.attempt);
             job.update_cost();
             job.dirty = true;
+        }
+        TaskOutcome::Rendered { partial_key } if !keys::is_partial_of(&r.job, partial_key) => {
+            return Err(MergeError::Permanent(format!(
+                "result of job {} for tile {} pass {} names blob {partial_key:?}, which is not \
+                 one of that job's partials (under {}/)",
+                r.job,
+                r.tile,
+                r.pass,
+                keys::partials(&r.job)
+            )));
         }
         TaskOutcome::Rendered { partial_key } => {
             let started = Instant::now();

@@ -341,6 +341,51 @@ async fn garbage_and_failures_are_handled_without_stopping() {
     assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
 }
 
+#[tokio::test]
+async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_not_read() {
+    let (q, blobs, m) = new_job().await;
+    // Another job's partial, bright, where job-1's tile 0 pass 0 would point.
+    let other = JobId::parse("job-2").unwrap();
+    let stolen = keys::partial(&other, 0, 0, 0);
+    let rect = m.tiles[0];
+    let bright = TileBuffer {
+        rect,
+        rgba: vec![[1000.0, 1000.0, 1000.0, 1.0]; rect.pixel_count()],
+        weight: vec![1.0; rect.pixel_count()],
+    };
+    blobs
+        .put(&stolen, exr_io::encode_tile((4, 2), &bright).unwrap())
+        .await
+        .unwrap();
+    for key in [
+        stolen.clone(),
+        keys::manifest(&m.job),
+        "jobs/job-1/partials/../manifest.msgpack".into(),
+    ] {
+        publish_result(
+            &q,
+            result(&m, 0, 0, TaskOutcome::Rendered { partial_key: key }, 1),
+        )
+        .await;
+    }
+    // Then the job's own results: the job completes with its own pixels only.
+    publish_all(&q, &blobs, &m).await;
+    let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
+    assert_eq!(s.tasks_done, 4);
+    let dead = q.dead_letters(shared::queue::RESULT_QUEUE);
+    assert_eq!(dead.len(), 3, "each foreign key is dead-lettered");
+    let (image, _) =
+        exr_io::decode_image(&blobs.get(&keys::final_image(&m.job)).await.unwrap()).unwrap();
+    for (i, p) in image.rgba.iter().enumerate() {
+        let tile = u32::from(i % 4 >= 2);
+        assert!((p[0] - expected(tile)).abs() < 1e-6, "pixel {i}: {p:?}");
+    }
+    assert!(
+        blobs.exists(&stolen).await.unwrap(),
+        "the other job's partial is left alone"
+    );
+}
+
 pub(crate) mod off_runtime;
 mod policy;
 mod sequences;

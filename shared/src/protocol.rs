@@ -589,6 +589,17 @@ pub mod keys {
     pub fn partials(job: &JobId) -> String {
         format!("jobs/{job}/partials")
     }
+    /// Whether `key` names a blob inside `job`'s partials folder: the only blobs a result of
+    /// that job may point the merger at. A result naming another job's partial, a scene, or a
+    /// path that climbs out with `..` is refused before anything is downloaded.
+    pub fn is_partial_of(job: &JobId, key: &str) -> bool {
+        key.strip_prefix(&partials(job))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| {
+                rest.split('/')
+                    .all(|s| !s.is_empty() && s != "." && s != "..")
+            })
+    }
     pub fn snapshot(job: &JobId) -> String {
         format!("jobs/{job}/snapshot.exr")
     }
@@ -750,6 +761,29 @@ mod tests {
             StopMarker::from_bytes(b"Cancelled"),
             Err(DecodeError::Garbage { .. })
         ));
+    }
+
+    #[test]
+    fn a_partial_belongs_to_its_own_job_only() {
+        let j1 = JobId::parse("j1").unwrap();
+        let j2 = JobId::parse("j2").unwrap();
+        let own = task().partial_key();
+        assert!(keys::is_partial_of(&j1, &own));
+        for bad in [
+            keys::partial(&j2, 1, 3, 2),
+            keys::manifest(&j1),
+            keys::scene("ab"),
+            "jobs/j1/partials".to_string(),
+            "jobs/j1/partials/".to_string(),
+            "jobs/j1/partials/../manifest.msgpack".to_string(),
+            "jobs/j1/partials/f1//x.exr".to_string(),
+            "jobs/j10/partials/f1/t00003-p002.exr".to_string(),
+        ] {
+            assert!(
+                !keys::is_partial_of(&j1, &bad),
+                "{bad} accepted as j1's partial"
+            );
+        }
     }
 
     #[test]
