@@ -141,12 +141,15 @@ fn sample_pixel_counted(
     ];
     let dx = f.offset([u[0].x, u[1].x, u[2].x, u[3].x]);
     let dy = f.offset([u[0].y, u[1].y, u[2].y, u[3].y]);
-    let ray = scene.camera.ray(
+    let Some(ray) = scene.camera.ray(
         x as f32 + 0.5 + dx,
         y as f32 + 0.5 + dy,
         scene.width,
         scene.height,
-    );
+    ) else {
+        // A camera that casts no ray here (a BakeCamera off its geometry's uvs): empty.
+        return (Vec3::ZERO, 0.0);
+    };
     let (l, a) = radiance(scene, ray, &mut sampler, rays);
     // A NaN or infinite sample would poison the merged pixel forever: drop it.
     if l.is_finite() {

@@ -181,6 +181,48 @@ pub(super) const CAMERA: &[&str] = &[
     "bake_camera",
 ];
 
+/// SphericalCamera's own attributes (moonray `dso/camera/SphericalCamera/attributes.cc`).
+pub(super) const SPHERICAL_CAMERA: &[&str] = &[
+    "min_latitude",
+    "max_latitude",
+    "latitude_zoom_offset",
+    "min_longitude",
+    "max_longitude",
+    "longitude_zoom_offset",
+    "inside_out",
+    "offset_radius",
+];
+
+/// DomeMaster3DCamera's own attributes (moonray `dso/camera/DomeMaster3DCamera/attributes.cc`);
+/// `interocular_distance_map_file_name` warns where it is read, `head_tilt_map` is unused by
+/// MoonRay itself.
+pub(super) const DOME_MASTER_CAMERA: &[&str] = &[
+    "FOV_vertical_angle",
+    "FOV_horizontal_angle",
+    "flip_ray_x",
+    "flip_ray_y",
+    "zenith_mode",
+    "interocular_distance_map_file_name",
+    "head_tilt_map",
+];
+
+/// FisheyeCamera's own attributes (moonray `dso/camera/FisheyeCamera/attributes.cc`).
+pub(super) const FISHEYE_CAMERA: &[&str] = &["mapping", "format", "zoom", "fov"];
+
+/// BakeCamera's own attributes (moonray `dso/camera/BakeCamera/attributes.cc`); `normal_map`
+/// and `uv_attribute` warn where they are read.
+pub(super) const BAKE_CAMERA: &[&str] = &[
+    "geometry",
+    "udim",
+    "uv_attribute",
+    "mode",
+    "bias",
+    "use_relative_bias",
+    "map_factor",
+    "normal_map",
+    "normal_map_space",
+];
+
 /// A class's allow-list: the attributes of its interface plus its own.
 pub(super) fn known<'s>(common: &[&'s str], own: &[&'s str]) -> Vec<&'s str> {
     common.iter().chain(own).copied().collect()

@@ -76,7 +76,11 @@ impl SceneBuilder<'_> {
             if referenced.contains(&geom) || !done.insert(geom) {
                 continue;
             }
+            let start = self.prims.len();
             self.geometry(geom, mat, Mat4::IDENTITY, &own_material);
+            if self.bake_geometry == Some(geom) {
+                self.prims_of_bake = start..self.prims.len();
+            }
         }
         let mut lights = Vec::new();
         if light_sets.is_empty() {

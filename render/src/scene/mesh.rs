@@ -240,9 +240,11 @@ impl SceneBuilder<'_> {
             attrs.push((id, Rate::Vertex, verts.clone()));
         }
         // Uvs and attributes cost memory and time at every hit: keep them only for a
-        // material that reads them.
+        // material that reads them (and the uvs of the mesh a BakeCamera bakes).
         let (uv_rate, attrs) = if self.material_reads_hits(mid) {
             (uv_rate, attrs)
+        } else if self.bake_geometry == Some(id) {
+            (uv_rate, Vec::new())
         } else {
             (None, Vec::new())
         };

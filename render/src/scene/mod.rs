@@ -5,10 +5,11 @@
 //! and is skipped (geometry, lights, maps) or, where a geometry uses it, replaced by a grey
 //! diffuse stand-in (materials).
 //!
-//! Module map: `settings` reads SceneVariables, `layer` walks the Layer, `shapes` and `mesh`
+//! Module map: `settings` reads SceneVariables, `cameras` the camera, `layer` walks the Layer, `shapes` and `mesh`
 //! make primitives, `materials` and `lights` the rest, `known` holds the class and attribute
 //! allow-lists that decide what is warned about.
 
+mod cameras;
 mod finite;
 mod known;
 mod layer;
@@ -23,14 +24,13 @@ mod shapes;
 pub use crate::filter::PixelFilter;
 pub use settings::Settings;
 
-use crate::attrs::Attrs;
 use crate::bsdf::Material;
 use crate::bvh::Bvh;
 use crate::camera::Camera;
 use crate::geometry::{MaterialId, Primitive};
 use crate::graph::{ObjectId, SceneGraph, Value};
 use crate::light::Light;
-use known::{CAMERA, GEOMETRY, LIGHTS, MATERIALS, STRUCTURAL};
+use known::{GEOMETRY, LIGHTS, MATERIALS, STRUCTURAL};
 use std::collections::HashMap;
 
 #[derive(Debug)]
@@ -109,6 +109,10 @@ struct SceneBuilder<'g> {
     error: Option<SceneError>,
     /// How many instancers deep `shapes::geometry` is now.
     instance_depth: usize,
+    /// The geometry a BakeCamera bakes: its meshes keep their uvs whatever their material,
+    /// and `prims_of_bake` is the range of `prims` it made.
+    bake_geometry: Option<ObjectId>,
+    prims_of_bake: std::ops::Range<usize>,
 }
 
 /// Builds the scene; returns it with the warnings (loader warnings first).
@@ -128,6 +132,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         material_ids: HashMap::new(),
         error: None,
         instance_depth: 0,
+        bake_geometry: None,
+        prims_of_bake: 0..0,
     };
     let vars = b.scene_variables();
     let files = files_of(g);
@@ -167,7 +173,12 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
     let res = (vars.res * opts.res).max(1e-6);
     let width = ((f64::from(vars.width) / res).round() as u32).max(1);
     let height = ((f64::from(vars.height) / res).round() as u32).max(1);
-    let camera = b.camera(camera_id, width as f32 / height as f32);
+    if g.object(camera_id).class == "BakeCamera" {
+        b.bake_geometry = match g.object(camera_id).attrs.get("geometry") {
+            Some(Value::Object(id)) => Some(*id),
+            _ => None,
+        };
+    }
 
     let layer = match g.scene_variables.get("layer") {
         Some(Value::Object(id)) => Some(*id),
@@ -178,6 +189,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         .into_iter()
         .filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale))
         .collect();
+    // After the geometry: a BakeCamera's rays start on its geometry.
+    let camera = b.camera(camera_id, width, height);
     if let Some(e) = b.error.take() {
         return Err(e);
     }
@@ -221,45 +234,5 @@ impl SceneBuilder<'_> {
             loc: o.loc.to_string(),
             message,
         });
-    }
-
-    fn camera(&mut self, id: ObjectId, aspect: f32) -> Camera {
-        let o = self.g.object(id);
-        let mut a = Attrs::new(self.g, o, &mut self.warnings);
-        if o.class == "OrthographicCamera" {
-            let film_offset = (
-                a.f32("horizontal_film_offset", 0.0),
-                a.f32("vertical_film_offset", 0.0),
-            );
-            return Camera::orthographic(
-                a.mat4("node_xform"),
-                a.f32("film_width_aperture", 24.0),
-                aspect,
-                film_offset,
-                a.f32("pixel_aspect_ratio", 1.0),
-                a.f32("near", 1.0),
-                a.f32("far", 10000.0),
-            );
-        }
-        if o.class != "PerspectiveCamera" {
-            a.warnings.push(format!(
-                "{}: {} `{}` is rendered as a perspective camera",
-                o.loc, o.class, o.name
-            ));
-        }
-        let to_world = a.mat4("node_xform");
-        let focal = a.f32("focal", 30.0);
-        let fwa = a.f32("film_width_aperture", 24.0);
-        let near = a.f32("near", 1.0);
-        let far = a.f32("far", 10000.0);
-        a.warn_unknown(CAMERA);
-        Camera::new(
-            to_world,
-            focal.max(1e-3),
-            fwa.max(1e-3),
-            aspect,
-            near.max(0.0),
-            far,
-        )
     }
 }
