@@ -352,6 +352,47 @@ mod tests {
         assert_eq!(back_info, info);
     }
 
+    /// The seed corpus of the `partial` fuzz target (fuzz/seeds/partial): a partial as a worker
+    /// uploads it, the same compressed, and a final image with typed attributes.
+    #[test]
+    fn fuzz_seeds_are_this_versions_files() {
+        let tile = TileBuffer {
+            rect: Rect {
+                x0: 2,
+                y0: 1,
+                x1: 6,
+                y1: 4,
+            },
+            rgba: (0..12).map(|i| [i as f32 * 0.25, 0.5, 2.0, 1.0]).collect(),
+            weight: vec![4.0; 12],
+        };
+        let image = Image {
+            width: 3,
+            height: 2,
+            rgba: vec![[0.25, 0.5, 1.0, 1.0]; 6],
+            weight: vec![16.0; 6],
+        };
+        let info = ImageInfo {
+            attributes: vec![
+                ("moonfarm:frame".into(), Attr::Int(7)),
+                ("moonfarm:render_seconds".into(), Attr::Double(1.5)),
+                ("moonfarm:scene_files".into(), "a.rdla".into()),
+            ],
+        };
+        crate::check_fuzz_seeds(
+            "partial",
+            &[
+                ("tile", encode_tile((8, 8), &tile).unwrap()),
+                (
+                    "tile-zip16",
+                    encode_tile_with((8, 8), &tile, Compression::ZIP16).unwrap(),
+                ),
+                ("image", encode_image(&image, &info).unwrap()),
+            ],
+            |a, b| matches!((decode(a), decode(b)), (Ok(a), Ok(b)) if a == b),
+        );
+    }
+
     #[test]
     fn garbage_is_a_decode_error() {
         assert!(matches!(decode(b"not an exr"), Err(ExrError::Decode(_))));

@@ -664,6 +664,58 @@ mod tests {
         assert_eq!(decode(&encode(&m)).unwrap(), m);
     }
 
+    /// The seed corpus of the `wire` fuzz target (fuzz/seeds/wire): one message of each kind
+    /// in this protocol version, so the fuzzer starts from what real queues carry.
+    #[test]
+    fn fuzz_seeds_are_this_versions_messages() {
+        let job = JobId::parse("j1").unwrap();
+        let result = |outcome| TilePassResult {
+            job: job.clone(),
+            frame: 1,
+            tile: 3,
+            pass: 2,
+            outcome,
+            worker: "w-1".into(),
+            render_seconds: 0.5,
+            samples_taken: 4096,
+            cpu_seconds: 0.9,
+            attempt: 2,
+        };
+        let mut framed = task();
+        framed.params.frame = Some(7);
+        framed.params.rdla_set = vec![("shot".into(), "\"a\"".into())];
+        framed.params.env = vec![("SHOW".into(), "x".into())];
+        let seeds = [
+            ("task", Message::Task(task())),
+            ("task-frame", Message::Task(framed)),
+            (
+                "result-rendered",
+                Message::Result(result(TaskOutcome::Rendered {
+                    partial_key: "jobs/j1/partials/f1-t3-p2.exr".into(),
+                })),
+            ),
+            (
+                "result-failed",
+                Message::Result(result(TaskOutcome::Failed {
+                    reason: "a.rdla:3: no camera".into(),
+                })),
+            ),
+            ("cancel", Message::Control(JobControl::Cancel { job })),
+        ];
+        let seeds: Vec<(&str, Vec<u8>)> = seeds
+            .iter()
+            .map(|(name, message)| {
+                assert_eq!(decode(&encode(message)).ok().as_ref(), Some(message));
+                (*name, encode(message))
+            })
+            .collect();
+        crate::check_fuzz_seeds(
+            "wire",
+            &seeds,
+            |a, b| matches!((decode(a), decode(b)), (Ok(a), Ok(b)) if a == b),
+        );
+    }
+
     #[test]
     fn garbage_and_other_versions_are_told_apart() {
         assert!(matches!(

@@ -710,3 +710,41 @@ fn memory_stays_bounded_by_the_loader_limit() {
     let g = load(&[src("big.rdlb", file)], &LoadOptions::default()).unwrap();
     assert!(matches!(&g.objects[0].attrs["v"], Value::List(v) if v.len() == n));
 }
+
+/// The RDLB half of the `scene` fuzz target's seed corpus (fuzz/seeds/scene; the RDLA half is
+/// the scene files themselves, which `scripts/fuzz` adds at run time): the example scene and a
+/// real MoonRay scene, whole and split, as this version writes them. Each committed seed must
+/// decode to the records this version writes; `MOONFARM_WRITE_FUZZ_SEEDS=1 cargo test -p
+/// render --lib fuzz_seeds` rewrites them.
+#[test]
+fn fuzz_seeds_are_this_versions_rdlb() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("fuzz/seeds/scene");
+    let write = std::env::var_os("MOONFARM_WRITE_FUZZ_SEEDS").is_some();
+    for (name, scene) in [
+        ("cornell-box", root.join("scenes/cornell-box.rdla")),
+        (
+            "openmoonray-box",
+            root.join("../shared/scenes/openmoonray-box.rdla"),
+        ),
+    ] {
+        let text = std::fs::read(&scene).unwrap();
+        let graph = load_all(vec![src(&scene.display().to_string(), text)]).unwrap();
+        for split in [false, true] {
+            let bytes = encode(&graph, split).unwrap();
+            let path = dir.join(format!("{name}{}.rdlb", if split { "-split" } else { "" }));
+            if write {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+            }
+            let committed = std::fs::read(&path).unwrap_or_default();
+            let records = |b: &[u8]| decode(b, usize::MAX).map(|(r, _)| r).ok();
+            assert!(
+                records(&committed).is_some() && records(&committed) == records(&bytes),
+                "{} is not what this version writes: rewrite the seeds with \
+                 `MOONFARM_WRITE_FUZZ_SEEDS=1 cargo test -p render --lib fuzz_seeds`",
+                path.display()
+            );
+        }
+    }
+}
