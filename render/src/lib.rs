@@ -18,6 +18,7 @@ pub mod integrator;
 pub mod light;
 pub mod noise;
 pub mod noise_map;
+pub mod normal_map;
 pub mod projection;
 pub mod rdla;
 pub mod rdlb;

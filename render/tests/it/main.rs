@@ -4,5 +4,6 @@
 mod cameras;
 mod known_answers;
 mod noise;
+mod normal_maps;
 mod rats;
 mod shading;
