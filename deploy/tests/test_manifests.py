@@ -242,10 +242,36 @@ def test_trigger_queue_is_the_scaled_binarys_queue(objects):
     for s in scalers(objects):
         container, binary = scaled_target(s, objects)
         cfg = effective(container, binary)
-        queue = cfg["MOONFARM_TASK_QUEUE"] if binary == "worker" else cfg["MOONFARM_RESULT_QUEUE"]
+        if binary == "worker":
+            # The three priority levels' queues (shared::priority::Priority::queue).
+            base = cfg["MOONFARM_TASK_QUEUE"]
+            queues = {f"{base}.interactive", base, f"{base}.batch"}
+        else:
+            queues = {cfg["MOONFARM_RESULT_QUEUE"]}
+        found = set()
         for t in s["spec"]["triggers"]:
             assert t["type"] == "rabbitmq"
-            assert t["metadata"]["queueName"] == queue, f"{s['kind']}/{s['metadata']['name']}"
+            found.add(t["metadata"]["queueName"])
+        assert found == queues, f"{s['kind']}/{s['metadata']['name']}: {found} != {queues}"
+
+
+def test_workers_scale_on_the_sum_of_the_priority_levels(objects):
+    """KEDA takes the largest of several triggers unless told otherwise: the worker's pods
+    follow the sum of the three level queues, so a backlog at any level gets its pods."""
+    for s in scalers(objects):
+        _, binary = scaled_target(s, objects)
+        if binary != "worker":
+            continue
+        names = {t["name"] for t in s["spec"]["triggers"]}
+        assert len(names) == 3, names
+        if s["kind"] == "ScaledJob":
+            assert s["spec"]["scalingStrategy"]["multipleScalersCalculation"] == "sum"
+        else:
+            mod = s["spec"]["advanced"]["scalingModifiers"]
+            terms = {t.strip() for t in mod["formula"].split("+")}
+            assert terms == names, (terms, names)
+            # One pod per task queued or in flight, as each trigger's value says.
+            assert mod["target"] == "1" and mod["metricType"] == "AverageValue"
 
 
 def test_workers_and_merger_agree_on_the_results_queue(objects):

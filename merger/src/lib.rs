@@ -22,6 +22,7 @@ use prometheus_client::registry::Registry;
 use shared::blob::Blobs;
 use shared::exr_io::{self, Attr, ImageInfo};
 use shared::film::{Accumulator, TileBuffer};
+use shared::protocol::dispatch::{keys as dispatch_keys, Dispatch};
 use shared::protocol::{
     self, keys, Checkpoint, FramePlan, FrameState, JobControl, JobId, JobManifest, JobState,
     JobStatus, Message, Record, StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
@@ -138,6 +139,9 @@ struct Job {
     /// pixels times its pass's samples, so a small first pass counts for little.
     work: Work,
     last_status_write: Option<Instant>,
+    /// A merge since the last status write, which the interval held back: written once the
+    /// interval has passed even if no further result comes (a paused job, a long last task).
+    status_stale: bool,
     /// When this merger first merged a live result of the job (ms since the Unix epoch), and
     /// whether the index says it started: written once, with the first result.
     started_unix_ms: Option<u64>,
@@ -300,9 +304,16 @@ pub async fn run(
     }
     tracing::info!(queue = %config.result_queue, "merger started");
     loop {
+        let stale = jobs
+            .values()
+            .any(|e| matches!(e, Entry::Active(j) if j.status_stale));
         let first = tokio::select! {
             _ = shutdown.cancelled() => break,
             d = consumer.next() => d?,
+            _ = tokio::time::sleep(config.status_interval), if stale => {
+                write_stale_statuses(&adapters.blobs, &mut jobs).await;
+                continue;
+            }
         };
         let Some(first) = first else { break };
         // Take what else comes within the batch window, up to a batch.
@@ -334,6 +345,24 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Writes the status of every job whose last merge the status interval held back, when no
+/// result has come for that long. A failed write is logged and tried again next time.
+async fn write_stale_statuses(blobs: &Blobs, jobs: &mut HashMap<JobId, Entry>) {
+    for (id, entry) in jobs.iter_mut() {
+        let Entry::Active(job) = entry else { continue };
+        if !job.status_stale {
+            continue;
+        }
+        match blobs.put(&keys::status(id), job.status.to_bytes()).await {
+            Ok(()) => {
+                job.last_status_write = Some(Instant::now());
+                job.status_stale = false;
+            }
+            Err(e) => tracing::warn!(job = %id, "writing the job's status failed, will retry: {e}"),
+        }
+    }
 }
 
 /// What to do with one delivery once the batch's checkpoints are stored.
@@ -447,8 +476,13 @@ async fn handle_batch(
     let mut failed_jobs = HashSet::new();
     for id in touched {
         match persist(config, adapters, jobs, &id).await {
-            Ok(true) if !config.keep_partials => delete_partials(adapters, metrics, &id),
-            Ok(_) => {}
+            Ok(true) => {
+                delete_parked(adapters, &id);
+                if !config.keep_partials {
+                    delete_partials(adapters, metrics, &id);
+                }
+            }
+            Ok(false) => {}
             Err(e) => {
                 tracing::warn!(job = %id, "storing the job's progress failed, will retry: {e:#}");
                 jobs.remove(&id);
@@ -781,6 +815,32 @@ fn delete_partials(adapters: &Adapters, metrics: &Metrics, id: &JobId) {
     });
 }
 
+/// Deletes an ended job's parked queue, if it was ever paused (`shared::parking`): whatever
+/// is still in it would never render. In the background, like the partials; a failure is
+/// logged and leaves an idle queue behind, nothing else.
+fn delete_parked(adapters: &Adapters, id: &JobId) {
+    let (blobs, queue, id) = (adapters.blobs.clone(), adapters.queue.clone(), id.clone());
+    tokio::spawn(async move {
+        let record = match blobs.get_opt(&dispatch_keys::dispatch(&id)).await {
+            Ok(Some(bytes)) => Dispatch::from_bytes(&bytes),
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(job = %id, "cannot read the ended job's dispatch record; its parked queue, if any, stays: {e}");
+                return;
+            }
+        };
+        let Some(name) = record.as_ref().ok().and_then(|d| d.parked_queue()) else {
+            return;
+        };
+        match queue.delete(name).await {
+            Ok(()) => tracing::info!(job = %id, queue = name, "parked queue deleted"),
+            Err(e) => {
+                tracing::warn!(job = %id, queue = name, "deleting the parked queue failed: {e}")
+            }
+        }
+    });
+}
+
 /// Stores what changed in a job: snapshot or final image, status, stop marker, checkpoint.
 /// True when the job ended with this write.
 async fn persist(
@@ -808,7 +868,9 @@ async fn persist(
         .filter(|(_, f)| f.is_complete(&job.manifest))
         .map(|(n, _)| *n)
         .collect();
+    let mut frame_completed = false;
     for n in complete.into_iter().filter(|_| rendering) {
+        frame_completed = true;
         let image = job.encode(n, true).await?;
         b.put(&job.manifest.image_key(n), image).await?;
         job.open.remove(&n);
@@ -847,25 +909,47 @@ async fn persist(
     }
     // The index before the status: whoever sees the status's end finds the index ended too.
     let now_ms = schedule::unix_ms(&shared::lifecycle::SystemClock);
-    if rendered_first(job) {
-        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+    // What `producer list` shows of the job: frames done of total, tasks, core-seconds, cost.
+    let frames_done = job
+        .status
+        .frames
+        .iter()
+        .filter(|f| f.state == FrameState::Done)
+        .count() as u32;
+    let frames_total = job.status.frames.len() as u32;
+    let (done, total) = (job.status.tasks_done, job.status.tasks_total);
+    let (core_seconds, cost) = (job.status.tasks.core_seconds, job.status.cost);
+    let tallies = move |e: &mut shared::protocol::index::JobIndex| {
+        (e.tasks_done, e.tasks_total) = (done, total);
+        (e.frames_done, e.frames_total) = (frames_done, frames_total);
+        e.core_seconds = Some(core_seconds);
+        e.cost = cost;
+    };
+    let first = rendered_first(job);
+    if !ended && (first || frame_completed) {
         index::update(b, id, |e| {
-            e.state = shared::lifecycle::JobState::Running;
-            e.started_unix_ms = Some(now_ms);
-            (e.tasks_done, e.tasks_total) = (done, total);
+            // Through the one transition function: a paused job's entry stays paused while
+            // the results of its tasks in flight come in.
+            if let Ok(state) =
+                shared::lifecycle::transition(e.state, shared::lifecycle::Event::Progress)
+            {
+                e.state = state;
+            }
+            e.started_unix_ms.get_or_insert(now_ms);
+            tallies(e);
         })
         .await?;
-        job.index_started = true;
-        job.started_unix_ms = Some(now_ms);
+        if first {
+            job.index_started = true;
+            job.started_unix_ms = Some(now_ms);
+        }
     }
     if ended {
         let state = lifecycle_state(job.status.state);
-        let (done, total) = (job.status.tasks_done, job.status.tasks_total);
         index::update(b, id, |e| {
             e.state = state;
             e.finished_unix_ms = Some(now_ms);
-            (e.tasks_done, e.tasks_total) = (done, total);
-            e.frames_done = u32::from(state == shared::lifecycle::JobState::Done);
+            tallies(e);
         })
         .await?;
     }
@@ -877,6 +961,9 @@ async fn persist(
     {
         b.put(&keys::status(id), job.status.to_bytes()).await?;
         job.last_status_write = Some(Instant::now());
+        job.status_stale = false;
+    } else {
+        job.status_stale = true;
     }
     let checkpoint = Checkpoint {
         version: PROTOCOL_VERSION,
@@ -961,6 +1048,7 @@ impl Job {
             status,
             work: Work::new(&manifest),
             last_status_write: None,
+            status_stale: false,
             started_unix_ms: None,
             index_started: false,
             dirty: false,

@@ -33,6 +33,7 @@ pub(crate) fn manifest() -> JobManifest {
         settings: Default::default(),
         frames: vec![],
         price_per_core_hour: None,
+        priority: Default::default(),
     }
 }
 
@@ -390,3 +391,32 @@ pub(crate) mod off_runtime;
 mod policy;
 mod sequences;
 mod stop_marker;
+
+/// A result merged within the status interval of the previous write is not lost to the
+/// status when no further result comes (a paused job, a long last task): the status shows it
+/// once the interval has passed.
+#[tokio::test]
+async fn the_status_catches_up_when_results_stop_within_the_interval() {
+    let (q, blobs, m) = new_job().await;
+    let config = Config {
+        status_interval: Duration::from_millis(400),
+        ..Config::default()
+    };
+    let (stop, task) = start(&q, &blobs, config);
+    publish_partial(&q, &blobs, &m, 0, 0).await;
+    wait_for(
+        || async { status(&blobs, &m).await.is_some_and(|s| s.tasks_done == 1) },
+        "the first result's status",
+    )
+    .await;
+    // Within the interval of that write, and completing no pass (which writes at once):
+    // merged and checkpointed, its status held back.
+    publish_partial(&q, &blobs, &m, 0, 1).await;
+    wait_for(
+        || async { status(&blobs, &m).await.is_some_and(|s| s.tasks_done == 2) },
+        "the second result's status, with no third result to carry it",
+    )
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -35,6 +35,15 @@ pub enum Command {
     /// Cancel a farm job: workers drop its remaining tasks, the merger stops it.
     #[command(override_usage = "producer cancel [OPTIONS] <JOB>")]
     Cancel(JobArgs),
+    /// Pause a farm job: tasks being rendered finish, the others wait, parked, unrendered.
+    #[command(override_usage = "producer pause [OPTIONS] <JOB>")]
+    Pause(JobArgs),
+    /// Resume a paused farm job: its parked tasks are queued again at its priority.
+    #[command(override_usage = "producer resume [OPTIONS] <JOB>")]
+    Resume(JobArgs),
+    /// Change a farm job's priority (interactive, normal or batch) after submission.
+    #[command(override_usage = "producer priority [OPTIONS] <JOB> <LEVEL>")]
+    Priority(PriorityArgs),
     /// Every job in the farm's blob store, newest first: state, frames, priority, when it was
     /// submitted, started and finished, cost.
     #[command(override_usage = "producer list [--state STATE] [OPTIONS]")]
@@ -177,6 +186,16 @@ pub struct SubmitArgs {
     /// Print the submitted job as JSON (farm mode).
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
+    /// interactive, normal or batch. Workers take interactive tasks first and batch ones
+    /// last, yet at least one of every 8 tasks a worker takes comes from a lower level that
+    /// has work (README, "Priorities, pause and resume").
+    #[arg(
+        long,
+        env = "MOONFARM_PRIORITY",
+        value_name = "LEVEL",
+        default_value = "normal"
+    )]
+    pub priority: String,
     /// On the farm: publish no task before this time: `22:00` (the next such time on this
     /// machine's clock) or RFC 3339 (`2026-12-02T22:00:00Z`). The merger publishes the tasks
     /// then; the producer may exit at once (or follow the job with --wait).
@@ -197,6 +216,20 @@ pub struct SubmitArgs {
 pub struct JobArgs {
     /// The job id `submit` printed, or a unique prefix of it.
     pub job: String,
+    /// Print JSON for scripts.
+    #[arg(long, env = "MOONFARM_JSON")]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PriorityArgs {
+    /// The job id `submit` printed, or a unique prefix of it.
+    pub job: String,
+    /// The new level: interactive, normal or batch.
+    #[arg(value_name = "LEVEL")]
+    pub level: String,
     /// Print JSON for scripts.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
@@ -251,6 +284,14 @@ pub struct LogsArgs {
     pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+/// `--priority` (or MOONFARM_PRIORITY) as a level; a usage error names both.
+pub fn priority(args: &SubmitArgs) -> anyhow::Result<shared::priority::Priority> {
+    match shared::priority::Priority::parse(&args.priority) {
+        Ok(p) => Ok(p),
+        Err(e) => crate::usage!("--priority (MOONFARM_PRIORITY): {e}"),
+    }
 }
 
 /// A `--state` value: one of the job states, lowercase.
@@ -351,6 +392,7 @@ pub fn validate(args: &SubmitArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
         crate::job::OutputFormat::of(out)?;
     }
+    priority(args)?;
     let farm = args.remote.conn.amqp.is_some();
     if let Some(url) = &args.notify {
         if !farm {

@@ -186,7 +186,12 @@ async fn queues(args: &ClusterArgs) -> Queues {
     let Some(url) = args.remote.conn.amqp.as_deref() else {
         return Queues::NotConfigured;
     };
-    let names = [&args.remote.task_queue, &args.remote.result_queue];
+    // The task queue of every priority level, then the results.
+    let mut names: Vec<String> = shared::priority::Priority::ALL
+        .iter()
+        .map(|p| p.queue(&args.remote.task_queue))
+        .collect();
+    names.push(args.remote.result_queue.clone());
     let depths = async {
         shared::config::check_amqp_url(url)?;
         // The token is never fired: `TIMEOUT` bounds the whole exchange instead.
@@ -452,7 +457,11 @@ pub fn diagnose(r: &Report, task_queue: &str) -> Vec<String> {
                 why("Fallback")
             ));
         }
-        let queued = ready(task_queue).unwrap_or(0);
+        // Queued at any level: KEDA scales on their sum.
+        let queued: u64 = shared::priority::Priority::ALL
+            .iter()
+            .filter_map(|p| ready(&p.queue(task_queue)))
+            .sum();
         if queued > 0 && !is("Active", "True") {
             out.push(format!("{queued} tasks queued but ScaledObject {} is not Active{}: KEDA is not scaling workers up", so.name, why("Active")));
         }
@@ -624,7 +633,13 @@ mod tests {
     #[test]
     fn queued_tasks_with_an_inactive_scaled_object_are_diagnosed() {
         let r = report(
-            &[("moonfarm.tasks", 12), ("moonfarm.tasks.dead", 0)],
+            // Queued at every level: the diagnosis counts their sum, as KEDA does.
+            &[
+                ("moonfarm.tasks.interactive", 2),
+                ("moonfarm.tasks", 7),
+                ("moonfarm.tasks.batch", 3),
+                ("moonfarm.tasks.dead", 0),
+            ],
             so("False", "ScalerNotActive"),
             serde_json::json!([]),
         );

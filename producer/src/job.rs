@@ -76,8 +76,9 @@ impl PreparedJob {
     }
 
     /// Publishes every task of the job, frame by frame, so that a long sequence's tasks are
-    /// never all in memory at once.
+    /// never all in memory at once, onto the queue of the job's level (`shared::priority`).
     pub async fn publish_tasks(&self, queue: &dyn Queue, task_queue: &str) -> anyhow::Result<()> {
+        let task_queue = &self.manifest.priority.queue(task_queue);
         for frame in self.manifest.frame_plans().iter() {
             for task in plan::frame_tasks(&self.manifest, frame) {
                 queue
@@ -250,6 +251,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         },
         frames: plans,
         price_per_core_hour: args.price_per_core_hour,
+        priority: crate::cli::priority(args)?,
     };
     // What the worker and the merger will check again, so that a job they would refuse is
     // refused here instead, before anything is published.

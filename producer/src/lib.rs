@@ -6,6 +6,7 @@ pub mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod convert;
+mod dispatch;
 pub mod embedded;
 mod follow;
 pub mod frames;
@@ -75,6 +76,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(remote::status(&args)),
         Command::Fetch(args) => runtime.block_on(remote::fetch(&args)),
         Command::Cancel(args) => runtime.block_on(remote::cancel(&args)),
+        Command::Pause(args) => runtime.block_on(dispatch::pause(&args)),
+        Command::Resume(args) => runtime.block_on(dispatch::resume(&args)),
+        Command::Priority(args) => runtime.block_on(dispatch::priority(&args)),
         Command::List(args) => runtime.block_on(list::list(&args)),
         Command::Logs(args) => runtime.block_on(logs::logs(&args)),
         Command::Delete(args) => runtime.block_on(remote::delete(&args)),

@@ -164,6 +164,7 @@ async fn publish(
         m.settings.submitted_unix_ms.max(m.submitted_unix * 1000),
         m.task_count() as u64,
     );
+    entry.priority = Some(m.priority.to_string());
     if let Some(ms) = scheduled {
         entry.state = shared::lifecycle::JobState::Scheduled;
         entry.not_before_unix_ms = Some(ms);
@@ -181,7 +182,8 @@ async fn publish(
     }
     match scheduled {
         Some(ms) => {
-            let s = Schedule::new(&m.job, ms, &args.remote.task_queue);
+            // The merger publishes to the queue named here: the job's level's.
+            let s = Schedule::new(&m.job, ms, &m.priority.queue(&args.remote.task_queue));
             blobs
                 .put(&schedule_keys::schedule(&m.job), s.to_bytes())
                 .await?;
@@ -234,7 +236,10 @@ async fn stop_job(
 }
 
 /// The job's status; a job that no result has reached yet shows as queued from its manifest.
-async fn status_of(blobs: &Blobs, job: &JobId) -> anyhow::Result<(JobStatus, JobManifest)> {
+pub(crate) async fn status_of(
+    blobs: &Blobs,
+    job: &JobId,
+) -> anyhow::Result<(JobStatus, JobManifest)> {
     let manifest = blobs
         .get_opt(&keys::manifest(job))
         .await?
@@ -247,7 +252,7 @@ async fn status_of(blobs: &Blobs, job: &JobId) -> anyhow::Result<(JobStatus, Job
     Ok((status, manifest))
 }
 
-fn state_word(s: JobState) -> &'static str {
+pub(crate) fn state_word(s: JobState) -> &'static str {
     match s {
         JobState::Rendering => "rendering",
         JobState::Done => "done",
@@ -258,7 +263,7 @@ fn state_word(s: JobState) -> &'static str {
 
 /// The start time of a job still waiting for it (ms since the Unix epoch), from its schedule
 /// record: present until the merger publishes the job's tasks.
-async fn waiting_until(blobs: &Blobs, s: &JobStatus) -> anyhow::Result<Option<u64>> {
+pub(crate) async fn waiting_until(blobs: &Blobs, s: &JobStatus) -> anyhow::Result<Option<u64>> {
     if s.state != JobState::Rendering || s.tasks_done > 0 {
         return Ok(None);
     }
@@ -274,20 +279,31 @@ pub async fn status(args: &JobArgs) -> anyhow::Result<()> {
     let blobs = blobs(&args.remote)?;
     let (s, m) = status_of(&blobs, &resolve(&blobs, &args.job).await?).await?;
     let waiting = waiting_until(&blobs, &s).await?;
+    // Pause and priority after submission are the dispatch record's; the merger knows neither.
+    let d = crate::dispatch::read(&blobs, &m).await?;
+    let paused = d.paused && s.state == JobState::Rendering;
     if args.json {
         let mut v = crate::report::json(&s, &m);
         if let Some(ms) = waiting {
             v["state"] = serde_json::json!("scheduled");
             v["not_before_unix"] = serde_json::json!(ms / 1000);
         }
+        if paused {
+            v["state"] = serde_json::json!("paused");
+        }
+        v["paused"] = serde_json::json!(paused);
+        v["priority"] = serde_json::json!(d.priority);
         println!("{v}");
         return Ok(());
     }
     println!("job      {}", s.job);
     match waiting {
+        Some(ms) if paused => println!("state    paused (scheduled for {} UTC)", utc(ms / 1000)),
         Some(ms) => println!("state    scheduled (starts {} UTC)", utc(ms / 1000)),
+        None if paused => println!("state    paused (`producer resume` continues it)"),
         None => println!("state    {}", state_word(s.state)),
     }
+    println!("priority {}", d.priority);
     if m.is_sequence() {
         let done = s
             .frames
@@ -413,6 +429,13 @@ pub async fn cancel(args: &JobArgs) -> anyhow::Result<()> {
             shared::process::connect(&args.remote.conn, "producer").await?;
         let results = args.remote.result_queue_of(&job);
         let sent = stop_job(&queue, &blobs, &results, &job).await;
+        if sent.is_ok() {
+            // A paused job's parked tasks will never render now.
+            let parked = shared::parking::parked_queue(&args.remote.task_queue, &job);
+            if let Err(e) = queue.delete_queue(&parked).await {
+                tracing::warn!("the cancelled job's parked queue {parked} stays: {e}");
+            }
+        }
         connection.cancel();
         queue.close().await;
         sent?;

@@ -12,10 +12,9 @@ pub fn json(s: &JobStatus, m: &JobManifest) -> Value {
     v["output"] = json!(m.output_name);
     v["submitted_unix"] = json!(m.submitted_unix);
     v["spp"] = json!(m.spp());
-    // Priorities are not recorded yet: every job is a normal one.
-    if v.get("priority").is_none() {
-        v["priority"] = json!("normal");
-    }
+    // As submitted; `producer status` puts the dispatch record's (pause, a new level) over it.
+    v["priority"] = json!(m.priority);
+    v["paused"] = json!(false);
     v["core_seconds"] = json!(s.tasks.core_seconds);
     v["cost"] = json!(s.cost);
     v["price_per_core_hour"] = json!(m.price_per_core_hour);

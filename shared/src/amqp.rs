@@ -34,9 +34,9 @@ use crate::queue::{Acker, Consumer, Delivery, Queue, QueueError, Settle};
 use async_trait::async_trait;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+    BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{
@@ -155,7 +155,8 @@ impl AmqpQueue {
         Ok(AmqpQueue { inner })
     }
 
-    /// Deletes a queue and its dead-letter queue (tests and operators; the farm never does).
+    /// Deletes a queue and its dead-letter queue (tests and operators; the farm only a job's
+    /// parked queue, once the job has ended).
     pub async fn delete_queue(&self, queue: &str) -> Result<(), QueueError> {
         let (_, conn) = self.inner.connection().await?;
         let ch = conn
@@ -347,7 +348,11 @@ impl Inner {
                     )))
                 }
                 Err(OpError::Refused(reason)) => {
-                    return Err(QueueError::Broker(format!("{what} on `{queue}`: {reason}")))
+                    // Unroutable: the queue may have been deleted since this connection
+                    // declared it (a job's parked queue after `producer resume`), so the
+                    // next use declares it again.
+                    self.link.lock().await.declared.remove(topology_name(queue));
+                    return Err(QueueError::Broker(format!("{what} on `{queue}`: {reason}")));
                 }
                 Err(OpError::Lapin(e)) => e,
             };
@@ -542,6 +547,32 @@ impl Queue for AmqpQueue {
                     )
                     .await?;
                 Ok(u64::from(q.message_count()))
+            })
+            .await
+    }
+
+    async fn delete(&self, queue: &str) -> Result<(), QueueError> {
+        self.delete_queue(queue).await
+    }
+
+    async fn get(&self, queue: &str) -> Result<Option<Delivery>, QueueError> {
+        // On the control channel: its unacked deliveries return to the queue if it closes, as
+        // a consumer's do. The delivery count and last attempt are read as a consumer's are.
+        let limit = self.inner.opts.delivery_limit;
+        self.inner
+            .with_control(queue, "get", |ch| async move {
+                let got = ch
+                    .basic_get(queue.into(), BasicGetOptions { no_ack: false })
+                    .await?;
+                Ok(got.map(|m| {
+                    let d = m.delivery;
+                    let count = delivery_count(&d);
+                    let acker = AmqpAcker {
+                        acker: Some(d.acker),
+                        queue: queue.to_string(),
+                    };
+                    Delivery::new(d.data, count, count > limit, Box::new(acker))
+                }))
             })
             .await
     }

@@ -12,6 +12,7 @@ pub use crate::lifecycle::JobState as FrameState;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod dispatch;
 pub mod index;
 pub mod schedule;
 pub mod tasklog;
@@ -374,6 +375,10 @@ pub struct JobManifest {
     /// `--price-per-core-hour`, for the job's cost; None when none was given.
     #[serde(default)]
     pub price_per_core_hour: Option<f64>,
+    /// `--priority` at submit; normal in a job of an older producer. Later changes are in the
+    /// job's `dispatch::Dispatch` record.
+    #[serde(default)]
+    pub priority: crate::priority::Priority,
 }
 
 /// The submit settings a manifest records beyond what its tiles and passes show.
@@ -749,6 +754,7 @@ mod tests {
             settings: JobSettings::default(),
             frames: vec![],
             price_per_core_hour: None,
+            priority: Default::default(),
         };
         assert!(matches!(
             JobManifest::from_bytes(&m.to_bytes()),

@@ -40,6 +40,12 @@ pub trait Queue: Send + Sync + 'static {
     async fn consume(&self, queue: &str, prefetch: u16) -> Result<Box<dyn Consumer>, QueueError>;
     /// Messages ready in the queue (not counting those held by consumers).
     async fn depth(&self, queue: &str) -> Result<u64, QueueError>;
+    /// Takes one ready message, if there is one, without subscribing (AMQP `basic.get`): the
+    /// delivery is held, as a consumer's is, until it is settled or dropped.
+    async fn get(&self, queue: &str) -> Result<Option<Delivery>, QueueError>;
+    /// Deletes a queue with its messages and dead letters (a job's parked queue once the job
+    /// has ended). Deleting a queue that does not exist succeeds.
+    async fn delete(&self, queue: &str) -> Result<(), QueueError>;
 }
 
 #[async_trait]
@@ -178,6 +184,19 @@ impl Queue for MemoryQueue {
     async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
         Ok(self.queue(queue).state.lock().unwrap().ready.len() as u64)
     }
+
+    async fn delete(&self, queue: &str) -> Result<(), QueueError> {
+        self.inner.lock().unwrap().remove(queue);
+        Ok(())
+    }
+
+    async fn get(&self, queue: &str) -> Result<Option<Delivery>, QueueError> {
+        Ok(MemConsumer {
+            queue: self.queue(queue),
+            limit: self.delivery_limit,
+        }
+        .take())
+    }
 }
 
 struct MemConsumer {
@@ -192,20 +211,27 @@ impl Consumer for MemConsumer {
             // Register interest before looking, so a push between the look and the wait is
             // not missed.
             let notified = self.queue.ready_signal.notified();
-            let popped = self.queue.state.lock().unwrap().ready.pop_front();
-            if let Some((payload, deliveries)) = popped {
-                let count = deliveries + 1;
-                let acker = MemAcker {
-                    queue: self.queue.clone(),
-                    payload: Some(payload.clone()),
-                    count,
-                    limit: self.limit,
-                };
-                let last = self.limit.is_some_and(|l| count >= l);
-                return Ok(Some(Delivery::new(payload, count, last, Box::new(acker))));
+            if let Some(d) = self.take() {
+                return Ok(Some(d));
             }
             notified.await;
         }
+    }
+}
+
+impl MemConsumer {
+    /// The first ready message, held until settled.
+    fn take(&self) -> Option<Delivery> {
+        let (payload, deliveries) = self.queue.state.lock().unwrap().ready.pop_front()?;
+        let count = deliveries + 1;
+        let acker = MemAcker {
+            queue: self.queue.clone(),
+            payload: Some(payload.clone()),
+            count,
+            limit: self.limit,
+        };
+        let last = self.limit.is_some_and(|l| count >= l);
+        Some(Delivery::new(payload, count, last, Box::new(acker)))
     }
 }
 

@@ -23,7 +23,8 @@ pub struct Cli {
     /// producer of a farm must be given the same N.
     #[arg(long, env = "MOONFARM_RESULT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub result_shards: u32,
-    /// Tasks held at once (1: take the next task only when this one is done).
+    /// Tasks held at once: 1, the only value (a worker takes the next task only when this one
+    /// is done, so it never holds one back while higher-priority work waits).
     #[arg(long, env = "MOONFARM_PREFETCH", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub prefetch: u16,
     /// Log lines as text or as one JSON object each (for log collectors).
@@ -87,12 +88,16 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             anyhow::bail!("{flag} `{q}`: a queue name is 1 to 255 characters");
         }
     }
+    if cli.prefetch != 1 {
+        anyhow::bail!("--prefetch {} (MOONFARM_PREFETCH): a worker takes one task at a time, so that no task waits behind the one it renders (priorities); set it to 1 or leave it unset", cli.prefetch);
+    }
     Ok(Settings {
         config: crate::Config {
             task_queue: cli.task_queue,
             result_queue: cli.result_queue,
             result_shards: cli.result_shards,
             prefetch: cli.prefetch,
+            poll: Duration::from_millis(250),
             grace: Duration::from_secs(cli.grace_seconds),
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
             dry_run: cli.dry_run,

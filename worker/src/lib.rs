@@ -19,6 +19,8 @@ use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
 use shared::exr_io;
 use shared::film::TileBuffer;
+use shared::priority::{Priority, PriorityConsumer};
+use shared::protocol::dispatch::{self, Admission, Dispatch};
 use shared::protocol::tasklog::{Attempt, TaskLog};
 use shared::protocol::{
     self, keys, JobId, Message, Record, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
@@ -33,11 +35,17 @@ use tokio_util::sync::CancellationToken;
 /// A worker's settings, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The normal level's task queue; the other levels' and the jobs' parked queues are named
+    /// from it (`shared::priority::Priority::queue`, `shared::parking::parked_queue`).
     pub task_queue: String,
     pub result_queue: String,
     /// Results of job J go to `shard::queue_of_job(result_queue, result_shards, J)`.
     pub result_shards: u32,
+    /// Always 1: a worker takes one task at a time (`basic.get`), so that it never holds one
+    /// back from another worker while rendering (kept for the deploy manifests' KEDA arithmetic).
     pub prefetch: u16,
+    /// How often an idle worker looks at the three level queues again.
+    pub poll: Duration,
     /// On shutdown, how long the task in hand may still run before it is returned to the queue.
     pub grace: Duration,
     /// Exit after this long without a task (one-shot pods); None waits forever.
@@ -63,6 +71,7 @@ impl Default for Config {
             result_queue: shared::queue::RESULT_QUEUE.into(),
             result_shards: 1,
             prefetch: 1,
+            poll: Duration::from_millis(250),
             grace: Duration::from_secs(300),
             exit_when_idle: None,
             name: format!("worker-{}", std::process::id()),
@@ -102,6 +111,10 @@ pub struct Metrics {
     pub tasks_done: Counter,
     pub tasks_failed: Counter,
     pub tasks_dropped: Counter,
+    /// Tasks of paused jobs moved to their parked queue unrendered (resume queues them again).
+    pub tasks_parked: Counter,
+    /// Tasks moved to another level's queue because their job's priority changed.
+    pub tasks_rerouted: Counter,
     /// Deliveries the broker had handed out before: a worker died or gave a task back.
     pub tasks_redelivered: Counter,
     /// Tasks being rendered and stored right now (0 or 1 per worker loop).
@@ -137,6 +150,16 @@ impl Metrics {
             "moonfarm_worker_tasks_dropped",
             "Tasks of cancelled or failed jobs dropped unrendered",
             self.tasks_dropped.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_parked",
+            "Tasks of paused jobs parked unrendered",
+            self.tasks_parked.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_rerouted",
+            "Tasks moved to their job's new priority level",
+            self.tasks_rerouted.clone(),
         );
         r.register(
             "moonfarm_worker_tasks_redelivered",
@@ -232,11 +255,12 @@ pub async fn run(
     state: WorkerState,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut consumer = adapters
-        .queue
-        .consume(&config.task_queue, config.prefetch)
-        .await
-        .with_context(|| format!("consuming {}", config.task_queue))?;
+    let mut consumer = PriorityConsumer::new(
+        adapters.queue.clone(),
+        &config.task_queue,
+        config.poll,
+        shutdown.clone(),
+    );
     tracing::info!(worker = %config.name, queue = %config.task_queue, "worker started");
     loop {
         let idle = async {
@@ -251,28 +275,44 @@ pub async fn run(
                 tracing::info!(worker = %config.name, "idle: exiting");
                 break;
             }
-            d = consumer.next() => d?,
+            d = consumer.next() => d.with_context(|| format!("taking tasks from {}", config.task_queue))?,
         };
-        let Some(delivery) = delivery else { break };
-        handle(config, &adapters, &state, delivery, &shutdown).await?;
+        let Some((level, delivery)) = delivery else {
+            break;
+        };
+        if handle(config, &adapters, &state, level, delivery, &shutdown).await? == Handled::Moved {
+            consumer.sweep(level);
+        }
     }
     Ok(())
 }
 
-/// One delivery, start to finish: decode, check whether the job was stopped, render and
-/// store, report, settle. What a failure means for the queue is `policy::error_policy`'s call.
+/// What became of a delivery: rendered or given back (`Kept`: the worker's take counted), or
+/// moved on unrendered (parked, moved to another level, dropped, dead-lettered), which costs
+/// nothing, so the worker goes on sweeping that level's queue before choosing again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    Kept,
+    Moved,
+}
+
+/// One delivery, start to finish: decode, check whether the job was stopped, then whether it is
+/// paused or moved level (its dispatch record), render and store, report, settle. What a
+/// failure means for the queue is `policy::error_policy`'s call.
 async fn handle(
     config: &Config,
     adapters: &Adapters,
     state: &WorkerState,
+    level: Priority,
     delivery: Delivery,
     shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Handled> {
     let task = match decode_task(&config.limits, &delivery.payload) {
         Ok(task) => task,
         Err(reason) => {
             tracing::warn!("task message dead-lettered unread: {reason}");
-            return Ok(delivery.settle(Settle::DeadLetter(reason)).await?);
+            delivery.settle(Settle::DeadLetter(reason)).await?;
+            return Ok(Handled::Moved);
         }
     };
     if let Err(e) = config.limits.task(&task) {
@@ -300,16 +340,52 @@ async fn handle(
             Settle::Ack => Settle::DeadLetter(reason),
             other => other,
         };
-        return Ok(delivery.settle(settle).await?);
+        let moved = settle != Settle::Retry;
+        delivery.settle(settle).await?;
+        return Ok(if moved { Handled::Moved } else { Handled::Kept });
     }
     match state.job_stopped(&adapters.blobs, &task.job).await {
         Ok(true) => {
             tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, "job cancelled or failed: task dropped");
             state.metrics.tasks_dropped.inc();
-            return Ok(delivery.settle(Settle::Ack).await?);
+            delivery.settle(Settle::Ack).await?;
+            return Ok(Handled::Moved);
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(job = %task.job, "cannot check whether the job was stopped: {e}"),
+    }
+    match admission(&adapters.blobs, &task.job, level).await {
+        Ok(Admission::Render) => {}
+        Ok(Admission::Park) => {
+            return park(config, adapters, state, &task, delivery).await;
+        }
+        Ok(Admission::Reroute(to)) => {
+            // Published at the job's level before the ack: nothing lost, at worst a copy.
+            let queue = to.queue(&config.task_queue);
+            match adapters
+                .queue
+                .publish(&queue, delivery.payload.clone())
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(job = %task.job, tile = task.tile, pass = task.pass, from = %level, to = %to, "job's priority changed: task moved");
+                    state.metrics.tasks_rerouted.inc();
+                    delivery.settle(Settle::Ack).await?;
+                    return Ok(Handled::Moved);
+                }
+                Err(e) => {
+                    tracing::warn!(job = %task.job, "cannot move the task to {queue}, it goes back: {e}");
+                    delivery.settle(Settle::Retry).await?;
+                    return Ok(Handled::Kept);
+                }
+            }
+        }
+        // Unknown whether the job is paused: not started now, tried again later.
+        Err(e) => {
+            tracing::warn!(job = %task.job, "cannot read the job's dispatch record, the task goes back to the queue: {e}");
+            delivery.settle(Settle::Retry).await?;
+            return Ok(Handled::Kept);
+        }
     }
     let started = Instant::now();
     let started_at = std::time::SystemTime::now();
@@ -393,7 +469,71 @@ async fn handle(
     log.seconds = started.elapsed().as_secs_f64();
     write_log(&adapters.blobs, &log).await;
     delivery.settle(settle).await?;
-    Ok(())
+    Ok(Handled::Kept)
+}
+
+/// The job's dispatch record, read afresh for every task so that nothing of a job starts once
+/// `producer pause` has returned. No record: as submitted, render.
+async fn read_dispatch(blobs: &Blobs, job: &JobId) -> Result<Option<Dispatch>, TaskError> {
+    let Some(bytes) = blobs.get_opt(&dispatch::keys::dispatch(job)).await? else {
+        return Ok(None);
+    };
+    let record = Dispatch::from_bytes(&bytes).map_err(|e| TaskError::Transient(e.into()))?;
+    Ok(Some(record))
+}
+
+/// What to do with a task of `job` taken from `level`'s queue.
+async fn admission(blobs: &Blobs, job: &JobId, level: Priority) -> Result<Admission, TaskError> {
+    Ok(read_dispatch(blobs, job)
+        .await?
+        .map_or(Admission::Render, |d| d.admit(level)))
+}
+
+/// Moves a paused job's task to the job's parked queue unrendered: published (confirmed), then
+/// acked. Then the record is read again: a resume that ran meanwhile may have emptied the
+/// parked queue before this task reached it, so if the job is no longer paused the parked
+/// tasks go back to its level here (`shared::parking` says why this loses nothing).
+async fn park(
+    config: &Config,
+    adapters: &Adapters,
+    state: &WorkerState,
+    task: &TilePassTask,
+    delivery: Delivery,
+) -> anyhow::Result<Handled> {
+    let parked = shared::parking::parked_queue(&config.task_queue, &task.job);
+    if let Err(e) = adapters
+        .queue
+        .publish(&parked, delivery.payload.clone())
+        .await
+    {
+        tracing::warn!(job = %task.job, "cannot park the task in {parked}, it goes back: {e}");
+        delivery.settle(Settle::Retry).await?;
+        return Ok(Handled::Kept);
+    }
+    delivery.settle(Settle::Ack).await?;
+    state.metrics.tasks_parked.inc();
+    tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, "job paused: task parked until it is resumed");
+    match read_dispatch(&adapters.blobs, &task.job).await {
+        Ok(Some(d)) if d.paused => {}
+        Ok(record) => {
+            let level = record.map_or(Priority::Normal, |d| d.priority);
+            let to = level.queue(&config.task_queue);
+            match shared::parking::move_all(adapters.queue.as_ref(), &parked, &to).await {
+                Ok(moved) => {
+                    tracing::info!(job = %task.job, moved, "job resumed while a task was parked: parked tasks queued again")
+                }
+                Err(e) => {
+                    tracing::warn!(job = %task.job, "job resumed while a task was parked, and its parked tasks could not be queued again (`producer resume` does it): {e}")
+                }
+            }
+        }
+        Err(e) => {
+            // The task is parked, durably; `producer resume` moves it (run it again if it ran
+            // just now: resuming a job that is not paused moves what is parked too).
+            tracing::warn!(job = %task.job, "cannot read the job's dispatch record after parking: {e}");
+        }
+    }
+    Ok(Handled::Moved)
 }
 
 /// Stores the attempt's log beside the job: one small blob, whose failure is only logged (a

@@ -20,6 +20,7 @@ mod hostile;
 mod nightly;
 mod pipeline;
 mod poison;
+mod priorities;
 mod rdlb;
 mod shards;
 
@@ -411,15 +412,25 @@ impl Farm {
         Blobs::from_url(&self.blob_url).unwrap()
     }
 
+    /// Every queue this farm's processes may have made: the task queue of each priority level,
+    /// the result queue, and those a test added.
+    fn queues(&self) -> Vec<String> {
+        let mut all: Vec<String> = shared::priority::Priority::ALL
+            .iter()
+            .map(|p| p.queue(&self.task_queue))
+            .collect();
+        all.push(self.result_queue.clone());
+        all.extend(self.extra_queues.iter().cloned());
+        all
+    }
+
     /// Deletes this farm's queues (its blobs stay under their unique prefix in Azurite); also
     /// done on drop, this makes a failure to delete visible.
     pub fn cleanup(&self) {
         rt().block_on(async {
             let q = self.broker().await;
-            q.delete_queue(&self.task_queue).await.unwrap();
-            q.delete_queue(&self.result_queue).await.unwrap();
-            for extra in &self.extra_queues {
-                q.delete_queue(extra).await.unwrap();
+            for name in self.queues() {
+                q.delete_queue(&name).await.unwrap();
             }
             q.close().await;
         });
@@ -451,10 +462,8 @@ impl Drop for Farm {
             );
             if let Ok(Ok(q)) = connect.await {
                 let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                    let _ = q.delete_queue(&self.task_queue).await;
-                    let _ = q.delete_queue(&self.result_queue).await;
-                    for extra in &self.extra_queues {
-                        let _ = q.delete_queue(extra).await;
+                    for name in self.queues() {
+                        let _ = q.delete_queue(&name).await;
                     }
                 })
                 .await;
@@ -462,6 +471,19 @@ impl Drop for Farm {
             }
         });
     }
+}
+
+/// `producer submit --json` with extra flags: the printed JSON.
+pub fn submit_with(farm: &Farm, render: &Render, extra: &[&str]) -> Value {
+    let mut args: Vec<String> = vec!["submit".into()];
+    args.extend(render.args());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push("--json".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = farm.producer(&args);
+    assert!(o.status.success(), "submit failed: {}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("submit --json printed no JSON ({e}): {}", text(&o.stdout)))
 }
 
 pub fn rt() -> tokio::runtime::Runtime {

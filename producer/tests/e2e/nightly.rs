@@ -7,19 +7,6 @@
 use super::*;
 use std::sync::mpsc;
 
-/// `producer submit --json` with extra flags: the printed JSON.
-fn submit_with(farm: &Farm, render: &Render, extra: &[&str]) -> Value {
-    let mut args: Vec<String> = vec!["submit".into()];
-    args.extend(render.args());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.push("--json".into());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = farm.producer(&args);
-    assert!(o.status.success(), "submit failed: {}", text(&o.stderr));
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("submit --json printed no JSON ({e}): {}", text(&o.stdout)))
-}
-
 fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

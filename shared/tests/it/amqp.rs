@@ -255,3 +255,69 @@ async fn publishes_to_a_queue_declared_a_moment_ago_all_land() {
         conns[0].delete_queue(&name).await.unwrap();
     }
 }
+
+/// `basic.get`, as workers take tasks (one at a time, from the level the picker chooses): a
+/// message taken is held until settled, a retried or dropped one comes back with its count.
+#[tokio::test]
+async fn get_takes_one_message_at_a_time_held_until_settled() {
+    let q = broker().await;
+    let name = unique("it.get");
+    assert!(q.get(&name).await.unwrap().is_none(), "an empty queue");
+    for i in 0..2u8 {
+        q.publish(&name, vec![i]).await.unwrap();
+    }
+    wait_depth(&q, &name, 2).await;
+    let first = q.get(&name).await.unwrap().expect("the first message");
+    assert_eq!(
+        (first.payload.as_slice(), first.delivery_count),
+        (&[0u8][..], 1)
+    );
+    wait_depth(&q, &name, 1).await;
+    let second = q.get(&name).await.unwrap().expect("the second message");
+    assert_eq!(second.payload, vec![1]);
+    assert!(q.get(&name).await.unwrap().is_none(), "both are held");
+    first.settle(Settle::Retry).await.unwrap();
+    drop(second);
+    // Returned messages become ready again asynchronously.
+    let mut back = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while back.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "came back: {back:?}");
+        match q.get(&name).await.unwrap() {
+            Some(d) => {
+                back.push((d.payload.clone(), d.delivery_count));
+                d.settle(Settle::Ack).await.unwrap();
+            }
+            None => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    back.sort();
+    assert_eq!(back, vec![(vec![0], 2), (vec![1], 2)]);
+    assert!(q.get(&name).await.unwrap().is_none());
+    q.delete_queue(&name).await.unwrap();
+}
+
+/// A job's parked queue is deleted with what is in it once the job has ended; a process that
+/// had declared it before another deleted it publishes there again after one refused publish
+/// (a worker parking a task of a job paused once more).
+#[tokio::test]
+async fn a_deleted_queue_is_declared_again_when_used() {
+    let (q, other) = (broker().await, broker().await);
+    let name = unique("it.parked");
+    q.publish(&name, b"parked".to_vec()).await.unwrap();
+    wait_depth(&q, &name, 1).await;
+    Queue::delete(&other, &name).await.unwrap();
+    Queue::delete(&other, &name)
+        .await
+        .expect("deleting what is gone succeeds");
+    // `q` still thinks the queue is declared: the broker refuses the unroutable message, and
+    // the next publish declares the queue again.
+    let refused = q.publish(&name, b"late".to_vec()).await;
+    assert!(refused.is_err(), "{refused:?}");
+    q.publish(&name, b"late".to_vec()).await.unwrap();
+    wait_depth(&q, &name, 1).await;
+    let d = q.get(&name).await.unwrap().unwrap();
+    assert_eq!(d.payload, b"late".to_vec(), "the deleted message is gone");
+    d.settle(Settle::Ack).await.unwrap();
+    q.delete_queue(&name).await.unwrap();
+}
