@@ -34,6 +34,18 @@ fn just_finished(workers: &mut [Proc], seen: &mut Vec<f64>, others: &[&Proc]) ->
     })
 }
 
+/// Whether the worker reports a task in progress within 500 ms.
+fn in_progress_soon(worker: &Proc) -> bool {
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        if worker.metric("moonfarm_worker_tasks_in_progress") == 1.0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
 /// The tile-pass of every "task started" or "task done" line of a worker's log, in order, with
 /// its attempt (the broker's delivery count).
 fn task_lines(log: &std::path::Path, event: &str) -> Vec<(u64, u64, u64)> {
@@ -71,7 +83,10 @@ fn workers_killed_mid_task_lose_no_task_and_merge_none_twice() {
         }
         let i = loop {
             let i = just_finished(&mut workers, &mut seen, &[&merger]);
-            if workers[i].metric("moonfarm_worker_tasks_in_progress") == 1.0 {
+            // A worker starts its next task a few milliseconds after acking one (it looks at
+            // the level queues and reads the job's dispatch record first): look for it in
+            // progress for a moment, far less than a task of `Render::slow` takes.
+            if in_progress_soon(&workers[i]) {
                 break i;
             }
         };
