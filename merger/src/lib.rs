@@ -25,10 +25,11 @@ use shared::film::{Accumulator, TileBuffer};
 use shared::protocol::dispatch::{keys as dispatch_keys, Dispatch};
 use shared::protocol::{
     self, keys, Checkpoint, FramePlan, FrameState, JobControl, JobId, JobManifest, JobState,
-    JobStatus, Message, Record, StopMarker, TaskOutcome, TilePassResult, PROTOCOL_VERSION,
+    JobStatus, Message, Record, SampleRange, StopMarker, TaskOutcome, TilePassResult,
+    PROTOCOL_VERSION,
 };
 use shared::queue::{Delivery, Queue, Settle};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -153,8 +154,12 @@ struct Job {
 /// A frame in progress: its image so far and what is in it.
 struct OpenFrame {
     acc: Accumulator,
-    /// (tile, pass) pairs in `acc`: a result delivered twice is counted once.
-    merged: BTreeSet<(u32, u32)>,
+    /// Tile-passes in `acc`, each with the sample ranges its partials covered (one range, or
+    /// the pieces of workers stopped mid-task): a result delivered twice is counted once.
+    merged: BTreeMap<(u32, u32), Vec<SampleRange>>,
+    /// Pieces received of tile-passes not yet in `acc`: their ranges do not cover the pass
+    /// yet. Their partials stay in the blob store, read once the pieces cover the pass.
+    waiting: BTreeMap<(u32, u32), Vec<SampleRange>>,
     /// Tiles merged per pass.
     per_pass: Vec<u32>,
 }
@@ -163,7 +168,8 @@ impl OpenFrame {
     fn new(m: &JobManifest) -> OpenFrame {
         OpenFrame {
             acc: Accumulator::new(m.params.width, m.params.height),
-            merged: BTreeSet::new(),
+            merged: BTreeMap::new(),
+            waiting: BTreeMap::new(),
             per_pass: vec![0; m.passes.len()],
         }
     }
@@ -180,6 +186,33 @@ impl OpenFrame {
             .take_while(|&&n| n as usize == tiles)
             .count() as u32
     }
+}
+
+/// Ranges among `pieces` that cover `pass` exactly, end to end, each sample once: the pieces a
+/// tile-pass is merged from. Pieces overlap when a task was redelivered after its worker put
+/// part of it back (killed between publishing the rest and acking), and the two lineages split
+/// the range at different samples; each lineage alone covers the pass, so a cover exists once
+/// either is complete. None while there is a gap.
+fn cover(pass: SampleRange, pieces: &[SampleRange]) -> Option<Vec<SampleRange>> {
+    // Depth-first from the pass's start, longest piece first: few pieces, a short search.
+    let mut sorted: Vec<SampleRange> = pieces.iter().copied().filter(|p| !p.is_empty()).collect();
+    sorted.sort_by_key(|p| (p.start, std::cmp::Reverse(p.end)));
+    sorted.dedup();
+    fn from(at: u32, end: u32, pieces: &[SampleRange], path: &mut Vec<SampleRange>) -> bool {
+        if at == end {
+            return true;
+        }
+        for p in pieces.iter().filter(|p| p.start == at && p.end <= end) {
+            path.push(*p);
+            if from(p.end, end, pieces, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = Vec::new();
+    from(pass.start, pass.end, &sorted, &mut path).then_some(path)
 }
 
 /// A job's throughput and time left, from samples merged (not tasks: passes and edge tiles
@@ -641,23 +674,31 @@ async fn load_job(
         job.work
             .add(per_frame * done_frames as f64, None, Instant::now());
         // Rebuild the frames in progress from the partials the checkpoint lists, several
-        // downloads at once.
+        // downloads at once; a tile-pass merged in pieces is added back with all of them.
         let job_id = &job.manifest.job;
         let mut partials = futures::stream::iter(cp.merged.iter().copied())
-            .map(|(frame, tile, pass)| async move {
-                let key = keys::partial(job_id, frame, tile, pass);
+            .map(|(frame, tile, pass, start, end)| async move {
+                let samples = SampleRange { start, end };
+                let key = keys::partial(job_id, frame, tile, pass, samples);
                 let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
-                Ok::<_, MergeError>((frame, tile, pass, decode_partial(&key, bytes).await?))
+                let buffer = decode_partial(&key, bytes).await?;
+                Ok::<_, MergeError>(((frame, tile, pass), (samples, buffer)))
             })
             .buffer_unordered(8);
-        let mut tiles = Vec::new();
+        let mut tiles: BTreeMap<(i32, u32, u32), Vec<(SampleRange, TileBuffer)>> = BTreeMap::new();
         while let Some(p) = partials.next().await {
-            tiles.push(p?);
+            let (at, piece) = p?;
+            tiles.entry(at).or_default().push(piece);
         }
         drop(partials);
-        for (frame, tile, pass, buffer) in tiles {
-            job.add(frame, tile, pass, &buffer, None)?;
+        for ((frame, tile, pass), pieces) in tiles {
+            job.check_pass(tile, pass)?;
+            job.add(frame, tile, pass, &pieces, None)?;
             metrics.tiles_merged.inc();
+        }
+        for (frame, tile, pass, start, end) in cp.waiting {
+            job.check_pass(tile, pass)?;
+            job.wait(frame, tile, pass, SampleRange { start, end });
         }
         job.status.tasks_done = job.status.tasks.done;
         job.status.failures = cp.failures;
@@ -691,7 +732,7 @@ async fn merge(
             {
                 // Only the key a task of this job writes: a result naming another blob
                 // deletes nothing.
-                if *partial_key == keys::partial(&r.job, r.frame, r.tile, r.pass) {
+                if *partial_key == keys::partial(&r.job, r.frame, r.tile, r.pass, r.samples) {
                     adapters
                         .blobs
                         .delete(partial_key)
@@ -719,7 +760,7 @@ async fn merge(
     let merged_before = job
         .open
         .get(&r.frame)
-        .is_some_and(|f| f.merged.contains(&(r.tile, r.pass)));
+        .is_some_and(|f| f.merged.contains_key(&(r.tile, r.pass)));
     if frame_done || merged_before {
         return Ok(()); // a redelivered task's second result
     }
@@ -752,23 +793,75 @@ async fn merge(
         }
         TaskOutcome::Rendered { partial_key } => {
             let started = Instant::now();
-            let (tile, len) = match prefetched.remove(partial_key) {
-                Some(fetched) => fetched?,
-                // A second result for the same key in one batch: its partial was taken by the
-                // first (a duplicate, caught above unless the first failed); fetch it again.
-                None => {
-                    let bytes = adapters.blobs.get(partial_key).await.map_err(transient)?;
-                    let len = bytes.len();
-                    (decode_partial(partial_key, bytes).await?, len)
+            let pass = job.manifest.passes[r.pass as usize];
+            if r.samples.is_empty() || r.samples.start < pass.start || r.samples.end > pass.end {
+                return Err(MergeError::Permanent(format!(
+                    "result for tile {} pass {} covers samples {}..{}, not a part of its pass's {}..{}",
+                    r.tile, r.pass, r.samples.start, r.samples.end, pass.start, pass.end
+                )));
+            }
+            if *partial_key != keys::partial(&r.job, r.frame, r.tile, r.pass, r.samples) {
+                return Err(MergeError::Permanent(format!(
+                    "result for tile {} pass {} names partial {partial_key}, not its own",
+                    r.tile, r.pass
+                )));
+            }
+            let waiting = job
+                .open
+                .get(&r.frame)
+                .and_then(|f| f.waiting.get(&(r.tile, r.pass)));
+            if waiting.is_some_and(|w| w.contains(&r.samples)) {
+                return Ok(()); // a piece delivered twice
+            }
+            let mut pieces = waiting.cloned().unwrap_or_default();
+            pieces.push(r.samples);
+            let Some(ranges) = cover(pass, &pieces) else {
+                // A piece of an interrupted task: kept (its partial in the blob store, its
+                // range in the checkpoint) until the rest of the pass is in. Its partial was
+                // prefetched, so one that does not decode is refused now, not at the end.
+                if let Some(Err(_)) = prefetched.get(partial_key) {
+                    if let Some(Err(e)) = prefetched.remove(partial_key) {
+                        return Err(e);
+                    }
                 }
+                job.wait(r.frame, r.tile, r.pass, r.samples);
+                job.status.frames[at]
+                    .tasks
+                    .piece(r.cpu_seconds, r.samples_taken, r.interrupted);
+                job.status
+                    .tasks
+                    .piece(r.cpu_seconds, r.samples_taken, r.interrupted);
+                job.update_cost();
+                return Ok(());
             };
-            job.add(r.frame, r.tile, r.pass, &tile, Some(r.render_seconds))?;
-            job.status.frames[at].tasks.merged(r.cpu_seconds, r.attempt);
-            job.status.tasks.merged(r.cpu_seconds, r.attempt);
+            // The pass is covered: its pieces (or its one partial) go into the image together,
+            // each read from the batch's prefetch or else from the blob store.
+            let mut buffers = Vec::with_capacity(ranges.len());
+            let mut bytes = 0;
+            for range in ranges {
+                let key = keys::partial(&r.job, r.frame, r.tile, r.pass, range);
+                let (tile, len) = match prefetched.remove(&key) {
+                    Some(fetched) => fetched?,
+                    // A piece received earlier, or a second result for the same key in one
+                    // batch (its partial was taken by the first): fetch it again.
+                    None => {
+                        let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
+                        let len = bytes.len();
+                        (decode_partial(&key, bytes).await?, len)
+                    }
+                };
+                bytes += len;
+                buffers.push((range, tile));
+            }
+            job.add(r.frame, r.tile, r.pass, &buffers, Some(r.render_seconds))?;
+            for tally in [&mut job.status.frames[at].tasks, &mut job.status.tasks] {
+                tally.piece(r.cpu_seconds, r.samples_taken, r.interrupted);
+                tally.merged(0.0, r.attempt);
+            }
             job.status.tasks_done = job.status.tasks.done;
             job.update_cost();
             metrics.tiles_merged.inc();
-            metrics.bytes_merged.inc_by(len as u64);
+            metrics.bytes_merged.inc_by(bytes as u64);
             metrics
                 .merge_seconds
                 .inc_by(started.elapsed().as_secs_f64());
@@ -968,11 +1061,8 @@ async fn persist(
     let checkpoint = Checkpoint {
         version: PROTOCOL_VERSION,
         job: id.clone(),
-        merged: job
-            .open
-            .iter()
-            .flat_map(|(n, f)| f.merged.iter().map(move |(t, p)| (*n, *t, *p)))
-            .collect(),
+        merged: ranges(&job.open, |f| &f.merged),
+        waiting: ranges(&job.open, |f| &f.waiting),
         frames: job.status.frames.clone(),
         state: job.status.state,
         failures: job.status.failures.clone(),
@@ -986,6 +1076,21 @@ async fn persist(
         jobs.insert(id.clone(), Entry::Ended(state));
     }
     Ok(ended)
+}
+
+/// Every (frame, tile, pass, start, end) of one of the open frames' range maps, for the
+/// checkpoint.
+fn ranges(
+    open: &BTreeMap<i32, OpenFrame>,
+    which: impl Fn(&OpenFrame) -> &BTreeMap<(u32, u32), Vec<SampleRange>>,
+) -> Vec<(i32, u32, u32, u32, u32)> {
+    let mut out = Vec::new();
+    for (n, f) in open {
+        for ((t, p), rs) in which(f) {
+            out.extend(rs.iter().map(|r| (*n, *t, *p, r.start, r.end)));
+        }
+    }
+    out
 }
 
 /// The job's first live result is in and the index does not say so yet.
@@ -1056,36 +1161,50 @@ impl Job {
         }
     }
 
-    /// Merges one partial of `frame`, opening the frame on its first. `rendered_in` is the
-    /// worker's render time of a live result; None for a partial restored from a checkpoint,
-    /// which counts as done but not as throughput. The tallies are the caller's.
+    /// A tile and pass of the manifest, or why not (a checkpoint or message outside its job).
+    fn check_pass(&self, tile: u32, pass: u32) -> Result<(), MergeError> {
+        if tile as usize >= self.manifest.tiles.len() || pass as usize >= self.manifest.passes.len()
+        {
+            return Err(MergeError::Permanent(format!(
+                "tile {tile} pass {pass} is outside job {}",
+                self.manifest.job
+            )));
+        }
+        Ok(())
+    }
+
+    /// Merges one tile-pass of `frame` from the partials that cover its samples (one, or the
+    /// pieces of interrupted tasks), opening the frame on its first. `rendered_in` is the
+    /// worker's render time of a live result; None for partials restored from a checkpoint,
+    /// which count as done but not as throughput. The tallies are the caller's.
     fn add(
         &mut self,
         frame: i32,
         tile: u32,
         pass: u32,
-        buffer: &TileBuffer,
+        pieces: &[(SampleRange, TileBuffer)],
         rendered_in: Option<f64>,
     ) -> Result<(), MergeError> {
-        if buffer.rect != self.manifest.tiles[tile as usize] {
+        // Every piece is checked before any is added, so a bad one leaves the image as it was.
+        let rect = self.manifest.tiles[tile as usize];
+        if let Some((_, bad)) = pieces.iter().find(|(_, b)| b.rect != rect) {
             return Err(MergeError::Permanent(format!(
                 "partial for tile {tile} covers {:?}, not its tile",
-                buffer.rect
+                bad.rect
             )));
         }
         let m = &self.manifest;
         let open = self.open.entry(frame).or_insert_with(|| OpenFrame::new(m));
-        open.acc
-            .add(buffer)
-            .map_err(|e| MergeError::Permanent(e.to_string()))?;
-        open.merged.insert((tile, pass));
-        open.per_pass[pass as usize] += 1;
-        if let Some(&at) = self.index.get(&frame) {
-            let f = &mut self.status.frames[at];
-            if f.state == FrameState::Queued {
-                f.state = FrameState::Running;
-            }
+        for (_, buffer) in pieces {
+            open.acc
+                .add(buffer)
+                .map_err(|e| MergeError::Permanent(e.to_string()))?;
         }
+        open.waiting.remove(&(tile, pass));
+        open.merged
+            .insert((tile, pass), pieces.iter().map(|(r, _)| *r).collect());
+        open.per_pass[pass as usize] += 1;
+        self.frame_running(frame);
         let samples = self.manifest.tiles[tile as usize].pixel_count() as f64
             * f64::from(self.manifest.passes[pass as usize].len());
         self.work.add(samples, rendered_in, Instant::now());
@@ -1094,6 +1213,27 @@ impl Job {
         self.status.eta_seconds = self.work.eta();
         self.dirty = true;
         Ok(())
+    }
+
+    /// Keeps a piece of a tile-pass of `frame` until the pieces cover its pass.
+    fn wait(&mut self, frame: i32, tile: u32, pass: u32, samples: SampleRange) {
+        let m = &self.manifest;
+        let open = self.open.entry(frame).or_insert_with(|| OpenFrame::new(m));
+        let pieces = open.waiting.entry((tile, pass)).or_default();
+        if !pieces.contains(&samples) {
+            pieces.push(samples);
+        }
+        self.frame_running(frame);
+        self.dirty = true;
+    }
+
+    fn frame_running(&mut self, frame: i32) {
+        if let Some(&at) = self.index.get(&frame) {
+            let f = &mut self.status.frames[at];
+            if f.state == FrameState::Queued {
+                f.state = FrameState::Running;
+            }
+        }
     }
 
     fn update_cost(&mut self) {

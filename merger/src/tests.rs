@@ -46,7 +46,7 @@ async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: 
         rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
         weight: vec![samples; rect.pixel_count()],
     };
-    let key = keys::partial(&m.job, m.frame, tile, pass);
+    let key = keys::partial(&m.job, m.frame, tile, pass, m.passes[pass as usize]);
     blobs
         .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
         .await
@@ -79,6 +79,8 @@ fn result(
         frame: 0,
         tile,
         pass,
+        samples: m.passes[pass as usize],
+        interrupted: false,
         outcome,
         worker: "test".into(),
         render_seconds: 0.0,
@@ -211,7 +213,13 @@ async fn partials_left(blobs: &Blobs, m: &JobManifest) -> usize {
     for (tile, pass) in ALL {
         n += usize::from(
             blobs
-                .exists(&keys::partial(&m.job, m.frame, tile, pass))
+                .exists(&keys::partial(
+                    &m.job,
+                    m.frame,
+                    tile,
+                    pass,
+                    m.passes[pass as usize],
+                ))
                 .await
                 .unwrap(),
         );
@@ -347,7 +355,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
     let (q, blobs, m) = new_job().await;
     // Another job's partial, bright, where job-1's tile 0 pass 0 would point.
     let other = JobId::parse("job-2").unwrap();
-    let stolen = keys::partial(&other, 0, 0, 0);
+    let stolen = keys::partial(&other, 0, 0, 0, m.passes[0]);
     let rect = m.tiles[0];
     let bright = TileBuffer {
         rect,
@@ -388,6 +396,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
 }
 
 pub(crate) mod off_runtime;
+mod pieces;
 mod policy;
 mod sequences;
 mod stop_marker;

@@ -49,6 +49,7 @@ fn text(l: &TaskLog) -> String {
         Attempt::Rendered => "rendered",
         Attempt::Retried => "retried",
         Attempt::Failed => "failed",
+        Attempt::Interrupted => "interrupted",
     };
     let mut out = format!(
         "{}.{:03} UTC  frame {} tile {} pass {}  {outcome} on {} (delivery {}) in {:.2} s",

@@ -6,7 +6,8 @@ use shared::protocol::{JobManifest, JobStatus};
 use std::path::{Path, PathBuf};
 
 /// The status as JSON, with what the manifest adds: output, submission time, samples per
-/// pixel, price; and the figures scripts read first at the top level (`core_seconds`, `cost`).
+/// pixel, price; and the figures scripts read first at the top level (`core_seconds`, `cost`,
+/// `samples_rendered`, `tasks_interrupted`).
 pub fn json(s: &JobStatus, m: &JobManifest) -> Value {
     let mut v = serde_json::to_value(s).expect("statuses serialise");
     v["output"] = json!(m.output_name);
@@ -16,6 +17,10 @@ pub fn json(s: &JobStatus, m: &JobManifest) -> Value {
     v["priority"] = json!(m.priority);
     v["paused"] = json!(false);
     v["core_seconds"] = json!(s.tasks.core_seconds);
+    // Pixel samples the workers reported, pieces of interrupted tasks included, and how many
+    // attempts were interrupted (their samples kept, the rest put back as a task).
+    v["samples_rendered"] = json!(s.tasks.samples_rendered);
+    v["tasks_interrupted"] = json!(s.tasks.interrupted);
     v["cost"] = json!(s.cost);
     v["price_per_core_hour"] = json!(m.price_per_core_hour);
     v["frames_done"] = json!(s

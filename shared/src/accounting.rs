@@ -19,6 +19,14 @@ pub struct Tally {
     pub retried: u64,
     /// CPU time the merged tasks' renders used, summed over every core that worked on them.
     pub core_seconds: f64,
+    /// Pixel samples the results reported rendered (pixels times samples per pixel), those of
+    /// pieces of interrupted tasks included.
+    #[serde(default)]
+    pub samples_rendered: u64,
+    /// Task attempts stopped mid-task (a shutdown) that stored their samples and put the rest
+    /// back as a task: neither failed nor retried.
+    #[serde(default)]
+    pub interrupted: u64,
 }
 
 impl Tally {
@@ -37,6 +45,15 @@ impl Tally {
         if deliveries > 1 {
             self.retried += 1;
         }
+    }
+
+    /// A result's partial was received (merged at once, or waiting for the rest of its task's
+    /// range): its CPU time and samples, and whether its attempt was interrupted. The task is
+    /// counted done by `merged` once its whole range is in.
+    pub fn piece(&mut self, core_seconds: f64, samples: u64, interrupted: bool) {
+        self.core_seconds += core_seconds.max(0.0);
+        self.samples_rendered += samples;
+        self.interrupted += u64::from(interrupted);
     }
 
     /// A task failed for good after `deliveries` deliveries.
@@ -60,6 +77,8 @@ impl Tally {
             failed: a.failed + b.failed,
             retried: a.retried + b.retried,
             core_seconds: a.core_seconds + b.core_seconds,
+            samples_rendered: a.samples_rendered + b.samples_rendered,
+            interrupted: a.interrupted + b.interrupted,
         })
     }
 }
@@ -114,15 +133,21 @@ mod tests {
         assert!(a.is_complete());
         let mut b = Tally::new(2);
         b.failed(0.25, 1);
+        // A task rendered in two pieces: the interrupted one, then the rest; done once.
+        b.piece(1.0, 40, true);
+        b.piece(0.5, 60, false);
+        b.merged(0.0, 1);
         let all = Tally::sum([&a, &b]);
         assert_eq!(
             all,
             Tally {
-                done: 3,
+                done: 4,
                 total: 5,
                 failed: 1,
                 retried: 2,
-                core_seconds: 4.25,
+                core_seconds: 5.75,
+                samples_rendered: 100,
+                interrupted: 1,
             }
         );
     }

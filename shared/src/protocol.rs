@@ -19,8 +19,12 @@ pub mod tasklog;
 
 /// Bumped whenever a change to these types would be misread by an older peer. Version 2: jobs
 /// hold frame sequences (a version-1 merger would merge every frame into one image), scenes are
-/// loaded for their frame with `rdla_set`, checkpoints list (frame, tile, pass).
-pub const PROTOCOL_VERSION: u16 = 2;
+/// loaded for their frame with `rdla_set`, checkpoints list (frame, tile, pass). Version 3: a
+/// result covers a sample range of its tile-pass, not always the whole pass (an interrupted
+/// worker reports what it rendered and puts the rest back as a task; a version-2 merger would
+/// count such a piece as the whole pass), partial keys name their sample range, and checkpoints
+/// list the merged and the waiting ranges.
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// A job's identity: a UUID, also the blob prefix under which the job keeps its files.
 ///
@@ -228,10 +232,30 @@ pub struct TilePassTask {
 }
 
 impl TilePassTask {
-    /// The blob key of this task's partial buffer. Derived only from (job, frame, tile, pass)
-    /// so that a redelivered task overwrites the same blob instead of adding a second one.
+    /// The blob key of this task's partial buffer. Derived only from (job, frame, tile, pass,
+    /// samples) so that a redelivered task overwrites the same blob instead of adding a second
+    /// one.
     pub fn partial_key(&self) -> String {
-        keys::partial(&self.job, self.frame, self.tile, self.pass)
+        self.piece_key(self.samples)
+    }
+
+    /// The blob key of the partial of `samples`, a part of this task's range that a worker
+    /// rendered before it was stopped.
+    pub fn piece_key(&self, samples: SampleRange) -> String {
+        keys::partial(&self.job, self.frame, self.tile, self.pass, samples)
+    }
+
+    /// What is left of the task from sample `from` on: the task an interrupted worker puts
+    /// back on the queue for another worker to finish (a new message, so it starts at the
+    /// first delivery and uses none of the queue's delivery limit).
+    pub fn rest(&self, from: u32) -> TilePassTask {
+        TilePassTask {
+            samples: SampleRange {
+                start: from.clamp(self.samples.start, self.samples.end),
+                end: self.samples.end,
+            },
+            ..self.clone()
+        }
     }
 }
 
@@ -242,6 +266,14 @@ pub struct TilePassResult {
     pub frame: i32,
     pub tile: u32,
     pub pass: u32,
+    /// The sample range the result covers: the task's whole range, or, from a worker stopped
+    /// mid-task, the samples it rendered before it stopped (its task's first samples; the rest
+    /// went back to the queue as a task of their own). The merger merges a tile-pass once the
+    /// ranges it holds cover the pass, each range at most once.
+    pub samples: SampleRange,
+    /// The worker was stopped before the task's end: `samples` is a part of its range.
+    #[serde(default)]
+    pub interrupted: bool,
     pub outcome: TaskOutcome,
     /// Which worker did it (host name or process id), for logs and status.
     pub worker: String,
@@ -532,10 +564,16 @@ impl JobStatus {
 pub struct Checkpoint {
     pub version: u16,
     pub job: JobId,
-    /// (frame, tile, pass) of the frames still in progress; a complete frame's image is stored
-    /// and its pairs are dropped, so the checkpoint, like the merger, holds only frames in
-    /// progress.
-    pub merged: Vec<(i32, u32, u32)>,
+    /// (frame, tile, pass, first sample, end sample) of each partial in the image, frames still
+    /// in progress only: a tile-pass is merged once the ranges it received cover its pass, so
+    /// one tile-pass is one entry, or several when workers stopped mid-task rendered it in
+    /// pieces. A complete frame's image is stored and its entries are dropped, so the
+    /// checkpoint, like the merger, holds only frames in progress.
+    pub merged: Vec<(i32, u32, u32, u32, u32)>,
+    /// The same for partials received but not yet merged: pieces of a tile-pass whose ranges
+    /// do not cover its pass yet. Their partials stay in the blob store until they do.
+    #[serde(default)]
+    pub waiting: Vec<(i32, u32, u32, u32, u32)>,
     /// Each frame's state and tally (core-seconds and retries are not in the partials).
     #[serde(default)]
     pub frames: Vec<FrameStatus>,
@@ -587,8 +625,16 @@ pub mod keys {
     pub fn manifest(job: &JobId) -> String {
         format!("jobs/{job}/manifest.msgpack")
     }
-    pub fn partial(job: &JobId, frame: i32, tile: u32, pass: u32) -> String {
-        format!("jobs/{job}/partials/f{frame}/t{tile:05}-p{pass:03}.exr")
+    /// A partial buffer: the samples `samples` of one tile-pass.
+    pub fn partial(
+        job: &JobId,
+        frame: i32,
+        tile: u32,
+        pass: u32,
+        samples: super::SampleRange,
+    ) -> String {
+        let (s, e) = (samples.start, samples.end);
+        format!("jobs/{job}/partials/f{frame}/t{tile:05}-p{pass:03}-s{s}-{e}.exr")
     }
     /// Every partial of a job: the merger deletes the folder once the job has ended.
     pub fn partials(job: &JobId) -> String {
@@ -679,6 +725,8 @@ mod tests {
             frame: 1,
             tile: 3,
             pass: 2,
+            samples: SampleRange { start: 4, end: 9 },
+            interrupted: true,
             outcome,
             worker: "w-1".into(),
             render_seconds: 0.5,
@@ -769,7 +817,8 @@ mod tests {
         let checkpoint = Checkpoint {
             version: 99,
             job: m.job.clone(),
-            merged: vec![(1, 0, 0)],
+            merged: vec![(1, 0, 0, 0, 4)],
+            waiting: vec![],
             frames: vec![],
             state: JobState::Rendering,
             failures: vec![],
@@ -828,7 +877,7 @@ mod tests {
         let own = task().partial_key();
         assert!(keys::is_partial_of(&j1, &own));
         for bad in [
-            keys::partial(&j2, 1, 3, 2),
+            keys::partial(&j2, 1, 3, 2, SampleRange { start: 0, end: 4 }),
             keys::manifest(&j1),
             keys::scene("ab"),
             "jobs/j1/partials".to_string(),
@@ -845,12 +894,22 @@ mod tests {
     }
 
     #[test]
-    fn partial_keys_depend_only_on_job_frame_tile_pass() {
+    fn partial_keys_depend_only_on_job_frame_tile_pass_samples() {
         let a = task();
         let mut b = task();
-        b.samples = SampleRange { start: 0, end: 1 };
+        b.params.res = 1.0;
         assert_eq!(a.partial_key(), b.partial_key());
+        b.samples = SampleRange { start: 0, end: 1 };
+        assert_ne!(a.partial_key(), b.partial_key());
+        b = task();
         b.pass = 3;
         assert_ne!(a.partial_key(), b.partial_key());
+        // A piece of the task and the rest put back name different blobs.
+        let rest = a.rest(9);
+        assert_eq!(rest.samples, SampleRange { start: 9, end: 20 });
+        let piece = a.piece_key(SampleRange { start: 4, end: 9 });
+        assert!(piece.ends_with("t00003-p002-s4-9.exr"), "{piece}");
+        assert_ne!(piece, rest.partial_key());
+        assert_eq!(a.rest(99).samples, SampleRange { start: 20, end: 20 });
     }
 }

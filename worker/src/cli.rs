@@ -33,9 +33,14 @@ pub struct Cli {
     /// Port of /healthz, /readyz and /metrics.
     #[arg(long, env = "MOONFARM_HTTP_PORT", default_value_t = 9464)]
     pub http_port: u16,
-    /// On SIGTERM, seconds the task in hand may still run before it is returned to the queue.
+    /// On SIGTERM the task in hand stops at its next sample wave, stores the samples it
+    /// rendered and puts the rest back on the queue as a task; a wave still running this many
+    /// seconds after the SIGTERM is abandoned. Waves take about a quarter of it (at most 1 s).
     #[arg(long, env = "MOONFARM_GRACE_SECONDS", default_value_t = 300)]
     pub grace_seconds: u64,
+    /// Samples per pixel of every wave of a render, instead of waves sized from its speed.
+    #[arg(long, env = "MOONFARM_WAVE_SAMPLES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub wave_samples: Option<u32>,
     /// Exit after this many seconds without a task (one-shot pods).
     #[arg(long, env = "MOONFARM_EXIT_WHEN_IDLE")]
     pub exit_when_idle: Option<u64>,
@@ -99,6 +104,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             prefetch: cli.prefetch,
             poll: Duration::from_millis(250),
             grace: Duration::from_secs(cli.grace_seconds),
+            wave_samples: cli.wave_samples,
             exit_when_idle: cli.exit_when_idle.map(Duration::from_secs),
             dry_run: cli.dry_run,
             name: worker_name(),
@@ -126,6 +132,10 @@ impl Settings {
             format!("prefetch = {}", c.prefetch),
             format!("http_port = {}", self.http_port),
             format!("grace_seconds = {}", c.grace.as_secs()),
+            format!(
+                "wave_samples = {}",
+                c.wave_samples.map_or("auto".into(), |n| n.to_string())
+            ),
             format!(
                 "exit_when_idle = {}",
                 c.exit_when_idle

@@ -8,12 +8,13 @@ pub mod assets;
 pub mod cli;
 pub mod cpu;
 mod policy;
+mod waves;
 
 use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use render::integrator::{render_tile_measured, PixelRect};
+use render::integrator::PixelRect;
 use render::rdla::SceneSource;
 use render::scene::{BuildOptions, Scene};
 use shared::blob::{BlobError, Blobs};
@@ -23,7 +24,8 @@ use shared::priority::{Priority, PriorityConsumer};
 use shared::protocol::dispatch::{self, Admission, Dispatch};
 use shared::protocol::tasklog::{Attempt, TaskLog};
 use shared::protocol::{
-    self, keys, JobId, Message, Record, RenderParams, TaskOutcome, TilePassResult, TilePassTask,
+    self, keys, JobId, Message, Record, RenderParams, SampleRange, TaskOutcome, TilePassResult,
+    TilePassTask,
 };
 use shared::queue::{Delivery, Queue, QueueError, Settle};
 use std::collections::HashMap;
@@ -46,8 +48,14 @@ pub struct Config {
     pub prefetch: u16,
     /// How often an idle worker looks at the three level queues again.
     pub poll: Duration,
-    /// On shutdown, how long the task in hand may still run before it is returned to the queue.
+    /// On shutdown the task in hand stops at its next sample-wave boundary, stores the samples
+    /// it rendered and puts the rest of its range back as a task; a wave still running this
+    /// long after the shutdown is abandoned (its samples lost) so that the worker leaves in
+    /// time. Waves are sized to take a fraction of it.
     pub grace: Duration,
+    /// Samples per pixel of each wave of a render, fixed; None sizes the waves from the
+    /// render's speed so that one takes about `wave_seconds(grace)`.
+    pub wave_samples: Option<u32>,
     /// Exit after this long without a task (one-shot pods); None waits forever.
     pub exit_when_idle: Option<Duration>,
     /// Names this worker in results and logs.
@@ -73,6 +81,7 @@ impl Default for Config {
             prefetch: 1,
             poll: Duration::from_millis(250),
             grace: Duration::from_secs(300),
+            wave_samples: None,
             exit_when_idle: None,
             name: format!("worker-{}", std::process::id()),
             dry_run: false,
@@ -121,6 +130,12 @@ pub struct Metrics {
     pub tasks_in_progress: Gauge,
     pub render_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     pub samples: Counter,
+    /// Pixel samples rendered, whether merged or not: the waves of every task attempt,
+    /// finished, interrupted (stored as a piece) or abandoned mid-wave at the grace's end.
+    pub samples_rendered: Counter,
+    /// Task attempts stopped mid-task by a shutdown, their samples stored and the rest of
+    /// their range put back on the queue as a new task.
+    pub tasks_interrupted: Counter,
     /// Samples per second of the last task, for dashboards without rate().
     pub samples_per_second: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
@@ -182,6 +197,16 @@ impl Metrics {
             self.samples.clone(),
         );
         r.register(
+            "moonfarm_worker_samples_rendered",
+            "Pixel samples rendered, whether merged or not (interrupted and abandoned waves included)",
+            self.samples_rendered.clone(),
+        );
+        r.register(
+            "moonfarm_worker_tasks_interrupted",
+            "Tasks stopped mid-task by a shutdown: samples stored, the rest put back as a task",
+            self.tasks_interrupted.clone(),
+        );
+        r.register(
             "moonfarm_worker_samples_per_second",
             "Samples per second of the last task",
             self.samples_per_second.clone(),
@@ -237,8 +262,6 @@ enum TaskError {
     /// Storage or queue trouble: worth retrying.
     #[error("{0:#}")]
     Transient(anyhow::Error),
-    #[error("shut down before the task finished")]
-    Interrupted,
 }
 
 impl From<BlobError> for TaskError {
@@ -270,6 +293,7 @@ pub async fn run(
             }
         };
         let delivery = tokio::select! {
+            biased;
             _ = shutdown.cancelled() => break,
             _ = idle => {
                 tracing::info!(worker = %config.name, "idle: exiting");
@@ -284,6 +308,15 @@ pub async fn run(
             consumer.sweep(level);
         }
     }
+    // The counters as they stand at exit: a pod's last scrape may predate its last task.
+    let m = &state.metrics;
+    tracing::info!(
+        worker = %config.name,
+        tasks_done = m.tasks_done.get(),
+        tasks_interrupted = m.tasks_interrupted.get(),
+        samples_rendered = m.samples_rendered.get(),
+        "worker stopped"
+    );
     Ok(())
 }
 
@@ -329,6 +362,8 @@ async fn handle(
             frame: task.frame,
             tile: task.tile,
             pass: task.pass,
+            samples: task.samples,
+            interrupted: false,
             outcome: failed,
             worker: config.name.clone(),
             render_seconds: 0.0,
@@ -403,6 +438,8 @@ async fn handle(
         frame: task.frame,
         tile: task.tile,
         pass: task.pass,
+        samples: task.samples,
+        interrupted: false,
         outcome,
         worker: config.name.clone(),
         render_seconds: seconds,
@@ -425,7 +462,35 @@ async fn handle(
         error: None,
     };
     let settle = match outcome {
-        Ok((samples, warnings)) => {
+        Ok(done) if done.covered != task.samples => {
+            // Stopped mid-task: the samples rendered are a result of their own, the rest of
+            // the range a new task, and only then is the delivery acked.
+            log.warnings = done.warnings.to_vec();
+            state.metrics.samples_rendered.inc_by(done.rendered);
+            state.metrics.tasks_interrupted.inc();
+            let seconds = started.elapsed().as_secs_f64();
+            let queue = level.queue(&config.task_queue);
+            // The piece's result: the samples it covers, marked interrupted.
+            let piece = TilePassResult {
+                samples: done.covered,
+                interrupted: true,
+                ..report(
+                    TaskOutcome::Rendered {
+                        partial_key: task.piece_key(done.covered),
+                    },
+                    seconds,
+                    done.pixel_samples(&task),
+                )
+            };
+            let settle = interrupted(config, adapters, &queue, &task, &done, piece).await?;
+            if settle == Settle::Ack {
+                log.outcome = Attempt::Interrupted;
+            }
+            settle
+        }
+        Ok(done) => {
+            let (samples, warnings) = (done.pixel_samples(&task), done.warnings);
+            state.metrics.samples_rendered.inc_by(done.rendered);
             log.warnings = warnings.to_vec();
             let seconds = started.elapsed().as_secs_f64();
             state.metrics.record_done(seconds, samples);
@@ -444,6 +509,8 @@ async fn handle(
         }
         Err(e) => {
             state.metrics.tasks_failed.inc();
+            state.metrics.samples_rendered.inc_by(e.rendered);
+            let e = e.error;
             log_failure(&task, &e);
             log.error = Some(e.to_string());
             match policy::error_policy(&e, delivery.last_attempt) {
@@ -560,9 +627,6 @@ fn decode_task(limits: &shared::limits::Limits, payload: &[u8]) -> Result<TilePa
 fn log_failure(task: &TilePassTask, error: &TaskError) {
     let (job, tile, pass) = (&task.job, task.tile, task.pass);
     match error {
-        TaskError::Interrupted => {
-            tracing::info!(%job, tile, pass, "shut down mid-task: the task goes back to the queue")
-        }
         TaskError::Transient(e) => {
             tracing::warn!(%job, tile, pass, "task failed, will retry: {e:#}")
         }
@@ -602,9 +666,91 @@ fn kind(m: &Message) -> &'static str {
     }
 }
 
-/// Renders the task and stores its partial buffer; returns the samples taken and the scene's
-/// warnings. Adds the CPU time the task's work took (scene preparation, rendering, encoding)
-/// to `cpu`, also when it fails part-way.
+/// What an attempt rendered and stored.
+struct Rendered {
+    /// The samples the stored partial covers: the task's whole range, or its first samples
+    /// when a shutdown stopped it at a wave boundary (empty, and nothing stored, when it
+    /// stopped before its first wave ended).
+    covered: SampleRange,
+    /// Pixel samples rendered, an abandoned wave's included.
+    rendered: u64,
+    warnings: Warnings,
+}
+
+impl Rendered {
+    /// Pixel samples in the stored partial.
+    fn pixel_samples(&self, task: &TilePassTask) -> u64 {
+        task.rect.pixel_count() as u64 * u64::from(self.covered.len())
+    }
+}
+
+/// A failed attempt: why, and the pixel samples it had rendered before it failed.
+struct Failed {
+    error: TaskError,
+    rendered: u64,
+}
+
+impl From<TaskError> for Failed {
+    fn from(error: TaskError) -> Self {
+        Failed { error, rendered: 0 }
+    }
+}
+
+impl From<BlobError> for Failed {
+    fn from(e: BlobError) -> Self {
+        TaskError::from(e).into()
+    }
+}
+
+/// Reports what a task stopped mid-task rendered and puts the rest back: the samples it
+/// rendered (if any) as `piece`, the result for that part of its range, then the rest of the range as a
+/// new task on `queue` (the level's it came from), each confirmed by the broker; `Ack` then settles the delivery.
+///
+/// The rest is a new message, so it starts at its first delivery: an interruption uses none
+/// of the queue's delivery limit, on RabbitMQ 3.x (where a quorum queue counts every return
+/// of a message towards `x-delivery-limit`) as on 4.x (which also counts them, with a default
+/// limit of 20), and twenty interruptions in a row of one task cost no attempt. A worker
+/// killed between the publishes and the ack gets its task redelivered whole: the merger keeps
+/// each sample range of a tile-pass at most once and merges the pass from pieces that cover it
+/// exactly, so the overlap costs render time, never a sample counted twice.
+async fn interrupted(
+    config: &Config,
+    adapters: &Adapters,
+    queue: &str,
+    task: &TilePassTask,
+    done: &Rendered,
+    piece: TilePassResult,
+) -> Result<Settle, QueueError> {
+    let (job, tile, pass) = (&task.job, task.tile, task.pass);
+    let attempt = piece.attempt;
+    if !done.covered.is_empty() {
+        match report_result(config, adapters, piece).await? {
+            Settle::Ack => {}
+            other => return Ok(other),
+        }
+    }
+    let rest = task.rest(done.covered.end);
+    let (from, to) = (rest.samples.start, rest.samples.end);
+    match adapters
+        .queue
+        .publish(queue, protocol::encode(&Message::Task(rest)))
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(%job, frame = task.frame, tile, pass, attempt, kept = done.covered.len(), from, to, "task interrupted: samples stored, the rest put back");
+            Ok(Settle::Ack)
+        }
+        Err(e @ QueueError::Broker(_)) => {
+            tracing::error!(%job, tile, pass, "the rest of the task was not published, the task goes back to the queue: {e}");
+            Ok(Settle::Retry)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Renders the task and stores its partial buffer (of the samples rendered, when a shutdown
+/// stopped it part-way). Adds the CPU time the task's work took (scene preparation,
+/// rendering, encoding) to `cpu`, also when it fails part-way.
 async fn render_and_store(
     config: &Config,
     adapters: &Adapters,
@@ -612,19 +758,30 @@ async fn render_and_store(
     task: &TilePassTask,
     shutdown: &CancellationToken,
     cpu: &mut Duration,
-) -> Result<(u64, Warnings), TaskError> {
-    let (tile, samples, warnings) =
-        render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+) -> Result<Rendered, Failed> {
+    let (tile, done) = render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+    let Some(tile) = tile else {
+        return Ok(done);
+    };
+    let fail = |error| Failed {
+        error,
+        rendered: done.rendered,
+    };
     let (bytes, spent) =
         cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
     *cpu += spent;
-    let bytes = bytes.map_err(|e| TaskError::Transient(e.into()))?;
-    adapters.blobs.put(&task.partial_key(), bytes).await?;
-    Ok((samples, warnings))
+    let bytes = bytes.map_err(|e| fail(TaskError::Transient(e.into())))?;
+    adapters
+        .blobs
+        .put(&task.piece_key(done.covered), bytes)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(done)
 }
 
-/// The task's partial buffer and the samples it took; with `dry_run`, an empty buffer of the
-/// right size and weight, so the rest of the farm does all its usual work.
+/// The task's partial buffer (None when a shutdown stopped it before its first wave ended)
+/// and what it covers; with `dry_run`, an empty buffer of the right size and weight, so the
+/// rest of the farm does all its usual work.
 async fn render_partial(
     config: &Config,
     adapters: &Adapters,
@@ -632,7 +789,7 @@ async fn render_partial(
     task: &TilePassTask,
     shutdown: &CancellationToken,
     cpu: &mut Duration,
-) -> Result<(TileBuffer, u64, Warnings), TaskError> {
+) -> Result<(Option<TileBuffer>, Rendered), Failed> {
     let grace = config.grace;
     if config.dry_run {
         let n = task.rect.pixel_count();
@@ -641,7 +798,12 @@ async fn render_partial(
             rgba: vec![[0.0; 4]; n],
             weight: vec![task.samples.len() as f32; n],
         };
-        return Ok((tile, 0, Arc::from([])));
+        let done = Rendered {
+            covered: task.samples,
+            rendered: 0,
+            warnings: Arc::from([]),
+        };
+        return Ok((Some(tile), done));
     }
     let (scene, warnings) = cache
         .get(config, &adapters.blobs, &task.params, cpu)
@@ -650,7 +812,8 @@ async fn render_partial(
         return Err(TaskError::Scene(format!(
             "the scene builds a {}x{} image here, but the job expects {}x{}",
             scene.width, scene.height, task.params.width, task.params.height
-        )));
+        ))
+        .into());
     }
     let r = task.rect;
     if r.x1 > scene.width
@@ -662,29 +825,33 @@ async fn render_partial(
         return Err(TaskError::Scene(format!(
             "task rectangle {r:?} or samples {:?} do not fit the image",
             task.samples
-        )));
+        ))
+        .into());
     }
     // Rendering is CPU-bound: it runs on the blocking pool (rayon inside), never on the async
-    // runtime. A shutdown gives it `grace` to finish before the cancel flag stops it.
-    // The same flag stops a render that runs past the render time limit (`timed_out` says
-    // which of the two stopped it).
-    let cancel = Arc::new(AtomicBool::new(false));
+    // runtime, in waves of samples. A shutdown raises `stop`, and the render ends at the next
+    // wave boundary with the waves it finished; `grace` later, `abort` stops the wave still
+    // running (its samples lost). The same `abort` stops a render that runs past the render
+    // time limit (`timed_out` says which of the two stopped it).
+    let stop = Arc::new(AtomicBool::new(false));
+    let abort = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let max_seconds = config.limits.max_task_seconds;
     let watchdog = {
-        let (cancel, timed_out) = (cancel.clone(), timed_out.clone());
+        let (stop, abort, timed_out) = (stop.clone(), abort.clone(), timed_out.clone());
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = async {
                     shutdown.cancelled().await;
+                    stop.store(true, Ordering::Relaxed);
                     tokio::time::sleep(grace).await;
                 } => {}
                 _ = tokio::time::sleep(Duration::from_secs(max_seconds)) => {
                     timed_out.store(true, Ordering::Relaxed);
                 }
             }
-            cancel.store(true, Ordering::Relaxed);
+            abort.store(true, Ordering::Relaxed);
         })
     };
     let (frame, samples) = (task.frame, task.samples);
@@ -694,32 +861,16 @@ async fn render_partial(
         x1: r.x1,
         y1: r.y1,
     };
-    let flag = cancel.clone();
+    let waves = waves::Sizing::new(config.wave_samples, grace);
     let rendered = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            render_tile_measured(
-                &scene,
-                rect,
-                samples.start..samples.end,
-                frame,
-                &flag,
-                cpu::thread_cpu,
-            )
+            waves::render(&scene, rect, samples, frame, waves, &stop, &abort)
         }))
     })
     .await;
     watchdog.abort();
-    let sums = match rendered {
-        Ok(Ok(Ok((sums, spent)))) => {
-            *cpu += spent;
-            sums
-        }
-        Ok(Ok(Err(_cancelled))) if timed_out.load(Ordering::Relaxed) => {
-            return Err(TaskError::Scene(format!(
-                "the task rendered for longer than the limit of {max_seconds} s (--max-task-seconds, MOONFARM_MAX_TASK_SECONDS); submit with a smaller --tile-size or more --passes"
-            )))
-        }
-        Ok(Ok(Err(_cancelled))) => return Err(TaskError::Interrupted),
+    let waves = match rendered {
+        Ok(Ok(waves)) => waves,
         Ok(Err(panic)) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -728,16 +879,34 @@ async fn render_partial(
             return Err(TaskError::Scene(format!(
                 "the renderer panicked: {}",
                 what.unwrap_or_else(|| "unknown panic".into())
-            )));
+            ))
+            .into());
         }
-        Err(join) => return Err(TaskError::Transient(join.into())),
+        Err(join) => return Err(TaskError::Transient(join.into()).into()),
     };
-    let tile = TileBuffer::from_sums(task.rect, &sums.sums, &sums.weight);
-    Ok((
-        tile,
-        task.rect.pixel_count() as u64 * u64::from(task.samples.len()),
+    *cpu += waves.cpu;
+    if waves.aborted && timed_out.load(Ordering::Relaxed) {
+        return Err(Failed {
+            error: TaskError::Scene(format!(
+                "the task rendered for longer than the limit of {max_seconds} s (--max-task-seconds, MOONFARM_MAX_TASK_SECONDS); submit with a smaller --tile-size or more --passes"
+            )),
+            rendered: waves.rendered,
+        });
+    }
+    let covered = SampleRange {
+        start: samples.start,
+        end: waves.end,
+    };
+    let tile = (!covered.is_empty()).then(|| {
+        let weight = vec![covered.len() as f32; task.rect.pixel_count()];
+        TileBuffer::from_sums(task.rect, &waves.sums, &weight)
+    });
+    let done = Rendered {
+        covered,
+        rendered: waves.rendered,
         warnings,
-    ))
+    };
+    Ok((tile, done))
 }
 
 impl SceneCache {

@@ -13,11 +13,12 @@ pub(crate) enum Action {
     Fail(String),
 }
 
-/// Shutdown and storage or queue trouble are retried on every attempt (the queue's delivery
-/// limit bounds them); a scene error is retried until the last attempt, then fails the job.
+/// Storage or queue trouble is retried on every attempt (the queue's delivery limit bounds
+/// it); a scene error is retried until the last attempt, then fails the job. A shutdown is no
+/// error: the worker stores what it rendered and puts the rest back as a new task.
 pub(crate) fn error_policy(error: &TaskError, last_attempt: bool) -> Action {
     match error {
-        TaskError::Interrupted | TaskError::Transient(_) => Action::Retry,
+        TaskError::Transient(_) => Action::Retry,
         TaskError::Scene(reason) if last_attempt => Action::Fail(reason.clone()),
         TaskError::Scene(_) => Action::Retry,
     }
@@ -31,7 +32,7 @@ mod tests {
     fn decisions_by_error_and_attempt() {
         let scene = || TaskError::Scene("scene file a.rdla is missing".into());
         let transient = || TaskError::Transient(anyhow::anyhow!("blob store unreachable"));
-        let table: [(TaskError, bool, Action); 6] = [
+        let table: [(TaskError, bool, Action); 4] = [
             (scene(), false, Action::Retry),
             (
                 scene(),
@@ -40,8 +41,6 @@ mod tests {
             ),
             (transient(), false, Action::Retry),
             (transient(), true, Action::Retry),
-            (TaskError::Interrupted, false, Action::Retry),
-            (TaskError::Interrupted, true, Action::Retry),
         ];
         for (error, last_attempt, expected) in table {
             let got = error_policy(&error, last_attempt);

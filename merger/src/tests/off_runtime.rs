@@ -77,7 +77,7 @@ async fn merge_one_job() {
             .collect(),
         weight: vec![1.0; n],
     };
-    let key = keys::partial(&m.job, m.frame, 0, 0);
+    let key = keys::partial(&m.job, m.frame, 0, 0, m.passes[0]);
     blobs
         .put(&key, exr_io::encode_tile((size, size), &tile).unwrap())
         .await

@@ -36,7 +36,7 @@ async fn publish_frame(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, frame: i
             rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
             weight: vec![samples; rect.pixel_count()],
         };
-        let key = keys::partial(&m.job, frame, tile, pass);
+        let key = keys::partial(&m.job, frame, tile, pass, m.passes[pass as usize]);
         blobs
             .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
             .await

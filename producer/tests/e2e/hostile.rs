@@ -67,6 +67,8 @@ fn hostile_messages_are_dead_lettered_with_their_reason_and_the_farm_keeps_servi
         frame: 0,
         tile: 0,
         pass: 0,
+        samples: shared::protocol::SampleRange { start: 0, end: 1 },
+        interrupted: false,
         outcome: TaskOutcome::Failed {
             reason: "hand-made".into(),
         },

@@ -20,6 +20,7 @@ mod hostile;
 mod nightly;
 mod pipeline;
 mod poison;
+mod preempt;
 mod priorities;
 mod rdlb;
 mod shards;

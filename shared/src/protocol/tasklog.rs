@@ -16,6 +16,9 @@ pub enum Attempt {
     Retried,
     /// The task cannot succeed: the job is failed.
     Failed,
+    /// Stopped mid-task (a shutdown): the samples rendered are stored and reported, the rest
+    /// of the range went back to the queue as a new task.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
