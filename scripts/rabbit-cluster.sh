@@ -46,17 +46,22 @@ node_env() {
 
 running() { ctl "$1" status >/dev/null 2>&1; }
 
+# node_conf N: node N's rabbitmq.conf (scripts/rabbit-tls.sh gives its node another).
+node_conf() {
+    cat <<EOF
+listeners.tcp.1 = 127.0.0.1:$(amqp_port "$1")
+loopback_users.guest = true
+# A long task must not trip the acknowledgement timeout (as deploy/k8s/rabbitmq.yaml).
+consumer_timeout = 21600000
+EOF
+}
+
 # launch_node N: starts node N's VM detached, without waiting for it.
 launch_node() {
     local n="$1" dir="$BASE/node$1"
     mkdir -p "$dir/mnesia" "$dir/log"
     # The machine's /etc/rabbitmq/rabbitmq.conf pins the listener to 5672: a file of our own.
-    cat > "$dir/rabbitmq.conf" <<EOF
-listeners.tcp.1 = 127.0.0.1:$(amqp_port "$n")
-loopback_users.guest = true
-# A long task must not trip the acknowledgement timeout (as deploy/k8s/rabbitmq.yaml).
-consumer_timeout = 21600000
-EOF
+    node_conf "$n" >"$dir/rabbitmq.conf"
     echo "[]." > "$dir/enabled_plugins"
     chown -R rabbitmq:rabbitmq "$dir"
     say "starting $(node "$n") on 127.0.0.1:$(amqp_port "$n")"
@@ -136,6 +141,9 @@ urls() {
     for n in "${NODES[@]}"; do out+=("amqp://guest:guest@127.0.0.1:$(amqp_port "$n")/%2f"); done
     (IFS=,; echo "${out[*]}")
 }
+
+# Sourced (scripts/rabbit-tls.sh): the functions only.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 
 case "${1:-}" in
 start) start ;;

@@ -77,12 +77,16 @@ for flag in quorum_queue stream_queue; do
 done
 
 # --- Azurite ------------------------------------------------------------------------------
-start_azurite() {
+install_azurite() {
     if [[ ! -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]]; then
         say "installing azurite@$AZURITE_VERSION under $AZURITE_DIR"
         mkdir -p "$AZURITE_DIR"
         npm install --silent --no-audit --no-fund --prefix "$AZURITE_DIR" "azurite@$AZURITE_VERSION" >/dev/null
     fi
+}
+
+start_azurite() {
+    install_azurite
     # In memory: test data need no disk, and on disk Azurite rewrites its whole metadata file
     # every few seconds, which grew with every blob the tests and benchmarks left and slowed
     # each request (the farm benchmark's wall time per task tripled over one afternoon).
@@ -97,6 +101,9 @@ start_azurite() {
 # A SharedKey-signed request to Azurite; prints the HTTP status.
 # https://learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key
 # Usage: azurite_request VERB PATH CANONICAL_QUERY URL_QUERY BODY [x-ms-header:value ...]
+# Against $AZ_URL, with curl's extra arguments $AZ_CURL (the https instance's CA).
+AZ_URL="http://127.0.0.1:10000"
+AZ_CURL=()
 azurite_request() {
     local verb=$1 path=$2 canon_query=$3 url_query=$4 body=$5
     shift 5
@@ -113,10 +120,10 @@ azurite_request() {
     signature="$(printf '%s' "$string_to_sign" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)"
     for h in "$@"; do headers+=(-H "${h%%:*}: ${h#*:}"); done
     [[ -n $ctype ]] && headers+=(-H "Content-Type: $ctype")
-    curl -s -o /tmp/services-azurite.$$ -w '%{http_code}' -X "$verb" --max-time 20 \
+    curl -s "${AZ_CURL[@]}" -o /tmp/services-azurite.$$ -w '%{http_code}' -X "$verb" --max-time 20 \
         -H "x-ms-date: $date_hdr" -H "x-ms-version: $version" -H "Content-Length: ${length:-0}" \
         -H "Authorization: SharedKey $ACCOUNT:$signature" "${headers[@]}" \
-        ${body:+--data-binary "$body"} "http://127.0.0.1:10000/$ACCOUNT$path$url_query" || true
+        ${body:+--data-binary "$body"} "$AZ_URL/$ACCOUNT$path$url_query" || true
 }
 
 create_container() {
@@ -161,4 +168,43 @@ fi
 rm -f /tmp/services-azurite.$$
 say "Azurite stores and serves blobs in container $CONTAINER"
 
-say "ready: amqp://guest:guest@127.0.0.1:5672/%2f and Azurite blob at http://127.0.0.1:10000/$ACCOUNT ($CONTAINER)"
+# --- Encrypted transport: a throwaway CA, Azurite over https, RabbitMQ over TLS ------------
+# For the test of one job over amqps:// and https:// with certificates verified
+# (producer/tests/e2e/tls.rs). The CA lives outside the checkout, so every clone's tests
+# trust the certificate the running services present.
+CA_DIR="${MOONFARM_TEST_CA_DIR:-/tmp/moonfarm-test-ca}"
+HTTPS_PORT=10010
+HTTPS_LOG="$ROOT/target/azurite-https.log"
+bash "$ROOT/scripts/test-ca.sh" "$CA_DIR"
+AZ_URL="https://127.0.0.1:$HTTPS_PORT"
+AZ_CURL=(--cacert "$CA_DIR/ca.pem")
+# Any HTTP answer over a TLS session verified against the test CA.
+https_verified() { curl -s -o /dev/null --max-time 10 "${AZ_CURL[@]}" "$AZ_URL/"; }
+if port_open "$HTTPS_PORT" && ! https_verified; then
+    stale="$(pgrep -f "azurite-blob.*--blobPort $HTTPS_PORT" || true)"
+    if [[ -z $stale ]]; then
+        say "127.0.0.1:$HTTPS_PORT is taken by something that is not our https Azurite; stop it and run again" >&2
+        exit 1
+    fi
+    say "the https Azurite (pid $stale) presents another certificate; replacing it"
+    kill $stale || true
+    for ((i = 0; i < 100; i++)); do port_open "$HTTPS_PORT" || break; sleep 0.1; done
+fi
+if ! port_open "$HTTPS_PORT"; then
+    install_azurite
+    say "starting azurite-blob over https on 127.0.0.1:$HTTPS_PORT (log $HTTPS_LOG)"
+    nohup "$AZURITE_DIR/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$HTTPS_PORT" \
+        --inMemoryPersistence --skipApiVersionCheck --loose \
+        --cert "$CA_DIR/server.pem" --key "$CA_DIR/server.key" >"$HTTPS_LOG" 2>&1 &
+    wait_port "$HTTPS_PORT" "Azurite (https)" 60
+fi
+status="$(create_container)"
+if [[ $status != 201 && $status != 409 ]] || ! probe_write; then
+    say "the https Azurite does not store blobs (container: HTTP $status); see $HTTPS_LOG" >&2
+    exit 1
+fi
+rm -f /tmp/services-azurite.$$
+bash "$ROOT/scripts/rabbit-tls.sh" start
+
+say "ready: amqp://guest:guest@127.0.0.1:5672/%2f and Azurite blob at http://127.0.0.1:10000/$ACCOUNT ($CONTAINER);"
+say "over TLS (CA $CA_DIR/ca.pem): amqps://guest:guest@localhost:5671/%2f and https://127.0.0.1:$HTTPS_PORT/$ACCOUNT"

@@ -93,6 +93,9 @@ struct Inner {
     /// The index in `urls` to try first on the next connection attempt.
     next_url: std::sync::atomic::AtomicUsize,
     opts: AmqpOptions,
+    /// CA certificates (PEM) trusted for `amqps://` besides the system's
+    /// (`shared::tls`, MOONFARM_TLS_CA_FILE).
+    extra_ca: Option<String>,
     /// The live connection, replaced when it dies. Held only while connecting or while the
     /// control channel is (re)made, never across a publish confirm.
     link: tokio::sync::Mutex<Link>,
@@ -130,10 +133,12 @@ impl AmqpQueue {
     /// with backoff only applies to a connection that once worked. `url` may list several
     /// nodes, comma-separated; the first connection is to any one of them.
     pub async fn connect(url: &str, opts: AmqpOptions) -> Result<AmqpQueue, QueueError> {
+        let extra_ca = crate::tls::extra_ca_pem().map_err(QueueError::Connection)?;
         let inner = Arc::new(Inner {
             urls: split_urls(url),
             next_url: Default::default(),
             opts,
+            extra_ca,
             link: tokio::sync::Mutex::new(Link {
                 generation: 0,
                 conn: None,
@@ -143,8 +148,9 @@ impl AmqpQueue {
         });
         let conn = inner.open_connection().await.map_err(|e| {
             QueueError::Connection(format!(
-                "cannot connect to RabbitMQ at {}: {e}",
-                redact_all(url)
+                "cannot connect to RabbitMQ at {}: {e}{}",
+                redact_all(url),
+                crate::tls::hint(&format!("{e:?} {e}"))
             ))
         })?;
         {
@@ -194,7 +200,16 @@ impl Inner {
             let index = (start + i) % self.urls.len();
             let props = ConnectionProperties::default()
                 .with_connection_name(self.opts.connection_name.as_str().into());
-            match Connection::connect(&self.urls[index], props).await {
+            // The system's roots, plus the extra CA's: every certificate is verified.
+            let tls = lapin::tcp::OwnedTLSConfig {
+                identity: None,
+                cert_chain: self.extra_ca.clone(),
+            };
+            let connected = match lapin::runtime::default_runtime() {
+                Ok(rt) => Connection::connect_with_config(&self.urls[index], props, tls, rt).await,
+                Err(e) => Err(e),
+            };
+            match connected {
                 Ok(conn) => {
                     // A later reconnection starts with the next node: if this one dies, the
                     // first attempt goes to another.
@@ -864,6 +879,7 @@ mod tests {
             urls: vec![String::new()],
             next_url: Default::default(),
             opts: AmqpOptions::default(),
+            extra_ca: None,
             link: tokio::sync::Mutex::new(Link {
                 generation: 0,
                 conn: None,

@@ -27,7 +27,8 @@ pub mod azure;
 pub enum BlobError {
     #[error("blob `{key}` not found in {store}")]
     NotFound { key: String, store: String },
-    #[error("blob `{key}` in {store}: {source}")]
+    /// With what to do about it when the error says (a certificate not trusted: `crate::tls`).
+    #[error("blob `{key}` in {store}: {source}{}", tls_hint(.source))]
     Store {
         key: String,
         store: String,
@@ -36,6 +37,19 @@ pub enum BlobError {
     },
     #[error("blob store URL `{url}`: {reason}")]
     Url { url: String, reason: String },
+}
+
+/// The hint for a store error caused by a certificate no trusted CA signed (`crate::tls`),
+/// found in the whole chain of sources: the TLS failure is a few levels down (reqwest,
+/// rustls).
+fn tls_hint(source: &object_store::Error) -> String {
+    let mut chain = source.to_string();
+    let mut next = std::error::Error::source(source);
+    while let Some(e) = next {
+        chain.push_str(&format!(": {e} {e:?}"));
+        next = e.source();
+    }
+    crate::tls::hint(&chain)
 }
 
 /// A handle on one blob store; cheap to clone and shared by every task of a process.
@@ -121,12 +135,20 @@ impl Blobs {
             Some(account) => format!("{url} (account {account}, auth {})", options.auth),
             None => format!("{url} (auth {})", options.auth),
         };
-        let builder = options
-            .options
-            .into_iter()
-            .fold(MicrosoftAzureBuilder::new(), |b, (key, value)| {
-                b.with_config(key, value)
-            });
+        // The system's roots, plus the extra CA's (`crate::tls`): every certificate verified.
+        // The client options first: the configuration's own client keys go on top of them.
+        let mut client = object_store::ClientOptions::new();
+        if let Some(pem) = crate::tls::extra_ca_pem().map_err(url_err)? {
+            let certs = object_store::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| url_err(format!("{}: {e}", crate::tls::CA_FILE_VAR)))?;
+            for cert in certs {
+                client = client.with_root_certificate(cert);
+            }
+        }
+        let builder = options.options.into_iter().fold(
+            MicrosoftAzureBuilder::new().with_client_options(client),
+            |b, (key, value)| b.with_config(key, value),
+        );
         let store = builder
             .with_container_name(container)
             .build()

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod secrets;
 pub mod service;
 pub mod shard;
+pub mod tls;
 
 /// Checks (or, with `MOONFARM_WRITE_FUZZ_SEEDS` set, rewrites) the committed seed corpus
 /// `fuzz/seeds/<target>`: each named seed's file must decode to what these bytes decode to

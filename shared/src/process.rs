@@ -27,8 +27,15 @@ impl std::fmt::Display for LogFormat {
 
 /// Logs to stderr in `format`, filtered by `MOONFARM_LOG`, else by `default_filter`.
 pub fn init_tracing(format: LogFormat, default_filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("MOONFARM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    // The certificate verifier logs an ERROR line per refused certificate, and the blob client
+    // tries each request ten times: the error that ends the operation says it once, with what
+    // to do (`tls::hint`). Unless MOONFARM_LOG asks for them by name.
+    const VERIFIER: &str = "rustls_platform_verifier";
+    if !std::env::var("MOONFARM_LOG").is_ok_and(|v| v.contains(VERIFIER)) {
+        filter = filter.add_directive(format!("{VERIFIER}=off").parse().expect("a directive"));
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| RedactedStderr(Vec::new()));

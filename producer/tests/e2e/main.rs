@@ -24,6 +24,7 @@ mod preempt;
 mod priorities;
 mod rdlb;
 mod shards;
+mod tls;
 
 use serde_json::Value;
 use shared::amqp::{AmqpOptions, AmqpQueue};
@@ -61,7 +62,7 @@ pub fn binary(name: &str) -> PathBuf {
     testkit::paths::binary(name)
 }
 
-fn require_service(port: u16, what: &str) {
+pub fn require_service(port: u16, what: &str) {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     if let Err(e) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
         panic!("{what} is not reachable at {addr} ({e}): run scripts/services.sh first");
@@ -216,6 +217,9 @@ pub struct Farm {
     pub amqp_url: String,
     /// Queues a test made beyond the two above (result shards), deleted with them.
     pub extra_queues: Vec<String>,
+    /// Variables every process of this farm gets besides the farm's own (a CA file, the
+    /// https Azurite's address).
+    pub env: Vec<(String, String)>,
     next_id: u32,
 }
 
@@ -240,6 +244,7 @@ impl Farm {
             blob_url: format!("az://renders/test-{name}-{id}"),
             amqp_url: amqp_url.to_string(),
             extra_queues: Vec::new(),
+            env: Vec::new(),
             next_id: 0,
         }
     }
@@ -263,6 +268,7 @@ impl Farm {
             .env("MOONFARM_TASK_QUEUE", &self.task_queue)
             .env("MOONFARM_RESULT_QUEUE", &self.result_queue)
             .env("MOONFARM_LOG", "info");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -321,8 +327,14 @@ impl Farm {
 
     /// Runs `producer` with this farm's environment and waits for it.
     pub fn producer(&self, args: &[&str]) -> Output {
+        self.producer_with(args, &[])
+    }
+
+    /// `producer` with some of the farm's variables replaced.
+    pub fn producer_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         self.command(Path::new(env!("CARGO_BIN_EXE_producer")))
             .args(args)
+            .envs(env.iter().copied())
             .output()
             .expect("the producer binary runs")
     }
