@@ -342,10 +342,15 @@ pub async fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
     let job = resolve(&blobs, &args.job).await?;
     let (s, m) = status_of(&blobs, &job).await?;
     // By default the name the job was submitted with, as `submit --wait` would have written.
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from(&m.output_name));
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => {
+            // A name read back from the store: checked before it becomes a path here.
+            shared::names::output_name("the job's output name", &m.output_name)
+                .map_err(|e| anyhow::anyhow!("job {job}: {e}; give the file to write with -o"))?;
+            std::path::PathBuf::from(&m.output_name)
+        }
+    };
     let format = crate::job::OutputFormat::of(&out)?;
     crate::job::check_output_folder(&out)?;
     let key = if args.snapshot {

@@ -11,6 +11,7 @@ pub mod film;
 pub mod health;
 pub mod lifecycle;
 pub mod limits;
+pub mod names;
 pub mod parking;
 pub mod plan;
 pub mod priority;

@@ -3,6 +3,8 @@
 //! every binary. The producer checks them at submit, and the worker and the merger check them
 //! again on what they read, since a message can be written by anyone who can publish.
 
+use crate::names;
+
 /// Every limit, flattened into each binary's command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct Limits {
@@ -73,6 +75,8 @@ pub struct OverLimit {
 pub enum LimitError {
     #[error(transparent)]
     Over(#[from] OverLimit),
+    #[error(transparent)]
+    Name(#[from] names::BadName),
     #[error("{0}")]
     Malformed(String),
 }
@@ -195,6 +199,13 @@ impl Limits {
     /// and loader limits within the limits, and every tile and pass inside the image.
     pub fn manifest(&self, m: &crate::protocol::JobManifest) -> Result<(), LimitError> {
         self.params(&m.params)?;
+        // The user's own `-o` may climb (`../renders/x.exr`); `producer fetch` checks the
+        // name it reads back with `names::output_name` before writing there.
+        names::text_name("output", &m.output_name)?;
+        for f in &m.frames {
+            self.params(&f.params)?;
+            names::text_name("frame output", &f.output_name)?;
+        }
         self.spp(m.spp())?;
         self.tasks(m.task_count() as u64)?;
         for r in &m.tiles {
@@ -232,6 +243,15 @@ impl Limits {
 
     fn params(&self, p: &crate::protocol::RenderParams) -> Result<(), LimitError> {
         self.pixels(p.width, p.height)?;
+        // Names that become blob keys and lookup keys (`crate::names`), before any is used.
+        for f in &p.scene {
+            names::text_name("scene file", &f.name)?;
+            names::content_hash("scene file", &f.sha256)?;
+        }
+        for a in &p.assets {
+            names::text_name("referenced file", &a.name)?;
+            names::content_hash("referenced file", &a.sha256)?;
+        }
         if let Some(lua) = &p.lua {
             self.lua(lua)?;
         }
@@ -283,6 +303,40 @@ mod tests {
                 rdla_set: vec![],
             },
         }
+    }
+
+    /// A hand-made task naming files by anything but their content hash, or with a control
+    /// character in a name, is refused before a worker fetches a blob for it.
+    #[test]
+    fn tasks_whose_file_names_could_become_other_keys_are_refused() {
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        };
+        let ok = task(8, 8, rect, SampleRange { start: 0, end: 1 });
+        let hash = "0f".repeat(32);
+        let mut t = ok.clone();
+        t.params.scene = vec![crate::protocol::SceneFile {
+            name: "shot.rdla".into(),
+            sha256: "../jobs/j1/manifest.msgpack".into(),
+        }];
+        let e = Limits::default().task(&t).unwrap_err().to_string();
+        assert!(
+            e.starts_with("scene file \"../jobs") && e.contains("SHA-256"),
+            "{e}"
+        );
+        let mut t = ok.clone();
+        t.params.assets = vec![crate::protocol::AssetFile {
+            name: "tex\0.png".into(),
+            sha256: hash.clone(),
+            size: 1,
+        }];
+        let e = Limits::default().task(&t).unwrap_err().to_string();
+        assert!(e.contains("control character"), "{e}");
+        t.params.assets[0].name = "tex/brick.png".into();
+        assert_eq!(Limits::default().task(&t), Ok(()));
     }
 
     #[test]

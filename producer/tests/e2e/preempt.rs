@@ -45,7 +45,7 @@ fn twenty_sigterms_mid_task_keep_every_sample_and_do_not_fail_the_job() {
     // Twenty workers in a row, each sent SIGTERM 40 ms into the task: more than the queue's
     // delivery limit (4), so a task given back the old way would now be dead-lettered and the
     // job failed.
-    let (mut rendered, mut interrupted) = (0, 0);
+    let (mut rendered, mut interrupted, mut kept_some) = (0, 0, 0);
     for round in 0..20 {
         let mut w = farm.worker_with(&env);
         testkit::poll::until(JOB_DEADLINE, Duration::from_millis(5), || {
@@ -81,6 +81,13 @@ fn twenty_sigterms_mid_task_keep_every_sample_and_do_not_fail_the_job() {
             tail()
         );
         interrupted += at_exit(&log, "tasks_interrupted");
+        // An interruption before the first wave ended stored nothing and reported no piece
+        // (`kept=0`): the job's status counts the interruptions that reported one.
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        kept_some += text
+            .lines()
+            .filter(|l| l.contains("task interrupted") && !l.contains(" kept=0 "))
+            .count() as u64;
         rendered += at_exit(&log, "samples_rendered");
     }
     assert_eq!(interrupted, 20, "each SIGTERM interrupted the task");
@@ -106,7 +113,11 @@ fn twenty_sigterms_mid_task_keep_every_sample_and_do_not_fail_the_job() {
         "the workers rendered {total} pixel samples for an image of {samples} (one wave is {wave})"
     );
     let s = farm.status(&job);
-    assert_eq!(s["tasks_interrupted"], 20, "{s}");
+    assert!(
+        kept_some >= 10,
+        "most interruptions kept samples: {kept_some} of 20"
+    );
+    assert_eq!(s["tasks_interrupted"].as_u64(), Some(kept_some), "{s}");
     assert_eq!(s["tasks"]["retried"], 0, "{s}");
     assert_eq!(s["samples_rendered"].as_u64(), Some(total), "{s}");
     farm.cleanup();
