@@ -22,7 +22,7 @@ pub const DEFAULT_DELIVERY_LIMIT: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("queue connection lost: {0}")]
+    #[error("queue connection: {0}")]
     Connection(String),
     #[error("queue `{0}` is closed")]
     Closed(String),
