@@ -388,14 +388,22 @@ async fn write_stale_statuses(blobs: &Blobs, jobs: &mut HashMap<JobId, Entry>) {
         if !job.status_stale {
             continue;
         }
-        match blobs.put(&keys::status(id), job.status.to_bytes()).await {
-            Ok(()) => {
-                job.last_status_write = Some(Instant::now());
-                job.status_stale = false;
-            }
-            Err(e) => tracing::warn!(job = %id, "writing the job's status failed, will retry: {e}"),
+        if let Err(e) = write_status(blobs, id, job).await {
+            tracing::warn!(job = %id, "writing the job's status failed, will retry: {e}");
         }
     }
+}
+
+/// Stores the job's status and notes when; it is no longer stale.
+async fn write_status(
+    blobs: &Blobs,
+    id: &JobId,
+    job: &mut Job,
+) -> Result<(), shared::blob::BlobError> {
+    blobs.put(&keys::status(id), job.status.to_bytes()).await?;
+    job.last_status_write = Some(Instant::now());
+    job.status_stale = false;
+    Ok(())
 }
 
 /// What to do with one delivery once the batch's checkpoints are stored.
@@ -1052,9 +1060,7 @@ async fn persist(
             .last_status_write
             .is_none_or(|t| t.elapsed() >= config.status_interval)
     {
-        b.put(&keys::status(id), job.status.to_bytes()).await?;
-        job.last_status_write = Some(Instant::now());
-        job.status_stale = false;
+        write_status(b, id, job).await?;
     } else {
         job.status_stale = true;
     }

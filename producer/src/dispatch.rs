@@ -51,6 +51,15 @@ struct Loaded {
     life: Life,
 }
 
+/// A job that has not ended, or the error that says why `what` cannot be done to it.
+async fn load_open(blobs: &Blobs, text: &str, what: &str) -> anyhow::Result<Loaded> {
+    let loaded = load(blobs, text).await?;
+    if loaded.life.is_terminal() {
+        anyhow::bail!("job {} is {}: {what}", loaded.job, loaded.life);
+    }
+    Ok(loaded)
+}
+
 async fn load(blobs: &Blobs, text: &str) -> anyhow::Result<Loaded> {
     let job = resolve(blobs, text).await?;
     let (s, m) = status_of(blobs, &job).await?;
@@ -123,10 +132,7 @@ pub async fn resume(args: &JobArgs) -> anyhow::Result<()> {
         job,
         mut dispatch,
         life,
-    } = load(&blobs, &args.job).await?;
-    if life.is_terminal() {
-        anyhow::bail!("job {job} is {life}: there is nothing to resume");
-    }
+    } = load_open(&blobs, &args.job, "there is nothing to resume").await?;
     // A job that is not paused is resumed all the same as far as its parked queue goes: a
     // worker that could not queue parked tasks again says to run this.
     let already = life != Life::Paused;
@@ -158,10 +164,7 @@ pub async fn priority(args: &PriorityArgs) -> anyhow::Result<()> {
         job,
         mut dispatch,
         life,
-    } = load(&blobs, &args.job).await?;
-    if life.is_terminal() {
-        anyhow::bail!("job {job} is {life}: its priority cannot change");
-    }
+    } = load_open(&blobs, &args.job, "its priority cannot change").await?;
     let already = dispatch.priority == level;
     if !already {
         dispatch.priority = level;

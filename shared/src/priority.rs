@@ -253,6 +253,16 @@ mod tests {
         assert_eq!(p.pick([true, false, true]), Some(P::Interactive));
     }
 
+    /// A consumer of the levels of task queue `t`, polling every 5 ms.
+    fn consumer(q: &MemoryQueue) -> PriorityConsumer {
+        PriorityConsumer::new(
+            Arc::new(q.clone()),
+            "t",
+            Duration::from_millis(5),
+            CancellationToken::new(),
+        )
+    }
+
     #[tokio::test]
     async fn the_consumer_takes_interactive_work_before_a_batch_backlog() {
         let q = MemoryQueue::new();
@@ -261,12 +271,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let mut c = PriorityConsumer::new(
-            Arc::new(q.clone()),
-            "t",
-            Duration::from_millis(5),
-            CancellationToken::new(),
-        );
+        let mut c = consumer(&q);
         let (level, first) = c.next().await.unwrap().unwrap();
         assert_eq!(level, P::Batch);
         assert_eq!(first.payload, vec![b'b', 0]);
@@ -294,12 +299,7 @@ mod tests {
         q.publish(&P::Interactive.queue("t"), b"i".to_vec())
             .await
             .unwrap();
-        let mut c = PriorityConsumer::new(
-            Arc::new(q.clone()),
-            "t",
-            Duration::from_millis(5),
-            CancellationToken::new(),
-        );
+        let mut c = consumer(&q);
         let (level, d) = c.next().await.unwrap().unwrap();
         assert_eq!((level, d.payload.clone()), (P::Interactive, b"i".to_vec()));
         d.settle(Settle::Ack).await.unwrap();
