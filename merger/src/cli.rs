@@ -27,6 +27,12 @@ pub struct Cli {
     /// final image, or its end state, is stored).
     #[arg(long, env = "MOONFARM_KEEP_PARTIALS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub keep_partials: bool,
+    /// A single-frame job's snapshot is written when its first pass is complete, and then
+    /// after a later pass only if this many seconds have passed since the last one (0: after
+    /// every pass). Snapshots are whole-image EXRs: writing one per pass of a fast job costs
+    /// the merger more than merging its results.
+    #[arg(long, env = "MOONFARM_SNAPSHOT_INTERVAL_SECONDS", default_value_t = 10.0, value_parser = non_negative_seconds)]
+    pub snapshot_interval_seconds: f64,
     /// Log lines as text or as one JSON object each (for log collectors).
     #[arg(long, env = "MOONFARM_LOG_FORMAT", value_enum, default_value_t = shared::process::LogFormat::Text)]
     pub log_format: shared::process::LogFormat,
@@ -38,6 +44,13 @@ pub struct Cli {
     /// Parse and check the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
+}
+
+fn non_negative_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds (0 or more)")),
+    }
 }
 
 /// Every error is a usage error. `--check-config` may show a connection left unset.
@@ -67,6 +80,10 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
         format!("result_shards = {}", cli.result_shards),
         format!("shard = {}", cli.shard),
         format!("keep_partials = {}", cli.keep_partials),
+        format!(
+            "snapshot_interval_seconds = {}",
+            cli.snapshot_interval_seconds
+        ),
         format!("log_format = {}", cli.log_format),
         format!("http_port = {}", cli.http_port),
         cli.limits.describe(),

@@ -15,6 +15,7 @@ pub mod notify;
 pub mod schedule;
 
 use anyhow::Context;
+use bytes::Bytes;
 use futures::StreamExt;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
@@ -47,6 +48,9 @@ pub struct Config {
     pub batch_window: Duration,
     /// Keep the partial buffers of ended jobs instead of deleting them.
     pub keep_partials: bool,
+    /// A single-frame job's snapshot follows its first complete pass, then a later pass only
+    /// once this long has passed since the last snapshot (zero: every pass).
+    pub snapshot_interval: Duration,
     /// What a message, a manifest and a partial may be: checked before each is used, since
     /// anyone who can publish or write blobs may have made them.
     pub limits: shared::limits::Limits,
@@ -63,6 +67,7 @@ impl Default for Config {
             batch: 32,
             batch_window: Duration::from_millis(200),
             keep_partials: false,
+            snapshot_interval: Duration::from_secs(10),
             limits: shared::limits::Limits::default(),
             schedule_interval: Some(Duration::from_secs(1)),
         }
@@ -140,6 +145,10 @@ struct Job {
     /// pixels times its pass's samples, so a small first pass counts for little.
     work: Work,
     last_status_write: Option<Instant>,
+    /// When this merger last wrote the job's snapshot, and whether a pass completed since
+    /// that the interval held back (written at a later persist once the interval has passed).
+    last_snapshot: Option<Instant>,
+    snapshot_due: bool,
     /// A merge since the last status write, which the interval held back: written once the
     /// interval has passed even if no further result comes (a paused job, a long last task).
     status_stale: bool,
@@ -416,41 +425,90 @@ enum Pending {
 /// Partials downloaded and decoded ahead of merging, by blob key, with their size in bytes.
 type Prefetched = HashMap<String, Result<(TileBuffer, usize), MergeError>>;
 
-/// Downloads and decodes the batch's partials several at a time: merging is then a matter of
-/// additions, and the batch's wall time is not the sum of its blob round trips.
+/// Decodes the batch's partials, downloading (several at a time) those that did not come in
+/// their message: merging is then a matter of additions, and the batch's wall time is not the
+/// sum of its blob round trips. All of the batch's decoding is one piece of work off the
+/// runtime, so that a batch of small partials costs one hand-over to the blocking pool, not
+/// one per partial.
 async fn prefetch(
     adapters: &Adapters,
     limits: &shared::limits::Limits,
     messages: &[Result<Message, protocol::DecodeError>],
 ) -> Prefetched {
-    let keys: Vec<String> = messages
-        .iter()
-        .filter_map(|m| match m {
-            // Another job's blob is never fetched: `merge` refuses the result.
-            Ok(Message::Result(TilePassResult {
-                job,
-                outcome: TaskOutcome::Rendered { partial_key },
-                ..
-            })) if keys::is_partial_of(job, partial_key) => Some(partial_key.clone()),
-            _ => None,
-        })
-        .collect();
-    futures::stream::iter(keys)
-        .map(|key| async move {
-            let fetched = async {
-                let bytes = adapters.blobs.get(&key).await.map_err(transient)?;
-                let len = bytes.len();
-                limits
-                    .partial(len as u64)
-                    .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
-                Ok((decode_partial(&key, bytes).await?, len))
+    let mut inline = Vec::new();
+    let mut keys = Vec::new();
+    for m in messages {
+        // Another job's blob is never fetched, nor its inline partial decoded: `merge`
+        // refuses the result.
+        if let Ok(Message::Result(TilePassResult {
+            job,
+            outcome:
+                TaskOutcome::Rendered {
+                    partial_key,
+                    partial,
+                },
+            ..
+        })) = m
+        {
+            if !keys::is_partial_of(job, partial_key) {
+                continue;
             }
-            .await;
-            (key, fetched)
+            match partial {
+                Some(bytes) => inline.push((partial_key.clone(), Ok(bytes.clone()))),
+                None => keys.push(partial_key.clone()),
+            }
+        }
+    }
+    let downloaded: Vec<(String, Result<Bytes, MergeError>)> = futures::stream::iter(keys)
+        .map(|key| async move {
+            let bytes = adapters.blobs.get(&key).await.map_err(transient);
+            (key, bytes)
         })
         .buffer_unordered(8)
         .collect()
-        .await
+        .await;
+    let fetched: Vec<_> = inline.into_iter().chain(downloaded).collect();
+    if fetched.is_empty() {
+        return Prefetched::new();
+    }
+    let limits = *limits;
+    let keys: Vec<String> = fetched.iter().map(|(k, _)| k.clone()).collect();
+    match off_runtime(move || {
+        fetched
+            .into_iter()
+            .map(|(key, bytes)| {
+                let decoded = bytes.and_then(|bytes| decode_checked(&limits, &key, &bytes));
+                (key, decoded)
+            })
+            .collect::<Prefetched>()
+    })
+    .await
+    {
+        Ok(decoded) => decoded,
+        // The blocking pool is gone (the runtime is shutting down): every partial of the
+        // batch is retried.
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            keys.into_iter()
+                .map(|k| (k, Err(MergeError::Transient(anyhow::anyhow!("{e:#}")))))
+                .collect()
+        }
+    }
+}
+
+/// A partial's bytes, checked against the partial size limit and decoded (CPU work: called
+/// off the runtime), with their size.
+fn decode_checked(
+    limits: &shared::limits::Limits,
+    key: &str,
+    bytes: &[u8],
+) -> Result<(TileBuffer, usize), MergeError> {
+    limits
+        .partial(bytes.len() as u64)
+        .map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
+    let decoded =
+        exr_io::decode(bytes).map_err(|e| MergeError::Permanent(format!("partial {key}: {e}")))?;
+    Ok((decoded.tile, bytes.len()))
 }
 
 async fn handle_batch(
@@ -735,7 +793,7 @@ async fn merge(
             // Finished, failed or cancelled: late results change nothing, and their partials,
             // stored after the job's were deleted, go too.
             tracing::debug!(job = %r.job, ?state, "result for an ended job");
-            if let (TaskOutcome::Rendered { partial_key }, false) =
+            if let (TaskOutcome::Rendered { partial_key, .. }, false) =
                 (&r.outcome, config.keep_partials)
             {
                 // Only the key a task of this job writes: a result naming another blob
@@ -789,7 +847,7 @@ async fn merge(
             job.update_cost();
             job.dirty = true;
         }
-        TaskOutcome::Rendered { partial_key } if !keys::is_partial_of(&r.job, partial_key) => {
+        TaskOutcome::Rendered { partial_key, .. } if !keys::is_partial_of(&r.job, partial_key) => {
             return Err(MergeError::Permanent(format!(
                 "result of job {} for tile {} pass {} names blob {partial_key:?}, which is not \
                  one of that job's partials (under {}/)",
@@ -799,7 +857,7 @@ async fn merge(
                 keys::partials(&r.job)
             )));
         }
-        TaskOutcome::Rendered { partial_key } => {
+        TaskOutcome::Rendered { partial_key, .. } => {
             let started = Instant::now();
             let pass = job.manifest.passes[r.pass as usize];
             if r.samples.is_empty() || r.samples.start < pass.start || r.samples.end > pass.end {
@@ -990,13 +1048,21 @@ async fn persist(
         job.status.eta_seconds = Some(0.0);
         job.status.passes_done = job.status.passes_total;
         tracing::info!(job = %id, "job complete");
-    } else if rendering && pass_completed && !job.manifest.is_sequence() {
-        // A snapshot of a single-frame job (a sequence's frames are its progress).
+    } else if rendering && (pass_completed || job.snapshot_due) && !job.manifest.is_sequence() {
+        // A snapshot of a single-frame job (a sequence's frames are its progress): the first
+        // pass's at once, later ones at most every `snapshot_interval`.
         let n = job.manifest.frame;
-        if job.open.contains_key(&n) {
+        let wait_over = job
+            .last_snapshot
+            .is_none_or(|t| t.elapsed() >= config.snapshot_interval);
+        if job.open.contains_key(&n) && (job.status.snapshot_generation == 0 || wait_over) {
             b.put(&keys::snapshot(id), job.encode(n, false).await?)
                 .await?;
             job.status.snapshot_generation += 1;
+            job.last_snapshot = Some(Instant::now());
+            job.snapshot_due = false;
+        } else {
+            job.snapshot_due = true;
         }
     }
     let ended = job.status.state != JobState::Rendering;
@@ -1159,6 +1225,8 @@ impl Job {
             status,
             work: Work::new(&manifest),
             last_status_write: None,
+            last_snapshot: None,
+            snapshot_due: false,
             status_stale: false,
             started_unix_ms: None,
             index_started: false,

@@ -51,11 +51,7 @@ async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: 
         .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
         .await
         .unwrap();
-    publish_result(
-        q,
-        result(m, tile, pass, TaskOutcome::Rendered { partial_key: key }, 4),
-    )
-    .await;
+    publish_result(q, result(m, tile, pass, TaskOutcome::rendered(key), 4)).await;
 }
 
 /// Every (tile, pass) of the job in `manifest`.
@@ -266,9 +262,7 @@ async fn late_results_of_an_ended_job_delete_their_own_partial_and_nothing_else(
             &m,
             0,
             0,
-            TaskOutcome::Rendered {
-                partial_key: keys::final_image(&m.job),
-            },
+            TaskOutcome::rendered(keys::final_image(&m.job)),
             0,
         ),
     )
@@ -371,11 +365,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
         keys::manifest(&m.job),
         "jobs/job-1/partials/../manifest.msgpack".into(),
     ] {
-        publish_result(
-            &q,
-            result(&m, 0, 0, TaskOutcome::Rendered { partial_key: key }, 1),
-        )
-        .await;
+        publish_result(&q, result(&m, 0, 0, TaskOutcome::rendered(key), 1)).await;
     }
     // Then the job's own results: the job completes with its own pixels only.
     publish_all(&q, &blobs, &m).await;
@@ -395,6 +385,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
     );
 }
 
+mod inline;
 pub(crate) mod off_runtime;
 mod pieces;
 mod policy;

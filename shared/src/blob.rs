@@ -182,10 +182,10 @@ impl Blobs {
     /// Stores `bytes` under `key`, replacing what was there. A reader sees the old or the new
     /// blob, never a mixture: Azure commits a blob whole and the local store renames a
     /// finished temporary file into place.
-    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+    pub async fn put(&self, key: &str, bytes: impl Into<Bytes>) -> Result<(), BlobError> {
         match self
             .store
-            .put(&Path::from(key), PutPayload::from(bytes))
+            .put(&Path::from(key), PutPayload::from(bytes.into()))
             .await
         {
             Ok(_) => Ok(()),

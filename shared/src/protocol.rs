@@ -295,10 +295,29 @@ fn first_attempt() -> u32 {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TaskOutcome {
-    /// The partial buffer is stored under this blob key.
-    Rendered { partial_key: String },
+    /// The partial buffer is stored under this blob key, and travels in the message too when
+    /// it is small (`partial`): the merger then merges it without downloading it. The stored
+    /// blob is what a restarted merger rebuilds from and what a piece waiting for the rest of
+    /// its pass is read back from. A result without `partial` (a large tile, or a worker of
+    /// an earlier build) is read from the store; a reader that does not know the field
+    /// ignores it.
+    Rendered {
+        partial_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<bytes::Bytes>,
+    },
     /// The task cannot succeed (for example the scene fails to load): the job is failed.
     Failed { reason: String },
+}
+
+impl TaskOutcome {
+    /// A partial stored under `partial_key` only (the merger downloads it).
+    pub fn rendered(partial_key: impl Into<String>) -> TaskOutcome {
+        TaskOutcome::Rendered {
+            partial_key: partial_key.into(),
+            partial: None,
+        }
+    }
 }
 
 /// Control messages for a job.
@@ -743,9 +762,9 @@ mod tests {
             ("task-frame", Message::Task(framed)),
             (
                 "result-rendered",
-                Message::Result(result(TaskOutcome::Rendered {
-                    partial_key: "jobs/j1/partials/f1-t3-p2.exr".into(),
-                })),
+                Message::Result(result(TaskOutcome::rendered(
+                    "jobs/j1/partials/f1-t3-p2.exr",
+                ))),
             ),
             (
                 "result-failed",

@@ -54,6 +54,11 @@ pub struct Cli {
     /// the temp dir; least recently used files are evicted first.
     #[arg(long, env = "MOONFARM_ASSET_CACHE_BYTES", default_value_t = crate::assets::DEFAULT_CACHE_BYTES)]
     pub asset_cache_bytes: u64,
+    /// A partial of at most this many bytes also travels in its result message, so that the
+    /// merger merges it without downloading it (it is stored as well: a restarted merger
+    /// rebuilds from the store). 0 sends none; at most half of --max-message-bytes is used.
+    #[arg(long, env = "MOONFARM_INLINE_PARTIAL_BYTES", default_value_t = crate::DEFAULT_INLINE_PARTIAL_BYTES)]
+    pub inline_partial_bytes: u64,
     #[command(flatten)]
     pub limits: shared::limits::Limits,
     /// Parse and check the configuration, print it, and exit.
@@ -110,6 +115,7 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             name: worker_name(),
             asset_cache_bytes: cli.asset_cache_bytes,
             assets_in_place: false,
+            inline_partial_bytes: cli.inline_partial_bytes,
             limits: cli.limits,
         },
         conn: cli.conn,
@@ -132,6 +138,7 @@ impl Settings {
             format!("prefetch = {}", c.prefetch),
             format!("http_port = {}", self.http_port),
             format!("grace_seconds = {}", c.grace.as_secs()),
+            format!("inline_partial_bytes = {}", c.inline_partial_bytes),
             format!(
                 "wave_samples = {}",
                 c.wave_samples.map_or("auto".into(), |n| n.to_string())

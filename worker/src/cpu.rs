@@ -30,6 +30,24 @@ pub fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, thread_cpu().saturating_sub(start))
 }
 
+/// A task's CPU time by what it was spent on: what the task reports is their sum, and the
+/// worker's metrics count each, so a farm's CPU beyond the render can be told apart from it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TaskCpu {
+    /// Loading and preparing the scene (once per job and frame on a worker; cached after).
+    pub scene: Duration,
+    /// Rendering the task's samples.
+    pub render: Duration,
+    /// Encoding the partial buffer as EXR.
+    pub encode: Duration,
+}
+
+impl TaskCpu {
+    pub fn total(&self) -> Duration {
+        self.scene + self.render + self.encode
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

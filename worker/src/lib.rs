@@ -11,7 +11,9 @@ mod policy;
 mod waves;
 
 use anyhow::Context;
+use bytes::Bytes;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use render::integrator::PixelRect;
@@ -29,6 +31,7 @@ use shared::protocol::{
 };
 use shared::queue::{Delivery, Queue, QueueError, Settle};
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -67,10 +70,17 @@ pub struct Config {
     /// Read referenced files from their paths as written instead of the blob store: embedded
     /// workers share the producer's working directory and disk.
     pub assets_in_place: bool,
+    /// A partial of at most this many bytes (and at most half the message size limit) also
+    /// travels in its result, so that the merger need not download it.
+    pub inline_partial_bytes: u64,
     /// What a task may ask for (image, samples, loader limits, sizes, render time): checked
     /// before anything of it is fetched or rendered, whoever wrote the message.
     pub limits: shared::limits::Limits,
 }
+
+/// Partials up to this size go in their result message by default: a 64-pixel tile's
+/// (4096 pixels of 5 floats, about 80 KiB) does, a 128-pixel one's does not.
+pub const DEFAULT_INLINE_PARTIAL_BYTES: u64 = 128 << 10;
 
 impl Default for Config {
     fn default() -> Self {
@@ -87,6 +97,7 @@ impl Default for Config {
             dry_run: false,
             asset_cache_bytes: assets::DEFAULT_CACHE_BYTES,
             assets_in_place: false,
+            inline_partial_bytes: DEFAULT_INLINE_PARTIAL_BYTES,
             limits: shared::limits::Limits::default(),
         }
     }
@@ -138,9 +149,24 @@ pub struct Metrics {
     pub tasks_interrupted: Counter,
     /// Samples per second of the last task, for dashboards without rate().
     pub samples_per_second: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// The tasks' CPU seconds by phase (`scene`, `render`, `encode`): the process's CPU
+    /// beyond their sum is the service's own (queue, blob store, dispatch reads, runtime).
+    pub cpu_seconds: Family<Vec<(&'static str, &'static str)>, Counter<f64, AtomicU64>>,
 }
 
 impl Metrics {
+    fn record_cpu(&self, cpu: &cpu::TaskCpu) {
+        for (phase, spent) in [
+            ("scene", cpu.scene),
+            ("render", cpu.render),
+            ("encode", cpu.encode),
+        ] {
+            self.cpu_seconds
+                .get_or_create(&vec![("phase", phase)])
+                .inc_by(spent.as_secs_f64());
+        }
+    }
+
     /// A task rendered and stored in `seconds`, with `samples` camera samples.
     fn record_done(&self, seconds: f64, samples: u64) {
         self.tasks_done.inc();
@@ -210,6 +236,11 @@ impl Metrics {
             "moonfarm_worker_samples_per_second",
             "Samples per second of the last task",
             self.samples_per_second.clone(),
+        );
+        r.register(
+            "moonfarm_worker_task_cpu_seconds",
+            "CPU seconds of the tasks' work by phase: scene (load and prepare), render, encode",
+            self.cpu_seconds.clone(),
         );
     }
 }
@@ -430,9 +461,11 @@ async fn handle(
     }
     tracing::info!(job = %task.job, frame = task.frame, tile = task.tile, pass = task.pass, attempt, "task started");
     state.metrics.tasks_in_progress.inc();
-    let mut cpu = Duration::ZERO;
+    let mut cpu = cpu::TaskCpu::default();
     let outcome = render_and_store(config, adapters, &state.cache, &task, shutdown, &mut cpu).await;
     state.metrics.tasks_in_progress.dec();
+    state.metrics.record_cpu(&cpu);
+    let cpu = cpu.total();
     let report = |outcome, seconds, samples| TilePassResult {
         job: task.job.clone(),
         frame: task.frame,
@@ -475,9 +508,7 @@ async fn handle(
                 samples: done.covered,
                 interrupted: true,
                 ..report(
-                    TaskOutcome::Rendered {
-                        partial_key: task.piece_key(done.covered),
-                    },
+                    done.outcome(task.piece_key(done.covered)),
                     seconds,
                     done.pixel_samples(&task),
                 )
@@ -489,14 +520,12 @@ async fn handle(
             settle
         }
         Ok(done) => {
-            let (samples, warnings) = (done.pixel_samples(&task), done.warnings);
+            let (samples, warnings) = (done.pixel_samples(&task), done.warnings.clone());
             state.metrics.samples_rendered.inc_by(done.rendered);
             log.warnings = warnings.to_vec();
             let seconds = started.elapsed().as_secs_f64();
             state.metrics.record_done(seconds, samples);
-            let rendered = TaskOutcome::Rendered {
-                partial_key: task.partial_key(),
-            };
+            let rendered = done.outcome(task.partial_key());
             // Ack only once the result is confirmed: a crash in between redelivers the task,
             // which overwrites the same partial and the merger counts it once.
             let settle =
@@ -675,6 +704,18 @@ struct Rendered {
     /// Pixel samples rendered, an abandoned wave's included.
     rendered: u64,
     warnings: Warnings,
+    /// The stored partial's bytes, when small enough to go in the result message as well.
+    inline: Option<Bytes>,
+}
+
+impl Rendered {
+    /// The result's outcome: the partial stored under `key`, and its bytes when inline.
+    fn outcome(&self, key: String) -> TaskOutcome {
+        TaskOutcome::Rendered {
+            partial_key: key,
+            partial: self.inline.clone(),
+        }
+    }
 }
 
 impl Rendered {
@@ -757,9 +798,9 @@ async fn render_and_store(
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
-    cpu: &mut Duration,
+    cpu: &mut cpu::TaskCpu,
 ) -> Result<Rendered, Failed> {
-    let (tile, done) = render_partial(config, adapters, cache, task, shutdown, cpu).await?;
+    let (tile, mut done) = render_partial(config, adapters, cache, task, shutdown, cpu).await?;
     let Some(tile) = tile else {
         return Ok(done);
     };
@@ -769,13 +810,19 @@ async fn render_and_store(
     };
     let (bytes, spent) =
         cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
-    *cpu += spent;
-    let bytes = bytes.map_err(|e| fail(TaskError::Transient(e.into())))?;
+    cpu.encode += spent;
+    let bytes = Bytes::from(bytes.map_err(|e| fail(TaskError::Transient(e.into())))?);
     adapters
         .blobs
-        .put(&task.piece_key(done.covered), bytes)
+        .put(&task.piece_key(done.covered), bytes.clone())
         .await
         .map_err(|e| fail(e.into()))?;
+    let inline_limit = config
+        .inline_partial_bytes
+        .min(config.limits.max_message_bytes / 2);
+    if bytes.len() as u64 <= inline_limit {
+        done.inline = Some(bytes);
+    }
     Ok(done)
 }
 
@@ -788,7 +835,7 @@ async fn render_partial(
     cache: &SceneCache,
     task: &TilePassTask,
     shutdown: &CancellationToken,
-    cpu: &mut Duration,
+    cpu: &mut cpu::TaskCpu,
 ) -> Result<(Option<TileBuffer>, Rendered), Failed> {
     let grace = config.grace;
     if config.dry_run {
@@ -802,11 +849,12 @@ async fn render_partial(
             covered: task.samples,
             rendered: 0,
             warnings: Arc::from([]),
+            inline: None,
         };
         return Ok((Some(tile), done));
     }
     let (scene, warnings) = cache
-        .get(config, &adapters.blobs, &task.params, cpu)
+        .get(config, &adapters.blobs, &task.params, &mut cpu.scene)
         .await?;
     if (scene.width, scene.height) != (task.params.width, task.params.height) {
         return Err(TaskError::Scene(format!(
@@ -884,7 +932,7 @@ async fn render_partial(
         }
         Err(join) => return Err(TaskError::Transient(join.into()).into()),
     };
-    *cpu += waves.cpu;
+    cpu.render += waves.cpu;
     if waves.aborted && timed_out.load(Ordering::Relaxed) {
         return Err(Failed {
             error: TaskError::Scene(format!(
@@ -905,6 +953,7 @@ async fn render_partial(
         covered,
         rendered: waves.rendered,
         warnings,
+        inline: None,
     };
     Ok((tile, done))
 }

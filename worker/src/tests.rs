@@ -133,7 +133,9 @@ async fn a_shutdown_mid_task_keeps_the_samples_and_puts_the_rest_back() {
         grace: Duration::from_secs(5),
         ..Config::default()
     };
-    let spp = 16384;
+    // Enough samples that the three 30 ms shutdowns land mid-task on an idle machine too
+    // (16384 took about 60 ms in all there, so the third found the task already done).
+    let spp = 65536;
     let task = cornell_task(&blobs, spp).await;
     let adapters = Adapters {
         queue: Arc::new(queue.clone()),
@@ -217,9 +219,16 @@ async fn a_shutdown_mid_task_keeps_the_samples_and_puts_the_rest_back() {
     // Their sums are the task's, rendered in one go.
     let mut sums = [([0.0f64; 4], 0.0f64); 4];
     for r in &pieces {
-        let TaskOutcome::Rendered { partial_key } = &r.outcome else {
+        let TaskOutcome::Rendered {
+            partial_key,
+            partial,
+        } = &r.outcome
+        else {
             panic!("{r:?}")
         };
+        // A small piece's bytes travel in its result too, the same as those stored.
+        let stored = blobs.get(partial_key).await.unwrap();
+        assert_eq!(partial.as_ref(), Some(&stored), "{partial_key}");
         for (total, (s, w)) in sums.iter_mut().zip(partial_sums(&blobs, partial_key).await) {
             for (t, v) in total.0.iter_mut().zip(s) {
                 *t += v;

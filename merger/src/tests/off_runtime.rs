@@ -82,11 +82,7 @@ async fn merge_one_job() {
         .put(&key, exr_io::encode_tile((size, size), &tile).unwrap())
         .await
         .unwrap();
-    publish_result(
-        &q,
-        result(&m, 0, 0, TaskOutcome::Rendered { partial_key: key }, 1),
-    )
-    .await;
+    publish_result(&q, result(&m, 0, 0, TaskOutcome::rendered(key), 1)).await;
 
     // The heartbeat: another task on the same, single runtime thread.
     let beating = Arc::new(AtomicBool::new(true));

@@ -56,13 +56,7 @@ async fn publish_piece(
         .await
         .unwrap();
     let taken = rect.pixel_count() as u64 * u64::from(samples.len());
-    let mut res = result(
-        m,
-        tile,
-        pass,
-        TaskOutcome::Rendered { partial_key: key },
-        taken,
-    );
+    let mut res = result(m, tile, pass, TaskOutcome::rendered(key), taken);
     res.samples = samples;
     res.interrupted = interrupted;
     publish_result(q, res).await;
@@ -118,9 +112,7 @@ async fn a_piece_outside_its_pass_or_naming_another_partial_is_dead_lettered() {
         &m,
         0,
         1,
-        TaskOutcome::Rendered {
-            partial_key: keys::partial(&m.job, 0, 0, 1, r(1, 4)),
-        },
+        TaskOutcome::rendered(keys::partial(&m.job, 0, 0, 1, r(1, 4))),
         4,
     );
     other.samples = r(1, 2);

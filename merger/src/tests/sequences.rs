@@ -41,7 +41,7 @@ async fn publish_frame(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, frame: i
             .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
             .await
             .unwrap();
-        let mut r = result(m, tile, pass, TaskOutcome::Rendered { partial_key: key }, 4);
+        let mut r = result(m, tile, pass, TaskOutcome::rendered(key), 4);
         r.frame = frame;
         r.cpu_seconds = 0.5;
         r.attempt = if i == 0 { 2 } else { 1 };

@@ -88,6 +88,30 @@ fn core_seconds_match_the_workers_cpu_and_retries_and_cost_are_counted() {
         (core - measured).abs() <= 0.10 * measured,
         "core_seconds {core} vs the worker's CPU {measured} (idle {idle_rate}/s over {busy} s): {s}"
     );
+    // The worker's metrics split the same CPU by phase: each phase is there, rendering is
+    // most of it, and the phases add up to what the tasks reported.
+    let (code, body) = http_get(worker.port, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    let phase = |p: &str| {
+        body.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "moonfarm_worker_task_cpu_seconds_total{{phase=\"{p}\"}} "
+                ))
+            })
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {p} phase in the worker's metrics:\n{body}"))
+    };
+    let (scene, render, encode) = (phase("scene"), phase("render"), phase("encode"));
+    assert!(
+        scene > 0.0 && encode > 0.0,
+        "scene {scene}, encode {encode}"
+    );
+    assert!(render > 0.8 * core, "render {render} of {core}");
+    assert!(
+        (scene + render + encode - core).abs() <= 1e-6 * core,
+        "phases {scene} + {render} + {encode} vs core_seconds {core}"
+    );
     assert_eq!(s["tasks"]["retried"], 1, "one forced retry: {s}");
     assert_eq!(s["tasks"]["done"], 16, "{s}");
     assert_eq!(s["tasks"]["failed"], 0, "{s}");
