@@ -231,25 +231,18 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
             }
         };
         // Lights are not in the BVH: test the few finite ones directly. As in MoonRay, they
-        // occlude nothing: a BSDF ray counts every light it passes before the surface and goes
-        // on behind them; a camera ray stops at the nearest light it may see.
-        let mut seen: Option<(f32, Vec3, f32, usize)> = None;
-        for (i, light) in lights.iter().enumerate() {
+        // occlude nothing: a ray counts every light it passes before the surface and goes on
+        // behind them. A camera ray counts only the lights visible in camera, summed (MoonRay
+        // moonray lib/rendering/pbr/integrator/PathIntegrator.cc, computeRadianceRecurse:
+        // `intersectVisibleLight` up to the geometry, one of the `numHits` lights picked and
+        // weighted by `numHits`, whose mean is this sum), and then goes on to the surface.
+        for light in lights.iter() {
             if depth == 0 && !light.visible_in_camera {
                 continue;
             }
-            let tmax = seen.map_or(t_surface, |h| h.0);
-            if let Some((t, rad, pdf)) = light.intersect(&ray, tmax) {
-                if depth == 0 {
-                    seen = Some((t, rad, pdf, i));
-                } else {
-                    meet(light, rad, pdf);
-                }
+            if let Some((_, rad, pdf)) = light.intersect(&ray, t_surface) {
+                meet(light, rad, pdf);
             }
-        }
-        if let Some((_, rad, pdf, i)) = seen {
-            meet(&lights[i], rad, pdf);
-            break;
         }
         let Some(hit) = hit else {
             for light in lights.iter().filter(|l| l.is_infinite()) {

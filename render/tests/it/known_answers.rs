@@ -171,6 +171,46 @@ Layer("layer") { { plane, "", mat, LightSet("ls") { sky, rect } } }
 }
 
 #[test]
+fn a_camera_ray_sees_a_visible_light_and_the_surface_behind_it() {
+    // The Lambert plane above (albedo 0.5, a distant light of intensity 2 head-on), seen by an
+    // orthographic camera through a one-sided 4x4 RectLight of radiance 0.25 that faces the
+    // camera (so it lights nothing the camera sees) and hangs between the plane and the sun.
+    // MoonRay sums the visible lights a camera ray passes and goes on to the surface, and
+    // lights block no shadow ray: every pixel is 0.5 * 2 / pi + 0.25 exactly (no indirect
+    // light). A camera ray stopped by the light would give 0.25; a shadow ray stopped by it,
+    // 0.25 too.
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0,
+                 ["lights_visible_in_camera"] = true }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 1 }
+local plane = RdlMeshGeometry("plane") {
+    ["vertex_list_0"] = { Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) },
+    ["vertices_by_index"] = { 0, 1, 2, 3 }, ["face_vertex_count"] = { 4 }, ["is_subd"] = false }
+local mat = DwaBaseMaterial("m") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
+local sun = DistantLight("sun") { ["intensity"] = 2 }
+local rect = RectLight("rect") { ["width"] = 4, ["height"] = 4, ["intensity"] = 0.25, ["normalized"] = false,
+                                 ["node_xform"] = rotate(180, 0, 1, 0) * translate(0, 0, 1) }
+Layer("layer") { { plane, "", mat, LightSet("ls") { sun, rect } } }
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        },
+        64,
+    );
+    let expect = 0.5 * 2.0 / std::f64::consts::PI + 0.25;
+    for c in m {
+        assert!((c - expect).abs() < 0.01 * expect, "{m:?} vs {expect}");
+    }
+}
+
+#[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
     let rect = PixelRect {
