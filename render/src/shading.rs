@@ -564,12 +564,15 @@ pub enum Shader {
         specular: Param,
         roughness: Param,
         metallic: Param,
+        metal_color: Param,
+        edge_color: Param,
         ior: f32,
         emission: Param,
     },
-    /// DwaMetalMaterial with a bindable colour.
+    /// DwaMetalMaterial with bindable colours.
     Metal {
         color: Param,
+        edge_color: Param,
         roughness: Param,
         emission: Param,
     },
@@ -608,6 +611,8 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             specular,
             roughness,
             metallic,
+            metal_color,
+            edge_color,
             ior,
             emission,
         } => Material::Base {
@@ -615,15 +620,19 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             specular: specular.eval_f32(maps, sp),
             roughness: clamp01(roughness),
             metallic: metallic.eval_f32(maps, sp),
+            metal_color: metal_color.eval(maps, sp),
+            edge_color: edge_color.eval(maps, sp),
             ior: *ior,
             emission: emission.eval(maps, sp),
         },
         Shader::Metal {
             color,
+            edge_color,
             roughness,
             emission,
         } => Material::Metal {
             color: color.eval(maps, sp),
+            edge_color: edge_color.eval(maps, sp),
             roughness: clamp01(roughness),
             emission: emission.eval(maps, sp),
         },
@@ -680,15 +689,38 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
         return m1.clone();
     }
     match (as_base(m0), as_base(m1)) {
-        (Some(b0), Some(b1)) => {
+        (
+            Some(Material::Base {
+                albedo: a0,
+                specular: s0,
+                roughness: r0,
+                metallic: m0,
+                metal_color: c0,
+                edge_color: e0,
+                ior: i0,
+                emission: em0,
+            }),
+            Some(Material::Base {
+                albedo: a1,
+                specular: s1,
+                roughness: r1,
+                metallic: m1,
+                metal_color: c1,
+                edge_color: e1,
+                ior: i1,
+                emission: em1,
+            }),
+        ) => {
             let l = |x: f32, y: f32| x + (y - x) * t;
             Material::Base {
-                albedo: b0.0.lerp(b1.0, t),
-                specular: l(b0.1, b1.1),
-                roughness: l(b0.2, b1.2),
-                metallic: l(b0.3, b1.3),
-                ior: l(b0.4, b1.4),
-                emission: b0.5.lerp(b1.5, t),
+                albedo: a0.lerp(a1, t),
+                specular: l(s0, s1),
+                roughness: l(r0, r1),
+                metallic: l(m0, m1),
+                metal_color: c0.lerp(c1, t),
+                edge_color: e0.lerp(e1, t),
+                ior: l(i0, i1),
+                emission: em0.lerp(em1, t),
             }
         }
         _ => Material::Mix {
@@ -699,23 +731,26 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
     }
 }
 
-/// A material as DwaBaseMaterial parameters (albedo, specular, roughness, metallic, ior,
-/// emission), when it is one: a metal is DwaBase with metallic 1 and its colour.
-fn as_base(m: &Material) -> Option<(Vec3, f32, f32, f32, f32, Vec3)> {
+/// A material as DwaBaseMaterial parameters, when it is one: a metal is DwaBase with
+/// metallic 1 and its colours (its colour standing in for the albedo metallic 1 hides).
+fn as_base(m: &Material) -> Option<Material> {
     match *m {
-        Material::Base {
-            albedo,
-            specular,
-            roughness,
-            metallic,
-            ior,
-            emission,
-        } => Some((albedo, specular, roughness, metallic, ior, emission)),
+        Material::Base { .. } => Some(m.clone()),
         Material::Metal {
             color,
+            edge_color,
             roughness,
             emission,
-        } => Some((color, 1.0, roughness, 1.0, 1.5, emission)),
+        } => Some(Material::Base {
+            albedo: color,
+            specular: 1.0,
+            roughness,
+            metallic: 1.0,
+            metal_color: color,
+            edge_color,
+            ior: 1.5,
+            emission,
+        }),
         _ => None,
     }
 }

@@ -82,27 +82,43 @@ impl SceneBuilder<'_> {
             Param::Const(Vec3::ZERO)
         };
         let m = match o.class.as_str() {
-            "DwaBaseMaterial" => {
+            // DwaSolidDielectricMaterial is DwaBase without metallic or transmission: diffuse
+            // under a dielectric specular (moonshine dso/material/DwaSolidDielectric).
+            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
                 let specular = bx.f32(&mut a, "specular", 1.0);
-                base(
-                    if show_diffuse {
+                let solid = o.class == "DwaSolidDielectricMaterial";
+                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json.
+                let (metallic, metal_color, edge_color) = if solid {
+                    let zero = Param::Const(Vec3::ZERO);
+                    (zero.clone(), zero.clone(), zero)
+                } else {
+                    (
+                        bx.f32(&mut a, "metallic", 0.0),
+                        bx.rgb(&mut a, "metallic_color", Vec3::ONE),
+                        bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE),
+                    )
+                };
+                base(BaseParams {
+                    albedo: if show_diffuse {
                         albedo
                     } else {
                         Param::Const(Vec3::ZERO)
                     },
-                    if show_specular {
+                    specular: if show_specular {
                         specular
                     } else {
                         Param::Const(Vec3::ZERO)
                     },
-                    bx.f32(&mut a, "roughness", 0.5),
-                    bx.f32(&mut a, "metallic", 0.0),
-                    a.f32("refractive_index", 1.5).max(1.0001),
+                    roughness: bx.f32(&mut a, "roughness", 0.5),
+                    metallic,
+                    metal_color,
+                    edge_color,
+                    ior: a.f32("refractive_index", 1.5).max(1.0001),
                     emission,
-                )
+                })
             }
             "UsdPreviewSurface" => {
                 // The published UsdPreviewSurface spec (defaults as in the class data): the
@@ -131,36 +147,48 @@ impl SceneBuilder<'_> {
                         o.loc, o.name
                     ));
                 }
-                base(
-                    diffuse,
-                    Param::Const(Vec3::ONE),
+                // MoonRay's UsdPreviewSurface makes its metal the artist-friendly conductor
+                // with diffuseColor as both colours (moonray
+                // dso/material/UsdPreviewSurface/UsdPreviewSurface.cc).
+                base(BaseParams {
+                    albedo: diffuse.clone(),
+                    specular: Param::Const(Vec3::ONE),
                     roughness,
                     metallic,
+                    metal_color: diffuse.clone(),
+                    edge_color: diffuse,
                     ior,
-                    emissive,
-                )
+                    emission: emissive,
+                })
             }
             "DwaMetalMaterial" => {
-                let color = bx.rgb(&mut a, "color", a_default_metal());
+                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
+                // and roughness.json (DwaMetal has no `color`).
+                let color = bx.rgb(&mut a, "metallic_color", Vec3::ONE);
+                let edge_color = bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE);
                 let roughness = bx.f32(&mut a, "roughness", 0.5);
-                match (c3(&color), c3(&roughness), c3(&emission)) {
-                    (Some(color), Some(r), Some(emission)) => Material::Metal {
+                match (c3(&color), c3(&edge_color), c3(&roughness), c3(&emission)) {
+                    (Some(color), Some(edge_color), Some(r), Some(emission)) => Material::Metal {
                         color,
+                        edge_color,
                         roughness: r.x.clamp(0.0, 1.0),
                         emission,
                     },
                     _ => Material::Shaded(Box::new(Shader::Metal {
                         color,
+                        edge_color,
                         roughness,
                         emission,
                     })),
                 }
             }
-            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => {
+            "DwaRefractiveMaterial" => {
+                // Defaults from moonshine lib/material/dwabase/json/roughness.json (0.5) and
+                // transmission.json; MoonRay's rough dielectric lobes in bsdf.rs.
                 let m = Material::Dielectric {
                     tint: a.rgb("transmission_color", Vec3::ONE),
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
-                    roughness: a.f32("roughness", 0.0),
+                    roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
                     thin: a.bool("thin_geometry", false),
                     emission: c3(&emission).unwrap_or(Vec3::ZERO),
                 };
@@ -206,6 +234,8 @@ impl SceneBuilder<'_> {
                 "refractive_index",
                 "extinction_coefficient",
                 "edge_color",
+                "metallic_color",
+                "metallic_edge_color",
                 "emission",
                 "albedo_color",
                 "show_diffuse",
@@ -291,41 +321,50 @@ impl SceneBuilder<'_> {
     }
 }
 
-/// A DwaBase-like material: constant when nothing is bound.
-fn base(
+/// The attributes of a DwaBase-like material, each bound or constant.
+struct BaseParams {
     albedo: Param,
     specular: Param,
     roughness: Param,
     metallic: Param,
+    metal_color: Param,
+    edge_color: Param,
     ior: f32,
     emission: Param,
-) -> Material {
-    match (
-        c3(&albedo),
-        c3(&specular),
-        c3(&roughness),
-        c3(&metallic),
-        c3(&emission),
-    ) {
-        (Some(albedo), Some(s), Some(r), Some(m), Some(emission)) => Material::Base {
-            albedo,
-            specular: s.x,
-            roughness: r.x.clamp(0.0, 1.0),
-            metallic: m.x,
-            ior,
-            emission,
-        },
-        _ => Material::Shaded(Box::new(Shader::Base {
-            albedo,
-            specular,
-            roughness,
-            metallic,
-            ior,
-            emission,
-        })),
-    }
 }
 
-fn a_default_metal() -> Vec3 {
-    Vec3::new(0.9, 0.9, 0.9)
+/// A DwaBase-like material: constant when nothing is bound.
+fn base(p: BaseParams) -> Material {
+    match (
+        c3(&p.albedo),
+        c3(&p.specular),
+        c3(&p.roughness),
+        c3(&p.metallic),
+        c3(&p.metal_color),
+        c3(&p.edge_color),
+        c3(&p.emission),
+    ) {
+        (Some(albedo), Some(s), Some(r), Some(m), Some(mc), Some(ec), Some(emission)) => {
+            Material::Base {
+                albedo,
+                specular: s.x,
+                roughness: r.x.clamp(0.0, 1.0),
+                metallic: m.x,
+                metal_color: mc,
+                edge_color: ec,
+                ior: p.ior,
+                emission,
+            }
+        }
+        _ => Material::Shaded(Box::new(Shader::Base {
+            albedo: p.albedo,
+            specular: p.specular,
+            roughness: p.roughness,
+            metallic: p.metallic,
+            metal_color: p.metal_color,
+            edge_color: p.edge_color,
+            ior: p.ior,
+            emission: p.emission,
+        })),
+    }
 }
