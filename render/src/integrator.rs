@@ -181,11 +181,10 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
 fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) -> (Vec3, f32) {
     let st = &scene.settings;
     let lights = &scene.lights;
-    let light_pick = if lights.is_empty() {
-        0.0
-    } else {
-        1.0 / lights.len() as f32
-    };
+    // The lights of the vertex the current ray left (its Layer entry's light set, as indices
+    // into `lights`): all a BSDF ray can meet there, as in MoonRay, where a bounce intersects
+    // only the active light set. None for a camera ray, which sees the visible lights of all.
+    let mut from_set: Option<&[u32]> = None;
     let mut l = Vec3::ZERO;
     let mut alpha = 0.0;
     let mut beta = Vec3::ONE;
@@ -225,7 +224,8 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 let w = if prev_delta {
                     1.0
                 } else {
-                    power_heuristic(prev_pdf, pdf * light_pick)
+                    let pick = from_set.map_or(0.0, |s| 1.0 / s.len() as f32);
+                    power_heuristic(prev_pdf, pdf * pick)
                 };
                 l += clamp(beta * rad * w, from);
             }
@@ -236,8 +236,12 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         // moonray lib/rendering/pbr/integrator/PathIntegrator.cc, computeRadianceRecurse:
         // `intersectVisibleLight` up to the geometry, one of the `numHits` lights picked and
         // weighted by `numHits`, whose mean is this sum), and then goes on to the surface.
-        for light in lights.iter() {
-            if depth == 0 && !light.visible_in_camera {
+        let met = |i: usize| match from_set {
+            None => lights[i].visible_in_camera,
+            Some(s) => s.contains(&(i as u32)),
+        };
+        for (i, light) in lights.iter().enumerate() {
+            if !met(i) || light.is_infinite() {
                 continue;
             }
             if let Some((_, rad, pdf)) = light.intersect(&ray, t_surface) {
@@ -245,7 +249,10 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
             }
         }
         let Some(hit) = hit else {
-            for light in lights.iter().filter(|l| l.is_infinite()) {
+            for (i, light) in lights.iter().enumerate() {
+                if !light.is_infinite() || (depth > 0 && !met(i)) {
+                    continue;
+                }
                 if let Some((rad, pdf)) = light.escaped(ray.d) {
                     meet(light, rad, pdf);
                 }
@@ -307,10 +314,21 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         }
 
         // Next-event estimation: one light, chosen uniformly.
-        if bsdf.has_smooth_lobes() && !lights.is_empty() {
-            let pick = ((sampler.uniform() * lights.len() as f32) as usize).min(lights.len() - 1);
+        // This hit's lights: its Layer entry's light set, found through its material id.
+        let set: &[u32] = scene
+            .material_light_set
+            .get(hit.material as usize)
+            .and_then(|&s| scene.light_sets.get(s as usize))
+            .map_or(&[], |s| &s[..]);
+        let light_pick = if set.is_empty() {
+            0.0
+        } else {
+            1.0 / set.len() as f32
+        };
+        if bsdf.has_smooth_lobes() && !set.is_empty() {
+            let pick = ((sampler.uniform() * set.len() as f32) as usize).min(set.len() - 1);
             let u = sampler.uniform2();
-            if let Some(ls) = lights[pick].sample(hit.p, u) {
+            if let Some(ls) = lights[set[pick] as usize].sample(hit.p, u) {
                 if ls.pdf > 0.0 && ls.radiance != Vec3::ZERO {
                     let wi = frame.to_local(ls.wi);
                     let (f, bsdf_pdf) = bsdf.eval(wo, wi);
@@ -367,6 +385,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         ray = Ray::new(spawn(hit.p, hit.n, wi_world), wi_world, 0.0, f32::INFINITY);
         prev_pdf = bs.pdf;
         prev_delta = bs.delta;
+        from_set = Some(set);
     }
     (l, alpha)
 }

@@ -42,15 +42,31 @@ fn c3(p: &Param) -> Option<Vec3> {
 }
 
 impl SceneBuilder<'_> {
+    /// The material id of material object `id` under the light set of the Layer entry being
+    /// added: built once, and given one more id (a copy) for each further light set.
     pub(super) fn material(&mut self, id: Option<ObjectId>) -> MaterialId {
-        if let Some(&m) = self.material_ids.get(&id) {
+        let set = self.current_light_set;
+        if let Some(&m) = self.material_ids.get(&(id, set)) {
             return m;
+        }
+        let mid = self.materials.len() as MaterialId;
+        if let Some(&built) = self
+            .material_ids
+            .iter()
+            .find(|((i, _), _)| *i == id)
+            .map(|(_, m)| m)
+        {
+            let m = self.materials[built as usize].clone();
+            self.materials.push(m);
+            self.material_light_set.push(set);
+            self.material_ids.insert((id, set), mid);
+            return mid;
         }
         // The slot is taken (grey) before the material is built, so that a material that
         // contains itself (a DwaLayerMaterial as its own layer) ends in grey, not in a loop.
-        let mid = self.materials.len() as MaterialId;
         self.materials.push(Material::grey());
-        self.material_ids.insert(id, mid);
+        self.material_light_set.push(set);
+        self.material_ids.insert((id, set), mid);
         if let Some(id) = id {
             self.materials_building.push(id);
             let m = self.build_material(id);

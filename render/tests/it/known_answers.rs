@@ -278,6 +278,74 @@ Layer("layer") { { plane, "", gold, LightSet("ls") { env } } }
     }
 }
 
+/// Two grey balls sharing one material under a red and a green distant light, each Layer
+/// entry linking the light sets given (Lua expressions), and a third entry, a ball below
+/// them with no light set.
+fn two_balls(left: &str, right: &str) -> Scene {
+    scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 24, ["image_height"] = 24, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 6 }}
+local a = SphereGeometry("a") {{ ["radius"] = 1, ["node_xform"] = translate(-1.5, 1.5, 0) }}
+local b = SphereGeometry("b") {{ ["radius"] = 1, ["node_xform"] = translate(1.5, 1.5, 0) }}
+local c = SphereGeometry("c") {{ ["radius"] = 1, ["node_xform"] = translate(0, -1.5, 0) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local red = DistantLight("red") {{ ["color"] = Rgb(1, 0, 0), ["intensity"] = 2 }}
+local green = DistantLight("green") {{ ["color"] = Rgb(0, 1, 0), ["intensity"] = 2 }}
+local reds = LightSet("reds") {{ red }}
+local greens = LightSet("greens") {{ green }}
+local both = LightSet("both") {{ red, green }}
+Layer("layer") {{ {{ a, "", grey, {left} }}, {{ b, "", grey, {right} }}, {{ c, "", grey }} }}
+"#
+    ))
+}
+
+#[test]
+fn each_layer_entry_is_lit_by_its_own_light_set() {
+    // Pixel rectangles at the middle of the left ball, the right ball and the ball below.
+    let left = PixelRect {
+        x0: 4,
+        y0: 4,
+        x1: 8,
+        y1: 8,
+    };
+    let right = PixelRect {
+        x0: 16,
+        y0: 4,
+        x1: 20,
+        y1: 8,
+    };
+    let below = PixelRect {
+        x0: 10,
+        y0: 16,
+        x1: 14,
+        y1: 20,
+    };
+    let linked = two_balls("reds", "greens");
+    let (l, r, c) = (
+        mean(&linked, left, 16),
+        mean(&linked, right, 16),
+        mean(&linked, below, 16),
+    );
+    // Lambert under a head-on light of irradiance 2 is 0.5 * 2 / pi at the middle of a ball,
+    // a little less around it (cos theta over the rectangle): between 0.28 and 0.32.
+    assert!(l[0] > 0.28 && l[0] < 0.32 && l[1] == 0.0, "left {l:?}");
+    assert!(r[1] > 0.28 && r[1] < 0.32 && r[0] == 0.0, "right {r:?}");
+    // MoonRay gives an entry without a light set no light.
+    assert_eq!(c, [0.0; 3], "below {c:?}");
+    // Each ball as it is when its own light lights everything.
+    let all_red = two_balls("reds", "reds");
+    let all_green = two_balls("greens", "greens");
+    let (l1, r1) = (mean(&all_red, left, 16), mean(&all_green, right, 16));
+    for ch in 0..3 {
+        assert!((l[ch] - l1[ch]).abs() < 1e-6, "{l:?} vs {l1:?}");
+        assert!((r[ch] - r1[ch]).abs() < 1e-6, "{r:?} vs {r1:?}");
+    }
+    // Linked to both, a ball shows both (light sampling picks one of the two per sample).
+    let both = mean(&two_balls("both", "both"), left, 64);
+    assert!((both[0] - l[0]).abs() < 0.02 * l[0] && (both[1] - l[0]).abs() < 0.02 * l[0]);
+}
+
 #[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
