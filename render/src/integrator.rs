@@ -178,6 +178,35 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
     }
 }
 
+/// Whether geometry hides light `light` along a shadow ray, adding the rays traced to `rays`.
+/// Geometry whose Layer entry has the light in its ShadowSet casts no shadow from it (MoonRay's
+/// shadow linking): the ray goes on past such a hit.
+fn occluded(scene: &Scene, mut ray: Ray, light: u32, rays: &mut u64) -> bool {
+    *rays += 1;
+    if scene.shadow_sets.iter().all(|s| s.is_empty()) {
+        return scene.bvh.occluded(&ray);
+    }
+    loop {
+        let Some(hit) = scene.bvh.intersect(&ray) else {
+            return false;
+        };
+        let casts = scene
+            .material_shadow_set
+            .get(hit.material as usize)
+            .and_then(|&s| scene.shadow_sets.get(s as usize))
+            .is_none_or(|s| !s.contains(&light));
+        if casts {
+            return true;
+        }
+        // Past the hit, by a step that grows with the distance (as `spawn` offsets).
+        ray.tmin = hit.t + 1e-4 * hit.t.max(1.0);
+        if ray.tmin >= ray.tmax {
+            return false;
+        }
+        *rays += 1;
+    }
+}
+
 fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) -> (Vec3, f32) {
     let st = &scene.settings;
     let lights = &scene.lights;
@@ -340,8 +369,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                             f32::INFINITY
                         };
                         let shadow = Ray::new(o, ls.wi, 0.0, tmax);
-                        *rays += 1;
-                        if !scene.bvh.occluded(&shadow) {
+                        if !occluded(scene, shadow, set[pick], rays) {
                             let light_pdf = ls.pdf * light_pick;
                             let w = power_heuristic(light_pdf, bsdf_pdf);
                             l += clamp(beta * f * ls.radiance * (w / light_pdf), depth);

@@ -42,31 +42,31 @@ fn c3(p: &Param) -> Option<Vec3> {
 }
 
 impl SceneBuilder<'_> {
-    /// The material id of material object `id` under the light set of the Layer entry being
-    /// added: built once, and given one more id (a copy) for each further light set.
+    /// The material id of material object `id` under the light and shadow sets of the Layer
+    /// entry being added: built once, and given one more id (a copy) for each further pair.
     pub(super) fn material(&mut self, id: Option<ObjectId>) -> MaterialId {
-        let set = self.current_light_set;
-        if let Some(&m) = self.material_ids.get(&(id, set)) {
+        let key = (id, self.current_light_set, self.current_shadow_set);
+        if let Some(&m) = self.material_ids.get(&key) {
             return m;
         }
         let mid = self.materials.len() as MaterialId;
+        self.material_light_set.push(key.1);
+        self.material_shadow_set.push(key.2);
         if let Some(&built) = self
             .material_ids
             .iter()
-            .find(|((i, _), _)| *i == id)
+            .find(|((i, _, _), _)| *i == id)
             .map(|(_, m)| m)
         {
             let m = self.materials[built as usize].clone();
             self.materials.push(m);
-            self.material_light_set.push(set);
-            self.material_ids.insert((id, set), mid);
+            self.material_ids.insert(key, mid);
             return mid;
         }
         // The slot is taken (grey) before the material is built, so that a material that
         // contains itself (a DwaLayerMaterial as its own layer) ends in grey, not in a loop.
         self.materials.push(Material::grey());
-        self.material_light_set.push(set);
-        self.material_ids.insert((id, set), mid);
+        self.material_ids.insert(key, mid);
         if let Some(id) = id {
             self.materials_building.push(id);
             let m = self.build_material(id);

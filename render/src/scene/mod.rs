@@ -53,6 +53,11 @@ pub struct Scene {
     /// assigned it: a material used by entries with different light sets has one id per set,
     /// so that a hit finds its lights through the material id it already carries.
     pub material_light_set: Vec<u32>,
+    /// The distinct shadow sets of the Layer's entries (the lights their geometry casts no
+    /// shadow from), as indices into `lights`; set 0 is empty. Like light sets, reached through
+    /// `material_shadow_set`.
+    pub shadow_sets: Vec<Vec<u32>>,
+    pub material_shadow_set: Vec<u32>,
     pub settings: Settings,
     pub output_file: Option<String>,
     pub frame: i32,
@@ -111,9 +116,12 @@ struct SceneBuilder<'g> {
     materials_building: Vec<ObjectId>,
     /// Each material object is built once per light set, however many geometries use it
     /// (`None`: grey).
-    material_ids: HashMap<(Option<ObjectId>, u32), MaterialId>,
-    /// The light set of each material id (see `Scene::material_light_set`).
+    material_ids: HashMap<(Option<ObjectId>, u32, u32), MaterialId>,
+    /// The light set and shadow set of each material id (see `Scene::material_light_set`).
     material_light_set: Vec<u32>,
+    material_shadow_set: Vec<u32>,
+    shadow_sets: Vec<Vec<ObjectId>>,
+    current_shadow_set: u32,
     /// The light sets of the Layer's entries as light objects, and the one of the entry
     /// whose geometry is being added now (`layer`).
     light_sets: Vec<Vec<ObjectId>>,
@@ -145,6 +153,9 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         materials_building: Vec::new(),
         material_ids: HashMap::new(),
         material_light_set: Vec::new(),
+        material_shadow_set: Vec::new(),
+        shadow_sets: Vec::new(),
+        current_shadow_set: 0,
         light_sets: Vec::new(),
         current_light_set: 0,
         error: None,
@@ -210,15 +221,20 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
             lights.push(l);
         }
     }
-    let light_sets: Vec<Vec<u32>> = b
-        .light_sets
-        .iter()
-        .map(|set| {
-            set.iter()
-                .filter_map(|id| light_index.get(id).copied())
-                .collect()
-        })
-        .collect();
+    let as_indices = |sets: &[Vec<ObjectId>]| -> Vec<Vec<u32>> {
+        sets.iter()
+            .map(|set| {
+                set.iter()
+                    .filter_map(|id| light_index.get(id).copied())
+                    .collect()
+            })
+            .collect()
+    };
+    let light_sets = as_indices(&b.light_sets);
+    let mut shadow_sets = as_indices(&b.shadow_sets);
+    if shadow_sets.is_empty() {
+        shadow_sets.push(Vec::new());
+    }
     // After the geometry: a BakeCamera's rays start on its geometry.
     let camera = b.camera(camera_id, width, height);
     if let Some(e) = b.error.take() {
@@ -242,6 +258,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         lights,
         light_sets,
         material_light_set: std::mem::take(&mut b.material_light_set),
+        shadow_sets,
+        material_shadow_set: std::mem::take(&mut b.material_shadow_set),
         settings: vars.settings,
         output_file: vars.output_file,
         frame: vars.frame,

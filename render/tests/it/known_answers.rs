@@ -346,6 +346,59 @@ fn each_layer_entry_is_lit_by_its_own_light_set() {
     assert!((both[0] - l[0]).abs() < 0.02 * l[0] && (both[1] - l[0]).abs() < 0.02 * l[0]);
 }
 
+/// A grey plane under a distant light at 45 degrees, with a ball above it whose shadow falls
+/// beside it, the ball's Layer entry ending in `ball_entry_tail` (its light set, and maybe a
+/// shadow set).
+fn shadowed_plane(ball_entry_tail: &str) -> Scene {
+    scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 8 }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1, ["node_xform"] = translate(0, 0, 2) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sun = DistantLight("sun") {{ ["intensity"] = 2, ["node_xform"] = rotate(45, 0, 1, 0) }}
+local ls = LightSet("ls") {{ sun }}
+local unshadowed = ShadowSet("unshadowed") {{ sun }}
+Layer("layer") {{ {{ plane, "", grey, ls }}, {{ ball, "", grey, {ball_entry_tail} }} }}
+"#
+    ))
+}
+
+#[test]
+fn geometry_casts_no_shadow_from_the_lights_of_its_shadow_set() {
+    // Two patches of the plane either side of the ball, clear of it as the camera sees it; the
+    // ball's shadow (2 along the light from the ball's centre) covers one of them. Lambert at
+    // 45 degrees: 0.5 * 2 * cos 45 / pi = 0.2251 on the lit patch, 0 in the shadow; with the
+    // sun in the ball's ShadowSet (MoonRay's shadow linking) both patches are lit.
+    let patches = [
+        PixelRect {
+            x0: 6,
+            y0: 14,
+            x1: 8,
+            y1: 18,
+        },
+        PixelRect {
+            x0: 24,
+            y0: 14,
+            x1: 26,
+            y1: 18,
+        },
+    ];
+    let lit = 0.5 * 2.0 * std::f64::consts::FRAC_1_SQRT_2 / std::f64::consts::PI;
+    let plain = shadowed_plane("ls");
+    let m: Vec<f64> = patches.iter().map(|r| mean(&plain, *r, 16)[0]).collect();
+    let (lo, hi) = (m[0].min(m[1]), m[0].max(m[1]));
+    assert!(lo == 0.0 && (hi - lit).abs() < 1e-3 * lit, "{m:?} vs {lit}");
+    let linked = shadowed_plane("ls, unshadowed");
+    for r in patches {
+        let v = mean(&linked, r, 16)[0];
+        assert!((v - lit).abs() < 1e-3 * lit, "{v} vs {lit}");
+    }
+}
+
 #[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
