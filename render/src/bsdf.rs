@@ -26,6 +26,12 @@ pub enum Material {
         metal_color: Vec3,
         edge_color: Vec3,
         ior: f32,
+        /// The share of what the metal leaves that the dielectric refracts rather than the
+        /// diffuse lobe takes (`transmission`), tinted by `transmission_color`.
+        transmission: f32,
+        transmission_color: Vec3,
+        /// `thin_geometry`: transmission passes straight through, unbent.
+        thin: bool,
         emission: Vec3,
     },
     /// A conductor: GGX with MoonRay's artist-friendly conductor Fresnel from the colour at
@@ -42,6 +48,8 @@ pub enum Material {
         ior: f32,
         roughness: f32,
         thin: bool,
+        /// Weight of the reflection (`specular`); the refraction's is one.
+        specular: f32,
         emission: Vec3,
     },
     /// Pure emitter that also reflects nothing.
@@ -68,6 +76,9 @@ impl Material {
             metal_color: Vec3::ONE,
             edge_color: Vec3::ONE,
             ior: 1.5,
+            transmission: 0.0,
+            transmission_color: Vec3::ONE,
+            thin: false,
             emission: Vec3::ZERO,
         }
     }
@@ -88,6 +99,10 @@ impl Material {
     pub fn transmits(&self) -> bool {
         match self {
             Material::Dielectric { .. } => true,
+            // A thin one is the same seen from either side: it shades the side seen.
+            Material::Base {
+                transmission, thin, ..
+            } => *transmission > 0.0 && !thin,
             Material::Mix { a, b, .. } => a.transmits() || b.transmits(),
             _ => false,
         }
@@ -198,7 +213,9 @@ enum Lobe {
         tint: Vec3,
         eta: f32,
         thin: bool,
-        scale: f32,
+        /// Scales of the reflection and of the refraction.
+        reflect: f32,
+        refract: f32,
     },
     /// A rough dielectric's reflection, from either side: GGX with the dielectric Fresnel of
     /// the side `wo` is on (a thin surface is entered from both sides).
@@ -219,6 +236,17 @@ enum Lobe {
     /// Light passing straight through a thin rough dielectric (MoonRay's mirror
     /// transmission for thin geometry): a delta lobe, one minus Fresnel at `wo`.
     Pass(Vec3),
+}
+
+/// A dielectric interface to add to a [`Bsdf`]: `reflect` and `refract` scale its two halves.
+struct Dielectric {
+    tint: Vec3,
+    ior: f32,
+    roughness: f32,
+    thin: bool,
+    reflect: f32,
+    refract: f32,
+    cos_o: f32,
 }
 
 /// At most this many lobes: three per material, a mix of two materials taking both.
@@ -264,20 +292,38 @@ impl Bsdf {
                 metal_color,
                 edge_color,
                 ior,
+                transmission,
+                transmission_color,
+                thin,
                 ..
             } => {
                 // MoonRay weights the metallic lobe by specular * metallic (moonshine
                 // lib/material/dwabase/DwaBaseLayerable.cc, `metallicWeight`), and what it
-                // leaves goes to the dielectric specular and the diffuse under it.
+                // leaves goes to the dielectric specular, the transmission (its share
+                // `transmission`) and the diffuse under the specular.
                 let m = (metallic.clamp(0.0, 1.0) * specular.clamp(0.0, 1.0)).clamp(0.0, 1.0);
+                let t = transmission.clamp(0.0, 1.0);
                 let spec_f = if specular > 0.0 {
                     fresnel_dielectric(cos_o, ior) * specular
                 } else {
                     0.0
                 };
-                let diffuse = albedo * (1.0 - m) * (1.0 - spec_f);
+                let diffuse = albedo * (1.0 - m) * (1.0 - t) * (1.0 - spec_f);
                 b.push(Lobe::Lambert(diffuse * w), luminance(diffuse) * w);
-                if specular > 0.0 && m < 1.0 {
+                if t > 0.0 && m < 1.0 {
+                    // MoonRay's coupled MicrofacetIsotropicBSDF (BsdfBuilder.cc): the
+                    // dielectric reflection and its refraction, weights specular and
+                    // transmission, both under what the metal leaves.
+                    b.dielectric(Dielectric {
+                        tint: transmission_color,
+                        ior,
+                        roughness,
+                        thin,
+                        reflect: specular.max(0.0) * (1.0 - m) * w,
+                        refract: t * (1.0 - m) * w,
+                        cos_o,
+                    });
+                } else if specular > 0.0 && m < 1.0 {
                     let alpha = roughness * roughness;
                     b.push(
                         Lobe::Ggx {
@@ -319,59 +365,17 @@ impl Bsdf {
                 ior,
                 roughness,
                 thin,
+                specular,
                 ..
-            } => {
-                // MoonRay squares roughness into the microfacet alpha (moonray
-                // lib/rendering/shading/bsdf/cook_torrance/BsdfTransmissionCookTorrance.cc,
-                // "roughness squaring to linearize roughness response").
-                let alpha = roughness * roughness;
-                if alpha < SMOOTH_ALPHA {
-                    b.push(
-                        Lobe::Glass {
-                            tint,
-                            eta: ior,
-                            thin,
-                            scale: w,
-                        },
-                        w,
-                    );
-                } else {
-                    // MoonRay's MicrofacetIsotropicBSDF (moonray
-                    // lib/rendering/shading/BsdfBuilder.cc): GGX reflection with the
-                    // dielectric Fresnel, and a TransmissionCookTorranceBsdfLobe (Beckmann)
-                    // with one minus that Fresnel; thin geometry transmits straight through.
-                    let f = if thin {
-                        fresnel_dielectric(cos_o.abs(), ior)
-                    } else {
-                        fresnel_dielectric(cos_o, ior)
-                    };
-                    b.push(
-                        Lobe::DielectricGgx {
-                            alpha,
-                            eta: ior,
-                            thin,
-                            scale: w,
-                        },
-                        f.max(0.05) * w,
-                    );
-                    // Never zero: beyond the critical angle at the normal, tilted microfacets
-                    // still refract.
-                    let t_prob = (1.0 - f).max(0.05) * luminance(tint).max(0.05) * w;
-                    if thin {
-                        b.push(Lobe::Pass(tint * ((1.0 - f) * w)), t_prob);
-                    } else {
-                        b.push(
-                            Lobe::RoughRefract {
-                                alpha,
-                                eta: ior,
-                                tint,
-                                scale: w,
-                            },
-                            t_prob,
-                        );
-                    }
-                }
-            }
+            } => b.dielectric(Dielectric {
+                tint,
+                ior,
+                roughness,
+                thin,
+                reflect: specular.max(0.0) * w,
+                refract: w,
+                cos_o,
+            }),
             Material::Emissive { .. } | Material::Shaded(_) => {}
             Material::Mix {
                 ref a,
@@ -381,6 +385,69 @@ impl Bsdf {
                 b.add(a, cos_o, w * (1.0 - t));
                 b.add(b2, cos_o, w * t);
             }
+        }
+    }
+
+    /// A dielectric interface's reflection and refraction lobes, smooth or rough.
+    fn dielectric(&mut self, d: Dielectric) {
+        let Dielectric {
+            tint,
+            ior,
+            roughness,
+            thin,
+            reflect,
+            refract,
+            cos_o,
+        } = d;
+        // MoonRay squares roughness into the microfacet alpha (moonray
+        // lib/rendering/shading/bsdf/cook_torrance/BsdfTransmissionCookTorrance.cc,
+        // "roughness squaring to linearize roughness response").
+        let alpha = roughness * roughness;
+        if alpha < SMOOTH_ALPHA {
+            self.push(
+                Lobe::Glass {
+                    tint,
+                    eta: ior,
+                    thin,
+                    reflect,
+                    refract,
+                },
+                reflect.max(refract),
+            );
+            return;
+        }
+        // MoonRay's MicrofacetIsotropicBSDF (moonray lib/rendering/shading/BsdfBuilder.cc):
+        // GGX reflection with the dielectric Fresnel, and a TransmissionCookTorranceBsdfLobe
+        // (Beckmann) with one minus that Fresnel; thin geometry transmits straight through.
+        let f = if thin {
+            fresnel_dielectric(cos_o.abs(), ior)
+        } else {
+            fresnel_dielectric(cos_o, ior)
+        };
+        self.push(
+            Lobe::DielectricGgx {
+                alpha,
+                eta: ior,
+                thin,
+                scale: reflect,
+            },
+            f.max(0.05) * reflect,
+        );
+        // Never zero: beyond the critical angle at the normal, tilted microfacets still
+        // refract.
+        let t_prob = (1.0 - f).max(0.05) * luminance(tint).max(0.05) * refract;
+        if thin {
+            self.push(Lobe::Pass(tint * ((1.0 - f) * refract)), t_prob);
+        } else {
+            self.push(
+                Lobe::RoughRefract {
+                    alpha,
+                    eta: ior,
+                    tint,
+                    scale: refract,
+                },
+                t_prob,
+            );
         }
     }
 
@@ -436,19 +503,26 @@ impl Bsdf {
                 tint,
                 eta,
                 thin,
-                scale,
+                reflect,
+                refract: refract_w,
             } => {
-                // A delta lobe: choose reflection or refraction by Fresnel.
+                // A delta lobe: choose reflection or refraction by their Fresnel-weighted
+                // scales (by Fresnel alone when the two are equal).
                 let f = if thin {
                     fresnel_dielectric(wo.z.abs(), eta)
                 } else {
                     fresnel_dielectric(wo.z, eta)
                 };
-                if u.x < f {
+                let (r, t) = (f * reflect, (1.0 - f) * refract_w);
+                if r + t <= 0.0 {
+                    return None;
+                }
+                let p_reflect = r / (r + t);
+                if u.x < p_reflect {
                     let wi = Vec3::new(-wo.x, -wo.y, wo.z);
                     return Some(BsdfSample {
                         wi,
-                        weight: Vec3::splat(scale / prob),
+                        weight: Vec3::splat(r / (p_reflect * prob)),
                         pdf: 0.0,
                         delta: true,
                         kind: LobeKind::Mirror,
@@ -457,7 +531,7 @@ impl Bsdf {
                 let wi = if thin { -wo } else { refract(wo, eta)? };
                 Some(BsdfSample {
                     wi,
-                    weight: tint * (scale / prob),
+                    weight: tint * (t / ((1.0 - p_reflect) * prob)),
                     pdf: 0.0,
                     delta: true,
                     kind: LobeKind::Mirror,
@@ -794,6 +868,9 @@ mod tests {
             metal_color: Vec3::ONE,
             edge_color: Vec3::ONE,
             ior: 1.5,
+            transmission: 0.0,
+            transmission_color: Vec3::ONE,
+            thin: false,
             emission: Vec3::ZERO,
         };
         let a = albedo(&m, Vec3::new(0.3, 0.0, 0.954).normalize());
@@ -837,6 +914,9 @@ mod tests {
             metal_color: Vec3::new(0.9, 0.6, 0.3),
             edge_color: Vec3::new(1.0, 0.8, 0.5),
             ior: 1.5,
+            transmission: 0.0,
+            transmission_color: Vec3::ONE,
+            thin: false,
             emission: Vec3::ZERO,
         };
         let wo = Vec3::new(0.2, 0.1, 0.97).normalize();
@@ -860,6 +940,7 @@ mod tests {
                 ior: 1.5,
                 roughness: 0.0,
                 thin: false,
+                specular: 1.0,
                 emission: Vec3::ZERO,
             },
             wo,
@@ -874,6 +955,7 @@ mod tests {
             ior: 1.5,
             roughness,
             thin,
+            specular: 1.0,
             emission: Vec3::ZERO,
         }
     }
@@ -1049,6 +1131,61 @@ mod tests {
             "{}",
             bs.weight
         );
+    }
+
+    fn base_with_transmission(albedo: Vec3, transmission: f32, roughness: f32) -> Material {
+        Material::Base {
+            albedo,
+            specular: 1.0,
+            roughness,
+            metallic: 0.0,
+            metal_color: Vec3::ONE,
+            edge_color: Vec3::ONE,
+            ior: 1.5,
+            transmission,
+            transmission_color: Vec3::ONE,
+            thin: false,
+            emission: Vec3::ZERO,
+        }
+    }
+
+    #[test]
+    fn dwabase_transmission_shares_what_the_specular_leaves_with_the_diffuse() {
+        // MoonRay's layering: reflection F, refraction t (1 - F), diffuse (1 - t)(1 - F) albedo.
+        // A white albedo conserves energy whatever t; transmission 1 is the glass itself.
+        let wo = Vec3::new(0.3, 0.0, 0.954).normalize();
+        let f = fresnel_dielectric(wo.z, 1.5);
+        let smooth_glass = albedo(&base_with_transmission(Vec3::ONE, 1.0, 0.0), wo);
+        assert!(
+            (smooth_glass - Vec3::ONE).abs().max_element() < 1e-4,
+            "{smooth_glass}"
+        );
+        let half = albedo(&base_with_transmission(Vec3::ONE, 0.5, 0.0), wo);
+        assert!((half - Vec3::ONE).abs().max_element() < 5e-3, "{half}");
+        // A black albedo leaves the specular and half of the refraction: F + 0.5 (1 - F).
+        let dark = albedo(&base_with_transmission(Vec3::ZERO, 0.5, 0.0), wo).x;
+        let want = f + 0.5 * (1.0 - f);
+        assert!((dark - want).abs() < 5e-3, "{dark} vs {want}");
+        // Rough: the single-scattering loss only (see the rough glass furnace).
+        let m = base_with_transmission(Vec3::ONE, 0.5, 0.3);
+        let (refl, trans) = integral(&m, wo, 2400);
+        assert!(
+            refl + trans > 0.99 && refl + trans < 1.002,
+            "{refl} + {trans}"
+        );
+        assert!(
+            (trans - 0.5 * (1.0 - f as f64)).abs() < 0.01,
+            "refracted {trans}"
+        );
+        let bsdf = Bsdf::new(&m, wo.z);
+        let mut s = Rng::new(7, 0, 0, 0, 0);
+        for _ in 0..1000 {
+            if let Some(bs) = bsdf.sample(wo, s.uniform(), s.uniform2()) {
+                let (f, pdf) = bsdf.eval(wo, bs.wi);
+                assert!((pdf - bs.pdf).abs() <= 1e-3 * pdf.max(1.0));
+                assert!(((f / pdf) - bs.weight).abs().max_element() < 1e-3);
+            }
+        }
     }
 
     #[test]

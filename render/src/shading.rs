@@ -567,6 +567,9 @@ pub enum Shader {
         metal_color: Param,
         edge_color: Param,
         ior: f32,
+        transmission: Param,
+        transmission_color: Param,
+        thin: bool,
         emission: Param,
     },
     /// DwaMetalMaterial with bindable colours.
@@ -614,6 +617,9 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             metal_color,
             edge_color,
             ior,
+            transmission,
+            transmission_color,
+            thin,
             emission,
         } => Material::Base {
             albedo: albedo.eval(maps, sp),
@@ -623,6 +629,9 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             metal_color: metal_color.eval(maps, sp),
             edge_color: edge_color.eval(maps, sp),
             ior: *ior,
+            transmission: clamp01(transmission),
+            transmission_color: transmission_color.eval(maps, sp),
+            thin: *thin,
             emission: emission.eval(maps, sp),
         },
         Shader::Metal {
@@ -698,6 +707,9 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
                 metal_color: c0,
                 edge_color: e0,
                 ior: i0,
+                transmission: t0,
+                transmission_color: tc0,
+                thin: th0,
                 emission: em0,
             }),
             Some(Material::Base {
@@ -708,6 +720,9 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
                 metal_color: c1,
                 edge_color: e1,
                 ior: i1,
+                transmission: t1,
+                transmission_color: tc1,
+                thin: th1,
                 emission: em1,
             }),
         ) => {
@@ -720,6 +735,10 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
                 metal_color: c0.lerp(c1, t),
                 edge_color: e0.lerp(e1, t),
                 ior: l(i0, i1),
+                transmission: l(t0, t1),
+                transmission_color: tc0.lerp(tc1, t),
+                // Not a number to blend: the nearer material's.
+                thin: if t < 0.5 { th0 } else { th1 },
                 emission: em0.lerp(em1, t),
             }
         }
@@ -749,6 +768,9 @@ fn as_base(m: &Material) -> Option<Material> {
             metal_color: color,
             edge_color,
             ior: 1.5,
+            transmission: 0.0,
+            transmission_color: Vec3::ONE,
+            thin: false,
             emission,
         }),
         _ => None,

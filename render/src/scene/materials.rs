@@ -106,16 +106,29 @@ impl SceneBuilder<'_> {
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
                 let specular = bx.f32(&mut a, "specular", 1.0);
                 let solid = o.class == "DwaSolidDielectricMaterial";
-                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json.
-                let (metallic, metal_color, edge_color) = if solid {
-                    let zero = Param::Const(Vec3::ZERO);
-                    (zero.clone(), zero.clone(), zero)
+                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
+                // and transmission.json.
+                let zero = Param::Const(Vec3::ZERO);
+                let (metallic, metal_color, edge_color, transmission) = if solid {
+                    (zero.clone(), zero.clone(), zero.clone(), zero)
                 } else {
+                    let show_transmission = a.bool("show_transmission", true);
+                    let transmission = bx.f32(&mut a, "transmission", 0.0);
                     (
                         bx.f32(&mut a, "metallic", 0.0),
                         bx.rgb(&mut a, "metallic_color", Vec3::ONE),
                         bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE),
+                        if show_transmission {
+                            transmission
+                        } else {
+                            zero
+                        },
                     )
+                };
+                let transmission_color = if solid {
+                    Param::Const(Vec3::ONE)
+                } else {
+                    bx.rgb(&mut a, "transmission_color", Vec3::ONE)
                 };
                 base(BaseParams {
                     albedo: if show_diffuse {
@@ -133,6 +146,9 @@ impl SceneBuilder<'_> {
                     metal_color,
                     edge_color,
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    transmission,
+                    transmission_color,
+                    thin: a.bool("thin_geometry", false),
                     emission,
                 })
             }
@@ -174,6 +190,9 @@ impl SceneBuilder<'_> {
                     metal_color: diffuse.clone(),
                     edge_color: diffuse,
                     ior,
+                    transmission: Param::Const(Vec3::ZERO),
+                    transmission_color: Param::Const(Vec3::ONE),
+                    thin: false,
                     emission: emissive,
                 })
             }
@@ -205,6 +224,11 @@ impl SceneBuilder<'_> {
                     tint: a.rgb("transmission_color", Vec3::ONE),
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
                     roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
+                    specular: if a.bool("show_specular", true) {
+                        a.f32("specular", 1.0)
+                    } else {
+                        0.0
+                    },
                     thin: a.bool("thin_geometry", false),
                     emission: c3(&emission).unwrap_or(Vec3::ZERO),
                 };
@@ -239,6 +263,7 @@ impl SceneBuilder<'_> {
             MATERIAL_COMMON,
             &[
                 "albedo",
+                "transmission",
                 "specular",
                 "roughness",
                 "metallic",
@@ -346,6 +371,9 @@ struct BaseParams {
     metal_color: Param,
     edge_color: Param,
     ior: f32,
+    transmission: Param,
+    transmission_color: Param,
+    thin: bool,
     emission: Param,
 }
 
@@ -359,19 +387,32 @@ fn base(p: BaseParams) -> Material {
         c3(&p.metal_color),
         c3(&p.edge_color),
         c3(&p.emission),
+        c3(&p.transmission),
+        c3(&p.transmission_color),
     ) {
-        (Some(albedo), Some(s), Some(r), Some(m), Some(mc), Some(ec), Some(emission)) => {
-            Material::Base {
-                albedo,
-                specular: s.x,
-                roughness: r.x.clamp(0.0, 1.0),
-                metallic: m.x,
-                metal_color: mc,
-                edge_color: ec,
-                ior: p.ior,
-                emission,
-            }
-        }
+        (
+            Some(albedo),
+            Some(s),
+            Some(r),
+            Some(m),
+            Some(mc),
+            Some(ec),
+            Some(emission),
+            Some(t),
+            Some(tc),
+        ) => Material::Base {
+            albedo,
+            specular: s.x,
+            roughness: r.x.clamp(0.0, 1.0),
+            metallic: m.x,
+            metal_color: mc,
+            edge_color: ec,
+            ior: p.ior,
+            transmission: t.x.clamp(0.0, 1.0),
+            transmission_color: tc,
+            thin: p.thin,
+            emission,
+        },
         _ => Material::Shaded(Box::new(Shader::Base {
             albedo: p.albedo,
             specular: p.specular,
@@ -380,6 +421,9 @@ fn base(p: BaseParams) -> Material {
             metal_color: p.metal_color,
             edge_color: p.edge_color,
             ior: p.ior,
+            transmission: p.transmission,
+            transmission_color: p.transmission_color,
+            thin: p.thin,
             emission: p.emission,
         })),
     }

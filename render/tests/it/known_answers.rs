@@ -244,6 +244,37 @@ Layer("layer") { { ball, "", glass, LightSet("lights") { env } } }
 }
 
 #[test]
+fn a_fully_transmissive_dwabase_ball_in_a_white_furnace_vanishes_whatever_its_albedo() {
+    // DwaBaseMaterial with transmission 1 gives the diffuse nothing (MoonRay's layering): a
+    // smooth red one is clear glass, invisible in a white furnace. Were its transmission
+    // ignored, it would be red.
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1,
+                 ["max_depth"] = 40, ["max_glossy_depth"] = 40, ["max_mirror_depth"] = 40 }
+Camera("cam") { ["node_xform"] = translate(0, 0, 5), ["focal"] = 30 }
+local ball = SphereGeometry("ball") { ["radius"] = 1 }
+local red = DwaBaseMaterial("red") { ["albedo"] = Rgb(1, 0, 0), ["transmission"] = 1, ["roughness"] = 0 }
+local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }
+Layer("layer") { { ball, "", red, LightSet("lights") { env } } }
+"#,
+    );
+    let object = mean(
+        &s,
+        PixelRect {
+            x0: 12,
+            y0: 12,
+            x1: 20,
+            y1: 20,
+        },
+        64,
+    );
+    for c in object {
+        assert!((c - 1.0).abs() < 0.01, "{object:?}");
+    }
+}
+
+#[test]
 fn a_smooth_metal_shows_its_colour_head_on() {
     // A smooth DwaMetalMaterial plane facing an orthographic camera, a white EnvLight behind
     // the camera: the mirror sends each camera ray straight back to the sky, so the pixels are
