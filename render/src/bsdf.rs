@@ -303,8 +303,15 @@ impl Bsdf {
                 // `transmission`) and the diffuse under the specular.
                 let m = (metallic.clamp(0.0, 1.0) * specular.clamp(0.0, 1.0)).clamp(0.0, 1.0);
                 let t = transmission.clamp(0.0, 1.0);
+                // The diffuse lies under the specular, attenuated by one minus its Fresnel at
+                // wo, moved towards its value at normal incidence the rougher the specular:
+                // MoonRay's OneMinusRoughFresnel (moonray lib/rendering/shading/bsdf/Fresnel.h;
+                // SimpleAttenuator in LobeAttenuator.h), interpolator 1 - (1 - roughness^2)^3.
                 let spec_f = if specular > 0.0 {
-                    fresnel_dielectric(cos_o, ior) * specular
+                    let a = 1.0 - roughness * roughness;
+                    let lerp = (1.0 - a * a * a).clamp(0.0, 1.0);
+                    let (f_o, f_0) = (fresnel_dielectric(cos_o, ior), fresnel_dielectric(1.0, ior));
+                    (f_o + (f_0 - f_o) * lerp) * specular
                 } else {
                     0.0
                 };
@@ -1185,6 +1192,26 @@ mod tests {
                 assert!((pdf - bs.pdf).abs() <= 1e-3 * pdf.max(1.0));
                 assert!(((f / pdf) - bs.weight).abs().max_element() < 1e-3);
             }
+        }
+    }
+
+    #[test]
+    fn the_diffuse_lies_under_one_minus_moonrays_rough_fresnel() {
+        // At 60 degrees from the normal, ior 1.5: F(0.5) = 0.5 (0.42015^2 + 0.04251^2) = 0.08917
+        // and F(1) = 0.04. Roughness 0.5 interpolates by 1 - (1 - 0.25)^3 = 0.578125 towards
+        // F(1): 0.06074, so the diffuse keeps 0.93926 of the albedo; roughness 0 keeps
+        // 1 - 0.08917.
+        for (roughness, keep) in [(0.5, 0.93926), (0.0, 1.0 - 0.08917)] {
+            let m = base_with_transmission(Vec3::splat(0.8), 0.0, roughness);
+            let bsdf = Bsdf::new(&m, 0.5);
+            let Lobe::Lambert(a) = bsdf.lobes[0].0 else {
+                panic!("the first lobe is the diffuse");
+            };
+            assert!(
+                (a.x - 0.8 * keep).abs() < 1e-4,
+                "{roughness}: {a} vs {}",
+                0.8 * keep
+            );
         }
     }
 
