@@ -7,7 +7,7 @@ use super::known::{known, MATERIAL_COMMON};
 use super::maps::Binds;
 use super::SceneBuilder;
 use crate::attrs::Attrs;
-use crate::bsdf::Material;
+use crate::bsdf::{Material, Microfacet};
 use crate::geometry::MaterialId;
 use crate::graph::ObjectId;
 use crate::shading::{Param, Shader};
@@ -146,6 +146,8 @@ impl SceneBuilder<'_> {
                     metal_color,
                     edge_color,
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    // Names and values from moonshine lib/material/dwabase/json/specular.json.
+                    specular_model: Microfacet::from_model(a.int("specular_model", 1)),
                     transmission,
                     transmission_color,
                     thin: a.bool("thin_geometry", false),
@@ -190,6 +192,7 @@ impl SceneBuilder<'_> {
                     metal_color: diffuse.clone(),
                     edge_color: diffuse,
                     ior,
+                    specular_model: Microfacet::Ggx,
                     transmission: Param::Const(Vec3::ZERO),
                     transmission_color: Param::Const(Vec3::ONE),
                     thin: false,
@@ -202,17 +205,20 @@ impl SceneBuilder<'_> {
                 let color = bx.rgb(&mut a, "metallic_color", Vec3::ONE);
                 let edge_color = bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE);
                 let roughness = bx.f32(&mut a, "roughness", 0.5);
+                let specular_model = Microfacet::from_model(a.int("specular_model", 1));
                 match (c3(&color), c3(&edge_color), c3(&roughness), c3(&emission)) {
                     (Some(color), Some(edge_color), Some(r), Some(emission)) => Material::Metal {
                         color,
                         edge_color,
                         roughness: r.x.clamp(0.0, 1.0),
+                        specular_model,
                         emission,
                     },
                     _ => Material::Shaded(Box::new(Shader::Metal {
                         color,
                         edge_color,
                         roughness,
+                        specular_model,
                         emission,
                     })),
                 }
@@ -230,6 +236,7 @@ impl SceneBuilder<'_> {
                         0.0
                     },
                     thin: a.bool("thin_geometry", false),
+                    specular_model: Microfacet::from_model(a.int("specular_model", 1)),
                     emission: c3(&emission).unwrap_or(Vec3::ZERO),
                 };
                 if emission.is_const() {
@@ -371,6 +378,7 @@ struct BaseParams {
     metal_color: Param,
     edge_color: Param,
     ior: f32,
+    specular_model: Microfacet,
     transmission: Param,
     transmission_color: Param,
     thin: bool,
@@ -408,6 +416,7 @@ fn base(p: BaseParams) -> Material {
             metal_color: mc,
             edge_color: ec,
             ior: p.ior,
+            specular_model: p.specular_model,
             transmission: t.x.clamp(0.0, 1.0),
             transmission_color: tc,
             thin: p.thin,
@@ -421,6 +430,7 @@ fn base(p: BaseParams) -> Material {
             metal_color: p.metal_color,
             edge_color: p.edge_color,
             ior: p.ior,
+            specular_model: p.specular_model,
             transmission: p.transmission,
             transmission_color: p.transmission_color,
             thin: p.thin,
