@@ -183,7 +183,7 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
 /// shadow linking): the ray goes on past such a hit.
 fn occluded(scene: &Scene, mut ray: Ray, light: u32, rays: &mut u64) -> bool {
     *rays += 1;
-    if scene.shadow_sets.iter().all(|s| s.is_empty()) {
+    if !scene.has_shadow_sets() {
         return scene.bvh.occluded(&ray);
     }
     loop {
@@ -275,6 +275,29 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
             }
             if let Some((_, rad, pdf)) = light.intersect(&ray, t_surface) {
                 meet(light, rad, pdf);
+            }
+        }
+        // Shadow linking applies to the BSDF's half of the light sampling too: a bounce sees
+        // the lights of its set beyond the surface it meets when nothing between casts a
+        // shadow from them.
+        if let (Some(set), Some(_), true) = (from_set, hit, scene.has_shadow_sets()) {
+            for &i in set {
+                let light = &lights[i as usize];
+                let beyond = if light.is_infinite() {
+                    light
+                        .escaped(ray.d)
+                        .map(|(rad, pdf)| (f32::INFINITY, rad, pdf))
+                } else {
+                    light
+                        .intersect(&ray, f32::INFINITY)
+                        .filter(|h| h.0 >= t_surface)
+                };
+                if let Some((t, rad, pdf)) = beyond {
+                    let tmax = if t.is_finite() { t * (1.0 - 1e-4) } else { t };
+                    if !occluded(scene, Ray::new(ray.o, ray.d, ray.tmin, tmax), i, rays) {
+                        meet(light, rad, pdf);
+                    }
+                }
             }
         }
         let Some(hit) = hit else {

@@ -63,6 +63,13 @@ pub struct Scene {
     pub frame: i32,
 }
 
+impl Scene {
+    /// Whether some Layer entry's geometry casts no shadow from some light.
+    pub fn has_shadow_sets(&self) -> bool {
+        self.shadow_sets.iter().any(|s| !s.is_empty())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SceneError {
     #[error("{files}: the scene has no camera; add `PerspectiveCamera(\"cam\") {{ ... }}` (or `Camera`) and point SceneVariables' `camera` at it")]

@@ -431,6 +431,42 @@ fn geometry_casts_no_shadow_from_the_lights_of_its_shadow_set() {
 }
 
 #[test]
+fn a_bounce_sees_a_light_through_geometry_in_whose_shadow_set_it_is() {
+    // The plane (albedo 0.5) under a white EnvLight with a ball hovering over it: beside the
+    // ball the plane is darker (the ball hides part of the sky). With the sky in the ball's
+    // ShadowSet the plane is 0.5 everywhere, as without the ball: the light samples pass the
+    // ball, and so must the BSDF samples that carry most of an EnvLight's MIS weight.
+    let plane = |tail: &str| {
+        scene(&format!(
+            r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 8 }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ Vec3(-100, -100, 0), Vec3(100, -100, 0), Vec3(100, 100, 0), Vec3(-100, 100, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1, ["node_xform"] = translate(0, 0, 1.5) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sky = EnvLight("sky") {{ ["color"] = Rgb(1, 1, 1) }}
+local ls = LightSet("ls") {{ sky }}
+local unshadowed = ShadowSet("unshadowed") {{ sky }}
+Layer("layer") {{ {{ plane, "", grey, ls }}, {{ ball, "", grey, {tail} }} }}
+"#
+        ))
+    };
+    // Just beside the ball as the camera sees it (x from 1.25 to 1.75).
+    let patch = PixelRect {
+        x0: 21,
+        y0: 14,
+        x1: 23,
+        y1: 18,
+    };
+    let dark = mean(&plane("ls"), patch, 1024)[0];
+    assert!(dark < 0.45, "{dark}");
+    let clear = mean(&plane("ls, unshadowed"), patch, 1024)[0];
+    assert!((clear - 0.5).abs() < 0.005, "{clear} vs 0.5");
+}
+
+#[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
     let rect = PixelRect {
