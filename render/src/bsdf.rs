@@ -302,8 +302,9 @@ struct Dielectric {
     cos_o: f32,
 }
 
-/// At most this many lobes: three per material, a mix of two materials taking both.
-const MAX_LOBES: usize = 6;
+/// At most this many lobes: four per material (diffuse, dielectric reflection and refraction,
+/// metal), a mix of two materials taking both.
+const MAX_LOBES: usize = 8;
 
 /// The scattering function at one shading point, in its local frame.
 pub struct Bsdf {
