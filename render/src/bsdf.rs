@@ -1,11 +1,17 @@
 //! Materials and their scattering functions, evaluated in a local frame where the shading
 //! normal is +Z.
 //!
-//! A material becomes a [`Bsdf`] at a hit: a weighted mix of lobes (Lambertian diffuse, GGX
-//! microfacet reflection with dielectric or conductor Fresnel, smooth dielectric transmission)
-//! that can be evaluated for next-event estimation and sampled for the next bounce, with the
-//! probability densities multiple importance sampling needs.
+//! A material becomes a [`Bsdf`] at a hit: a weighted mix of lobes (Lambertian diffuse,
+//! microfacet reflection with dielectric or conductor Fresnel, smooth and rough dielectric
+//! reflection and refraction, layered as MoonRay's DwaBase layers them) that can be evaluated
+//! for next-event estimation and sampled for the next bounce, with the probability densities
+//! multiple importance sampling needs. The distributions are in `microfacet`, the Fresnel
+//! terms in `fresnel`.
 
+use crate::fresnel::Fresnel;
+pub use crate::fresnel::{artist_friendly_ior, fresnel_conductor, fresnel_dielectric};
+pub use crate::microfacet::Microfacet;
+use crate::microfacet::{beckmann_d, beckmann_g1};
 use glam::{Vec2, Vec3};
 use std::f32::consts::PI;
 
@@ -115,50 +121,6 @@ impl Material {
     }
 }
 
-/// A specular lobe's microfacet normal distribution, MoonRay's `specular_model` (moonshine
-/// lib/material/dwabase/json/specular.json: Beckmann 0, GGX 1, the default), both with the
-/// separable Smith shadowing of moonray's cook_torrance/BsdfCookTorrance.cc (Beckmann's as
-/// Walter et al.'s rational fit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Microfacet {
-    Beckmann,
-    #[default]
-    Ggx,
-}
-
-impl Microfacet {
-    /// MoonRay's `specular_model` value: 0 is Beckmann, anything else GGX.
-    pub fn from_model(model: i64) -> Microfacet {
-        if model == 0 {
-            Microfacet::Beckmann
-        } else {
-            Microfacet::Ggx
-        }
-    }
-
-    fn d(self, cos_h: f32, alpha: f32) -> f32 {
-        match self {
-            Microfacet::Ggx => ggx_d(cos_h, alpha),
-            Microfacet::Beckmann => beckmann_d(cos_h, alpha),
-        }
-    }
-
-    fn g1(self, cos: f32, alpha: f32) -> f32 {
-        match self {
-            Microfacet::Ggx => smith_g1(cos, alpha),
-            Microfacet::Beckmann => beckmann_g1(cos, alpha),
-        }
-    }
-
-    /// A microfacet normal with density D(m) cos(m).
-    fn sample(self, alpha: f32, u: Vec2) -> Vec3 {
-        match self {
-            Microfacet::Ggx => sample_ggx_normal(alpha, u),
-            Microfacet::Beckmann => sample_beckmann_normal(alpha, u),
-        }
-    }
-}
-
 /// Which depth budget a bounce spends (MoonRay's per-lobe depth limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LobeKind {
@@ -176,79 +138,6 @@ pub struct BsdfSample {
     pub pdf: f32,
     pub delta: bool,
     pub kind: LobeKind,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Fresnel {
-    Dielectric(f32),
-    /// A conductor's complex index of refraction, n + ik per channel.
-    Conductor {
-        eta: Vec3,
-        k: Vec3,
-    },
-}
-
-impl Fresnel {
-    fn eval(&self, cos: f32) -> Vec3 {
-        match *self {
-            Fresnel::Dielectric(eta) => Vec3::splat(fresnel_dielectric(cos, eta)),
-            Fresnel::Conductor { eta, k } => fresnel_conductor(cos, eta, k),
-        }
-    }
-
-    /// MoonRay's artist-friendly metal: reflectivity and edge tint as n and k.
-    fn artist_friendly(color: Vec3, edge_color: Vec3) -> Fresnel {
-        let (eta, k) = artist_friendly_ior(color, edge_color);
-        Fresnel::Conductor { eta, k }
-    }
-}
-
-/// Gulbrandsen's "Artist Friendly Metallic Fresnel" (JCGT 2014) as MoonRay computes it
-/// (moonray lib/rendering/shading/Ior.h, `ShaderComplexIor::createComplexIorFromColor`): both
-/// colours clamped to [0, 0.999], then n = g (1 - r)/(1 + r) + (1 - g)(1 + sqrt r)/(1 - sqrt r)
-/// and k = sqrt(max(0, r (n + 1)^2 - (n - 1)^2) / (1 - r)), for reflectivity r and edge tint g.
-pub fn artist_friendly_ior(color: Vec3, edge_color: Vec3) -> (Vec3, Vec3) {
-    let r = color.clamp(Vec3::ZERO, Vec3::splat(0.999));
-    let g = edge_color.clamp(Vec3::ZERO, Vec3::splat(0.999));
-    let n_min = (Vec3::ONE - r) / (Vec3::ONE + r);
-    let sr = r.powf(0.5);
-    let n_max = (Vec3::ONE + sr) / (Vec3::ONE - sr);
-    let n = g * n_min + (Vec3::ONE - g) * n_max;
-    let a = n + Vec3::ONE;
-    let b = n - Vec3::ONE;
-    let k = ((r * a * a - b * b).max(Vec3::ZERO) / (Vec3::ONE - r)).powf(0.5);
-    (n, k)
-}
-
-/// A conductor's unpolarised Fresnel reflectance at `cos` from its complex index n + ik, as
-/// MoonRay's `ConductorFresnel::eval` writes it (moonray lib/rendering/shading/bsdf/Fresnel.h):
-/// the common approximation that takes the outside medium's index as 1.
-pub fn fresnel_conductor(cos: f32, eta: Vec3, k: Vec3) -> Vec3 {
-    let c2 = cos * cos;
-    let factor = eta * eta + k * k;
-    let tmp = factor * c2;
-    let two_eta_c = 2.0 * eta * cos;
-    let parallel = (tmp - two_eta_c + Vec3::ONE) / (tmp + two_eta_c + Vec3::ONE);
-    let perp = (factor - two_eta_c + Vec3::splat(c2)) / (factor + two_eta_c + Vec3::splat(c2));
-    0.5 * (parallel + perp)
-}
-
-/// Unpolarised Fresnel reflectance for light arriving at `cos_i` from the side where the
-/// relative index of refraction is `eta` (inside / outside).
-pub fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
-    let (cos_i, eta) = if cos_i < 0.0 {
-        (-cos_i, 1.0 / eta)
-    } else {
-        (cos_i, eta)
-    };
-    let sin2_t = (1.0 - cos_i * cos_i).max(0.0) / (eta * eta);
-    if sin2_t >= 1.0 {
-        return 1.0;
-    }
-    let cos_t = (1.0 - sin2_t).sqrt();
-    let rs = (cos_i - eta * cos_t) / (cos_i + eta * cos_t);
-    let rp = (eta * cos_i - cos_t) / (eta * cos_i + cos_t);
-    0.5 * (rs * rs + rp * rp)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -672,7 +561,7 @@ impl Bsdf {
                             (-1.0, 1.0 / eta)
                         };
                         let wo_up = Vec3::new(wo.x, wo.y, wo.z.abs());
-                        let m = sample_beckmann_normal(alpha, u);
+                        let m = Microfacet::Beckmann.sample(alpha, u);
                         let wi = refract_about(wo_up, m, eta)?;
                         if wi.z >= 0.0 {
                             return None;
@@ -795,36 +684,6 @@ fn eval_rough_refract(alpha: f32, eta: f32, tint: Vec3, wo: Vec3, wi: Vec3) -> (
     (value, d * m.z * jac)
 }
 
-fn beckmann_d(cos_h: f32, alpha: f32) -> f32 {
-    let c2 = cos_h * cos_h;
-    let a2 = alpha * alpha;
-    ((c2 - 1.0) / (c2 * a2)).exp() / (PI * a2 * c2 * c2)
-}
-
-/// The rational approximation of Beckmann's Smith G1 (Walter et al. 2007, eq. 27), as MoonRay
-/// uses it.
-fn beckmann_g1(cos: f32, alpha: f32) -> f32 {
-    let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    if sin <= 0.0 {
-        return 1.0;
-    }
-    let a = cos / (alpha * sin);
-    if a < 1.6 {
-        (3.535 * a + 2.181 * a * a) / (1.0 + 2.276 * a + 2.577 * a * a)
-    } else {
-        1.0
-    }
-}
-
-/// A microfacet normal with density D(m) cos(m) for Beckmann (Walter et al., eq. 28, 29).
-fn sample_beckmann_normal(alpha: f32, u: Vec2) -> Vec3 {
-    let tan2 = -alpha * alpha * (1.0 - u.x).max(1e-12).ln();
-    let cos = 1.0 / (1.0 + tan2).sqrt();
-    let sin = (1.0 - cos * cos).max(0.0).sqrt();
-    let phi = 2.0 * PI * u.y;
-    Vec3::new(sin * phi.cos(), sin * phi.sin(), cos)
-}
-
 /// `wo` (upper hemisphere) refracted through a microfacet `m`; `eta` is the index on the far
 /// side over the near one. None on total internal reflection or a back-facing microfacet.
 fn refract_about(wo: Vec3, m: Vec3, eta: f32) -> Option<Vec3> {
@@ -838,27 +697,6 @@ fn refract_about(wo: Vec3, m: Vec3, eta: f32) -> Option<Vec3> {
     }
     let cos_t = (1.0 - sin2_t).sqrt();
     Some(-wo / eta + (cos_i / eta - cos_t) * m)
-}
-
-fn ggx_d(cos_h: f32, alpha: f32) -> f32 {
-    let a2 = alpha * alpha;
-    let c2 = cos_h * cos_h;
-    let denom = c2 * (a2 - 1.0) + 1.0;
-    a2 / (PI * denom * denom)
-}
-
-fn smith_g1(cos: f32, alpha: f32) -> f32 {
-    let a2 = alpha * alpha;
-    2.0 * cos / (cos + (a2 + (1.0 - a2) * cos * cos).sqrt())
-}
-
-fn sample_ggx_normal(alpha: f32, u: Vec2) -> Vec3 {
-    let a2 = alpha * alpha;
-    let cos2 = (1.0 - u.x) / (1.0 + (a2 - 1.0) * u.x);
-    let cos = cos2.sqrt();
-    let sin = (1.0 - cos2).max(0.0).sqrt();
-    let phi = 2.0 * PI * u.y;
-    Vec3::new(sin * phi.cos(), sin * phi.sin(), cos)
 }
 
 pub fn cosine_hemisphere(u: Vec2) -> Vec3 {
