@@ -11,15 +11,18 @@ The settings are ones both renderers can express identically, and why:
 - `lights_visible_in_camera` true (MoonRay's default is false), as Mitsuba shows emitters.
 - Lights are not `normalized` (MoonRay's default divides by area * scene_scale^2 * pi): the
   radiance is written as is on both sides. The Mitsuba rectangle that carries the area
-  emitter gets a black BSDF, since a MoonRay light reflects nothing. Like that rectangle, the
-  built-in renderer ends a path whose ray meets a light's front; MoonRay instead adds the
-  light as a direct-light sample and lets the path go on to the geometry behind (lights are
-  not geometry there), a difference left open. The comparison scenes keep the Cornell light
-  1 cm under the ceiling, where the two readings differ little.
-- Metals are DwaMetalMaterial: GGX with alpha = roughness^2 and Schlick's Fresnel from
-  `color`, which Mitsuba's `principled` BSDF with metallic = 1 computes too; a white smooth
-  metal is a perfect mirror in both. DwaBaseMaterial's dielectric specular layer has no exact
-  Mitsuba twin, so the diffuse materials set specular 0.
+  emitter gets a black BSDF, since a MoonRay light reflects nothing. Unlike that rectangle,
+  MoonRay's lights (and the built-in renderer's) occlude nothing: a path that meets one counts
+  it and goes on to the geometry behind. The comparison scenes keep the Cornell light 1 cm
+  under the ceiling, where the two readings differ little.
+- Metals are DwaMetalMaterial with `metallic_color` and `metallic_edge_color` both the
+  scene's colour: GGX with alpha = roughness^2 and MoonRay's artist-friendly conductor
+  Fresnel, whose n and k (Gulbrandsen's mapping, `_artist_friendly_ior`) Mitsuba's
+  `roughconductor` / `conductor` take as they are (its exact conductor Fresnel differs from
+  MoonRay's approximation by well under 1% for these colours). DwaBaseMaterial's dielectric
+  specular layer has no exact Mitsuba twin, so the diffuse materials set specular 0.
+- Glass is DwaRefractiveMaterial with roughness 0 (its default is 0.5), Mitsuba's
+  `dielectric`.
 - Meshes without normals: MoonRay's `smooth_normal` (default true) interpolates vertex
   normals; Mitsuba's OBJ loader computes angle-weighted vertex normals the same way.
 """
@@ -218,9 +221,10 @@ def rdla(s):
         if mat["kind"] == "diffuse":
             out.append(f'local {m} = DwaBaseMaterial("{m}") {{ ["albedo"] = {_rgb(mat["albedo"])}, ["specular"] = 0 }}')
         elif mat["kind"] == "metal":
-            out.append(f'local {m} = DwaMetalMaterial("{m}") {{ ["color"] = {_rgb(mat["color"])}, ["roughness"] = {mat["roughness"]} }}')
+            c = _rgb(mat["color"])
+            out.append(f'local {m} = DwaMetalMaterial("{m}") {{ ["metallic_color"] = {c}, ["metallic_edge_color"] = {c}, ["roughness"] = {mat["roughness"]} }}')
         else:
-            out.append(f'local {m} = DwaSolidDielectricMaterial("{m}") {{ ["refractive_index"] = {mat["ior"]} }}')
+            out.append(f'local {m} = DwaRefractiveMaterial("{m}") {{ ["refractive_index"] = {mat["ior"]}, ["roughness"] = 0 }}')
         rows.append(f"    {{ {g}, \"\", {m}, lights }},")
     out.append('Layer("layer") {')
     out.extend(rows)
@@ -241,6 +245,18 @@ def _write_obj(path, geom):
             f.write("v %r %r %r\n" % tuple(float(x) for x in v))
         for face in geom["faces"]:
             f.write("f " + " ".join(str(i + 1) for i in face) + "\n")
+
+
+def _artist_friendly_ior(color, edge_color):
+    """MoonRay's n and k from reflectivity and edge tint (moonray lib/rendering/shading/Ior.h,
+    Gulbrandsen 2014), both clamped to 0.999, per channel."""
+    eta, k = [], []
+    for r, g in zip(color, edge_color):
+        r, g = min(max(r, 0.0), 0.999), min(max(g, 0.0), 0.999)
+        n = g * (1 - r) / (1 + r) + (1 - g) * (1 + math.sqrt(r)) / (1 - math.sqrt(r))
+        eta.append(n)
+        k.append(math.sqrt(max(0.0, r * (n + 1) ** 2 - (n - 1) ** 2) / (1 - r)))
+    return eta, k
 
 
 def mitsuba_dict(s, mi, workdir, name):
@@ -271,11 +287,12 @@ def mitsuba_dict(s, mi, workdir, name):
     for i, (geom, mat) in enumerate(s["objects"]):
         if mat["kind"] == "diffuse":
             bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": list(mat["albedo"])}}
-        elif mat["kind"] == "metal" and mat["roughness"] == 0.0 and tuple(mat["color"]) == (1.0, 1.0, 1.0):
-            bsdf = {"type": "conductor", "material": "none"}
         elif mat["kind"] == "metal":
-            bsdf = {"type": "principled", "base_color": {"type": "rgb", "value": list(mat["color"])},
-                    "metallic": 1.0, "roughness": mat["roughness"], "specular": 0.5}
+            eta, k = _artist_friendly_ior(mat["color"], mat["color"])
+            bsdf = {"type": "conductor" if mat["roughness"] == 0.0 else "roughconductor",
+                    "eta": {"type": "rgb", "value": eta}, "k": {"type": "rgb", "value": k}}
+            if mat["roughness"] > 0.0:
+                bsdf.update({"distribution": "ggx", "alpha": mat["roughness"] ** 2, "sample_visible": True})
         else:
             bsdf = {"type": "dielectric", "int_ior": mat["ior"], "ext_ior": 1.0}
         if geom["kind"] == "mesh":

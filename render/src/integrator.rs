@@ -178,14 +178,42 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
     }
 }
 
+/// Whether geometry hides light `light` along a shadow ray, adding the rays traced to `rays`.
+/// Geometry whose Layer entry has the light in its ShadowSet casts no shadow from it (MoonRay's
+/// shadow linking): the ray goes on past such a hit.
+fn occluded(scene: &Scene, mut ray: Ray, light: u32, rays: &mut u64) -> bool {
+    *rays += 1;
+    if !scene.has_shadow_sets() {
+        return scene.bvh.occluded(&ray);
+    }
+    loop {
+        let Some(hit) = scene.bvh.intersect(&ray) else {
+            return false;
+        };
+        let casts = scene
+            .material_shadow_set
+            .get(hit.material as usize)
+            .and_then(|&s| scene.shadow_sets.get(s as usize))
+            .is_none_or(|s| !s.contains(&light));
+        if casts {
+            return true;
+        }
+        // Past the hit, by a step that grows with the distance (as `spawn` offsets).
+        ray.tmin = hit.t + 1e-4 * hit.t.max(1.0);
+        if ray.tmin >= ray.tmax {
+            return false;
+        }
+        *rays += 1;
+    }
+}
+
 fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) -> (Vec3, f32) {
     let st = &scene.settings;
     let lights = &scene.lights;
-    let light_pick = if lights.is_empty() {
-        0.0
-    } else {
-        1.0 / lights.len() as f32
-    };
+    // The lights of the vertex the current ray left (its Layer entry's light set, as indices
+    // into `lights`): all a BSDF ray can meet there, as in MoonRay, where a bounce intersects
+    // only the active light set. None for a camera ray, which sees the visible lights of all.
+    let mut from_set: Option<&[u32]> = None;
     let mut l = Vec3::ZERO;
     let mut alpha = 0.0;
     let mut beta = Vec3::ONE;
@@ -225,34 +253,58 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 let w = if prev_delta {
                     1.0
                 } else {
-                    power_heuristic(prev_pdf, pdf * light_pick)
+                    let pick = from_set.map_or(0.0, |s| 1.0 / s.len() as f32);
+                    power_heuristic(prev_pdf, pdf * pick)
                 };
                 l += clamp(beta * rad * w, from);
             }
         };
         // Lights are not in the BVH: test the few finite ones directly. As in MoonRay, they
-        // occlude nothing: a BSDF ray counts every light it passes before the surface and goes
-        // on behind them; a camera ray stops at the nearest light it may see.
-        let mut seen: Option<(f32, Vec3, f32, usize)> = None;
+        // occlude nothing: a ray counts every light it passes before the surface and goes on
+        // behind them. A camera ray counts only the lights visible in camera, summed (MoonRay
+        // moonray lib/rendering/pbr/integrator/PathIntegrator.cc, computeRadianceRecurse:
+        // `intersectVisibleLight` up to the geometry, one of the `numHits` lights picked and
+        // weighted by `numHits`, whose mean is this sum), and then goes on to the surface.
+        let met = |i: usize| match from_set {
+            None => lights[i].visible_in_camera,
+            Some(s) => s.contains(&(i as u32)),
+        };
         for (i, light) in lights.iter().enumerate() {
-            if depth == 0 && !light.visible_in_camera {
+            if !met(i) || light.is_infinite() {
                 continue;
             }
-            let tmax = seen.map_or(t_surface, |h| h.0);
-            if let Some((t, rad, pdf)) = light.intersect(&ray, tmax) {
-                if depth == 0 {
-                    seen = Some((t, rad, pdf, i));
+            if let Some((_, rad, pdf)) = light.intersect(&ray, t_surface) {
+                meet(light, rad, pdf);
+            }
+        }
+        // Shadow linking applies to the BSDF's half of the light sampling too: a bounce sees
+        // the lights of its set beyond the surface it meets when nothing between casts a
+        // shadow from them.
+        if let (Some(set), Some(_), true) = (from_set, hit, scene.has_shadow_sets()) {
+            for &i in set {
+                let light = &lights[i as usize];
+                let beyond = if light.is_infinite() {
+                    light
+                        .escaped(ray.d)
+                        .map(|(rad, pdf)| (f32::INFINITY, rad, pdf))
                 } else {
-                    meet(light, rad, pdf);
+                    light
+                        .intersect(&ray, f32::INFINITY)
+                        .filter(|h| h.0 >= t_surface)
+                };
+                if let Some((t, rad, pdf)) = beyond {
+                    let tmax = if t.is_finite() { t * (1.0 - 1e-4) } else { t };
+                    if !occluded(scene, Ray::new(ray.o, ray.d, ray.tmin, tmax), i, rays) {
+                        meet(light, rad, pdf);
+                    }
                 }
             }
         }
-        if let Some((_, rad, pdf, i)) = seen {
-            meet(&lights[i], rad, pdf);
-            break;
-        }
         let Some(hit) = hit else {
-            for light in lights.iter().filter(|l| l.is_infinite()) {
+            for (i, light) in lights.iter().enumerate() {
+                if !light.is_infinite() || (depth > 0 && !met(i)) {
+                    continue;
+                }
                 if let Some((rad, pdf)) = light.escaped(ray.d) {
                     meet(light, rad, pdf);
                 }
@@ -314,10 +366,21 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         }
 
         // Next-event estimation: one light, chosen uniformly.
-        if bsdf.has_smooth_lobes() && !lights.is_empty() {
-            let pick = ((sampler.uniform() * lights.len() as f32) as usize).min(lights.len() - 1);
+        // This hit's lights: its Layer entry's light set, found through its material id.
+        let set: &[u32] = scene
+            .material_light_set
+            .get(hit.material as usize)
+            .and_then(|&s| scene.light_sets.get(s as usize))
+            .map_or(&[], |s| &s[..]);
+        let light_pick = if set.is_empty() {
+            0.0
+        } else {
+            1.0 / set.len() as f32
+        };
+        if bsdf.has_smooth_lobes() && !set.is_empty() {
+            let pick = ((sampler.uniform() * set.len() as f32) as usize).min(set.len() - 1);
             let u = sampler.uniform2();
-            if let Some(ls) = lights[pick].sample(hit.p, u) {
+            if let Some(ls) = lights[set[pick] as usize].sample(hit.p, u) {
                 if ls.pdf > 0.0 && ls.radiance != Vec3::ZERO {
                     let wi = frame.to_local(ls.wi);
                     let (f, bsdf_pdf) = bsdf.eval(wo, wi);
@@ -329,8 +392,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                             f32::INFINITY
                         };
                         let shadow = Ray::new(o, ls.wi, 0.0, tmax);
-                        *rays += 1;
-                        if !scene.bvh.occluded(&shadow) {
+                        if !occluded(scene, shadow, set[pick], rays) {
                             let light_pdf = ls.pdf * light_pick;
                             let w = power_heuristic(light_pdf, bsdf_pdf);
                             l += clamp(beta * f * ls.radiance * (w / light_pdf), depth);
@@ -374,6 +436,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         ray = Ray::new(spawn(hit.p, hit.n, wi_world), wi_world, 0.0, f32::INFINITY);
         prev_pdf = bs.pdf;
         prev_delta = bs.delta;
+        from_set = Some(set);
     }
     (l, alpha)
 }

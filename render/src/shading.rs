@@ -564,13 +564,21 @@ pub enum Shader {
         specular: Param,
         roughness: Param,
         metallic: Param,
+        metal_color: Param,
+        edge_color: Param,
         ior: f32,
+        specular_model: crate::bsdf::Microfacet,
+        transmission: Param,
+        transmission_color: Param,
+        thin: bool,
         emission: Param,
     },
-    /// DwaMetalMaterial with a bindable colour.
+    /// DwaMetalMaterial with bindable colours.
     Metal {
         color: Param,
+        edge_color: Param,
         roughness: Param,
+        specular_model: crate::bsdf::Microfacet,
         emission: Param,
     },
     /// DwaEmissiveMaterial: emission colour times the constant intensity and exposure.
@@ -608,23 +616,39 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             specular,
             roughness,
             metallic,
+            metal_color,
+            edge_color,
             ior,
+            specular_model,
+            transmission,
+            transmission_color,
+            thin,
             emission,
         } => Material::Base {
             albedo: albedo.eval(maps, sp),
             specular: specular.eval_f32(maps, sp),
             roughness: clamp01(roughness),
             metallic: metallic.eval_f32(maps, sp),
+            metal_color: metal_color.eval(maps, sp),
+            edge_color: edge_color.eval(maps, sp),
             ior: *ior,
+            specular_model: *specular_model,
+            transmission: clamp01(transmission),
+            transmission_color: transmission_color.eval(maps, sp),
+            thin: *thin,
             emission: emission.eval(maps, sp),
         },
         Shader::Metal {
             color,
+            edge_color,
             roughness,
+            specular_model,
             emission,
         } => Material::Metal {
             color: color.eval(maps, sp),
+            edge_color: edge_color.eval(maps, sp),
             roughness: clamp01(roughness),
+            specular_model: *specular_model,
             emission: emission.eval(maps, sp),
         },
         Shader::Emissive { emission, scale } => Material::Emissive {
@@ -680,15 +704,51 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
         return m1.clone();
     }
     match (as_base(m0), as_base(m1)) {
-        (Some(b0), Some(b1)) => {
+        (
+            Some(Material::Base {
+                albedo: a0,
+                specular: s0,
+                roughness: r0,
+                metallic: m0,
+                metal_color: c0,
+                edge_color: e0,
+                ior: i0,
+                specular_model: sm0,
+                transmission: t0,
+                transmission_color: tc0,
+                thin: th0,
+                emission: em0,
+            }),
+            Some(Material::Base {
+                albedo: a1,
+                specular: s1,
+                roughness: r1,
+                metallic: m1,
+                metal_color: c1,
+                edge_color: e1,
+                ior: i1,
+                specular_model: sm1,
+                transmission: t1,
+                transmission_color: tc1,
+                thin: th1,
+                emission: em1,
+            }),
+        ) => {
             let l = |x: f32, y: f32| x + (y - x) * t;
             Material::Base {
-                albedo: b0.0.lerp(b1.0, t),
-                specular: l(b0.1, b1.1),
-                roughness: l(b0.2, b1.2),
-                metallic: l(b0.3, b1.3),
-                ior: l(b0.4, b1.4),
-                emission: b0.5.lerp(b1.5, t),
+                albedo: a0.lerp(a1, t),
+                specular: l(s0, s1),
+                roughness: l(r0, r1),
+                metallic: l(m0, m1),
+                metal_color: c0.lerp(c1, t),
+                edge_color: e0.lerp(e1, t),
+                ior: l(i0, i1),
+                specular_model: if t < 0.5 { sm0 } else { sm1 },
+                transmission: l(t0, t1),
+                transmission_color: tc0.lerp(tc1, t),
+                // Not a number to blend: the nearer material's.
+                thin: if t < 0.5 { th0 } else { th1 },
+                emission: em0.lerp(em1, t),
             }
         }
         _ => Material::Mix {
@@ -699,23 +759,31 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
     }
 }
 
-/// A material as DwaBaseMaterial parameters (albedo, specular, roughness, metallic, ior,
-/// emission), when it is one: a metal is DwaBase with metallic 1 and its colour.
-fn as_base(m: &Material) -> Option<(Vec3, f32, f32, f32, f32, Vec3)> {
+/// A material as DwaBaseMaterial parameters, when it is one: a metal is DwaBase with
+/// metallic 1 and its colours (its colour standing in for the albedo metallic 1 hides).
+fn as_base(m: &Material) -> Option<Material> {
     match *m {
-        Material::Base {
-            albedo,
-            specular,
-            roughness,
-            metallic,
-            ior,
-            emission,
-        } => Some((albedo, specular, roughness, metallic, ior, emission)),
+        Material::Base { .. } => Some(m.clone()),
         Material::Metal {
             color,
+            edge_color,
             roughness,
+            specular_model,
             emission,
-        } => Some((color, 1.0, roughness, 1.0, 1.5, emission)),
+        } => Some(Material::Base {
+            albedo: color,
+            specular: 1.0,
+            roughness,
+            metallic: 1.0,
+            metal_color: color,
+            edge_color,
+            ior: 1.5,
+            specular_model,
+            transmission: 0.0,
+            transmission_color: Vec3::ONE,
+            thin: false,
+            emission,
+        }),
         _ => None,
     }
 }

@@ -34,6 +34,8 @@ pub(super) const STRUCTURAL: &[&str] = &[
     "SceneVariables",
     "GeometrySet",
     "LightSet",
+    // Read through the Layer's entries.
+    "ShadowSet",
     "Layer",
     "Metadata",
     "PerspectiveCamera",

@@ -7,7 +7,7 @@ use super::known::{known, MATERIAL_COMMON};
 use super::maps::Binds;
 use super::SceneBuilder;
 use crate::attrs::Attrs;
-use crate::bsdf::Material;
+use crate::bsdf::{Material, Microfacet};
 use crate::geometry::MaterialId;
 use crate::graph::ObjectId;
 use crate::shading::{Param, Shader};
@@ -42,15 +42,31 @@ fn c3(p: &Param) -> Option<Vec3> {
 }
 
 impl SceneBuilder<'_> {
+    /// The material id of material object `id` under the light and shadow sets of the Layer
+    /// entry being added: built once, and given one more id (a copy) for each further pair.
     pub(super) fn material(&mut self, id: Option<ObjectId>) -> MaterialId {
-        if let Some(&m) = self.material_ids.get(&id) {
+        let key = (id, self.current_light_set, self.current_shadow_set);
+        if let Some(&m) = self.material_ids.get(&key) {
             return m;
+        }
+        let mid = self.materials.len() as MaterialId;
+        self.material_light_set.push(key.1);
+        self.material_shadow_set.push(key.2);
+        if let Some(&built) = self
+            .material_ids
+            .iter()
+            .find(|((i, _, _), _)| *i == id)
+            .map(|(_, m)| m)
+        {
+            let m = self.materials[built as usize].clone();
+            self.materials.push(m);
+            self.material_ids.insert(key, mid);
+            return mid;
         }
         // The slot is taken (grey) before the material is built, so that a material that
         // contains itself (a DwaLayerMaterial as its own layer) ends in grey, not in a loop.
-        let mid = self.materials.len() as MaterialId;
         self.materials.push(Material::grey());
-        self.material_ids.insert(id, mid);
+        self.material_ids.insert(key, mid);
         if let Some(id) = id {
             self.materials_building.push(id);
             let m = self.build_material(id);
@@ -82,27 +98,61 @@ impl SceneBuilder<'_> {
             Param::Const(Vec3::ZERO)
         };
         let m = match o.class.as_str() {
-            "DwaBaseMaterial" => {
+            // DwaSolidDielectricMaterial is DwaBase without metallic or transmission: diffuse
+            // under a dielectric specular (moonshine dso/material/DwaSolidDielectric).
+            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
                 let specular = bx.f32(&mut a, "specular", 1.0);
-                base(
-                    if show_diffuse {
+                let solid = o.class == "DwaSolidDielectricMaterial";
+                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
+                // and transmission.json.
+                let zero = Param::Const(Vec3::ZERO);
+                let (metallic, metal_color, edge_color, transmission) = if solid {
+                    (zero.clone(), zero.clone(), zero.clone(), zero)
+                } else {
+                    let show_transmission = a.bool("show_transmission", true);
+                    let transmission = bx.f32(&mut a, "transmission", 0.0);
+                    (
+                        bx.f32(&mut a, "metallic", 0.0),
+                        bx.rgb(&mut a, "metallic_color", Vec3::ONE),
+                        bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE),
+                        if show_transmission {
+                            transmission
+                        } else {
+                            zero
+                        },
+                    )
+                };
+                let transmission_color = if solid {
+                    Param::Const(Vec3::ONE)
+                } else {
+                    bx.rgb(&mut a, "transmission_color", Vec3::ONE)
+                };
+                base(BaseParams {
+                    albedo: if show_diffuse {
                         albedo
                     } else {
                         Param::Const(Vec3::ZERO)
                     },
-                    if show_specular {
+                    specular: if show_specular {
                         specular
                     } else {
                         Param::Const(Vec3::ZERO)
                     },
-                    bx.f32(&mut a, "roughness", 0.5),
-                    bx.f32(&mut a, "metallic", 0.0),
-                    a.f32("refractive_index", 1.5).max(1.0001),
+                    roughness: bx.f32(&mut a, "roughness", 0.5),
+                    metallic,
+                    metal_color,
+                    edge_color,
+                    ior: a.f32("refractive_index", 1.5).max(1.0001),
+                    // Names and values from moonshine lib/material/dwabase/json/specular.json.
+                    specular_model: Microfacet::from_model(a.int("specular_model", 1)),
+                    transmission,
+                    transmission_color,
+                    thin: a.bool("thin_geometry", false),
                     emission,
-                )
+                })
             }
             "UsdPreviewSurface" => {
                 // The published UsdPreviewSurface spec (defaults as in the class data): the
@@ -131,37 +181,62 @@ impl SceneBuilder<'_> {
                         o.loc, o.name
                     ));
                 }
-                base(
-                    diffuse,
-                    Param::Const(Vec3::ONE),
+                // MoonRay's UsdPreviewSurface makes its metal the artist-friendly conductor
+                // with diffuseColor as both colours (moonray
+                // dso/material/UsdPreviewSurface/UsdPreviewSurface.cc).
+                base(BaseParams {
+                    albedo: diffuse.clone(),
+                    specular: Param::Const(Vec3::ONE),
                     roughness,
                     metallic,
+                    metal_color: diffuse.clone(),
+                    edge_color: diffuse,
                     ior,
-                    emissive,
-                )
+                    specular_model: Microfacet::Ggx,
+                    transmission: Param::Const(Vec3::ZERO),
+                    transmission_color: Param::Const(Vec3::ONE),
+                    thin: false,
+                    emission: emissive,
+                })
             }
             "DwaMetalMaterial" => {
-                let color = bx.rgb(&mut a, "color", a_default_metal());
+                // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
+                // and roughness.json (DwaMetal has no `color`).
+                let color = bx.rgb(&mut a, "metallic_color", Vec3::ONE);
+                let edge_color = bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE);
                 let roughness = bx.f32(&mut a, "roughness", 0.5);
-                match (c3(&color), c3(&roughness), c3(&emission)) {
-                    (Some(color), Some(r), Some(emission)) => Material::Metal {
+                let specular_model = Microfacet::from_model(a.int("specular_model", 1));
+                match (c3(&color), c3(&edge_color), c3(&roughness), c3(&emission)) {
+                    (Some(color), Some(edge_color), Some(r), Some(emission)) => Material::Metal {
                         color,
+                        edge_color,
                         roughness: r.x.clamp(0.0, 1.0),
+                        specular_model,
                         emission,
                     },
                     _ => Material::Shaded(Box::new(Shader::Metal {
                         color,
+                        edge_color,
                         roughness,
+                        specular_model,
                         emission,
                     })),
                 }
             }
-            "DwaSolidDielectricMaterial" | "DwaRefractiveMaterial" => {
+            "DwaRefractiveMaterial" => {
+                // Defaults from moonshine lib/material/dwabase/json/roughness.json (0.5) and
+                // transmission.json; MoonRay's rough dielectric lobes in bsdf.rs.
                 let m = Material::Dielectric {
                     tint: a.rgb("transmission_color", Vec3::ONE),
                     ior: a.f32("refractive_index", 1.5).max(1.0001),
-                    roughness: a.f32("roughness", 0.0),
+                    roughness: a.f32("roughness", 0.5).clamp(0.0, 1.0),
+                    specular: if a.bool("show_specular", true) {
+                        a.f32("specular", 1.0)
+                    } else {
+                        0.0
+                    },
                     thin: a.bool("thin_geometry", false),
+                    specular_model: Microfacet::from_model(a.int("specular_model", 1)),
                     emission: c3(&emission).unwrap_or(Vec3::ZERO),
                 };
                 if emission.is_const() {
@@ -195,6 +270,7 @@ impl SceneBuilder<'_> {
             MATERIAL_COMMON,
             &[
                 "albedo",
+                "transmission",
                 "specular",
                 "roughness",
                 "metallic",
@@ -206,6 +282,8 @@ impl SceneBuilder<'_> {
                 "refractive_index",
                 "extinction_coefficient",
                 "edge_color",
+                "metallic_color",
+                "metallic_edge_color",
                 "emission",
                 "albedo_color",
                 "show_diffuse",
@@ -291,41 +369,72 @@ impl SceneBuilder<'_> {
     }
 }
 
-/// A DwaBase-like material: constant when nothing is bound.
-fn base(
+/// The attributes of a DwaBase-like material, each bound or constant.
+struct BaseParams {
     albedo: Param,
     specular: Param,
     roughness: Param,
     metallic: Param,
+    metal_color: Param,
+    edge_color: Param,
     ior: f32,
+    specular_model: Microfacet,
+    transmission: Param,
+    transmission_color: Param,
+    thin: bool,
     emission: Param,
-) -> Material {
+}
+
+/// A DwaBase-like material: constant when nothing is bound.
+fn base(p: BaseParams) -> Material {
     match (
-        c3(&albedo),
-        c3(&specular),
-        c3(&roughness),
-        c3(&metallic),
-        c3(&emission),
+        c3(&p.albedo),
+        c3(&p.specular),
+        c3(&p.roughness),
+        c3(&p.metallic),
+        c3(&p.metal_color),
+        c3(&p.edge_color),
+        c3(&p.emission),
+        c3(&p.transmission),
+        c3(&p.transmission_color),
     ) {
-        (Some(albedo), Some(s), Some(r), Some(m), Some(emission)) => Material::Base {
+        (
+            Some(albedo),
+            Some(s),
+            Some(r),
+            Some(m),
+            Some(mc),
+            Some(ec),
+            Some(emission),
+            Some(t),
+            Some(tc),
+        ) => Material::Base {
             albedo,
             specular: s.x,
             roughness: r.x.clamp(0.0, 1.0),
             metallic: m.x,
-            ior,
+            metal_color: mc,
+            edge_color: ec,
+            ior: p.ior,
+            specular_model: p.specular_model,
+            transmission: t.x.clamp(0.0, 1.0),
+            transmission_color: tc,
+            thin: p.thin,
             emission,
         },
         _ => Material::Shaded(Box::new(Shader::Base {
-            albedo,
-            specular,
-            roughness,
-            metallic,
-            ior,
-            emission,
+            albedo: p.albedo,
+            specular: p.specular,
+            roughness: p.roughness,
+            metallic: p.metallic,
+            metal_color: p.metal_color,
+            edge_color: p.edge_color,
+            ior: p.ior,
+            specular_model: p.specular_model,
+            transmission: p.transmission,
+            transmission_color: p.transmission_color,
+            thin: p.thin,
+            emission: p.emission,
         })),
     }
-}
-
-fn a_default_metal() -> Vec3 {
-    Vec3::new(0.9, 0.9, 0.9)
 }

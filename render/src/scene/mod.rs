@@ -45,10 +45,29 @@ pub struct Scene {
     /// Primitive attribute names, interned: `Corners::attrs` and `AttributeMap` refer to them
     /// by index.
     pub attribute_names: Vec<String>,
+    /// Every light some Layer entry links (what the camera may see).
     pub lights: Vec<Light>,
+    /// The distinct light sets of the Layer's entries, as indices into `lights`.
+    pub light_sets: Vec<Vec<u32>>,
+    /// For each material id, the light set (index into `light_sets`) of the Layer entry that
+    /// assigned it: a material used by entries with different light sets has one id per set,
+    /// so that a hit finds its lights through the material id it already carries.
+    pub material_light_set: Vec<u32>,
+    /// The distinct shadow sets of the Layer's entries (the lights their geometry casts no
+    /// shadow from), as indices into `lights`; set 0 is empty. Like light sets, reached through
+    /// `material_shadow_set`.
+    pub shadow_sets: Vec<Vec<u32>>,
+    pub material_shadow_set: Vec<u32>,
     pub settings: Settings,
     pub output_file: Option<String>,
     pub frame: i32,
+}
+
+impl Scene {
+    /// Whether some Layer entry's geometry casts no shadow from some light.
+    pub fn has_shadow_sets(&self) -> bool {
+        self.shadow_sets.iter().any(|s| !s.is_empty())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +121,18 @@ struct SceneBuilder<'g> {
     attribute_names: Vec<String>,
     /// The materials being built, innermost last (a combining material builds its inputs).
     materials_building: Vec<ObjectId>,
-    /// Each material object is built once, however many geometries use it (`None`: grey).
-    material_ids: HashMap<Option<ObjectId>, MaterialId>,
+    /// Each material object is built once per light set, however many geometries use it
+    /// (`None`: grey).
+    material_ids: HashMap<(Option<ObjectId>, u32, u32), MaterialId>,
+    /// The light set and shadow set of each material id (see `Scene::material_light_set`).
+    material_light_set: Vec<u32>,
+    material_shadow_set: Vec<u32>,
+    shadow_sets: Vec<Vec<ObjectId>>,
+    current_shadow_set: u32,
+    /// The light sets of the Layer's entries as light objects, and the one of the entry
+    /// whose geometry is being added now (`layer`).
+    light_sets: Vec<Vec<ObjectId>>,
+    current_light_set: u32,
     /// The first error a concept module found (a mesh indexing vertices it does not have):
     /// the modules go on returning what they built, and `build` returns this instead.
     error: Option<SceneError>,
@@ -130,6 +159,12 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         attribute_names: Vec::new(),
         materials_building: Vec::new(),
         material_ids: HashMap::new(),
+        material_light_set: Vec::new(),
+        material_shadow_set: Vec::new(),
+        shadow_sets: Vec::new(),
+        current_shadow_set: 0,
+        light_sets: Vec::new(),
+        current_light_set: 0,
         error: None,
         instance_depth: 0,
         bake_geometry: None,
@@ -185,10 +220,28 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         _ => g.objects.iter().position(|o| o.class == "Layer"),
     };
     let light_ids = b.geometry_and_light_sets(layer);
-    let lights: Vec<Light> = light_ids
-        .into_iter()
-        .filter_map(|id| b.light(id, vars.lights_visible_in_camera, vars.scene_scale))
-        .collect();
+    let mut lights: Vec<Light> = Vec::new();
+    let mut light_index: HashMap<ObjectId, u32> = HashMap::new();
+    for id in light_ids {
+        if let Some(l) = b.light(id, vars.lights_visible_in_camera, vars.scene_scale) {
+            light_index.insert(id, lights.len() as u32);
+            lights.push(l);
+        }
+    }
+    let as_indices = |sets: &[Vec<ObjectId>]| -> Vec<Vec<u32>> {
+        sets.iter()
+            .map(|set| {
+                set.iter()
+                    .filter_map(|id| light_index.get(id).copied())
+                    .collect()
+            })
+            .collect()
+    };
+    let light_sets = as_indices(&b.light_sets);
+    let mut shadow_sets = as_indices(&b.shadow_sets);
+    if shadow_sets.is_empty() {
+        shadow_sets.push(Vec::new());
+    }
     // After the geometry: a BakeCamera's rays start on its geometry.
     let camera = b.camera(camera_id, width, height);
     if let Some(e) = b.error.take() {
@@ -210,6 +263,10 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         maps: std::mem::take(&mut b.maps),
         attribute_names: std::mem::take(&mut b.attribute_names),
         lights,
+        light_sets,
+        material_light_set: std::mem::take(&mut b.material_light_set),
+        shadow_sets,
+        material_shadow_set: std::mem::take(&mut b.material_shadow_set),
         settings: vars.settings,
         output_file: vars.output_file,
         frame: vars.frame,

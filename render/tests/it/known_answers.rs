@@ -171,6 +171,302 @@ Layer("layer") { { plane, "", mat, LightSet("ls") { sky, rect } } }
 }
 
 #[test]
+fn a_camera_ray_sees_a_visible_light_and_the_surface_behind_it() {
+    // The Lambert plane above (albedo 0.5, a distant light of intensity 2 head-on), seen by an
+    // orthographic camera through a one-sided 4x4 RectLight of radiance 0.25 that faces the
+    // camera (so it lights nothing the camera sees) and hangs between the plane and the sun.
+    // MoonRay sums the visible lights a camera ray passes and goes on to the surface, and
+    // lights block no shadow ray: every pixel is 0.5 * 2 / pi + 0.25 exactly (no indirect
+    // light). A camera ray stopped by the light would give 0.25; a shadow ray stopped by it,
+    // 0.25 too.
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0,
+                 ["lights_visible_in_camera"] = true }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 1 }
+local plane = RdlMeshGeometry("plane") {
+    ["vertex_list_0"] = { Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) },
+    ["vertices_by_index"] = { 0, 1, 2, 3 }, ["face_vertex_count"] = { 4 }, ["is_subd"] = false }
+local mat = DwaBaseMaterial("m") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
+local sun = DistantLight("sun") { ["intensity"] = 2 }
+local rect = RectLight("rect") { ["width"] = 4, ["height"] = 4, ["intensity"] = 0.25, ["normalized"] = false,
+                                 ["node_xform"] = rotate(180, 0, 1, 0) * translate(0, 0, 1) }
+Layer("layer") { { plane, "", mat, LightSet("ls") { sun, rect } } }
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        },
+        64,
+    );
+    let expect = 0.5 * 2.0 / std::f64::consts::PI + 0.25;
+    for c in m {
+        assert!((c - expect).abs() < 0.01 * expect, "{m:?} vs {expect}");
+    }
+}
+
+#[test]
+fn a_rough_glass_sphere_in_a_white_furnace_nearly_vanishes() {
+    // A clear DwaRefractiveMaterial (roughness 0.3) ball under a white EnvLight, with depth
+    // budgets that end no path early: nothing is absorbed, so the ball shows the sky's 1 but
+    // for single scattering's microfacet loss, a few percent over the bounces a path takes
+    // through the ball. Were the rough lobes to gain energy, or to lose their refraction,
+    // the ball would stand out (rough reflection alone gives about 0.1).
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1,
+                 ["max_depth"] = 40, ["max_glossy_depth"] = 40, ["max_mirror_depth"] = 40 }
+Camera("cam") { ["node_xform"] = translate(0, 0, 5), ["focal"] = 30 }
+local ball = SphereGeometry("ball") { ["radius"] = 1 }
+local glass = DwaRefractiveMaterial("glass") { ["roughness"] = 0.3 }
+local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }
+Layer("layer") { { ball, "", glass, LightSet("lights") { env } } }
+"#,
+    );
+    let object = mean(
+        &s,
+        PixelRect {
+            x0: 12,
+            y0: 12,
+            x1: 20,
+            y1: 20,
+        },
+        256,
+    );
+    for c in object {
+        assert!(c > 0.97 && c < 1.01, "{object:?}");
+    }
+}
+
+#[test]
+fn a_fully_transmissive_dwabase_ball_in_a_white_furnace_vanishes_whatever_its_albedo() {
+    // DwaBaseMaterial with transmission 1 gives the diffuse nothing (MoonRay's layering): a
+    // smooth red one is clear glass, invisible in a white furnace. Were its transmission
+    // ignored, it would be red.
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["pixel_filter"] = 0, ["pixel_filter_width"] = 1,
+                 ["max_depth"] = 40, ["max_glossy_depth"] = 40, ["max_mirror_depth"] = 40 }
+Camera("cam") { ["node_xform"] = translate(0, 0, 5), ["focal"] = 30 }
+local ball = SphereGeometry("ball") { ["radius"] = 1 }
+local red = DwaBaseMaterial("red") { ["albedo"] = Rgb(1, 0, 0), ["transmission"] = 1, ["roughness"] = 0 }
+local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }
+Layer("layer") { { ball, "", red, LightSet("lights") { env } } }
+"#,
+    );
+    let object = mean(
+        &s,
+        PixelRect {
+            x0: 12,
+            y0: 12,
+            x1: 20,
+            y1: 20,
+        },
+        64,
+    );
+    for c in object {
+        assert!((c - 1.0).abs() < 0.01, "{object:?}");
+    }
+}
+
+#[test]
+fn a_smooth_metal_shows_its_colour_head_on() {
+    // A smooth DwaMetalMaterial plane facing an orthographic camera, a white EnvLight behind
+    // the camera: the mirror sends each camera ray straight back to the sky, so the pixels are
+    // the artist-friendly Fresnel at normal incidence, which is `metallic_color` exactly,
+    // whatever `metallic_edge_color` is.
+    let s = scene(
+        r#"
+SceneVariables { ["image_width"] = 8, ["image_height"] = 8 }
+OrthographicCamera("cam") { ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 1 }
+local plane = RdlMeshGeometry("plane") {
+    ["vertex_list_0"] = { Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) },
+    ["vertices_by_index"] = { 0, 1, 2, 3 }, ["face_vertex_count"] = { 4 }, ["is_subd"] = false }
+local gold = DwaMetalMaterial("gold") { ["metallic_color"] = Rgb(0.95, 0.64, 0.54),
+                                        ["metallic_edge_color"] = Rgb(1, 0.95, 0.78), ["roughness"] = 0 }
+local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }
+Layer("layer") { { plane, "", gold, LightSet("ls") { env } } }
+"#,
+    );
+    let m = mean(
+        &s,
+        PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        },
+        4,
+    );
+    let expect = [0.95, 0.64, 0.54];
+    for c in 0..3 {
+        assert!((m[c] - expect[c]).abs() < 1e-3, "{m:?} vs {expect:?}");
+    }
+}
+
+/// Two grey balls sharing one material under a red and a green distant light, each Layer
+/// entry linking the light sets given (Lua expressions), and a third entry, a ball below
+/// them with no light set.
+fn two_balls(left: &str, right: &str) -> Scene {
+    scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 24, ["image_height"] = 24, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 6 }}
+local a = SphereGeometry("a") {{ ["radius"] = 1, ["node_xform"] = translate(-1.5, 1.5, 0) }}
+local b = SphereGeometry("b") {{ ["radius"] = 1, ["node_xform"] = translate(1.5, 1.5, 0) }}
+local c = SphereGeometry("c") {{ ["radius"] = 1, ["node_xform"] = translate(0, -1.5, 0) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local red = DistantLight("red") {{ ["color"] = Rgb(1, 0, 0), ["intensity"] = 2 }}
+local green = DistantLight("green") {{ ["color"] = Rgb(0, 1, 0), ["intensity"] = 2 }}
+local reds = LightSet("reds") {{ red }}
+local greens = LightSet("greens") {{ green }}
+local both = LightSet("both") {{ red, green }}
+Layer("layer") {{ {{ a, "", grey, {left} }}, {{ b, "", grey, {right} }}, {{ c, "", grey }} }}
+"#
+    ))
+}
+
+#[test]
+fn each_layer_entry_is_lit_by_its_own_light_set() {
+    // Pixel rectangles at the middle of the left ball, the right ball and the ball below.
+    let left = PixelRect {
+        x0: 4,
+        y0: 4,
+        x1: 8,
+        y1: 8,
+    };
+    let right = PixelRect {
+        x0: 16,
+        y0: 4,
+        x1: 20,
+        y1: 8,
+    };
+    let below = PixelRect {
+        x0: 10,
+        y0: 16,
+        x1: 14,
+        y1: 20,
+    };
+    let linked = two_balls("reds", "greens");
+    let (l, r, c) = (
+        mean(&linked, left, 16),
+        mean(&linked, right, 16),
+        mean(&linked, below, 16),
+    );
+    // Lambert under a head-on light of irradiance 2 is 0.5 * 2 / pi at the middle of a ball,
+    // a little less around it (cos theta over the rectangle): between 0.28 and 0.32.
+    assert!(l[0] > 0.28 && l[0] < 0.32 && l[1] == 0.0, "left {l:?}");
+    assert!(r[1] > 0.28 && r[1] < 0.32 && r[0] == 0.0, "right {r:?}");
+    // MoonRay gives an entry without a light set no light.
+    assert_eq!(c, [0.0; 3], "below {c:?}");
+    // Each ball as it is when its own light lights everything.
+    let all_red = two_balls("reds", "reds");
+    let all_green = two_balls("greens", "greens");
+    let (l1, r1) = (mean(&all_red, left, 16), mean(&all_green, right, 16));
+    for ch in 0..3 {
+        assert!((l[ch] - l1[ch]).abs() < 1e-6, "{l:?} vs {l1:?}");
+        assert!((r[ch] - r1[ch]).abs() < 1e-6, "{r:?} vs {r1:?}");
+    }
+    // Linked to both, a ball shows both (light sampling picks one of the two per sample).
+    let both = mean(&two_balls("both", "both"), left, 64);
+    assert!((both[0] - l[0]).abs() < 0.02 * l[0] && (both[1] - l[0]).abs() < 0.02 * l[0]);
+}
+
+/// A grey plane under a distant light at 45 degrees, with a ball above it whose shadow falls
+/// beside it, the ball's Layer entry ending in `ball_entry_tail` (its light set, and maybe a
+/// shadow set).
+fn shadowed_plane(ball_entry_tail: &str) -> Scene {
+    scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 8 }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1, ["node_xform"] = translate(0, 0, 2) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sun = DistantLight("sun") {{ ["intensity"] = 2, ["node_xform"] = rotate(45, 0, 1, 0) }}
+local ls = LightSet("ls") {{ sun }}
+local unshadowed = ShadowSet("unshadowed") {{ sun }}
+Layer("layer") {{ {{ plane, "", grey, ls }}, {{ ball, "", grey, {ball_entry_tail} }} }}
+"#
+    ))
+}
+
+#[test]
+fn geometry_casts_no_shadow_from_the_lights_of_its_shadow_set() {
+    // Two patches of the plane either side of the ball, clear of it as the camera sees it; the
+    // ball's shadow (2 along the light from the ball's centre) covers one of them. Lambert at
+    // 45 degrees: 0.5 * 2 * cos 45 / pi = 0.2251 on the lit patch, 0 in the shadow; with the
+    // sun in the ball's ShadowSet (MoonRay's shadow linking) both patches are lit.
+    let patches = [
+        PixelRect {
+            x0: 6,
+            y0: 14,
+            x1: 8,
+            y1: 18,
+        },
+        PixelRect {
+            x0: 24,
+            y0: 14,
+            x1: 26,
+            y1: 18,
+        },
+    ];
+    let lit = 0.5 * 2.0 * std::f64::consts::FRAC_1_SQRT_2 / std::f64::consts::PI;
+    let plain = shadowed_plane("ls");
+    let m: Vec<f64> = patches.iter().map(|r| mean(&plain, *r, 16)[0]).collect();
+    let (lo, hi) = (m[0].min(m[1]), m[0].max(m[1]));
+    assert!(lo == 0.0 && (hi - lit).abs() < 1e-3 * lit, "{m:?} vs {lit}");
+    let linked = shadowed_plane("ls, unshadowed");
+    for r in patches {
+        let v = mean(&linked, r, 16)[0];
+        assert!((v - lit).abs() < 1e-3 * lit, "{v} vs {lit}");
+    }
+}
+
+#[test]
+fn a_bounce_sees_a_light_through_geometry_in_whose_shadow_set_it_is() {
+    // The plane (albedo 0.5) under a white EnvLight with a ball hovering over it: beside the
+    // ball the plane is darker (the ball hides part of the sky). With the sky in the ball's
+    // ShadowSet the plane is 0.5 everywhere, as without the ball: the light samples pass the
+    // ball, and so must the BSDF samples that carry most of an EnvLight's MIS weight.
+    let plane = |tail: &str| {
+        scene(&format!(
+            r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["max_depth"] = 0 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 8 }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ Vec3(-100, -100, 0), Vec3(100, -100, 0), Vec3(100, 100, 0), Vec3(-100, 100, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local ball = SphereGeometry("ball") {{ ["radius"] = 1, ["node_xform"] = translate(0, 0, 1.5) }}
+local grey = DwaBaseMaterial("grey") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }}
+local sky = EnvLight("sky") {{ ["color"] = Rgb(1, 1, 1) }}
+local ls = LightSet("ls") {{ sky }}
+local unshadowed = ShadowSet("unshadowed") {{ sky }}
+Layer("layer") {{ {{ plane, "", grey, ls }}, {{ ball, "", grey, {tail} }} }}
+"#
+        ))
+    };
+    // Just beside the ball as the camera sees it (x from 1.25 to 1.75).
+    let patch = PixelRect {
+        x0: 21,
+        y0: 14,
+        x1: 23,
+        y1: 18,
+    };
+    let dark = mean(&plane("ls"), patch, 1024)[0];
+    assert!(dark < 0.45, "{dark}");
+    let clear = mean(&plane("ls, unshadowed"), patch, 1024)[0];
+    assert!((clear - 0.5).abs() < 0.005, "{clear} vs 0.5");
+}
+
+#[test]
 fn sample_ranges_add_up_to_the_whole() {
     let s = scene(FURNACE);
     let rect = PixelRect {
