@@ -5,9 +5,11 @@
 //! `color * intensity * 2^exposure`, divided by `area * scene_scale^2 * pi` when the light is
 //! `normalized` (the builder applies that rule and hands over final radiance).
 
+use crate::envmap::EnvMap;
 use crate::geometry::Ray;
-use glam::{Vec2, Vec3};
+use glam::{Mat3, Vec2, Vec3};
 use std::f32::consts::PI;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
@@ -38,8 +40,15 @@ pub enum Shape {
         dir: Vec3,
         cos_half: f32,
     },
-    /// Light from every direction.
-    Env,
+    /// Light from every direction: constant, or a lat-long texture in the light's frame
+    /// (`crate::envmap`, importance-sampled); `upper_only` keeps the hemisphere about the
+    /// frame's z (MoonRay's `sample_upper_hemisphere_only`).
+    Env {
+        /// Columns: the light's local axes in render space (`envmap::env_frame`).
+        frame: Mat3,
+        upper_only: bool,
+        map: Option<Arc<EnvMap>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,12 +85,12 @@ impl Light {
             Shape::Rect { half_u, half_v, .. } => 4.0 * half_u.cross(*half_v).length(),
             Shape::Disk { radius, .. } => PI * radius * radius,
             Shape::Sphere { radius, .. } => 4.0 * PI * radius * radius,
-            Shape::Distant { .. } | Shape::Env => 0.0,
+            Shape::Distant { .. } | Shape::Env { .. } => 0.0,
         }
     }
 
     pub fn is_infinite(&self) -> bool {
-        matches!(self.shape, Shape::Distant { .. } | Shape::Env)
+        matches!(self.shape, Shape::Distant { .. } | Shape::Env { .. })
     }
 
     /// Emitted radiance leaving the light at `p_normal` side towards direction `-wi`.
@@ -165,7 +174,37 @@ impl Light {
                     pdf: 1.0 / (2.0 * PI * (1.0 - cos_half)),
                 })
             }
-            Shape::Env => {
+            Shape::Env {
+                map: Some(map),
+                frame,
+                upper_only,
+            } => {
+                let (local, uv, pdf) = map.sample(u)?;
+                if *upper_only && local.z < 0.0 {
+                    return None;
+                }
+                Some(LightSample {
+                    wi: *frame * local,
+                    dist: f32::INFINITY,
+                    radiance: self.radiance * map.texture.eval(uv),
+                    pdf,
+                })
+            }
+            Shape::Env {
+                map: None,
+                frame,
+                upper_only: true,
+            } => {
+                // Uniform over the upper hemisphere about the frame's z.
+                let l = uniform_cone(u, 0.0);
+                Some(LightSample {
+                    wi: *frame * l,
+                    dist: f32::INFINITY,
+                    radiance: self.radiance,
+                    pdf: 1.0 / (2.0 * PI),
+                })
+            }
+            Shape::Env { map: None, .. } => {
                 let z = 1.0 - 2.0 * u.x;
                 let r = (1.0 - z * z).max(0.0).sqrt();
                 let phi = 2.0 * PI * u.y;
@@ -241,7 +280,7 @@ impl Light {
                 }
                 return Some((t, self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_max))));
             }
-            Shape::Distant { .. } | Shape::Env => return None,
+            Shape::Distant { .. } | Shape::Env { .. } => return None,
         };
         if t <= ray.tmin || t >= tmax {
             return None;
@@ -256,7 +295,24 @@ impl Light {
     /// Radiance and density for a ray that escaped the scene (infinite lights only).
     pub fn escaped(&self, d: Vec3) -> Option<(Vec3, f32)> {
         match &self.shape {
-            Shape::Env => Some((self.radiance, 1.0 / (4.0 * PI))),
+            Shape::Env {
+                frame,
+                upper_only,
+                map,
+            } => {
+                let local = frame.transpose() * d;
+                if *upper_only && local.z < 0.0 {
+                    return None;
+                }
+                match map {
+                    Some(map) => {
+                        let uv = crate::envmap::local_to_uv(local);
+                        Some((self.radiance * map.texture.eval(uv), map.pdf(uv, local)))
+                    }
+                    None if *upper_only => Some((self.radiance, 1.0 / (2.0 * PI))),
+                    None => Some((self.radiance, 1.0 / (4.0 * PI))),
+                }
+            }
             Shape::Distant { dir, cos_half } => (d.dot(*dir) >= *cos_half)
                 .then(|| (self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_half)))),
             _ => None,
@@ -307,10 +363,117 @@ mod tests {
         e / n as f32
     }
 
+    fn constant_env(upper_only: bool) -> Shape {
+        Shape::Env {
+            frame: Mat3::IDENTITY,
+            upper_only,
+            map: None,
+        }
+    }
+
+    /// An EnvLight textured with `texels` (w x h, row 0 at the top), frame = render space.
+    fn textured_env(w: u32, h: u32, texels: Vec<Vec3>, bilinear: bool) -> Light {
+        let texture = crate::envmap::LightTexture {
+            texture: Arc::new(crate::texture::Texture {
+                width: w,
+                height: h,
+                texels,
+            }),
+            transform: None,
+            border: Vec3::ONE,
+            bilinear,
+        };
+        Light {
+            shape: Shape::Env {
+                frame: Mat3::IDENTITY,
+                upper_only: false,
+                map: Some(Arc::new(EnvMap::new(texture, false))),
+            },
+            radiance: Vec3::ONE,
+            visible_in_camera: false,
+        }
+    }
+
+    /// Irradiance at the origin (normal +Z) by cosine-weighted directions and `escaped`: the
+    /// BSDF side of MIS.
+    fn irradiance_by_escape(light: &Light) -> f32 {
+        let mut s = crate::sampler::Rng::new(9, 0, 0, 0, 0);
+        let n = 200_000;
+        let mut e = 0.0;
+        for _ in 0..n {
+            let u = s.uniform2();
+            let r = u.x.sqrt();
+            let phi = 2.0 * PI * u.y;
+            let d = Vec3::new(r * phi.cos(), r * phi.sin(), (1.0 - u.x).max(0.0).sqrt());
+            if let Some((l, _)) = light.escaped(d) {
+                e += l.x * PI; // L cos / (cos / pi)
+            }
+        }
+        e / n as f32
+    }
+
+    #[test]
+    fn a_constant_texture_lights_like_a_constant_environment() {
+        // A uniform 0.7 map: E = pi * 0.7 by light sampling and by escaped rays, and the
+        // density the light reports equals 1 / (4 pi) only on average, not per texel row.
+        let light = textured_env(16, 8, vec![Vec3::splat(0.7); 128], false);
+        let want = PI * 0.7;
+        let by_light = irradiance(&light);
+        assert!((by_light - want).abs() < 0.01 * want, "{by_light}");
+        let by_escape = irradiance_by_escape(&light);
+        assert!((by_escape - want).abs() < 0.01 * want, "{by_escape}");
+        let bilinear = textured_env(16, 8, vec![Vec3::splat(0.7); 128], true);
+        assert!((irradiance(&bilinear) - want).abs() < 0.01 * want);
+    }
+
+    #[test]
+    fn one_bright_texel_gives_the_analytic_irradiance() {
+        // An 8 x 4 map, black but for texel (2, 0): top row, third column. With the frame at
+        // render space that texel covers theta in [0, pi/4] (v in [0.75, 1]) and a quarter
+        // pi of phi, so E = L * (pi / 4) * sin^2(pi / 4) / 2 = L pi / 16; L = 16 gives pi.
+        let mut texels = vec![Vec3::ZERO; 32];
+        texels[2] = Vec3::splat(16.0);
+        let light = textured_env(8, 4, texels, false);
+        let e = irradiance(&light);
+        assert!((e - PI).abs() < 0.01 * PI, "{e}");
+        // Importance sampling puts (nearly) every sample in that texel: every one lands there.
+        let mut s = crate::sampler::Rng::new(1, 0, 0, 0, 0);
+        for _ in 0..1000 {
+            let ls = light.sample(Vec3::ZERO, s.uniform2()).unwrap();
+            assert!(
+                ls.wi.z > std::f32::consts::FRAC_1_SQRT_2 - 1e-4,
+                "{}",
+                ls.wi
+            );
+            assert_eq!(ls.radiance, Vec3::splat(16.0));
+        }
+        let by_escape = irradiance_by_escape(&light);
+        assert!((by_escape - PI).abs() < 0.05 * PI, "{by_escape}");
+    }
+
+    #[test]
+    fn the_upper_hemisphere_only_lights_from_above() {
+        // A constant environment kept to the upper hemisphere: a plane facing up gets pi L,
+        // one facing down nothing; the density is 1 / (2 pi).
+        let light = Light {
+            shape: constant_env(true),
+            radiance: Vec3::ONE,
+            visible_in_camera: false,
+        };
+        let e = irradiance(&light);
+        assert!((e - PI).abs() < 0.02 * PI, "{e}");
+        assert_eq!(light.escaped(Vec3::NEG_Z), None);
+        assert_eq!(light.escaped(Vec3::Z), Some((Vec3::ONE, 1.0 / (2.0 * PI))));
+        let mut s = crate::sampler::Rng::new(2, 0, 0, 0, 0);
+        for _ in 0..100 {
+            assert!(light.sample(Vec3::ZERO, s.uniform2()).unwrap().wi.z >= 0.0);
+        }
+    }
+
     #[test]
     fn a_constant_environment_gives_pi_times_radiance() {
         let e = irradiance(&Light {
-            shape: Shape::Env,
+            shape: constant_env(false),
             radiance: Vec3::ONE,
             visible_in_camera: false,
         });

@@ -1,5 +1,6 @@
-//! Image textures decoded from bytes (PNG, JPEG, OpenEXR) into linear RGB, with MoonRay's
-//! ImageMap colour rule and wrap modes.
+//! Image textures decoded from bytes (PNG, JPEG, TIFF and MoonRay's mip-mapped `.tx`, OpenEXR,
+//! Radiance HDR) into linear RGB, with MoonRay's ImageMap colour rule, wrap modes, uv transform
+//! and filtering.
 //!
 //! Facts from moonray `dso/map/Image/ImageMap.json`: `gamma` is off (0), on (1) or auto (2,
 //! the default), and "if this is set to 'on' or 'auto' and the 'texture' file is 8-bit, then a
@@ -87,6 +88,69 @@ impl Texture {
             (x.clamp(0, w - 1), y.clamp(0, h - 1))
         };
         self.texels[(y * w + x) as usize]
+    }
+
+    /// Texel `(x, y)` (row 0 at the top), repeated or clamped outside the image.
+    fn texel(&self, x: i64, y: i64, wrap: bool) -> Vec3 {
+        let (w, h) = (self.width as i64, self.height as i64);
+        let (x, y) = if wrap {
+            (x.rem_euclid(w), y.rem_euclid(h))
+        } else {
+            (x.clamp(0, w - 1), y.clamp(0, h - 1))
+        };
+        self.texels[(y * w + x) as usize]
+    }
+
+    /// The four texels around (u, v) blended by distance from their centres (v up from the
+    /// bottom row): at a texel's centre its own colour, halfway between two their mean. Past
+    /// the border `wrap` blends with the opposite edge, otherwise the edge texels hold.
+    pub fn bilinear(&self, u: f32, v: f32, wrap: bool) -> Vec3 {
+        let x = u * self.width as f32 - 0.5;
+        let y = (1.0 - v) * self.height as f32 - 0.5;
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let top = self
+            .texel(x0, y0, wrap)
+            .lerp(self.texel(x0 + 1, y0, wrap), fx);
+        let bottom = self
+            .texel(x0, y0 + 1, wrap)
+            .lerp(self.texel(x0 + 1, y0 + 1, wrap), fx);
+        top.lerp(bottom, fy)
+    }
+}
+
+/// An ImageMap's texture with its uv transform (moonray `dso/map/Image/ImageMap.cc` and
+/// `ImageMap.json`): st rotated by `rotation_angle` degrees about `rotation_center` (default
+/// (0.5, 0.5)) as the row vector `(s - c, t - c) * R + c` with R's rows (cos, -sin) and
+/// (sin, cos), then `scale * st + offset`; read with bilinear filtering (MoonRay's mip-mapped
+/// filtering is not done: the top level is read at every distance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageLookup {
+    pub texture: std::sync::Arc<Texture>,
+    pub wrap: bool,
+    pub scale: glam::Vec2,
+    pub offset: glam::Vec2,
+    /// Radians.
+    pub rotation: f32,
+    pub rotation_center: glam::Vec2,
+}
+
+impl ImageLookup {
+    /// The texture's own coordinates at the hit's uv.
+    pub fn coords(&self, uv: glam::Vec2) -> glam::Vec2 {
+        let mut st = uv;
+        if self.rotation != 0.0 {
+            let (s, c) = self.rotation.sin_cos();
+            let d = st - self.rotation_center;
+            st = glam::Vec2::new(d.x * c + d.y * s, -d.x * s + d.y * c) + self.rotation_center;
+        }
+        self.scale * st + self.offset
+    }
+
+    pub fn eval(&self, uv: glam::Vec2) -> Vec3 {
+        let st = self.coords(uv);
+        self.texture.bilinear(st.x, st.y, self.wrap)
     }
 }
 

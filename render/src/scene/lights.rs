@@ -1,12 +1,16 @@
 //! Lights: MoonRay's rect, disk, spot, sphere, distant and environment lights with their
-//! intensity, exposure and normalisation (`normalized`, `apply_scene_scale`).
+//! intensity, exposure and normalisation (`normalized`, `apply_scene_scale`), and an
+//! EnvLight's `texture` with its transform, colour correction and filter (`crate::envmap`).
 
-use super::known::{known, LIGHTS, LIGHT_COMMON};
+use super::known::{known, LIGHTS, LIGHT_COMMON, LIGHT_TEXTURE};
 use super::SceneBuilder;
 use crate::attrs::Attrs;
+use crate::envmap::{ColorCorrect, EnvMap, LightTexture, TextureTransform};
 use crate::graph::{ObjectId, Value};
 use crate::light::{Light, Shape};
-use glam::Vec3;
+use crate::texture::{Gamma, Texture};
+use glam::{Vec2, Vec3};
+use std::sync::Arc;
 
 impl SceneBuilder<'_> {
     pub(super) fn light(
@@ -114,8 +118,18 @@ impl SceneBuilder<'_> {
                 }
             }
             _ => {
-                a.warn_unknown(&known(LIGHT_COMMON, &["sample_upper_hemisphere_only"]));
-                Shape::Env
+                a.warn_unknown(&known(
+                    &[LIGHT_COMMON, LIGHT_TEXTURE].concat(),
+                    &["sample_upper_hemisphere_only"],
+                ));
+                let upper_only = a.bool("sample_upper_hemisphere_only", false);
+                let map = light_texture(&mut a, self.assets, self.reported_missing)
+                    .map(|t| Arc::new(EnvMap::new(t, upper_only)));
+                Shape::Env {
+                    frame: crate::envmap::env_frame(xf),
+                    upper_only,
+                    map,
+                }
             }
         };
         let mut light = Light {
@@ -134,4 +148,80 @@ impl SceneBuilder<'_> {
         }
         Some(light)
     }
+}
+
+/// A Vec2 attribute, `default` when absent or of another type.
+fn vec2(a: &Attrs, name: &str, default: Vec2) -> Vec2 {
+    match a.obj.attrs.get(name) {
+        Some(Value::Vec2(c)) => Vec2::new(c[0] as f32, c[1] as f32),
+        _ => default,
+    }
+}
+
+/// A light's `texture` (scene_rdl2 `lib/scene/rdl2/Light.cc` for the attributes and defaults;
+/// moonray `lib/rendering/pbr/core/Distribution.cc` `ImageDistribution` for their use): the
+/// file as MoonRay's OpenImageIO reads it, 8-bit values scaled to 0..1 with no power applied
+/// (`gamma` here is the colour correction's), colour-corrected, transformed, with the border
+/// colour outside it. None when there is no texture; a file that is missing or unreadable
+/// warns (unless already reported missing) and the light renders without it.
+fn light_texture(
+    a: &mut Attrs,
+    assets: &crate::assets::Assets,
+    reported_missing: &std::collections::HashSet<String>,
+) -> Option<LightTexture> {
+    let path = a.string("texture").filter(|p| !p.is_empty())?;
+    let (class, name, loc) = (&a.obj.class, &a.obj.name, &a.obj.loc);
+    let decoded = match assets.get(&path) {
+        None => Err(format!(
+            "the texture {path} of {class} `{name}` was not found"
+        )),
+        Some(bytes) => Texture::decode(bytes, Gamma::Off)
+            .map_err(|e| format!("the texture {path} of {class} `{name}`: {e}")),
+    };
+    let mut texture = match decoded {
+        Ok(t) => t,
+        Err(_) if reported_missing.contains(&path) => return None,
+        Err(why) => {
+            a.warnings
+                .push(format!("{loc}: {why}; the light renders without it"));
+            return None;
+        }
+    };
+    let cc = ColorCorrect {
+        saturation: a.rgb("saturation", Vec3::ONE),
+        contrast: a.rgb("contrast", Vec3::ONE),
+        gamma: a.rgb("gamma", Vec3::ONE),
+        gain: a.rgb("gain", Vec3::ONE),
+        offset: a.rgb("offset", Vec3::ZERO),
+        temperature: a.vec3("temperature", Vec3::ZERO),
+    };
+    if !cc.is_identity() {
+        for t in &mut texture.texels {
+            *t = cc.apply(*t);
+        }
+    }
+    let transform = TextureTransform::new(
+        a.f32("texture_rotation", 0.0),
+        vec2(a, "texture_translation", Vec2::ZERO),
+        vec2(a, "texture_coverage", Vec2::ONE),
+        Vec2::new(a.f32("texture_reps_u", 1.0), a.f32("texture_reps_v", 1.0)),
+        (
+            a.bool("texture_mirror_u", false),
+            a.bool("texture_mirror_v", false),
+        ),
+    );
+    // texture_filter: nearest 0, bilinear 1, and the same two with mip levels (2, 3).
+    let filter = a.int("texture_filter", 0);
+    if filter >= 2 {
+        a.warnings.push(format!(
+            "{}: {} `{}`: texture_filter {filter} reads mip levels, which the built-in renderer does not; the top level is read",
+            a.obj.loc, a.obj.class, a.obj.name
+        ));
+    }
+    Some(LightTexture {
+        texture: Arc::new(texture),
+        transform,
+        border: a.rgb("texture_border_color", Vec3::ONE),
+        bilinear: filter == 1 || filter == 3,
+    })
 }
