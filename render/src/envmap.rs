@@ -10,6 +10,7 @@
 //! `lib/rendering/shading/ispc/ColorCorrect.isph` (the colour-correction order and formulas),
 //! and scene_rdl2 `lib/scene/rdl2/Light.cc` (the attributes and their defaults).
 
+pub use crate::texture::ColorCorrect;
 use crate::texture::Texture;
 use glam::{Mat3, Vec2, Vec3};
 use std::f32::consts::PI;
@@ -151,75 +152,6 @@ pub fn env_frame(node_xform: glam::Mat4) -> Mat3 {
         z.cross(x)
     };
     Mat3::from_cols(x, y, z)
-}
-
-/// scene_rdl2 `Light.cc`'s texture colour correction, applied to the texels once at load in
-/// `ImageColorCorrect.ispc`'s order, each step only when it differs from its default, then
-/// clamped at zero.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ColorCorrect {
-    pub saturation: Vec3,
-    pub contrast: Vec3,
-    pub gamma: Vec3,
-    pub gain: Vec3,
-    pub offset: Vec3,
-    /// Nuke's temperature, magenta and intensity (T, M, I).
-    pub temperature: Vec3,
-}
-
-impl Default for ColorCorrect {
-    fn default() -> Self {
-        ColorCorrect {
-            saturation: Vec3::ONE,
-            contrast: Vec3::ONE,
-            gamma: Vec3::ONE,
-            gain: Vec3::ONE,
-            offset: Vec3::ZERO,
-            temperature: Vec3::ZERO,
-        }
-    }
-}
-
-impl ColorCorrect {
-    pub fn is_identity(&self) -> bool {
-        *self == ColorCorrect::default()
-    }
-
-    pub fn apply(&self, mut c: Vec3) -> Vec3 {
-        if self.saturation != Vec3::ONE {
-            let y = luminance(c);
-            c = Vec3::splat(y) + (c - Vec3::splat(y)) * self.saturation;
-        }
-        if self.contrast != Vec3::ONE {
-            // Nuke's contrast about 18% grey (ColorCorrect.isph `applyNukeContrast`).
-            for i in 0..3 {
-                let k = self.contrast[i];
-                c[i] = if c[i] > 0.0 {
-                    (c[i] / 0.18).powf(k) * 0.18
-                } else {
-                    c[i] * (1.0f32 / 0.18).powf(k) * 0.18
-                };
-            }
-        }
-        if self.gamma != Vec3::ONE {
-            // ImageColorCorrect.ispc passes 1 / max(gamma, 1e-6) to `applyGamma`.
-            for i in 0..3 {
-                if c[i] > 0.0 {
-                    c[i] = c[i].powf(1.0 / self.gamma[i].max(1e-6));
-                }
-            }
-        }
-        if self.gain != Vec3::ONE || self.offset != Vec3::ZERO {
-            c = c * self.gain + self.offset;
-        }
-        if self.temperature != Vec3::ZERO {
-            let (t, m, i) = (self.temperature.x, self.temperature.y, self.temperature.z);
-            let e = 2f32.powf(i);
-            let r = e + m / 3.0 - t / 2.0;
-            c *= Vec3::new(r, e - 2.0 * m / 3.0, r + t);
-        }
-        c.max(Vec3::ZERO)
-    }
 }
 
 /// `ImageDistribution`'s texture transform (scene_rdl2 `Light.cc`: `texture_rotation` degrees
@@ -496,6 +428,7 @@ mod tests {
             ..Default::default()
         }
         .apply(c);
+        assert_eq!(go.apply_unclamped(c).z, -0.9, "an ImageMap does not clamp");
         assert!((s - Vec3::splat(luminance(c))).length() < 1e-6);
         let k = ColorCorrect {
             contrast: Vec3::splat(2.0),

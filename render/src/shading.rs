@@ -100,11 +100,12 @@ pub enum MapInput {
 /// each came from is noted at the variant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Map {
-    /// moonray dso/map/Image/ImageMap: the nearest texel at st (`wrap_around` repeats the
-    /// image, else it clamps at the border); colour rule in `crate::texture`.
+    /// moonray dso/map/Image/ImageMap: the texture read at the hit's uv, or at
+    /// `input_texture_coordinates` (`st`); transform, filter and colour rules in
+    /// `crate::texture`.
     Image {
-        texture: std::sync::Arc<crate::texture::Texture>,
-        wrap: bool,
+        image: crate::texture::ImageLookup,
+        st: Option<Param>,
     },
     /// moonray dso/map/CheckerboardMap: tile (s * num_u_tiles / 2, t * num_v_tiles / 2) mod 1;
     /// colour A where both halves agree, B where they differ.
@@ -216,7 +217,13 @@ pub struct Maps {
 impl Maps {
     pub fn eval(&self, id: MapId, sp: &ShadePoint) -> Vec3 {
         match &self.maps[id as usize] {
-            Map::Image { texture, wrap } => texture.sample(sp.uv.x, sp.uv.y, *wrap),
+            Map::Image { image, st } => {
+                let st = match st {
+                    Some(p) => p.eval(self, sp).truncate(),
+                    None => sp.uv,
+                };
+                image.eval(st)
+            }
             Map::Checkerboard {
                 a,
                 b,

@@ -120,6 +120,83 @@ impl Texture {
     }
 }
 
+/// Texture colour correction as MoonRay's lights (scene_rdl2 `Light.cc`, moonray
+/// `pbr/core/ImageColorCorrect.ispc`) and ImageMap (`dso/map/Image/ImageMap.cc`
+/// `applyColorCorrection`) apply it, in their common order: saturation, contrast, gamma, gain
+/// and offset, TMI; each step only when it differs from its default (formulas from moonray
+/// `lib/rendering/shading/ispc/ColorCorrect.isph`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColorCorrect {
+    pub saturation: Vec3,
+    pub contrast: Vec3,
+    pub gamma: Vec3,
+    pub gain: Vec3,
+    pub offset: Vec3,
+    /// Nuke's temperature, magenta and intensity (T, M, I).
+    pub temperature: Vec3,
+}
+
+impl Default for ColorCorrect {
+    fn default() -> Self {
+        ColorCorrect {
+            saturation: Vec3::ONE,
+            contrast: Vec3::ONE,
+            gamma: Vec3::ONE,
+            gain: Vec3::ONE,
+            offset: Vec3::ZERO,
+            temperature: Vec3::ZERO,
+        }
+    }
+}
+
+impl ColorCorrect {
+    pub fn is_identity(&self) -> bool {
+        *self == ColorCorrect::default()
+    }
+
+    /// As a light applies it to its texels: clamped at zero afterwards.
+    pub fn apply(&self, c: Vec3) -> Vec3 {
+        self.apply_unclamped(c).max(Vec3::ZERO)
+    }
+
+    /// As an ImageMap applies it to its result: not clamped.
+    pub fn apply_unclamped(&self, mut c: Vec3) -> Vec3 {
+        if self.saturation != Vec3::ONE {
+            let y = crate::envmap::luminance(c);
+            c = Vec3::splat(y) + (c - Vec3::splat(y)) * self.saturation;
+        }
+        if self.contrast != Vec3::ONE {
+            // Nuke's contrast about 18% grey (ColorCorrect.isph `applyNukeContrast`).
+            for i in 0..3 {
+                let k = self.contrast[i];
+                c[i] = if c[i] > 0.0 {
+                    (c[i] / 0.18).powf(k) * 0.18
+                } else {
+                    c[i] * (1.0f32 / 0.18).powf(k) * 0.18
+                };
+            }
+        }
+        if self.gamma != Vec3::ONE {
+            // ImageColorCorrect.ispc passes 1 / max(gamma, 1e-6) to `applyGamma`.
+            for i in 0..3 {
+                if c[i] > 0.0 {
+                    c[i] = c[i].powf(1.0 / self.gamma[i].max(1e-6));
+                }
+            }
+        }
+        if self.gain != Vec3::ONE || self.offset != Vec3::ZERO {
+            c = c * self.gain + self.offset;
+        }
+        if self.temperature != Vec3::ZERO {
+            let (t, m, i) = (self.temperature.x, self.temperature.y, self.temperature.z);
+            let e = 2f32.powf(i);
+            let r = e + m / 3.0 - t / 2.0;
+            c *= Vec3::new(r, e - 2.0 * m / 3.0, r + t);
+        }
+        c
+    }
+}
+
 /// An ImageMap's texture with its uv transform (moonray `dso/map/Image/ImageMap.cc` and
 /// `ImageMap.json`): st rotated by `rotation_angle` degrees about `rotation_center` (default
 /// (0.5, 0.5)) as the row vector `(s - c, t - c) * R + c` with R's rows (cos, -sin) and
@@ -134,6 +211,8 @@ pub struct ImageLookup {
     /// Radians.
     pub rotation: f32,
     pub rotation_center: glam::Vec2,
+    /// The `*_enabled` colour corrections, applied to the filtered colour.
+    pub color_correct: Option<ColorCorrect>,
 }
 
 impl ImageLookup {
@@ -150,7 +229,11 @@ impl ImageLookup {
 
     pub fn eval(&self, uv: glam::Vec2) -> Vec3 {
         let st = self.coords(uv);
-        self.texture.bilinear(st.x, st.y, self.wrap)
+        let c = self.texture.bilinear(st.x, st.y, self.wrap);
+        match &self.color_correct {
+            Some(cc) => cc.apply_unclamped(c),
+            None => c,
+        }
     }
 }
 
@@ -165,9 +248,164 @@ pub(crate) fn png(width: u32, height: u32, rgb: &[[u8; 3]]) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A baseline TIFF holding one uncompressed 8-bit RGB image per entry of `levels` (width,
+/// height, texels row-major from the top), chained as a mip-mapped `.tx` chains its levels.
+#[cfg(test)]
+pub(crate) fn tiff(levels: &[(u32, u32, Vec<[u8; 3]>)]) -> Vec<u8> {
+    let mut out = b"II".to_vec();
+    out.extend_from_slice(&42u16.to_le_bytes());
+    out.extend_from_slice(&8u32.to_le_bytes());
+    for (k, (w, h, rgb)) in levels.iter().enumerate() {
+        let ifd = out.len() as u32;
+        let bits = ifd + 2 + 9 * 12 + 4;
+        let data = bits + 6;
+        let len = rgb.len() as u32 * 3;
+        let next = if k + 1 == levels.len() {
+            0
+        } else {
+            (data + len + 1) & !1
+        };
+        // (tag, type: 3 SHORT / 4 LONG, count, value or offset), in tag order.
+        let entries: [(u16, u16, u32, u32); 9] = [
+            (256, 3, 1, *w),
+            (257, 3, 1, *h),
+            (258, 3, 3, bits),
+            (259, 3, 1, 1),
+            (262, 3, 1, 2),
+            (273, 4, 1, data),
+            (277, 3, 1, 3),
+            (278, 3, 1, *h),
+            (279, 4, 1, len),
+        ];
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, ty, count, value) in entries {
+            out.extend_from_slice(&tag.to_le_bytes());
+            out.extend_from_slice(&ty.to_le_bytes());
+            out.extend_from_slice(&count.to_le_bytes());
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&next.to_le_bytes());
+        for _ in 0..3 {
+            out.extend_from_slice(&8u16.to_le_bytes());
+        }
+        out.extend(rgb.iter().flatten());
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiff_and_mip_mapped_tx_files_read_their_top_level() {
+        // Two levels, as maketx writes them: 2x1 on top, then 1x1. The top level is read, and
+        // 8 bits get the 2.2 power under gamma auto.
+        let bytes = tiff(&[
+            (2, 1, vec![[255, 128, 0], [0, 0, 255]]),
+            (1, 1, vec![[10, 10, 10]]),
+        ]);
+        let t = Texture::decode(&bytes, Gamma::Auto).unwrap();
+        assert_eq!((t.width, t.height), (2, 1));
+        let half = (128.0f32 / 255.0).powf(2.2);
+        assert!(
+            (t.texels[0] - Vec3::new(1.0, half, 0.0))
+                .abs()
+                .max_element()
+                < 1e-5
+        );
+        assert_eq!(t.texels[1], Vec3::Z);
+        let off = Texture::decode(&bytes, Gamma::Off).unwrap();
+        assert!((off.texels[0].y - 128.0 / 255.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn radiance_hdr_files_are_linear_floats() {
+        // RGBE holds 2.5, 0.5 and 0.125 exactly (one exponent, 8-bit mantissas); float data gets
+        // no power whatever `gamma` says.
+        let img = image::Rgb32FImage::from_pixel(2, 2, image::Rgb([2.5, 0.5, 0.125]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb32F(img)
+            .write_to(&mut out, image::ImageFormat::Hdr)
+            .unwrap();
+        let t = Texture::decode(&out.into_inner(), Gamma::On).unwrap();
+        assert_eq!((t.width, t.height), (2, 2));
+        let want = Vec3::new(2.5, 0.5, 0.125);
+        assert!(
+            (t.texels[3] - want).abs().max_element() < 0.01 * 2.5,
+            "{}",
+            t.texels[3]
+        );
+    }
+
+    #[test]
+    fn bilinear_filtering_blends_the_four_nearest_texel_centres() {
+        // 2x2: top row red, green; bottom row blue, white (texel centres at u, v = 1/4, 3/4).
+        let bytes = png(
+            2,
+            2,
+            &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+        );
+        let t = Texture::decode(&bytes, Gamma::Off).unwrap();
+        let close = |a: Vec3, b: Vec3| (a - b).abs().max_element() < 1e-6;
+        assert!(
+            close(t.bilinear(0.25, 0.75, false), Vec3::X),
+            "a centre is its texel"
+        );
+        // On the boundary between red and green: their mean.
+        assert!(close(
+            t.bilinear(0.5, 0.75, false),
+            Vec3::new(0.5, 0.5, 0.0)
+        ));
+        // The middle of the image: the mean of all four.
+        assert!(close(t.bilinear(0.5, 0.5, false), Vec3::new(0.5, 0.5, 0.5)));
+        // Past the left edge clamping holds red; wrapping blends with green across the seam.
+        assert!(close(t.bilinear(0.0, 0.75, false), Vec3::X));
+        assert!(close(t.bilinear(0.0, 0.75, true), Vec3::new(0.5, 0.5, 0.0)));
+    }
+
+    #[test]
+    fn image_map_uv_transform_rotates_scales_and_offsets() {
+        // A 2x1 texture: left red, right green.
+        let t = Texture::decode(&png(2, 1, &[[255, 0, 0], [0, 255, 0]]), Gamma::Off).unwrap();
+        let mut look = ImageLookup {
+            texture: std::sync::Arc::new(t),
+            wrap: true,
+            scale: glam::Vec2::ONE,
+            offset: glam::Vec2::ZERO,
+            rotation: 0.0,
+            rotation_center: glam::Vec2::splat(0.5),
+            color_correct: None,
+        };
+        let uv = glam::Vec2::new(0.5, 0.25);
+        assert_eq!(look.coords(uv), uv);
+        // 90 degrees about (0.5, 0.5): (s - c, t - c) * R + c with R's rows (0, -1), (1, 0):
+        // (0, -0.25) -> (-0.25, 0) -> (0.25, 0.5): the point below the centre reads the left
+        // (red) texel's centre.
+        look.rotation = std::f32::consts::FRAC_PI_2;
+        let st = look.coords(uv);
+        assert!((st - glam::Vec2::new(0.25, 0.5)).length() < 1e-6, "{st}");
+        assert!((look.eval(uv) - Vec3::X).abs().max_element() < 1e-5);
+        // Scale then offset: 2 * 0.375 + 0.0 = 0.75, the green centre; offset 0.5 wraps back.
+        look.rotation = 0.0;
+        look.scale = glam::Vec2::new(2.0, 1.0);
+        assert!(
+            (look.eval(glam::Vec2::new(0.375, 0.5)) - Vec3::Y)
+                .abs()
+                .max_element()
+                < 1e-5
+        );
+        look.offset = glam::Vec2::new(0.5, 0.0);
+        assert!(
+            (look.eval(glam::Vec2::new(0.375, 0.5)) - Vec3::X)
+                .abs()
+                .max_element()
+                < 1e-5
+        );
+    }
 
     #[test]
     fn eight_bit_textures_get_a_2_2_power_unless_gamma_is_off() {

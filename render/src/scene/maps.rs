@@ -382,27 +382,76 @@ fn texture_path(o: &crate::graph::Object) -> Option<String> {
     }
 }
 
+/// The ImageMap attributes `image_map` reads (moonray `dso/map/Image/ImageMap.json`), and those
+/// it may leave aside: `mip_bias` (there are no mip levels to bias) and the two that colour a
+/// missing UDIM tile (only the first tile is read).
+const IMAGE_MAP: &[&str] = &[
+    "texture",
+    "gamma",
+    "wrap_around",
+    "offset",
+    "scale",
+    "rotation_angle",
+    "rotation_center",
+    "texture_coordinates",
+    "input_texture_coordinates",
+    "saturation_enabled",
+    "saturation",
+    "contrast_enabled",
+    "contrast",
+    "gamma_enabled",
+    "gamma_adjust",
+    "gain_offset_enabled",
+    "gain",
+    "offset_adjust",
+    "TMI_control_enabled",
+    "TMI",
+    "mip_bias",
+    "use_default_color_when_missing",
+    "default_color",
+];
+
 impl SceneBuilder<'_> {
-    /// An ImageMap: its `texture` decoded once from the bytes the caller handed over (see
-    /// `crate::assets`), sampled at the hit's uv. A missing or unreadable texture warns and
-    /// leaves the binding out, so the bound attribute keeps its constant.
+    /// The texture at `key`, decoded once per scene build whichever maps read it with the same
+    /// `gamma` (see `crate::assets` for where the bytes come from).
+    pub(super) fn decoded_texture(
+        &mut self,
+        key: &str,
+        gamma: Gamma,
+    ) -> Option<Result<std::sync::Arc<Texture>, String>> {
+        let linear = gamma == Gamma::Off;
+        if let Some(t) = self.textures.get(&(key.to_string(), linear)) {
+            return Some(Ok(t.clone()));
+        }
+        let bytes = self.assets.get(key)?;
+        Some(Texture::decode(bytes, gamma).map(|t| {
+            let t = std::sync::Arc::new(t);
+            self.textures.insert((key.to_string(), linear), t.clone());
+            t
+        }))
+    }
+
+    /// An ImageMap: its `texture` decoded once, read at the hit's uv (or its
+    /// `input_texture_coordinates`) through the map's rotation, scale and offset, filtered
+    /// bilinearly and colour-corrected. A missing or unreadable texture warns and leaves the
+    /// binding out, so the bound attribute keeps its constant.
     fn image_map(&mut self, id: ObjectId) -> Option<MapId> {
         let g = self.g;
         let o = g.object(id);
         let key = texture_path(o);
+        // gamma auto (2) and on (1) both apply the 2.2 power to 8-bit files.
+        let gamma = match o.attrs.get("gamma") {
+            Some(Value::Int(v)) => Gamma::from_attr(*v),
+            _ => Gamma::Auto,
+        };
         let texture = match &key {
-            Some(key) => match self.assets.get(key) {
+            Some(key) => match self.decoded_texture(key, gamma) {
                 None => Err(format!(
                     "the texture {key} of ImageMap `{}` was not found",
                     o.name
                 )),
-                Some(bytes) => {
-                    let gamma = match o.attrs.get("gamma") {
-                        Some(Value::Int(v)) => Gamma::from_attr(*v),
-                        _ => Gamma::Auto,
-                    };
-                    Texture::decode(bytes, gamma)
-                        .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
+                Some(r) => {
+                    r.map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
                 }
             },
             None => Err(format!("ImageMap `{}` has no `texture`", o.name)),
@@ -418,14 +467,59 @@ impl SceneBuilder<'_> {
                 return None;
             }
         };
-        let wrap = !matches!(o.attrs.get("wrap_around"), Some(Value::Bool(false)));
-        let mid = self.maps.maps.len() as MapId;
-        self.maps.maps.push(Map::Image {
-            texture: std::sync::Arc::new(texture),
-            wrap,
-        });
-        self.map_ids.insert(id, Some(mid));
-        Some(mid)
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        a.warn_unknown(IMAGE_MAP);
+        let v2 = |a: &Attrs, name: &str, d: Vec2| match a.obj.attrs.get(name) {
+            Some(Value::Vec2(c)) => Vec2::new(c[0] as f32, c[1] as f32),
+            _ => d,
+        };
+        let st = match a.int("texture_coordinates", 0) {
+            0 => None,
+            2 => Some(
+                binds
+                    .get("input_texture_coordinates")
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Param::Const(a.vec3("input_texture_coordinates", Vec3::ZERO))
+                    }),
+            ),
+            other => {
+                a.warnings.push(format!(
+                    "{}: ImageMap `{}`: texture_coordinates {other} (hair surface st) is not supported by the built-in renderer; the hit's uv is used",
+                    o.loc, o.name
+                ));
+                None
+            }
+        };
+        let on = |a: &mut Attrs, name: &str| a.bool(name, false);
+        let mut cc = crate::texture::ColorCorrect::default();
+        if on(&mut a, "saturation_enabled") {
+            cc.saturation = a.rgb("saturation", Vec3::ONE);
+        }
+        if on(&mut a, "contrast_enabled") {
+            cc.contrast = a.rgb("contrast", Vec3::ONE);
+        }
+        if on(&mut a, "gamma_enabled") {
+            cc.gamma = a.rgb("gamma_adjust", Vec3::ONE);
+        }
+        if on(&mut a, "gain_offset_enabled") {
+            cc.gain = a.rgb("gain", Vec3::ONE);
+            cc.offset = a.rgb("offset_adjust", Vec3::ZERO);
+        }
+        if on(&mut a, "TMI_control_enabled") {
+            cc.temperature = a.vec3("TMI", Vec3::ZERO);
+        }
+        let image = crate::texture::ImageLookup {
+            texture,
+            wrap: a.bool("wrap_around", true),
+            scale: v2(&a, "scale", Vec2::ONE),
+            offset: v2(&a, "offset", Vec2::ZERO),
+            rotation: a.f32("rotation_angle", 0.0).to_radians(),
+            rotation_center: v2(&a, "rotation_center", Vec2::splat(0.5)),
+            color_correct: (!cc.is_identity()).then_some(cc),
+        };
+        Some(self.push_map(id, Map::Image { image, st }))
     }
 }
 

@@ -573,7 +573,10 @@ fn a_constant_env_texture_is_a_white_furnace_of_its_colour() {
     let background = mean(&s, rect(0, 0), 64);
     for c in 0..3 {
         assert!((object[c] - 0.64).abs() < 0.008, "object {object:?}");
-        assert!((background[c] - 0.8).abs() < 1e-4, "background {background:?}");
+        assert!(
+            (background[c] - 0.8).abs() < 1e-4,
+            "background {background:?}"
+        );
     }
 }
 
@@ -583,7 +586,11 @@ fn an_env_texture_sits_where_moonrays_lat_long_mapping_puts_it() {
     // of the left column) at render +X and the image's top up (+Y); the light turned 90
     // degrees about Y brings +X to -Z, where the camera looks: above the horizon red, below
     // blue. Turned -90 degrees, -X (u = 0.75) comes there: green above, white below.
-    let map = png(2, 2, &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]]);
+    let map = png(
+        2,
+        2,
+        &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+    );
     let rect = |y0| PixelRect {
         x0: 14,
         y0,

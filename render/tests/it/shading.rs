@@ -516,3 +516,120 @@ mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
     assert!(near(mean(&s, (4, 52, 12, 60), 4), [1.0, 0.0, 0.0], 1e-5));
     assert!(near(mean(&s, (52, 52, 60, 60), 4), [0.0, 0.0, 1.0], 1e-5));
 }
+
+/// An 8-bit PNG, row-major from the top-left texel.
+fn png(width: u32, height: u32, rgb: &[[u8; 3]]) -> Vec<u8> {
+    let mut img = image::RgbImage::new(width, height);
+    for (i, p) in img.pixels_mut().enumerate() {
+        *p = image::Rgb(rgb[i]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// The quad emitting an ImageMap of `tex.png` (a 2x1 texture, red then green) with `attrs`.
+fn image_quad(attrs: &str) -> (Scene, Vec<String>) {
+    let text = quad(
+        "",
+        &format!(
+            r#"
+local tex = ImageMap("tex") {{ ["texture"] = "tex.png", {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(tex) }}
+"#
+        ),
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    render::prepare(&[src], &[], &opts).expect("the test scene loads")
+}
+
+#[test]
+fn an_image_map_filters_bilinearly_and_applies_rotation_scale_and_offset() {
+    // Texel centres at u = 1/4 (red) and 3/4 (green); bilinear filtering is linear between
+    // them, so a window centred on u = 1/2 averages to the mean and one on 3/8 to 3/4 red.
+    // Pixel x covers u in [x/64, (x+1)/64]; pixel y covers v from the top. The tolerance is
+    // for 64 jittered samples over a slope of 2 per unit of u.
+    let red = [1.0, 0.0, 0.0];
+    let mix = |r: f64| [r, 1.0 - r, 0.0];
+    let (s, warnings) = image_quad(r#"["gamma"] = 0"#);
+    assert!(!warnings.iter().any(|w| w.contains("tex")), "{warnings:?}");
+    assert!(near(mean(&s, (31, 10, 33, 12), 64), mix(0.5), 2e-3));
+    assert!(near(mean(&s, (23, 50, 25, 52), 64), mix(0.75), 2e-3));
+    // Past the texel centres clamping holds the edge colour; wrap_around (the default) blends
+    // across the seam instead: at u = 0 the mean again.
+    let (s, _) = image_quad(r#"["wrap_around"] = false"#);
+    assert!(near(mean(&s, (0, 30, 2, 32), 64), red, 1e-4));
+    let (s, _) = image_quad("");
+    assert!(near(
+        mean(&s, (0, 30, 1, 32), 64),
+        mix(0.5 + 0.25 / 64.0 * 4.0),
+        2e-3
+    ));
+    // rotation_angle 90 about (0.5, 0.5): (s, t) -> (t, 1 - s), so the texture's u follows the
+    // quad's v: at v = 3/8 (image rows 39..41) 3/4 red, at v = 5/8 (rows 23..25) 1/4 red.
+    let (s, _) = image_quad(r#"["rotation_angle"] = 90"#);
+    assert!(near(mean(&s, (10, 39, 12, 41), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (50, 23, 52, 25), 64), mix(0.25), 2e-3));
+    // scale 2 then offset 0.25 along u: u = 1/16 reads 2/16 + 1/4 = 3/8, 3/4 red; u = 3/16
+    // reads 5/8, 1/4 red.
+    let (s, _) = image_quad(r#"["scale"] = Vec2(2, 1), ["offset"] = Vec2(0.25, 0)"#);
+    assert!(near(mean(&s, (3, 30, 5, 32), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (11, 30, 13, 32), 64), mix(0.25), 2e-3));
+    // Colour correction when enabled: gain 0.5 with offset 0.1 on red's centre.
+    let (s, _) = image_quad(
+        r#"["gain_offset_enabled"] = true, ["gain"] = Rgb(0.5, 0.5, 0.5), ["offset_adjust"] = Rgb(0.1, 0.1, 0.1), ["wrap_around"] = false"#,
+    );
+    assert!(near(mean(&s, (0, 30, 2, 32), 64), [0.6, 0.1, 0.1], 1e-4));
+}
+
+#[test]
+fn image_maps_of_one_file_share_one_decoded_texture() {
+    // Two ImageMaps reading tex.png with the same gamma decode it once; gamma off (linear)
+    // is a texture of its own.
+    let text = quad(
+        "",
+        r#"
+local a = ImageMap("a") { ["texture"] = "tex.png" }
+local b = ImageMap("b") { ["texture"] = "tex.png", ["scale"] = Vec2(2, 2) }
+local c = ImageMap("c") { ["texture"] = "tex.png", ["gamma"] = 0 }
+local m = LayerMap("m") { ["input_A"] = bind(a), ["input_B"] = bind(b), ["mask"] = bind(c) }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(m) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    let (s, _) = render::prepare(&[src], &[], &opts).unwrap();
+    let textures: Vec<_> = s
+        .maps
+        .maps
+        .iter()
+        .filter_map(|m| match m {
+            render::shading::Map::Image { image, .. } => Some(image.texture.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(textures.len(), 3);
+    let distinct = (0..3)
+        .flat_map(|i| (0..i).map(move |j| (i, j)))
+        .filter(|&(i, j)| std::sync::Arc::ptr_eq(&textures[i], &textures[j]))
+        .count();
+    assert_eq!(
+        distinct, 1,
+        "exactly one pair shares: the two gamma-auto maps"
+    );
+}
