@@ -428,7 +428,10 @@ mod tests {
             ..Default::default()
         }
         .apply(c);
-        assert!((go.apply_unclamped(c).z + 0.8).abs() < 1e-6, "an ImageMap does not clamp");
+        assert!(
+            (go.apply_unclamped(c).z + 0.8).abs() < 1e-6,
+            "an ImageMap does not clamp"
+        );
         assert!((s - Vec3::splat(luminance(c))).length() < 1e-6);
         let k = ColorCorrect {
             contrast: Vec3::splat(2.0),

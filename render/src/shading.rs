@@ -107,6 +107,18 @@ pub enum Map {
         image: crate::texture::ImageLookup,
         st: Option<Param>,
     },
+    /// moonray dso/map/UsdUVTexture: `file` read at `st` (bindable, (1, 1) by default; a
+    /// `UsdPrimvarReader_float2` gives the hit's st), `output_mode` rgb (None) or one channel
+    /// (0..2) in all three, then `scale * c + bias`; `fallback` alone when the file could not be
+    /// read.
+    UsdUvTexture {
+        image: Option<crate::texture::ImageLookup>,
+        st: Param,
+        channel: Option<usize>,
+        scale: Vec3,
+        bias: Vec3,
+        fallback: Vec3,
+    },
     /// moonray dso/map/CheckerboardMap: tile (s * num_u_tiles / 2, t * num_v_tiles / 2) mod 1;
     /// colour A where both halves agree, B where they differ.
     Checkerboard {
@@ -224,6 +236,21 @@ impl Maps {
                 };
                 image.eval(st)
             }
+            Map::UsdUvTexture {
+                image,
+                st,
+                channel,
+                scale,
+                bias,
+                fallback,
+            } => match image {
+                None => *fallback,
+                Some(image) => {
+                    let c = image.eval(st.eval(self, sp).truncate());
+                    let c = channel.map_or(c, |i| Vec3::splat(c[i]));
+                    c * *scale + *bias
+                }
+            },
             Map::Checkerboard {
                 a,
                 b,

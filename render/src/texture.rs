@@ -17,12 +17,60 @@ pub struct Texture {
     pub texels: Vec<Vec3>,
 }
 
-/// ImageMap's `gamma` attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// ImageMap's `gamma` attribute, and UsdUVTexture's `sourceColorSpace` (raw is off, sRGB on,
+/// auto `Usd`: on unless the file has a single channel; moonray `lib/rendering/shading/Util.h`
+/// `getApplyGamma`). The power applies to 8-bit files only (`BasicTexture.cc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Gamma {
     Off,
     On,
     Auto,
+    Usd,
+}
+
+/// What a lookup outside the texture reads, per axis (moonray `lib/rendering/shading/Texture.h`
+/// `WrapType`, OpenImageIO's wrap modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrap {
+    Black,
+    Clamp,
+    Repeat,
+    Mirror,
+}
+
+impl Wrap {
+    /// UsdUVTexture's `wrapS`/`wrapT`: black 0, clamp 1, repeat 2, mirror 3; "useMetadata" (4,
+    /// the default) is repeat, as `UsdUVTexture.cc` falls back to.
+    pub fn from_usd(v: i64) -> Wrap {
+        match v {
+            0 => Wrap::Black,
+            1 => Wrap::Clamp,
+            3 => Wrap::Mirror,
+            _ => Wrap::Repeat,
+        }
+    }
+
+    /// ImageMap's `wrap_around`.
+    pub fn around(repeat: bool) -> Wrap {
+        if repeat {
+            Wrap::Repeat
+        } else {
+            Wrap::Clamp
+        }
+    }
+
+    /// Index `i` of `n` under this mode; None where black shows.
+    fn index(self, i: i64, n: i64) -> Option<i64> {
+        match self {
+            Wrap::Black => (0..n).contains(&i).then_some(i),
+            Wrap::Clamp => Some(i.clamp(0, n - 1)),
+            Wrap::Repeat => Some(i.rem_euclid(n)),
+            Wrap::Mirror => {
+                let m = i.rem_euclid(2 * n);
+                Some(if m >= n { 2 * n - 1 - m } else { m })
+            }
+        }
+    }
 }
 
 impl Gamma {
@@ -47,7 +95,12 @@ impl Texture {
                 | image::ColorType::Rgb8
                 | image::ColorType::Rgba8
         );
-        let linearise = eight_bit && gamma != Gamma::Off;
+        let linearise = eight_bit
+            && match gamma {
+                Gamma::Off => false,
+                Gamma::On | Gamma::Auto => true,
+                Gamma::Usd => img.color() != image::ColorType::L8,
+            };
         let rgb = img.into_rgb32f();
         let (width, height) = rgb.dimensions();
         if width == 0 || height == 0 {
@@ -90,21 +143,25 @@ impl Texture {
         self.texels[(y * w + x) as usize]
     }
 
-    /// Texel `(x, y)` (row 0 at the top), repeated or clamped outside the image.
-    fn texel(&self, x: i64, y: i64, wrap: bool) -> Vec3 {
+    /// Texel `(x, y)` (row 0 at the top), wrapped per axis outside the image.
+    fn texel(&self, x: i64, y: i64, wrap: (Wrap, Wrap)) -> Vec3 {
         let (w, h) = (self.width as i64, self.height as i64);
-        let (x, y) = if wrap {
-            (x.rem_euclid(w), y.rem_euclid(h))
-        } else {
-            (x.clamp(0, w - 1), y.clamp(0, h - 1))
-        };
-        self.texels[(y * w + x) as usize]
+        match (wrap.0.index(x, w), wrap.1.index(y, h)) {
+            (Some(x), Some(y)) => self.texels[(y * w + x) as usize],
+            _ => Vec3::ZERO,
+        }
     }
 
     /// The four texels around (u, v) blended by distance from their centres (v up from the
     /// bottom row): at a texel's centre its own colour, halfway between two their mean. Past
     /// the border `wrap` blends with the opposite edge, otherwise the edge texels hold.
     pub fn bilinear(&self, u: f32, v: f32, wrap: bool) -> Vec3 {
+        let w = Wrap::around(wrap);
+        self.bilinear_wrapped(u, v, (w, w))
+    }
+
+    /// `bilinear` with a wrap mode for each axis (s, then t).
+    pub fn bilinear_wrapped(&self, u: f32, v: f32, wrap: (Wrap, Wrap)) -> Vec3 {
         let x = u * self.width as f32 - 0.5;
         let y = (1.0 - v) * self.height as f32 - 0.5;
         let (x0, y0) = (x.floor(), y.floor());
@@ -205,7 +262,8 @@ impl ColorCorrect {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageLookup {
     pub texture: std::sync::Arc<Texture>,
-    pub wrap: bool,
+    /// Along s, then t.
+    pub wrap: (Wrap, Wrap),
     pub scale: glam::Vec2,
     pub offset: glam::Vec2,
     /// Radians.
@@ -229,7 +287,7 @@ impl ImageLookup {
 
     pub fn eval(&self, uv: glam::Vec2) -> Vec3 {
         let st = self.coords(uv);
-        let c = self.texture.bilinear(st.x, st.y, self.wrap);
+        let c = self.texture.bilinear_wrapped(st.x, st.y, self.wrap);
         match &self.color_correct {
             Some(cc) => cc.apply_unclamped(c),
             None => c,
@@ -368,12 +426,47 @@ mod tests {
     }
 
     #[test]
+    fn wrap_modes_black_clamp_repeat_and_mirror() {
+        // One row of 3 texels 0.1, 0.5, 0.9 (8-bit values 26, 128, 230 read linear).
+        let t = Texture::decode(&png(3, 1, &[[26; 3], [128; 3], [230; 3]]), Gamma::Off).unwrap();
+        let at = |u: f32, w: Wrap| t.bilinear_wrapped(u, 0.5, (w, Wrap::Clamp)).x;
+        let (a, c) = (26.0 / 255.0, 230.0 / 255.0);
+        // 1/6 past the right edge is the centre of texel 3 (or -1 mirrored back): black reads
+        // 0, clamp the last texel, repeat the first, mirror the last again.
+        let u = 1.0 + 1.0 / 6.0;
+        assert!(at(u, Wrap::Black).abs() < 1e-6);
+        assert!((at(u, Wrap::Clamp) - c).abs() < 1e-6);
+        assert!((at(u, Wrap::Repeat) - a).abs() < 1e-6);
+        assert!((at(u, Wrap::Mirror) - c).abs() < 1e-6);
+        // On the right border: half the last texel and half what lies past it.
+        assert!((at(1.0, Wrap::Black) - c / 2.0).abs() < 1e-6);
+        assert!((at(1.0, Wrap::Repeat) - (a + c) / 2.0).abs() < 1e-6);
+        assert_eq!(
+            Wrap::from_usd(4),
+            Wrap::Repeat,
+            "useMetadata falls back to repeat"
+        );
+    }
+
+    #[test]
+    fn usd_auto_colour_space_leaves_single_channel_files_raw() {
+        let mut img = image::GrayImage::new(1, 1);
+        img.put_pixel(0, 0, image::Luma([128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        let grey = Texture::decode(&out.into_inner(), Gamma::Usd).unwrap();
+        assert!((grey.texels[0].x - 128.0 / 255.0).abs() < 1e-6);
+        let rgb = Texture::decode(&png(1, 1, &[[128; 3]]), Gamma::Usd).unwrap();
+        assert!((rgb.texels[0].x - (128.0f32 / 255.0).powf(2.2)).abs() < 1e-6);
+    }
+
+    #[test]
     fn image_map_uv_transform_rotates_scales_and_offsets() {
         // A 2x1 texture: left red, right green.
         let t = Texture::decode(&png(2, 1, &[[255, 0, 0], [0, 255, 0]]), Gamma::Off).unwrap();
         let mut look = ImageLookup {
             texture: std::sync::Arc::new(t),
-            wrap: true,
+            wrap: (Wrap::Repeat, Wrap::Repeat),
             scale: glam::Vec2::ONE,
             offset: glam::Vec2::ZERO,
             rotation: 0.0,

@@ -20,6 +20,8 @@ pub(super) const MAPS: &[&str] = &[
     "RampMap",
     "ImageMap",
     "ProjectPlanarMap",
+    "UsdUVTexture",
+    "UsdPrimvarReader_float2",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -71,6 +73,9 @@ impl SceneBuilder<'_> {
         self.map_ids.insert(id, None);
         if o.class == "ImageMap" {
             return self.image_map(id);
+        }
+        if o.class == "UsdUVTexture" {
+            return self.usd_uv_texture(id);
         }
         let binds = self.binds(id);
         if noise {
@@ -356,6 +361,27 @@ impl SceneBuilder<'_> {
                 }
                 Map::ProjectPlanar(Box::new(p))
             }
+            // moonray dso/map/UsdPrimvarReader_float2 (with lib/map/primvar/json/primvar.json):
+            // `varname` "st" is the hit's st, any other name a Vec2f primitive attribute,
+            // `fallback` where the geometry has none.
+            "UsdPrimvarReader_float2" => {
+                let v = match a.obj.attrs.get("fallback") {
+                    Some(Value::Vec2(c)) => Vec3::new(c[0] as f32, c[1] as f32, 0.0),
+                    _ => Vec3::ZERO,
+                };
+                let default = binds.get("fallback").cloned().unwrap_or(Param::Const(v));
+                let name = a.string("varname").unwrap_or_default();
+                let input = if name == "st" {
+                    MapInput::St
+                } else {
+                    MapInput::Primitive(Some(self.attribute_id(&name)))
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color: Param::Const(Vec3::ZERO),
+                }
+            }
             _ => unreachable!("checked against MAPS"),
         };
         Some(self.push_map(id, map))
@@ -419,14 +445,13 @@ impl SceneBuilder<'_> {
         key: &str,
         gamma: Gamma,
     ) -> Option<Result<std::sync::Arc<Texture>, String>> {
-        let linear = gamma == Gamma::Off;
-        if let Some(t) = self.textures.get(&(key.to_string(), linear)) {
+        if let Some(t) = self.textures.get(&(key.to_string(), gamma)) {
             return Some(Ok(t.clone()));
         }
         let bytes = self.assets.get(key)?;
         Some(Texture::decode(bytes, gamma).map(|t| {
             let t = std::sync::Arc::new(t);
-            self.textures.insert((key.to_string(), linear), t.clone());
+            self.textures.insert((key.to_string(), gamma), t.clone());
             t
         }))
     }
@@ -512,7 +537,10 @@ impl SceneBuilder<'_> {
         }
         let image = crate::texture::ImageLookup {
             texture,
-            wrap: a.bool("wrap_around", true),
+            wrap: {
+                let w = crate::texture::Wrap::around(a.bool("wrap_around", true));
+                (w, w)
+            },
             scale: v2(&a, "scale", Vec2::ONE),
             offset: v2(&a, "offset", Vec2::ZERO),
             rotation: a.f32("rotation_angle", 0.0).to_radians(),
@@ -520,6 +548,102 @@ impl SceneBuilder<'_> {
             color_correct: (!cc.is_identity()).then_some(cc),
         };
         Some(self.push_map(id, Map::Image { image, st }))
+    }
+}
+
+impl SceneBuilder<'_> {
+    /// A UsdUVTexture (moonray `dso/map/UsdUVTexture/UsdUVTexture.json` and `.cc`): `file`
+    /// decoded once with `sourceColorSpace`'s rule, `wrapS`/`wrapT`, read bilinearly at `st`.
+    /// A file that cannot be read warns and the map gives `fallback`, as MoonRay's does.
+    fn usd_uv_texture(&mut self, id: ObjectId) -> Option<MapId> {
+        let g = self.g;
+        let o = g.object(id);
+        let key = match o.attrs.get("file") {
+            Some(Value::String(p)) if p.contains(crate::assets::UDIM) => {
+                Some(crate::assets::udim_path(p, 1001))
+            }
+            Some(Value::String(p)) if !p.is_empty() => Some(p.clone()),
+            _ => None,
+        };
+        // sourceColorSpace: raw 0, sRGB 1, auto 3 (the default).
+        let gamma = match o.attrs.get("sourceColorSpace") {
+            Some(Value::Int(0)) => Gamma::Off,
+            Some(Value::Int(1)) => Gamma::On,
+            _ => Gamma::Usd,
+        };
+        let texture = key.as_deref().map(|k| (k, self.decoded_texture(k, gamma)));
+        let texture = match texture {
+            Some((_, Some(Ok(t)))) => Some(t),
+            Some((k, _)) if self.reported_missing.contains(k) => None,
+            Some((k, r)) => {
+                let why = match r {
+                    Some(Err(e)) => format!(": {e}"),
+                    _ => " was not found".into(),
+                };
+                self.warnings.push(format!(
+                    "{}: the file {k} of UsdUVTexture `{}`{why}; the map gives its fallback",
+                    o.loc, o.name
+                ));
+                None
+            }
+            None => None,
+        };
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        a.warn_unknown(&[
+            "file",
+            "st",
+            "wrapS",
+            "wrapT",
+            "fallback",
+            "scale",
+            "bias",
+            "sourceColorSpace",
+            "output_mode",
+        ]);
+        let st = binds
+            .get("st")
+            .cloned()
+            .unwrap_or_else(|| match a.obj.attrs.get("st") {
+                Some(Value::Vec2(c)) => Param::Const(Vec3::new(c[0] as f32, c[1] as f32, 0.0)),
+                _ => Param::Const(Vec3::new(1.0, 1.0, 0.0)),
+            });
+        // output_mode: rgb 0, r 1, g 2, b 3, a 4.
+        let channel = match a.int("output_mode", 0) {
+            m @ 1..=3 => Some(m as usize - 1),
+            4 => {
+                a.warnings.push(format!(
+                    "{}: UsdUVTexture `{}`: output_mode a (alpha) is not supported by the built-in renderer; 1 is used",
+                    o.loc, o.name
+                ));
+                None
+            }
+            _ => None,
+        };
+        let image = texture.map(|texture| crate::texture::ImageLookup {
+            texture,
+            wrap: (
+                crate::texture::Wrap::from_usd(a.int("wrapS", 4)),
+                crate::texture::Wrap::from_usd(a.int("wrapT", 4)),
+            ),
+            scale: Vec2::ONE,
+            offset: Vec2::ZERO,
+            rotation: 0.0,
+            rotation_center: Vec2::splat(0.5),
+            color_correct: None,
+        });
+        let (scale, bias) = (a.rgb("scale", Vec3::ONE), a.rgb("bias", Vec3::ZERO));
+        let alpha = channel.is_none() && a.int("output_mode", 0) == 4;
+        let map = Map::UsdUvTexture {
+            image,
+            st,
+            channel,
+            // Alpha is taken as 1: scale + bias.
+            scale: if alpha { Vec3::ZERO } else { scale },
+            bias: if alpha { scale + bias } else { bias },
+            fallback: a.rgb("fallback", Vec3::ZERO),
+        };
+        Some(self.push_map(id, map))
     }
 }
 

@@ -99,8 +99,8 @@ struct SceneBuilder<'g> {
     maps: crate::shading::Maps,
     /// Each map object is built once (None while it is being built: a cycle).
     map_ids: HashMap<ObjectId, Option<crate::shading::MapId>>,
-    /// Each texture file decoded once, by path and whether it was read linear (gamma off).
-    textures: HashMap<(String, bool), std::sync::Arc<crate::texture::Texture>>,
+    /// Each texture file decoded once per colour rule, by path.
+    textures: HashMap<(String, crate::texture::Gamma), std::sync::Arc<crate::texture::Texture>>,
     attribute_names: Vec<String>,
     /// The materials being built, innermost last (a combining material builds its inputs).
     materials_building: Vec<ObjectId>,

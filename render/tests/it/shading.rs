@@ -633,3 +633,65 @@ mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(m) }
         "exactly one pair shares: the two gamma-auto maps"
     );
 }
+
+/// The quad emitting `UsdUVTexture("usd") { attrs }`, with `tex.png` (2x1, red then green).
+fn usd_quad(attrs: &str) -> (Scene, Vec<String>) {
+    let text = quad(
+        "",
+        &format!(
+            r#"
+local st = UsdPrimvarReader_float2("st") {{ ["varname"] = "st" }}
+local tex = UsdUVTexture("usd") {{ {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(tex) }}
+"#
+        ),
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    render::prepare(&[src], &[], &opts).expect("the test scene loads")
+}
+
+#[test]
+fn a_usd_uv_texture_reads_its_file_at_the_primvar_readers_st() {
+    let mix = |r: f64| [r, 1.0 - r, 0.0];
+    let (s, warnings) = usd_quad(r#"["file"] = "tex.png", ["st"] = bind(st), ["wrapS"] = "clamp""#);
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("usd") || w.contains("`st`")),
+        "{warnings:?}"
+    );
+    // Bilinear between the texel centres u = 1/4 and 3/4, clamped past them.
+    assert!(near(mean(&s, (31, 10, 33, 12), 64), mix(0.5), 2e-3));
+    assert!(near(mean(&s, (23, 50, 25, 52), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (62, 30, 64, 32), 64), mix(0.0), 1e-4));
+    // Repeat (the default, useMetadata) blends across the seam at u = 1: the mean again.
+    let (s, _) = usd_quad(r#"["file"] = "tex.png", ["st"] = bind(st)"#);
+    assert!(near(
+        mean(&s, (63, 30, 64, 32), 64),
+        mix(0.5 - 1.0 / 64.0),
+        2e-3
+    ));
+    // output = c * scale + bias, one channel in all three with output_mode g.
+    let (s, _) = usd_quad(
+        r#"["file"] = "tex.png", ["st"] = bind(st), ["wrapS"] = "clamp", ["output_mode"] = "g", ["scale"] = Rgb(0.5, 1, 2), ["bias"] = Rgb(0.1, 0, 0)"#,
+    );
+    assert!(near(mean(&s, (62, 30, 64, 32), 64), [0.6, 1.0, 2.0], 1e-4));
+    // st unbound is (1, 1) everywhere: with clamp, green's edge.
+    let (s, _) = usd_quad(r#"["file"] = "tex.png", ["wrapS"] = "clamp""#);
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.0, 1.0, 0.0], 1e-5));
+    // A file that is not there: a warning, and the fallback colour.
+    let (s, warnings) = usd_quad(r#"["file"] = "gone.png", ["fallback"] = Rgb(0.25, 0.5, 0.75)"#);
+    assert!(
+        warnings.iter().any(|w| w.contains("gone.png")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.25, 0.5, 0.75], 1e-5));
+}
