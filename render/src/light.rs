@@ -56,6 +56,66 @@ pub struct Light {
     pub shape: Shape,
     pub radiance: Vec3,
     pub visible_in_camera: bool,
+    /// A rect, disk or sphere light's `texture`, scaling the radiance where it is met
+    /// (`AreaTexture::uv`); the light is still sampled uniformly over its shape. An
+    /// EnvLight's texture lives in its shape, with the distribution that samples it.
+    pub texture: Option<Arc<AreaTexture>>,
+}
+
+/// An area light's texture and the light's node axes (columns, unit length), for the uv of a
+/// point on the light as MoonRay's lights compute it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaTexture {
+    pub texture: crate::envmap::LightTexture,
+    pub axes: Mat3,
+}
+
+impl AreaTexture {
+    /// The uv of point `q` on light `shape`: RectLight and DiskLight map their local x from +half
+    /// width (u = 0) to -half width (u = 1) and local y the same, where local is the node turned
+    /// 180 degrees about x (`sRotateX180`; `LocalParamLight::updateParamAndTransforms`), so u
+    /// runs against the node's x and v along its y. SphereLight (`SphereLight.cc` `local2uv`)
+    /// takes the outward normal n in that local frame: v = acos(n.y) / pi, u = atan2(-n.z,
+    /// -n.x) / 2 pi + 1/2.
+    pub fn uv(&self, shape: &Shape, q: Vec3) -> Vec2 {
+        match shape {
+            Shape::Rect {
+                center,
+                half_u,
+                half_v,
+                ..
+            } => {
+                let d = q - *center;
+                let s = d.dot(*half_u) / half_u.length_squared();
+                let t = d.dot(*half_v) / half_v.length_squared();
+                Vec2::new(0.5 - 0.5 * s, 0.5 + 0.5 * t)
+            }
+            Shape::Disk {
+                center,
+                u,
+                v,
+                radius,
+                ..
+            } => {
+                let d = q - *center;
+                Vec2::new(
+                    0.5 - 0.5 * d.dot(*u) / radius,
+                    0.5 + 0.5 * d.dot(*v) / radius,
+                )
+            }
+            Shape::Sphere { center, .. } => {
+                let n = self.axes.transpose() * (q - *center).normalize_or(Vec3::Y);
+                // Local (sRotateX180): (x, -y, -z) of the node's.
+                let (lx, ly, lz) = (n.x, -n.y, -n.z);
+                if ly.abs() >= 1.0 {
+                    return Vec2::new(0.0, if ly > 0.0 { 0.0 } else { 1.0 });
+                }
+                let phi = (-lz).atan2(-lx);
+                Vec2::new(phi / (2.0 * PI) + 0.5, ly.clamp(-1.0, 1.0).acos() / PI)
+            }
+            _ => Vec2::ZERO,
+        }
+    }
 }
 
 pub struct LightSample {
@@ -93,12 +153,20 @@ impl Light {
         matches!(self.shape, Shape::Distant { .. } | Shape::Env { .. })
     }
 
-    /// Emitted radiance leaving the light at `p_normal` side towards direction `-wi`.
-    fn emitted(&self, wi: Vec3) -> Vec3 {
+    /// The light's radiance at point `q` on it: scaled by its texture, if any.
+    fn radiance_at(&self, q: Vec3) -> Vec3 {
+        match &self.texture {
+            Some(t) => self.radiance * t.texture.eval(t.uv(&self.shape, q)),
+            None => self.radiance,
+        }
+    }
+
+    /// Emitted radiance leaving the light at `q` on its `normal` side towards direction `-wi`.
+    fn emitted(&self, wi: Vec3, q: Vec3) -> Vec3 {
         match &self.shape {
             Shape::Rect { normal, .. } => {
                 if normal.dot(-wi) > 0.0 {
-                    self.radiance
+                    self.radiance_at(q)
                 } else {
                     Vec3::ZERO
                 }
@@ -109,14 +177,14 @@ impl Light {
                     return Vec3::ZERO;
                 }
                 match cone {
-                    None => self.radiance,
+                    None => self.radiance_at(q),
                     Some((inner, outer)) => {
                         let t = ((c - outer) / (inner - outer).max(1e-6)).clamp(0.0, 1.0);
-                        self.radiance * (t * t * (3.0 - 2.0 * t))
+                        self.radiance_at(q) * (t * t * (3.0 - 2.0 * t))
                     }
                 }
             }
-            _ => self.radiance,
+            _ => self.radiance_at(q),
         }
     }
 
@@ -159,7 +227,7 @@ impl Light {
                 Some(LightSample {
                     wi,
                     dist,
-                    radiance: self.radiance,
+                    radiance: self.radiance_at(p + wi * dist),
                     pdf: 1.0 / (2.0 * PI * (1.0 - cos_max)),
                 })
             }
@@ -228,7 +296,7 @@ impl Light {
         if cos_l <= 0.0 || d2 == 0.0 {
             return None;
         }
-        let radiance = self.emitted(wi);
+        let radiance = self.emitted(wi, q);
         Some(LightSample {
             wi,
             dist,
@@ -278,14 +346,18 @@ impl Light {
                 if t <= ray.tmin || t >= tmax {
                     return None;
                 }
-                return Some((t, self.radiance, 1.0 / (2.0 * PI * (1.0 - cos_max))));
+                return Some((
+                    t,
+                    self.radiance_at(ray.at(t)),
+                    1.0 / (2.0 * PI * (1.0 - cos_max)),
+                ));
             }
             Shape::Distant { .. } | Shape::Env { .. } => return None,
         };
         if t <= ray.tmin || t >= tmax {
             return None;
         }
-        let radiance = self.emitted(ray.d);
+        let radiance = self.emitted(ray.d, ray.at(t));
         if cos_l <= 0.0 || radiance == Vec3::ZERO {
             return None;
         }
@@ -391,6 +463,7 @@ mod tests {
             },
             radiance: Vec3::ONE,
             visible_in_camera: false,
+            texture: None,
         }
     }
 
@@ -459,6 +532,7 @@ mod tests {
             shape: constant_env(true),
             radiance: Vec3::ONE,
             visible_in_camera: false,
+            texture: None,
         };
         let e = irradiance(&light);
         assert!((e - PI).abs() < 0.02 * PI, "{e}");
@@ -476,6 +550,7 @@ mod tests {
             shape: constant_env(false),
             radiance: Vec3::ONE,
             visible_in_camera: false,
+            texture: None,
         });
         assert!((e - PI).abs() < 0.02 * PI, "{e}");
     }
@@ -492,6 +567,7 @@ mod tests {
             },
             radiance: Vec3::splat(100.0),
             visible_in_camera: false,
+            texture: None,
         };
         let e = irradiance(&light);
         assert!((e - 100.0 * 0.01 / 4.0).abs() < 0.01 * 0.25, "{e}");
@@ -518,6 +594,60 @@ mod tests {
     }
 
     #[test]
+    fn an_area_lights_texture_scales_the_light_it_sends() {
+        // Half of a small rect or disk light (u < 1/2: the node's +x side) white, half black:
+        // straight below its centre the irradiance halves, by light sampling as by the
+        // intersections a BSDF ray finds.
+        let half = |shape: Shape| Light {
+            shape,
+            radiance: Vec3::splat(100.0),
+            visible_in_camera: false,
+            texture: Some(Arc::new(AreaTexture {
+                texture: crate::envmap::LightTexture {
+                    texture: Arc::new(crate::texture::Texture {
+                        width: 2,
+                        height: 1,
+                        texels: vec![Vec3::ONE, Vec3::ZERO],
+                    }),
+                    transform: None,
+                    border: Vec3::ONE,
+                    bilinear: false,
+                },
+                axes: Mat3::IDENTITY,
+            })),
+        };
+        let rect = half(Shape::Rect {
+            center: Vec3::new(0.0, 0.0, 2.0),
+            half_u: Vec3::X * 0.05,
+            half_v: Vec3::Y * 0.05,
+            normal: Vec3::NEG_Z,
+        });
+        let e = irradiance(&rect);
+        assert!((e - 0.125).abs() < 0.01 * 0.125, "{e}");
+        let disk = half(Shape::Disk {
+            center: Vec3::new(0.0, 0.0, 2.0),
+            u: Vec3::X,
+            v: Vec3::Y,
+            normal: Vec3::NEG_Z,
+            radius: 0.05,
+            cone: None,
+        });
+        let e = irradiance(&disk);
+        let want = 100.0 * PI * 0.0025 / 4.0 / 2.0;
+        assert!((e - want).abs() < 0.01 * want, "{e}");
+        // The +x side is the white one.
+        let toward = |x: f32| Ray::new(Vec3::ZERO, Vec3::new(x, 0.0, 2.0).normalize(), 0.0, 9.0);
+        assert_eq!(
+            rect.intersect(&toward(0.02), 9.0).unwrap().1,
+            Vec3::splat(100.0)
+        );
+        assert!(
+            rect.intersect(&toward(-0.02), 9.0).is_none(),
+            "black emits nothing"
+        );
+    }
+
+    #[test]
     fn sphere_lights_give_the_analytic_irradiance() {
         // A sphere of radiance L subtending sin^2(a) = r^2/d^2, straight overhead: E = pi L r^2/d^2.
         let light = Light {
@@ -527,6 +657,7 @@ mod tests {
             },
             radiance: Vec3::ONE,
             visible_in_camera: false,
+            texture: None,
         };
         let e = irradiance(&light);
         assert!((e - PI / 16.0).abs() < 0.01 * PI / 16.0, "{e}");

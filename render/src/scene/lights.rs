@@ -1,13 +1,14 @@
 //! Lights: MoonRay's rect, disk, spot, sphere, distant and environment lights with their
 //! intensity, exposure and normalisation (`normalized`, `apply_scene_scale`), and an
-//! EnvLight's `texture` with its transform, colour correction and filter (`crate::envmap`).
+//! EnvLight's, RectLight's, DiskLight's and SphereLight's `texture` with its transform, colour
+//! correction and filter (`crate::envmap`).
 
 use super::known::{known, LIGHTS, LIGHT_COMMON, LIGHT_TEXTURE};
 use super::SceneBuilder;
 use crate::attrs::Attrs;
 use crate::envmap::{ColorCorrect, EnvMap, LightTexture, TextureTransform};
 use crate::graph::{ObjectId, Value};
-use crate::light::{Light, Shape};
+use crate::light::{AreaTexture, Light, Shape};
 use crate::texture::{Gamma, Texture};
 use glam::{Vec2, Vec3};
 use std::sync::Arc;
@@ -40,14 +41,18 @@ impl SceneBuilder<'_> {
             _ => visible_default,
         };
         let normal = xf.transform_vector3(Vec3::NEG_Z).normalize_or(Vec3::NEG_Z);
+        // A rect, disk or sphere light's texture (not a spot light's: its uvs come from the
+        // focal plane, which is not done here, so its `texture` warns as unsupported).
+        let mut texture = None;
         let shape = match o.class.as_str() {
             "RectLight" => {
                 let w = a.f32("width", 1.0);
                 let h = a.f32("height", 1.0);
                 a.warn_unknown(&known(
-                    LIGHT_COMMON,
+                    &[LIGHT_COMMON, LIGHT_TEXTURE].concat(),
                     &["width", "height", "spread", "sidedness"],
                 ));
+                texture = light_texture(&mut a, self.assets, self.reported_missing);
                 Shape::Rect {
                     center: xf.transform_point3(Vec3::ZERO),
                     half_u: xf.transform_vector3(Vec3::X * w * 0.5),
@@ -67,8 +72,9 @@ impl SceneBuilder<'_> {
                     let inner = a.f32("inner_cone_angle", 30.0).to_radians() * 0.5;
                     (inner.cos(), outer.cos())
                 });
+                let own_texture: &[&str] = if spot { &[] } else { LIGHT_TEXTURE };
                 a.warn_unknown(&known(
-                    LIGHT_COMMON,
+                    &[LIGHT_COMMON, own_texture].concat(),
                     &[
                         "radius",
                         "lens_radius",
@@ -86,6 +92,9 @@ impl SceneBuilder<'_> {
                         "left_blur",
                     ],
                 ));
+                if !spot {
+                    texture = light_texture(&mut a, self.assets, self.reported_missing);
+                }
                 let u = xf.transform_vector3(Vec3::X);
                 let scale = u.length();
                 Shape::Disk {
@@ -99,7 +108,11 @@ impl SceneBuilder<'_> {
             }
             "SphereLight" => {
                 let r = a.f32("radius", 1.0);
-                a.warn_unknown(&known(LIGHT_COMMON, &["radius", "sidedness"]));
+                a.warn_unknown(&known(
+                    &[LIGHT_COMMON, LIGHT_TEXTURE].concat(),
+                    &["radius", "sidedness"],
+                ));
+                texture = light_texture(&mut a, self.assets, self.reported_missing);
                 Shape::Sphere {
                     center: xf.transform_point3(Vec3::ZERO),
                     radius: r * xf.transform_vector3(Vec3::X).length(),
@@ -132,10 +145,16 @@ impl SceneBuilder<'_> {
                 }
             }
         };
+        let axes = glam::Mat3::from_cols(
+            xf.transform_vector3(Vec3::X).normalize_or(Vec3::X),
+            xf.transform_vector3(Vec3::Y).normalize_or(Vec3::Y),
+            xf.transform_vector3(Vec3::Z).normalize_or(Vec3::Z),
+        );
         let mut light = Light {
             shape,
             radiance,
             visible_in_camera: visible,
+            texture: texture.map(|texture| Arc::new(AreaTexture { texture, axes })),
         };
         let area = light.area();
         if normalized && area > 0.0 {

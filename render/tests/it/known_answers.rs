@@ -616,3 +616,65 @@ EnvLight("env") {{ ["texture"] = "map.png", ["node_xform"] = rotate({angle}, 0, 
         }
     }
 }
+
+#[test]
+fn rect_and_sphere_light_textures_sit_where_moonray_maps_them() {
+    // A 2x2 map: top row red, green; bottom row blue, white, read linear.
+    let map = png(
+        2,
+        2,
+        &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+    );
+    let px = |x0, y0| PixelRect {
+        x0,
+        y0,
+        x1: x0 + 2,
+        y1: y0 + 2,
+    };
+    let close = |got: [f64; 3], want: [f64; 3]| (0..3).all(|c| (got[c] - want[c]).abs() < 1e-4);
+    let (red, green, blue, white) = (
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [1.0, 1.0, 1.0],
+    );
+    // A RectLight turned to face the camera: u = 0 at the node's +x, which the turn brings to
+    // the camera's left, and v = 1 (the top row) at the node's +y: the image seen unmirrored.
+    let (s, warnings) = scene_with(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true }
+Camera("cam") { ["node_xform"] = translate(0, 0, 3) }
+RectLight("l") { ["width"] = 4, ["height"] = 4, ["normalized"] = false, ["texture"] = "map.png",
+                 ["node_xform"] = rotate(180, 0, 1, 0) }
+"#,
+        &[("map.png", map.clone())],
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("texture")),
+        "{warnings:?}"
+    );
+    assert!(close(mean(&s, px(12, 12), 4), red));
+    assert!(close(mean(&s, px(18, 12), 4), green));
+    assert!(close(mean(&s, px(12, 18), 4), blue));
+    assert!(close(mean(&s, px(18, 18), 4), white));
+    // A SphereLight: v = 1 at its top, and the point facing +z (local -z) at u = 3/4, the
+    // right column.
+    let (s, warnings) = scene_with(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true }
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+SphereLight("l") { ["radius"] = 1, ["normalized"] = false, ["texture"] = "map.png" }
+"#,
+        &[("map.png", map)],
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("texture")),
+        "{warnings:?}"
+    );
+    assert!(
+        close(mean(&s, px(15, 12), 4), green),
+        "{:?}",
+        mean(&s, px(15, 12), 4)
+    );
+    assert!(close(mean(&s, px(15, 18), 4), white));
+}
