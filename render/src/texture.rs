@@ -381,6 +381,23 @@ mod tests {
     }
 
     #[test]
+    fn sixteen_bit_files_are_read_linear() {
+        // MoonRay's power is for 8-bit files only (BasicTexture.cc `mIs8bit`).
+        let img =
+            image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(1, 1, image::Rgb([32768; 3]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb16(img)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        let t = Texture::decode(&out.into_inner(), Gamma::On).unwrap();
+        assert!(
+            (t.texels[0].x - 32768.0 / 65535.0).abs() < 1e-6,
+            "{}",
+            t.texels[0]
+        );
+    }
+
+    #[test]
     fn radiance_hdr_files_are_linear_floats() {
         // RGBE holds 2.5, 0.5 and 0.125 exactly (one exponent, 8-bit mantissas); float data gets
         // no power whatever `gamma` says.

@@ -9,7 +9,7 @@ use crate::attrs::Attrs;
 use crate::envmap::{ColorCorrect, EnvMap, LightTexture, TextureTransform};
 use crate::graph::{ObjectId, Value};
 use crate::light::{AreaTexture, Light, Shape};
-use crate::texture::{Gamma, Texture};
+use crate::texture::Gamma;
 use glam::{Vec2, Vec3};
 use std::sync::Arc;
 
@@ -21,6 +21,18 @@ impl SceneBuilder<'_> {
         scene_scale: f32,
     ) -> Option<Light> {
         let o = self.g.object(id);
+        // The texture, decoded before the attributes are read (the decode shares the scene's
+        // texture cache, which `a` would otherwise hold borrowed), for the lights that read one.
+        let decoded = match o.attrs.get("texture") {
+            Some(Value::String(p))
+                if !p.is_empty()
+                    && ["EnvLight", "RectLight", "DiskLight", "SphereLight"]
+                        .contains(&o.class.as_str()) =>
+            {
+                Some((p.clone(), self.decoded_texture(p, Gamma::Off)))
+            }
+            _ => None,
+        };
         let mut a = Attrs::new(self.g, o, &mut self.warnings);
         if !LIGHTS.contains(&o.class.as_str()) {
             return None; // warned about as an unsupported class
@@ -52,7 +64,7 @@ impl SceneBuilder<'_> {
                     &[LIGHT_COMMON, LIGHT_TEXTURE].concat(),
                     &["width", "height", "spread", "sidedness"],
                 ));
-                texture = light_texture(&mut a, self.assets, self.reported_missing);
+                texture = light_texture(&mut a, decoded.clone(), self.reported_missing);
                 Shape::Rect {
                     center: xf.transform_point3(Vec3::ZERO),
                     half_u: xf.transform_vector3(Vec3::X * w * 0.5),
@@ -93,7 +105,7 @@ impl SceneBuilder<'_> {
                     ],
                 ));
                 if !spot {
-                    texture = light_texture(&mut a, self.assets, self.reported_missing);
+                    texture = light_texture(&mut a, decoded.clone(), self.reported_missing);
                 }
                 let u = xf.transform_vector3(Vec3::X);
                 let scale = u.length();
@@ -112,7 +124,7 @@ impl SceneBuilder<'_> {
                     &[LIGHT_COMMON, LIGHT_TEXTURE].concat(),
                     &["radius", "sidedness"],
                 ));
-                texture = light_texture(&mut a, self.assets, self.reported_missing);
+                texture = light_texture(&mut a, decoded.clone(), self.reported_missing);
                 Shape::Sphere {
                     center: xf.transform_point3(Vec3::ZERO),
                     radius: r * xf.transform_vector3(Vec3::X).length(),
@@ -136,7 +148,7 @@ impl SceneBuilder<'_> {
                     &["sample_upper_hemisphere_only"],
                 ));
                 let upper_only = a.bool("sample_upper_hemisphere_only", false);
-                let map = light_texture(&mut a, self.assets, self.reported_missing)
+                let map = light_texture(&mut a, decoded.clone(), self.reported_missing)
                     .map(|t| Arc::new(EnvMap::new(t, upper_only)));
                 Shape::Env {
                     frame: crate::envmap::env_frame(xf),
@@ -181,21 +193,21 @@ fn vec2(a: &Attrs, name: &str, default: Vec2) -> Vec2 {
 /// moonray `lib/rendering/pbr/core/Distribution.cc` `ImageDistribution` for their use): the
 /// file as MoonRay's OpenImageIO reads it, 8-bit values scaled to 0..1 with no power applied
 /// (`gamma` here is the colour correction's), colour-corrected, transformed, with the border
-/// colour outside it. None when there is no texture; a file that is missing or unreadable
-/// warns (unless already reported missing) and the light renders without it.
+/// colour outside it. `decoded` is the file's path and what `decoded_texture` made of it
+/// (None: not among the assets). None when there is no texture; a file that is missing or
+/// unreadable warns (unless already reported missing) and the light renders without it.
 fn light_texture(
     a: &mut Attrs,
-    assets: &crate::assets::Assets,
+    decoded: Option<(String, super::maps::Decoded)>,
     reported_missing: &std::collections::HashSet<String>,
 ) -> Option<LightTexture> {
-    let path = a.string("texture").filter(|p| !p.is_empty())?;
+    let (path, decoded) = decoded?;
     let (class, name, loc) = (&a.obj.class, &a.obj.name, &a.obj.loc);
-    let decoded = match assets.get(&path) {
+    let decoded = match decoded {
         None => Err(format!(
             "the texture {path} of {class} `{name}` was not found"
         )),
-        Some(bytes) => Texture::decode(bytes, Gamma::Off)
-            .map_err(|e| format!("the texture {path} of {class} `{name}`: {e}")),
+        Some(r) => r.map_err(|e| format!("the texture {path} of {class} `{name}`: {e}")),
     };
     let mut texture = match decoded {
         Ok(t) => t,
@@ -215,7 +227,8 @@ fn light_texture(
         temperature: a.vec3("temperature", Vec3::ZERO),
     };
     if !cc.is_identity() {
-        for t in &mut texture.texels {
+        // Corrected texels are this light's own; the decoded file stays shared.
+        for t in &mut Arc::make_mut(&mut texture).texels {
             *t = cc.apply(*t);
         }
     }
@@ -238,7 +251,7 @@ fn light_texture(
         ));
     }
     Some(LightTexture {
-        texture: Arc::new(texture),
+        texture,
         transform,
         border: a.rgb("texture_border_color", Vec3::ONE),
         bilinear: filter == 1 || filter == 3,

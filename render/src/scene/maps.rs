@@ -437,14 +437,14 @@ const IMAGE_MAP: &[&str] = &[
     "default_color",
 ];
 
+/// What `decoded_texture` makes of a file: None when it is not among the assets, else the
+/// texture or why it could not be decoded.
+pub(super) type Decoded = Option<Result<std::sync::Arc<Texture>, String>>;
+
 impl SceneBuilder<'_> {
     /// The texture at `key`, decoded once per scene build whichever maps read it with the same
     /// `gamma` (see `crate::assets` for where the bytes come from).
-    pub(super) fn decoded_texture(
-        &mut self,
-        key: &str,
-        gamma: Gamma,
-    ) -> Option<Result<std::sync::Arc<Texture>, String>> {
+    pub(super) fn decoded_texture(&mut self, key: &str, gamma: Gamma) -> Decoded {
         if let Some(t) = self.textures.get(&(key.to_string(), gamma)) {
             return Some(Ok(t.clone()));
         }

@@ -678,3 +678,46 @@ SphereLight("l") { ["radius"] = 1, ["normalized"] = false, ["texture"] = "map.pn
     );
     assert!(close(mean(&s, px(15, 18), 4), white));
 }
+
+#[test]
+fn a_light_and_an_image_map_reading_one_file_share_its_decode() {
+    // The EnvLight reads sky.png linear, as the ImageMap with gamma off does: one decode. A
+    // second light with a gain corrects a copy of its own and leaves the shared one alone.
+    let text = FURNACE
+        .replace(
+            r#"["albedo"] = Rgb(0.8, 0.8, 0.8)"#,
+            r#"["albedo"] = bind(ImageMap("tex") { ["texture"] = "sky.png", ["gamma"] = 0 })"#,
+        )
+        .replace(
+            r#"local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }"#,
+            r#"local env = EnvLight("env") { ["texture"] = "sky.png" }
+local env2 = EnvLight("env2") { ["texture"] = "sky.png", ["gain"] = Rgb(2, 2, 2) }"#,
+        )
+        .replace(
+            "LightSet(\"lights\") { env }",
+            "LightSet(\"lights\") { env, env2 }",
+        );
+    let (s, _) = scene_with(&text, &[("sky.png", uniform_png([51, 51, 51]))]);
+    let map_texture = s
+        .maps
+        .maps
+        .iter()
+        .find_map(|m| match m {
+            render::shading::Map::Image { image, .. } => Some(image.texture.clone()),
+            _ => None,
+        })
+        .expect("the ImageMap is built");
+    let env_textures: Vec<_> = s
+        .lights
+        .iter()
+        .map(|l| match &l.shape {
+            render::light::Shape::Env { map: Some(m), .. } => m.texture.texture.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(env_textures.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&map_texture, &env_textures[0]));
+    assert!(!std::sync::Arc::ptr_eq(&map_texture, &env_textures[1]));
+    assert!((map_texture.texels[0].x - 0.2).abs() < 1e-6);
+    assert!((env_textures[1].texels[0].x - 0.4).abs() < 1e-6);
+}
