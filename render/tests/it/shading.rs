@@ -695,3 +695,39 @@ fn a_usd_uv_texture_reads_its_file_at_the_primvar_readers_st() {
     );
     assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.25, 0.5, 0.75], 1e-5));
 }
+
+#[test]
+fn a_diffuse_quad_under_one_bright_env_row_shows_the_analytic_radiance() {
+    // A 4x4 env map, black but its top row (radiance 4): the cap theta < pi/4 about the
+    // light's up, which rotate(90, 1, 0, 0) turns from +Y to +Z, the quad's normal. The
+    // irradiance is L * 2 pi * sin^2(pi/4) / 2 = L pi / 2, so a 0.5 albedo Lambertian quad
+    // shows 0.5 * L / 2 = 1. Path tracing with MIS between the map's importance sampling and
+    // the BSDF's.
+    let mut exr = Vec::new();
+    {
+        let mut img = image::Rgb32FImage::new(4, 4);
+        for x in 0..4 {
+            img.put_pixel(x, 0, image::Rgb([4.0, 4.0, 4.0]));
+        }
+        image::DynamicImage::ImageRgb32F(img)
+            .write_to(&mut std::io::Cursor::new(&mut exr), image::ImageFormat::OpenExr)
+            .unwrap();
+    }
+    let text = quad(
+        "",
+        r#"
+mtl = DwaBaseMaterial("mtl") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
+EnvLight("sky") { ["texture"] = "sky.exr", ["node_xform"] = rotate(90, 1, 0, 0) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert("sky.exr".into(), exr.into());
+    let (s, warnings) = render::prepare(&[src], &[], &opts).unwrap();
+    assert!(!warnings.iter().any(|w| w.contains("sky")), "{warnings:?}");
+    let m = mean(&s, (16, 16, 48, 48), 32);
+    assert!(near(m, [1.0; 3], 0.02), "{m:?}");
+}
