@@ -244,6 +244,13 @@ impl LightTexture {
         }
     }
 
+    /// The distribution of the texture's luminance over the light's uv square, for a light
+    /// that samples points on itself by it (no sin(theta): MoonRay's PLANAR mapping).
+    pub fn distribution(&self) -> Distribution2D {
+        let (w, h, weights) = self.weights();
+        Distribution2D::new(w, h, weights)
+    }
+
     /// The sampling weights of a `w` x `h` grid over the light's uv square: the luminance at
     /// each cell's centre, as `ImageDistribution` weighs it (floored at a small epsilon).
     fn weights(&self) -> (usize, usize, Vec<f32>) {

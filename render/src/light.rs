@@ -57,8 +57,8 @@ pub struct Light {
     pub radiance: Vec3,
     pub visible_in_camera: bool,
     /// A rect, disk or sphere light's `texture`, scaling the radiance where it is met
-    /// (`AreaTexture::uv`); the light is still sampled uniformly over its shape. An
-    /// EnvLight's texture lives in its shape, with the distribution that samples it.
+    /// (`AreaTexture::uv`); rect and disk lights sample points by it. An EnvLight's texture
+    /// lives in its shape, with the distribution that samples it.
     pub texture: Option<Arc<AreaTexture>>,
 }
 
@@ -68,9 +68,34 @@ pub struct Light {
 pub struct AreaTexture {
     pub texture: crate::envmap::LightTexture,
     pub axes: Mat3,
+    /// For a rect or disk light, the texture's luminance over its uv square, which `sample`
+    /// draws points from (MoonRay's PLANAR and CIRCULAR `Distribution2D` mappings); a sphere
+    /// light is sampled by its cone of directions alone.
+    pub dist: Option<crate::envmap::Distribution2D>,
 }
 
 impl AreaTexture {
+    /// `axes` as for `uv`; `sampled` builds the distribution a rect or disk light samples by.
+    pub fn new(texture: crate::envmap::LightTexture, axes: Mat3, sampled: bool) -> AreaTexture {
+        let dist = sampled.then(|| texture.distribution());
+        AreaTexture {
+            texture,
+            axes,
+            dist,
+        }
+    }
+
+    /// The ratio of the density `sample` gives the point at `uv` on light `shape` to the
+    /// uniform density over its area: the distribution's density over the uv square, which
+    /// for a disk covers 4/pi times its area.
+    fn density_ratio(&self, shape: &Shape, uv: Vec2) -> f32 {
+        match (&self.dist, shape) {
+            (Some(d), Shape::Rect { .. }) => d.pdf(uv),
+            (Some(d), Shape::Disk { .. }) => d.pdf(uv) * PI / 4.0,
+            _ => 1.0,
+        }
+    }
+
     /// The uv of point `q` on light `shape`: RectLight and DiskLight map their local x from +half
     /// width (u = 0) to -half width (u = 1) and local y the same, where local is the node turned
     /// 180 degrees about x (`sRotateX180`; `LocalParamLight::updateParamAndTransforms`), so u
@@ -196,6 +221,13 @@ impl Light {
                 half_v,
                 normal,
             } => {
+                if let Some((uv, pdf)) = self.texture_sample(u) {
+                    // uv (0.5 - s / 2, 0.5 + t / 2), see `AreaTexture::uv`.
+                    let q = *center + *half_u * (1.0 - 2.0 * uv.x) + *half_v * (2.0 * uv.y - 1.0);
+                    let mut ls = self.area_sample(p, q, *normal)?;
+                    ls.pdf *= pdf;
+                    return Some(ls);
+                }
                 let q = *center + *half_u * (2.0 * u.x - 1.0) + *half_v * (2.0 * u.y - 1.0);
                 self.area_sample(p, q, *normal)
             }
@@ -207,6 +239,16 @@ impl Light {
                 radius,
                 ..
             } => {
+                if let Some((uv, pdf)) = self.texture_sample(u) {
+                    let (a, b) = (1.0 - 2.0 * uv.x, 2.0 * uv.y - 1.0);
+                    if a * a + b * b > 1.0 {
+                        return None; // off the disk: the square's corners hold no light
+                    }
+                    let q = *center + *du * (a * radius) + *dv * (b * radius);
+                    let mut ls = self.area_sample(p, q, *normal)?;
+                    ls.pdf *= pdf * PI / 4.0;
+                    return Some(ls);
+                }
                 let r = radius * u.x.sqrt();
                 let phi = 2.0 * PI * u.y;
                 let q = *center + *du * (r * phi.cos()) + *dv * (r * phi.sin());
@@ -287,6 +329,11 @@ impl Light {
         }
     }
 
+    /// A uv drawn from a rect or disk light's texture distribution, with its density.
+    fn texture_sample(&self, u: Vec2) -> Option<(Vec2, f32)> {
+        self.texture.as_ref()?.dist.as_ref()?.sample(u)
+    }
+
     fn area_sample(&self, p: Vec3, q: Vec3, normal: Vec3) -> Option<LightSample> {
         let to = q - p;
         let d2 = to.length_squared();
@@ -361,7 +408,11 @@ impl Light {
         if cos_l <= 0.0 || radiance == Vec3::ZERO {
             return None;
         }
-        Some((t, radiance, t * t / (cos_l * self.area())))
+        let ratio = match &self.texture {
+            Some(tex) => tex.density_ratio(&self.shape, tex.uv(&self.shape, ray.at(t))),
+            None => 1.0,
+        };
+        Some((t, radiance, ratio * t * t / (cos_l * self.area())))
     }
 
     /// Radiance and density for a ray that escaped the scene (infinite lights only).
@@ -598,12 +649,12 @@ mod tests {
         // Half of a small rect or disk light (u < 1/2: the node's +x side) white, half black:
         // straight below its centre the irradiance halves, by light sampling as by the
         // intersections a BSDF ray finds.
-        let half = |shape: Shape| Light {
+        let half = |shape: Shape, sampled: bool| Light {
             shape,
             radiance: Vec3::splat(100.0),
             visible_in_camera: false,
-            texture: Some(Arc::new(AreaTexture {
-                texture: crate::envmap::LightTexture {
+            texture: Some(Arc::new(AreaTexture::new(
+                crate::envmap::LightTexture {
                     texture: Arc::new(crate::texture::Texture {
                         width: 2,
                         height: 1,
@@ -613,38 +664,63 @@ mod tests {
                     border: Vec3::ONE,
                     bilinear: false,
                 },
-                axes: Mat3::IDENTITY,
-            })),
+                Mat3::IDENTITY,
+                sampled,
+            ))),
         };
-        let rect = half(Shape::Rect {
-            center: Vec3::new(0.0, 0.0, 2.0),
-            half_u: Vec3::X * 0.05,
-            half_v: Vec3::Y * 0.05,
-            normal: Vec3::NEG_Z,
-        });
-        let e = irradiance(&rect);
-        assert!((e - 0.125).abs() < 0.01 * 0.125, "{e}");
-        let disk = half(Shape::Disk {
-            center: Vec3::new(0.0, 0.0, 2.0),
-            u: Vec3::X,
-            v: Vec3::Y,
-            normal: Vec3::NEG_Z,
-            radius: 0.05,
-            cone: None,
-        });
-        let e = irradiance(&disk);
-        let want = 100.0 * PI * 0.0025 / 4.0 / 2.0;
-        assert!((e - want).abs() < 0.01 * want, "{e}");
-        // The +x side is the white one.
-        let toward = |x: f32| Ray::new(Vec3::ZERO, Vec3::new(x, 0.0, 2.0).normalize(), 0.0, 9.0);
-        assert_eq!(
-            rect.intersect(&toward(0.02), 9.0).unwrap().1,
-            Vec3::splat(100.0)
-        );
-        assert!(
-            rect.intersect(&toward(-0.02), 9.0).is_none(),
-            "black emits nothing"
-        );
+        for sampled in [false, true] {
+            let rect = half(
+                Shape::Rect {
+                    center: Vec3::new(0.0, 0.0, 2.0),
+                    half_u: Vec3::X * 0.05,
+                    half_v: Vec3::Y * 0.05,
+                    normal: Vec3::NEG_Z,
+                },
+                sampled,
+            );
+            let e = irradiance(&rect);
+            assert!((e - 0.125).abs() < 0.01 * 0.125, "{sampled}: {e}");
+            let disk = half(
+                Shape::Disk {
+                    center: Vec3::new(0.0, 0.0, 2.0),
+                    u: Vec3::X,
+                    v: Vec3::Y,
+                    normal: Vec3::NEG_Z,
+                    radius: 0.05,
+                    cone: None,
+                },
+                sampled,
+            );
+            let e = irradiance(&disk);
+            let want = 100.0 * PI * 0.0025 / 4.0 / 2.0;
+            assert!((e - want).abs() < 0.01 * want, "{sampled}: {e}");
+            // The +x side is the white one, and a ray meeting the light reports the density
+            // with which sampling picks that direction.
+            let toward =
+                |x: f32| Ray::new(Vec3::ZERO, Vec3::new(x, 0.0, 2.0).normalize(), 0.0, 9.0);
+            assert_eq!(
+                rect.intersect(&toward(0.02), 9.0).unwrap().1,
+                Vec3::splat(100.0)
+            );
+            assert!(
+                rect.intersect(&toward(-0.02), 9.0).is_none(),
+                "black emits nothing"
+            );
+            let mut rng = crate::sampler::Rng::new(4, 0, 0, 0, 0);
+            for light in [&rect, &disk] {
+                for _ in 0..200 {
+                    let Some(ls) = light.sample(Vec3::ZERO, rng.uniform2()) else {
+                        continue;
+                    };
+                    let ray = Ray::new(Vec3::ZERO, ls.wi, 0.0, 9.0);
+                    if let Some((_, _, pdf)) = light.intersect(&ray, 9.0) {
+                        assert!((pdf - ls.pdf).abs() < 1e-3 * ls.pdf, "{pdf} vs {}", ls.pdf);
+                    }
+                    // Importance sampling never picks the black half (but for its epsilon).
+                    assert!(!sampled || ls.wi.x > 0.0, "{}", ls.wi);
+                }
+            }
+        }
     }
 
     #[test]

@@ -162,11 +162,13 @@ impl SceneBuilder<'_> {
             xf.transform_vector3(Vec3::Y).normalize_or(Vec3::Y),
             xf.transform_vector3(Vec3::Z).normalize_or(Vec3::Z),
         );
+        // Rect and disk lights draw their points by the texture's luminance.
+        let sampled = matches!(shape, Shape::Rect { .. } | Shape::Disk { .. });
         let mut light = Light {
             shape,
             radiance,
             visible_in_camera: visible,
-            texture: texture.map(|texture| Arc::new(AreaTexture { texture, axes })),
+            texture: texture.map(|texture| Arc::new(AreaTexture::new(texture, axes, sampled))),
         };
         let area = light.area();
         if normalized && area > 0.0 {

@@ -710,7 +710,10 @@ fn a_diffuse_quad_under_one_bright_env_row_shows_the_analytic_radiance() {
             img.put_pixel(x, 0, image::Rgb([4.0, 4.0, 4.0]));
         }
         image::DynamicImage::ImageRgb32F(img)
-            .write_to(&mut std::io::Cursor::new(&mut exr), image::ImageFormat::OpenExr)
+            .write_to(
+                &mut std::io::Cursor::new(&mut exr),
+                image::ImageFormat::OpenExr,
+            )
             .unwrap();
     }
     let text = quad(
