@@ -33,8 +33,9 @@ pub struct Distribution2D {
     w: usize,
     h: usize,
     weights: Vec<f32>,
-    /// Per row, running sums of that row's weights (`w` entries a row).
-    row_cdf: Vec<f64>,
+    /// Per row, running sums of that row's weights (`w` entries a row), summed in f64 and
+    /// kept in f32: 8 bytes a texel with the weights, for maps of tens of millions of texels.
+    row_cdf: Vec<f32>,
     /// Running sums of the row totals (`h` entries).
     marginal_cdf: Vec<f64>,
     total: f64,
@@ -51,7 +52,7 @@ impl Distribution2D {
             let mut s = 0.0f64;
             for &x in row {
                 s += f64::from(x.max(0.0));
-                row_cdf.push(s);
+                row_cdf.push(s as f32);
             }
             total += s;
             marginal_cdf.push(total);
@@ -74,7 +75,7 @@ impl Distribution2D {
         }
         let (j, fv) = pick(&self.marginal_cdf, f64::from(r.y) * self.total);
         let row = &self.row_cdf[j * self.w..(j + 1) * self.w];
-        let (i, fu) = pick(row, f64::from(r.x) * row[self.w - 1]);
+        let (i, fu) = pick(row, f64::from(r.x) * f64::from(row[self.w - 1]));
         let uv = Vec2::new(
             ((i as f32 + fu) / self.w as f32).min(1.0 - f32::EPSILON),
             ((j as f32 + fv) / self.h as f32).min(1.0 - f32::EPSILON),
@@ -98,10 +99,10 @@ impl Distribution2D {
 }
 
 /// The first entry of running sums `cdf` above `x`, and how far `x` lies into it (0..1).
-fn pick(cdf: &[f64], x: f64) -> (usize, f32) {
-    let k = cdf.partition_point(|&c| c <= x).min(cdf.len() - 1);
-    let prev = if k == 0 { 0.0 } else { cdf[k - 1] };
-    let width = cdf[k] - prev;
+fn pick<T: Copy + Into<f64>>(cdf: &[T], x: f64) -> (usize, f32) {
+    let k = cdf.partition_point(|&c| c.into() <= x).min(cdf.len() - 1);
+    let prev = if k == 0 { 0.0 } else { cdf[k - 1].into() };
+    let width = cdf[k].into() - prev;
     let f = if width > 0.0 {
         ((x - prev) / width).clamp(0.0, 1.0)
     } else {
