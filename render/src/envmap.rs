@@ -328,6 +328,7 @@ mod tests {
             width: w,
             height: h,
             texels,
+            alpha: None,
         })
     }
 

@@ -109,8 +109,8 @@ pub enum Map {
     },
     /// moonray dso/map/UsdUVTexture: `file` read at `st` (bindable, (1, 1) by default; a
     /// `UsdPrimvarReader_float2` gives the hit's st), `output_mode` rgb (None) or one channel
-    /// (0..2) in all three, then `scale * c + bias`; `fallback` alone when the file could not be
-    /// read.
+    /// (0..2) in all three (alpha is the lookup's channel), then `scale * c + bias`; `fallback`
+    /// alone when the file could not be read.
     UsdUvTexture {
         image: Option<crate::texture::ImageLookup>,
         st: Param,

@@ -9,12 +9,14 @@
 
 use glam::Vec3;
 
-/// A decoded texture: linear RGB texels, row 0 at the top of the image.
+/// A decoded texture: linear RGB texels, row 0 at the top of the image, and the alpha channel
+/// of a file that has one (never with a power applied).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texture {
     pub width: u32,
     pub height: u32,
     pub texels: Vec<Vec3>,
+    pub alpha: Option<Vec<f32>>,
 }
 
 /// ImageMap's `gamma` attribute, and UsdUVTexture's `sourceColorSpace` (raw is off, sRGB on,
@@ -26,6 +28,13 @@ pub enum Gamma {
     On,
     Auto,
     Usd,
+}
+
+/// Which of a texture's channels a lookup reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Rgb,
+    Alpha,
 }
 
 /// What a lookup outside the texture reads, per axis (moonray `lib/rendering/shading/Texture.h`
@@ -101,12 +110,13 @@ impl Texture {
                 Gamma::On | Gamma::Auto => true,
                 Gamma::Usd => img.color() != image::ColorType::L8,
             };
-        let rgb = img.into_rgb32f();
-        let (width, height) = rgb.dimensions();
+        let has_alpha = img.color().has_alpha();
+        let rgba = img.into_rgba32f();
+        let (width, height) = rgba.dimensions();
         if width == 0 || height == 0 {
             return Err("the image is empty".into());
         }
-        let texels = rgb
+        let texels = rgba
             .pixels()
             .map(|p| {
                 let c = Vec3::new(p[0], p[1], p[2]);
@@ -117,10 +127,12 @@ impl Texture {
                 }
             })
             .collect();
+        let alpha = has_alpha.then(|| rgba.pixels().map(|p| p[3]).collect());
         Ok(Texture {
             width,
             height,
             texels,
+            alpha,
         })
     }
 
@@ -143,11 +155,18 @@ impl Texture {
         self.texels[(y * w + x) as usize]
     }
 
-    /// Texel `(x, y)` (row 0 at the top), wrapped per axis outside the image.
-    fn texel(&self, x: i64, y: i64, wrap: (Wrap, Wrap)) -> Vec3 {
+    /// Texel `(x, y)` (row 0 at the top) of `channel`, wrapped per axis outside the image.
+    fn texel(&self, x: i64, y: i64, wrap: (Wrap, Wrap), channel: Channel) -> Vec3 {
         let (w, h) = (self.width as i64, self.height as i64);
         match (wrap.0.index(x, w), wrap.1.index(y, h)) {
-            (Some(x), Some(y)) => self.texels[(y * w + x) as usize],
+            (Some(x), Some(y)) => {
+                let i = (y * w + x) as usize;
+                match (channel, &self.alpha) {
+                    (Channel::Rgb, _) => self.texels[i],
+                    (Channel::Alpha, Some(a)) => Vec3::splat(a[i]),
+                    (Channel::Alpha, None) => Vec3::ONE,
+                }
+            }
             _ => Vec3::ZERO,
         }
     }
@@ -162,17 +181,22 @@ impl Texture {
 
     /// `bilinear` with a wrap mode for each axis (s, then t).
     pub fn bilinear_wrapped(&self, u: f32, v: f32, wrap: (Wrap, Wrap)) -> Vec3 {
+        self.bilinear_channel(u, v, wrap, Channel::Rgb)
+    }
+
+    /// `bilinear_wrapped` of the colour or of the alpha (1 where the file has none) in all three.
+    pub fn bilinear_channel(&self, u: f32, v: f32, wrap: (Wrap, Wrap), channel: Channel) -> Vec3 {
         let x = u * self.width as f32 - 0.5;
         let y = (1.0 - v) * self.height as f32 - 0.5;
         let (x0, y0) = (x.floor(), y.floor());
         let (fx, fy) = (x - x0, y - y0);
         let (x0, y0) = (x0 as i64, y0 as i64);
         let top = self
-            .texel(x0, y0, wrap)
-            .lerp(self.texel(x0 + 1, y0, wrap), fx);
+            .texel(x0, y0, wrap, channel)
+            .lerp(self.texel(x0 + 1, y0, wrap, channel), fx);
         let bottom = self
-            .texel(x0, y0 + 1, wrap)
-            .lerp(self.texel(x0 + 1, y0 + 1, wrap), fx);
+            .texel(x0, y0 + 1, wrap, channel)
+            .lerp(self.texel(x0 + 1, y0 + 1, wrap, channel), fx);
         top.lerp(bottom, fy)
     }
 }
@@ -271,6 +295,8 @@ pub struct ImageLookup {
     pub rotation_center: glam::Vec2,
     /// The `*_enabled` colour corrections, applied to the filtered colour.
     pub color_correct: Option<ColorCorrect>,
+    /// `alpha_only`: the alpha channel in all three (1 without one), then colour-corrected.
+    pub channel: Channel,
 }
 
 impl ImageLookup {
@@ -287,7 +313,9 @@ impl ImageLookup {
 
     pub fn eval(&self, uv: glam::Vec2) -> Vec3 {
         let st = self.coords(uv);
-        let c = self.texture.bilinear_wrapped(st.x, st.y, self.wrap);
+        let c = self
+            .texture
+            .bilinear_channel(st.x, st.y, self.wrap, self.channel);
         match &self.color_correct {
             Some(cc) => cc.apply_unclamped(c),
             None => c,
@@ -378,6 +406,28 @@ mod tests {
         assert_eq!(t.texels[1], Vec3::Z);
         let off = Texture::decode(&bytes, Gamma::Off).unwrap();
         assert!((off.texels[0].y - 128.0 / 255.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn alpha_is_kept_without_a_power_and_is_one_when_absent() {
+        let img = image::RgbaImage::from_pixel(1, 1, image::Rgba([128, 128, 128, 64]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        let t = Texture::decode(&out.into_inner(), Gamma::Auto).unwrap();
+        let wrap = (Wrap::Clamp, Wrap::Clamp);
+        let a = t.bilinear_channel(0.5, 0.5, wrap, Channel::Alpha);
+        assert!(
+            (a - Vec3::splat(64.0 / 255.0)).abs().max_element() < 1e-6,
+            "{a}"
+        );
+        let c = t.bilinear_channel(0.5, 0.5, wrap, Channel::Rgb);
+        assert!((c.x - (128.0f32 / 255.0).powf(2.2)).abs() < 1e-6);
+        let opaque = Texture::decode(&png(1, 1, &[[9, 9, 9]]), Gamma::Auto).unwrap();
+        assert_eq!(opaque.alpha, None);
+        assert_eq!(
+            opaque.bilinear_channel(0.5, 0.5, wrap, Channel::Alpha),
+            Vec3::ONE
+        );
     }
 
     #[test]
@@ -489,6 +539,7 @@ mod tests {
             rotation: 0.0,
             rotation_center: glam::Vec2::splat(0.5),
             color_correct: None,
+            channel: Channel::Rgb,
         };
         let uv = glam::Vec2::new(0.5, 0.25);
         assert_eq!(look.coords(uv), uv);

@@ -421,6 +421,7 @@ const IMAGE_MAP: &[&str] = &[
     "rotation_center",
     "texture_coordinates",
     "input_texture_coordinates",
+    "alpha_only",
     "saturation_enabled",
     "saturation",
     "contrast_enabled",
@@ -546,6 +547,11 @@ impl SceneBuilder<'_> {
             rotation: a.f32("rotation_angle", 0.0).to_radians(),
             rotation_center: v2(&a, "rotation_center", Vec2::splat(0.5)),
             color_correct: (!cc.is_identity()).then_some(cc),
+            channel: if a.bool("alpha_only", false) {
+                crate::texture::Channel::Alpha
+            } else {
+                crate::texture::Channel::Rgb
+            },
         };
         Some(self.push_map(id, Map::Image { image, st }))
     }
@@ -608,18 +614,9 @@ impl SceneBuilder<'_> {
                 Some(Value::Vec2(c)) => Param::Const(Vec3::new(c[0] as f32, c[1] as f32, 0.0)),
                 _ => Param::Const(Vec3::new(1.0, 1.0, 0.0)),
             });
-        // output_mode: rgb 0, r 1, g 2, b 3, a 4.
-        let channel = match a.int("output_mode", 0) {
-            m @ 1..=3 => Some(m as usize - 1),
-            4 => {
-                a.warnings.push(format!(
-                    "{}: UsdUVTexture `{}`: output_mode a (alpha) is not supported by the built-in renderer; 1 is used",
-                    o.loc, o.name
-                ));
-                None
-            }
-            _ => None,
-        };
+        // output_mode: rgb 0, r 1, g 2, b 3, a 4 (1 where the file has no alpha).
+        let mode = a.int("output_mode", 0);
+        let channel = (1..=3).contains(&mode).then(|| mode as usize - 1);
         let image = texture.map(|texture| crate::texture::ImageLookup {
             texture,
             wrap: (
@@ -631,16 +628,18 @@ impl SceneBuilder<'_> {
             rotation: 0.0,
             rotation_center: Vec2::splat(0.5),
             color_correct: None,
+            channel: if mode == 4 {
+                crate::texture::Channel::Alpha
+            } else {
+                crate::texture::Channel::Rgb
+            },
         });
-        let (scale, bias) = (a.rgb("scale", Vec3::ONE), a.rgb("bias", Vec3::ZERO));
-        let alpha = channel.is_none() && a.int("output_mode", 0) == 4;
         let map = Map::UsdUvTexture {
             image,
             st,
             channel,
-            // Alpha is taken as 1: scale + bias.
-            scale: if alpha { Vec3::ZERO } else { scale },
-            bias: if alpha { scale + bias } else { bias },
+            scale: a.rgb("scale", Vec3::ONE),
+            bias: a.rgb("bias", Vec3::ZERO),
             fallback: a.rgb("fallback", Vec3::ZERO),
         };
         Some(self.push_map(id, map))

@@ -684,6 +684,11 @@ fn a_usd_uv_texture_reads_its_file_at_the_primvar_readers_st() {
         r#"["file"] = "tex.png", ["st"] = bind(st), ["wrapS"] = "clamp", ["output_mode"] = "g", ["scale"] = Rgb(0.5, 1, 2), ["bias"] = Rgb(0.1, 0, 0)"#,
     );
     assert!(near(mean(&s, (62, 30, 64, 32), 64), [0.6, 1.0, 2.0], 1e-4));
+    // output_mode a of a file without alpha: 1, then scale and bias.
+    let (s, _) = usd_quad(
+        r#"["file"] = "tex.png", ["st"] = bind(st), ["output_mode"] = "a", ["bias"] = Rgb(-0.5, 0, 0)"#,
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.5, 1.0, 1.0], 1e-5));
     // st unbound is (1, 1) everywhere: with clamp, green's edge.
     let (s, _) = usd_quad(r#"["file"] = "tex.png", ["wrapS"] = "clamp""#);
     assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.0, 1.0, 0.0], 1e-5));
@@ -733,4 +738,35 @@ EnvLight("sky") { ["texture"] = "sky.exr", ["node_xform"] = rotate(90, 1, 0, 0) 
     assert!(!warnings.iter().any(|w| w.contains("sky")), "{warnings:?}");
     let m = mean(&s, (16, 16, 48, 48), 32);
     assert!(near(m, [1.0; 3], 0.02), "{m:?}");
+}
+
+#[test]
+fn an_image_maps_alpha_only_reads_the_alpha_channel() {
+    // RGBA texels with alpha 51/255 = 0.2: alpha_only puts it in all three channels, no power.
+    let img = image::RgbaImage::from_pixel(2, 2, image::Rgba([255, 0, 0, 51]));
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let text = quad(
+        "",
+        r#"
+local tex = ImageMap("tex") { ["texture"] = "a.png", ["alpha_only"] = true }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(tex) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert("a.png".into(), bytes.into());
+    let (s, warnings) = render::prepare(&[src], &[], &opts).unwrap();
+    assert!(
+        !warnings.iter().any(|w| w.contains("alpha")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.2; 3], 1e-5));
 }
