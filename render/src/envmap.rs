@@ -253,7 +253,10 @@ impl LightTexture {
     }
 
     /// The sampling weights of a `w` x `h` grid over the light's uv square: the luminance at
-    /// each cell's centre, as `ImageDistribution` weighs it (floored at a small epsilon).
+    /// each cell's centre, as `ImageDistribution` weighs it (floored at a small epsilon). Where
+    /// MoonRay takes several lookups a cell for a transformed texture, and samples a bilinear
+    /// texture by a piecewise-linear density, this takes one and stays piecewise-constant:
+    /// the light reports the density it samples by, so MIS stays unbiased either way.
     fn weights(&self) -> (usize, usize, Vec<f32>) {
         let (w, h) = (self.texture.width as usize, self.texture.height as usize);
         let mut weights = Vec::with_capacity(w * h);
