@@ -297,6 +297,35 @@ pub struct ImageLookup {
     pub color_correct: Option<ColorCorrect>,
     /// `alpha_only`: the alpha channel in all three (1 without one), then colour-corrected.
     pub channel: Channel,
+    /// A `<UDIM>` texture's tiles; then `texture` is the first tile present.
+    pub udim: Option<std::sync::Arc<Udim>>,
+}
+
+/// A UDIM texture's tiles (moonray `lib/rendering/shading/UdimTexture.cc`): the tile numbered
+/// 1001 + int(u) + 10 int(v) holds st's fractional part. u outside [0, 10] or v below 0 reads the scene's
+/// `fatal_color` (`out_of_range`); a tile with no file reads `missing` (ImageMap: its
+/// `default_color` with `use_default_color_when_missing`, else `fatal_color`; UsdUVTexture: its
+/// `fallback`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Udim {
+    /// Index 0 is tile 1001.
+    pub tiles: Vec<Option<std::sync::Arc<Texture>>>,
+    pub missing: Vec3,
+    pub out_of_range: Vec3,
+}
+
+impl Udim {
+    /// The tile under `st` and st within it, or the colour that shows instead.
+    fn tile(&self, st: glam::Vec2) -> Result<(&Texture, glam::Vec2), Vec3> {
+        if !(0.0..=10.0).contains(&st.x) || st.y < 0.0 {
+            return Err(self.out_of_range);
+        }
+        let (iu, iv) = (st.x as usize, st.y as usize);
+        match self.tiles.get(iu + 10 * iv) {
+            Some(Some(t)) => Ok((t, st - glam::Vec2::new(iu as f32, iv as f32))),
+            _ => Err(self.missing),
+        }
+    }
 }
 
 impl ImageLookup {
@@ -312,10 +341,17 @@ impl ImageLookup {
     }
 
     pub fn eval(&self, uv: glam::Vec2) -> Vec3 {
+        // A UDIM tile is chosen by the st the map is given, before its transform
+        // (`ImageMap.cc` `sample`).
+        let (texture, uv) = match &self.udim {
+            Some(u) => match u.tile(uv) {
+                Ok(found) => found,
+                Err(colour) => return colour,
+            },
+            None => (&*self.texture, uv),
+        };
         let st = self.coords(uv);
-        let c = self
-            .texture
-            .bilinear_channel(st.x, st.y, self.wrap, self.channel);
+        let c = texture.bilinear_channel(st.x, st.y, self.wrap, self.channel);
         match &self.color_correct {
             Some(cc) => cc.apply_unclamped(c),
             None => c,
@@ -540,6 +576,7 @@ mod tests {
             rotation_center: glam::Vec2::splat(0.5),
             color_correct: None,
             channel: Channel::Rgb,
+            udim: None,
         };
         let uv = glam::Vec2::new(0.5, 0.25);
         assert_eq!(look.coords(uv), uv);

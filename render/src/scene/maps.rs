@@ -396,8 +396,8 @@ impl SceneBuilder<'_> {
     }
 }
 
-/// The file an ImageMap reads: its `texture`; of a UDIM pattern the first tile, which stands
-/// for the whole texture.
+/// The file an ImageMap reads: its `texture`; of a UDIM pattern with no tile present, tile
+/// 1001, whose absence is then reported.
 fn texture_path(o: &crate::graph::Object) -> Option<String> {
     match o.attrs.get("texture") {
         Some(Value::String(path)) if path.contains(crate::assets::UDIM) => {
@@ -469,6 +469,12 @@ impl SceneBuilder<'_> {
         let gamma = match o.attrs.get("gamma") {
             Some(Value::Int(v)) => Gamma::from_attr(*v),
             _ => Gamma::Auto,
+        };
+        let udim = self.udim_tiles(o, "texture", gamma);
+        // With tiles present but not 1001, the first present stands where 1001 would.
+        let key = match (&udim, key) {
+            (Some((_, first)), _) => Some(first.clone()),
+            (None, key) => key,
         };
         let texture = match &key {
             Some(key) => match self.decoded_texture(key, gamma) {
@@ -552,8 +558,70 @@ impl SceneBuilder<'_> {
             } else {
                 crate::texture::Channel::Rgb
             },
+            udim: None,
+        };
+        let image = crate::texture::ImageLookup {
+            udim: udim.map(|(tiles, _)| {
+                let missing = if a.bool("use_default_color_when_missing", false) {
+                    a.rgb("default_color", Vec3::new(0.0, 1.0, 0.0))
+                } else {
+                    fatal_color(g)
+                };
+                std::sync::Arc::new(crate::texture::Udim {
+                    tiles,
+                    missing,
+                    out_of_range: fatal_color(g),
+                })
+            }),
+            ..image
         };
         Some(self.push_map(id, Map::Image { image, st }))
+    }
+
+    /// A `<UDIM>` pattern's tiles among the assets (1001 to 1100: ten across, as MoonRay's
+    /// UdimTexture), decoded, and the path of the first present; None for a plain file or a
+    /// pattern with no tile present (then the first tile's absence is reported as for a file).
+    fn udim_tiles(
+        &mut self,
+        o: &crate::graph::Object,
+        attr: &str,
+        gamma: Gamma,
+    ) -> Option<(Vec<Option<std::sync::Arc<Texture>>>, String)> {
+        let Some(Value::String(pattern)) = o.attrs.get(attr) else {
+            return None;
+        };
+        if !pattern.contains(crate::assets::UDIM) {
+            return None;
+        }
+        let mut tiles = Vec::with_capacity(100);
+        let mut first = None;
+        for tile in 1001..=1100 {
+            let path = crate::assets::udim_path(pattern, tile);
+            let decoded = match self.decoded_texture(&path, gamma) {
+                Some(Ok(t)) => Some(t),
+                Some(Err(e)) => {
+                    self.warnings.push(format!(
+                        "{}: the texture {path} of {} `{}`: {e}; the tile reads as missing",
+                        o.loc, o.class, o.name
+                    ));
+                    None
+                }
+                None => None,
+            };
+            if decoded.is_some() && first.is_none() {
+                first = Some(path);
+            }
+            tiles.push(decoded);
+        }
+        Some((tiles, first?))
+    }
+}
+
+/// The scene's `fatal_color` (scene_rdl2 `SceneVariables.cc`, magenta by default).
+fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
+    match g.scene_variables.get("fatal_color") {
+        Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+        _ => Vec3::new(1.0, 0.0, 1.0),
     }
 }
 
@@ -576,6 +644,11 @@ impl SceneBuilder<'_> {
             Some(Value::Int(0)) => Gamma::Off,
             Some(Value::Int(1)) => Gamma::On,
             _ => Gamma::Usd,
+        };
+        let udim = self.udim_tiles(o, "file", gamma);
+        let key = match (&udim, key) {
+            (Some((_, first)), _) => Some(first.clone()),
+            (None, key) => key,
         };
         let texture = key.as_deref().map(|k| (k, self.decoded_texture(k, gamma)));
         let texture = match texture {
@@ -633,6 +706,14 @@ impl SceneBuilder<'_> {
             } else {
                 crate::texture::Channel::Rgb
             },
+            // A missing tile reads the fallback (UsdUVTexture.cc: "use default/fallback color").
+            udim: udim.map(|(tiles, _)| {
+                std::sync::Arc::new(crate::texture::Udim {
+                    tiles,
+                    missing: a.rgb("fallback", Vec3::ZERO),
+                    out_of_range: fatal_color(g),
+                })
+            }),
         });
         let map = Map::UsdUvTexture {
             image,

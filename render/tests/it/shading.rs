@@ -770,3 +770,47 @@ mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(tex) }
     );
     assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.2; 3], 1e-5));
 }
+
+#[test]
+fn udim_textures_read_the_tile_under_st() {
+    // The quad's uvs run 0..2: tiles 1001 (red), 1002 (green) and 1012 (blue) are present,
+    // 1011 is not. Image y runs down, so the top-left quadrant is u < 1, v > 1: tile 1011.
+    let text = quad("", "")
+        .replace(
+            "Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1)",
+            "Vec2(0, 0), Vec2(2, 0), Vec2(2, 2), Vec2(0, 2)",
+        )
+        .replace(
+            r#"Layer("layer")"#,
+            r#"local tex = ImageMap("tex") { ["texture"] = "t.<UDIM>.png", ATTRS }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(tex) }
+Layer("layer")"#,
+        );
+    let render_with = |attrs: &str| {
+        let src = SceneSource {
+            name: "test.rdla".into(),
+            text: text.replace("ATTRS", attrs).into_bytes(),
+        };
+        let mut opts = BuildOptions::default();
+        for (tile, rgb) in [
+            (1001, [255, 0, 0]),
+            (1002, [0, 255, 0]),
+            (1012, [0, 0, 255]),
+        ] {
+            opts.assets
+                .insert(format!("t.{tile}.png"), png(1, 1, &[rgb]).into());
+        }
+        render::prepare(&[src], &[], &opts).unwrap()
+    };
+    let (s, warnings) = render_with("");
+    assert!(!warnings.iter().any(|w| w.contains(".png")), "{warnings:?}");
+    assert!(near(mean(&s, (4, 36, 28, 60), 4), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 36, 60, 60), 4), [0.0, 1.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 4, 60, 28), 4), [0.0, 0.0, 1.0], 1e-5));
+    // The missing tile: SceneVariables' fatal_color (magenta), or the map's default_color.
+    assert!(near(mean(&s, (4, 4, 28, 28), 4), [1.0, 0.0, 1.0], 1e-5));
+    let (s, _) = render_with(
+        r#"["use_default_color_when_missing"] = true, ["default_color"] = Rgb(0.25, 0.5, 0.75)"#,
+    );
+    assert!(near(mean(&s, (4, 4, 28, 28), 4), [0.25, 0.5, 0.75], 1e-5));
+}
