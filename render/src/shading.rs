@@ -100,11 +100,24 @@ pub enum MapInput {
 /// each came from is noted at the variant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Map {
-    /// moonray dso/map/Image/ImageMap: the nearest texel at st (`wrap_around` repeats the
-    /// image, else it clamps at the border); colour rule in `crate::texture`.
+    /// moonray dso/map/Image/ImageMap: the texture read at the hit's uv, or at
+    /// `input_texture_coordinates` (`st`); transform, filter and colour rules in
+    /// `crate::texture`.
     Image {
-        texture: std::sync::Arc<crate::texture::Texture>,
-        wrap: bool,
+        image: crate::texture::ImageLookup,
+        st: Option<Param>,
+    },
+    /// moonray dso/map/UsdUVTexture: `file` read at `st` (bindable, (1, 1) by default; a
+    /// `UsdPrimvarReader_float2` gives the hit's st), `output_mode` rgb (None) or one channel
+    /// (0..2) in all three (alpha is the lookup's channel), then `scale * c + bias`; `fallback`
+    /// alone when the file could not be read.
+    UsdUvTexture {
+        image: Option<crate::texture::ImageLookup>,
+        st: Param,
+        channel: Option<usize>,
+        scale: Vec3,
+        bias: Vec3,
+        fallback: Vec3,
     },
     /// moonray dso/map/CheckerboardMap: tile (s * num_u_tiles / 2, t * num_v_tiles / 2) mod 1;
     /// colour A where both halves agree, B where they differ.
@@ -216,7 +229,28 @@ pub struct Maps {
 impl Maps {
     pub fn eval(&self, id: MapId, sp: &ShadePoint) -> Vec3 {
         match &self.maps[id as usize] {
-            Map::Image { texture, wrap } => texture.sample(sp.uv.x, sp.uv.y, *wrap),
+            Map::Image { image, st } => {
+                let st = match st {
+                    Some(p) => p.eval(self, sp).truncate(),
+                    None => sp.uv,
+                };
+                image.eval(st)
+            }
+            Map::UsdUvTexture {
+                image,
+                st,
+                channel,
+                scale,
+                bias,
+                fallback,
+            } => match image {
+                None => *fallback,
+                Some(image) => {
+                    let c = image.eval(st.eval(self, sp).truncate());
+                    let c = channel.map_or(c, |i| Vec3::splat(c[i]));
+                    c * *scale + *bias
+                }
+            },
             Map::Checkerboard {
                 a,
                 b,

@@ -139,6 +139,18 @@ pub(super) const LIGHT_COMMON: &[&str] = &[
     "presence",
     "ray_termination",
     "mb",
+    "texture_repititions",
+    "texture_offset",
+    "clear_radius",
+    "clear_radius_falloff_distance",
+    "clear_radius_interpolation_type",
+    "min_shadow_distance",
+    "shadow_lights",
+];
+
+/// A light's `texture` and the attributes that transform and colour-correct it (scene_rdl2
+/// `lib/scene/rdl2/Light.cc`), read where the light's texture is (`lights::light_texture`).
+pub(super) const LIGHT_TEXTURE: &[&str] = &[
     "texture",
     "texture_filter",
     "saturation",
@@ -150,15 +162,11 @@ pub(super) const LIGHT_COMMON: &[&str] = &[
     "texture_rotation",
     "texture_translation",
     "texture_coverage",
-    "texture_repititions",
-    "texture_offset",
     "texture_reps_u",
     "texture_reps_v",
-    "clear_radius",
-    "clear_radius_falloff_distance",
-    "clear_radius_interpolation_type",
-    "min_shadow_distance",
-    "shadow_lights",
+    "texture_mirror_u",
+    "texture_mirror_v",
+    "texture_border_color",
 ];
 
 /// Attributes of MoonRay's PerspectiveCamera.

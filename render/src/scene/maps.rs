@@ -20,6 +20,8 @@ pub(super) const MAPS: &[&str] = &[
     "RampMap",
     "ImageMap",
     "ProjectPlanarMap",
+    "UsdUVTexture",
+    "UsdPrimvarReader_float2",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -71,6 +73,9 @@ impl SceneBuilder<'_> {
         self.map_ids.insert(id, None);
         if o.class == "ImageMap" {
             return self.image_map(id);
+        }
+        if o.class == "UsdUVTexture" {
+            return self.usd_uv_texture(id);
         }
         let binds = self.binds(id);
         if noise {
@@ -356,6 +361,27 @@ impl SceneBuilder<'_> {
                 }
                 Map::ProjectPlanar(Box::new(p))
             }
+            // moonray dso/map/UsdPrimvarReader_float2 (with lib/map/primvar/json/primvar.json):
+            // `varname` "st" is the hit's st, any other name a Vec2f primitive attribute,
+            // `fallback` where the geometry has none.
+            "UsdPrimvarReader_float2" => {
+                let v = match a.obj.attrs.get("fallback") {
+                    Some(Value::Vec2(c)) => Vec3::new(c[0] as f32, c[1] as f32, 0.0),
+                    _ => Vec3::ZERO,
+                };
+                let default = binds.get("fallback").cloned().unwrap_or(Param::Const(v));
+                let name = a.string("varname").unwrap_or_default();
+                let input = if name == "st" {
+                    MapInput::St
+                } else {
+                    MapInput::Primitive(Some(self.attribute_id(&name)))
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color: Param::Const(Vec3::ZERO),
+                }
+            }
             _ => unreachable!("checked against MAPS"),
         };
         Some(self.push_map(id, map))
@@ -370,8 +396,8 @@ impl SceneBuilder<'_> {
     }
 }
 
-/// The file an ImageMap reads: its `texture`; of a UDIM pattern the first tile, which stands
-/// for the whole texture.
+/// The file an ImageMap reads: its `texture`; of a UDIM pattern with no tile present, tile
+/// 1001, whose absence is then reported.
 fn texture_path(o: &crate::graph::Object) -> Option<String> {
     match o.attrs.get("texture") {
         Some(Value::String(path)) if path.contains(crate::assets::UDIM) => {
@@ -382,27 +408,82 @@ fn texture_path(o: &crate::graph::Object) -> Option<String> {
     }
 }
 
+/// The ImageMap attributes `image_map` reads (moonray `dso/map/Image/ImageMap.json`), and those
+/// it may leave aside: `mip_bias` (there are no mip levels to bias) and the two that colour a
+/// missing UDIM tile (only the first tile is read).
+const IMAGE_MAP: &[&str] = &[
+    "texture",
+    "gamma",
+    "wrap_around",
+    "offset",
+    "scale",
+    "rotation_angle",
+    "rotation_center",
+    "texture_coordinates",
+    "input_texture_coordinates",
+    "alpha_only",
+    "saturation_enabled",
+    "saturation",
+    "contrast_enabled",
+    "contrast",
+    "gamma_enabled",
+    "gamma_adjust",
+    "gain_offset_enabled",
+    "gain",
+    "offset_adjust",
+    "TMI_control_enabled",
+    "TMI",
+    "mip_bias",
+    "use_default_color_when_missing",
+    "default_color",
+];
+
+/// What `decoded_texture` makes of a file: None when it is not among the assets, else the
+/// texture or why it could not be decoded.
+pub(super) type Decoded = Option<Result<std::sync::Arc<Texture>, String>>;
+
 impl SceneBuilder<'_> {
-    /// An ImageMap: its `texture` decoded once from the bytes the caller handed over (see
-    /// `crate::assets`), sampled at the hit's uv. A missing or unreadable texture warns and
-    /// leaves the binding out, so the bound attribute keeps its constant.
+    /// The texture at `key`, decoded once per scene build whichever maps read it with the same
+    /// `gamma` (see `crate::assets` for where the bytes come from).
+    pub(super) fn decoded_texture(&mut self, key: &str, gamma: Gamma) -> Decoded {
+        if let Some(t) = self.textures.get(&(key.to_string(), gamma)) {
+            return Some(Ok(t.clone()));
+        }
+        let bytes = self.assets.get(key)?;
+        Some(Texture::decode(bytes, gamma).map(|t| {
+            let t = std::sync::Arc::new(t);
+            self.textures.insert((key.to_string(), gamma), t.clone());
+            t
+        }))
+    }
+
+    /// An ImageMap: its `texture` decoded once, read at the hit's uv (or its
+    /// `input_texture_coordinates`) through the map's rotation, scale and offset, filtered
+    /// bilinearly and colour-corrected. A missing or unreadable texture warns and leaves the
+    /// binding out, so the bound attribute keeps its constant.
     fn image_map(&mut self, id: ObjectId) -> Option<MapId> {
         let g = self.g;
         let o = g.object(id);
         let key = texture_path(o);
+        // gamma auto (2) and on (1) both apply the 2.2 power to 8-bit files.
+        let gamma = match o.attrs.get("gamma") {
+            Some(Value::Int(v)) => Gamma::from_attr(*v),
+            _ => Gamma::Auto,
+        };
+        let udim = self.udim_tiles(o, "texture", gamma);
+        // With tiles present but not 1001, the first present stands where 1001 would.
+        let key = match (&udim, key) {
+            (Some((_, first)), _) => Some(first.clone()),
+            (None, key) => key,
+        };
         let texture = match &key {
-            Some(key) => match self.assets.get(key) {
+            Some(key) => match self.decoded_texture(key, gamma) {
                 None => Err(format!(
                     "the texture {key} of ImageMap `{}` was not found",
                     o.name
                 )),
-                Some(bytes) => {
-                    let gamma = match o.attrs.get("gamma") {
-                        Some(Value::Int(v)) => Gamma::from_attr(*v),
-                        _ => Gamma::Auto,
-                    };
-                    Texture::decode(bytes, gamma)
-                        .map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
+                Some(r) => {
+                    r.map_err(|e| format!("the texture {key} of ImageMap `{}`: {e}", o.name))
                 }
             },
             None => Err(format!("ImageMap `{}` has no `texture`", o.name)),
@@ -418,14 +499,231 @@ impl SceneBuilder<'_> {
                 return None;
             }
         };
-        let wrap = !matches!(o.attrs.get("wrap_around"), Some(Value::Bool(false)));
-        let mid = self.maps.maps.len() as MapId;
-        self.maps.maps.push(Map::Image {
-            texture: std::sync::Arc::new(texture),
-            wrap,
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        a.warn_unknown(IMAGE_MAP);
+        let v2 = |a: &Attrs, name: &str, d: Vec2| match a.obj.attrs.get(name) {
+            Some(Value::Vec2(c)) => Vec2::new(c[0] as f32, c[1] as f32),
+            _ => d,
+        };
+        let st = match a.int("texture_coordinates", 0) {
+            0 => None,
+            2 => Some(
+                binds
+                    .get("input_texture_coordinates")
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Param::Const(a.vec3("input_texture_coordinates", Vec3::ZERO))
+                    }),
+            ),
+            other => {
+                a.warnings.push(format!(
+                    "{}: ImageMap `{}`: texture_coordinates {other} (hair surface st) is not supported by the built-in renderer; the hit's uv is used",
+                    o.loc, o.name
+                ));
+                None
+            }
+        };
+        let on = |a: &mut Attrs, name: &str| a.bool(name, false);
+        let mut cc = crate::texture::ColorCorrect::default();
+        if on(&mut a, "saturation_enabled") {
+            cc.saturation = a.rgb("saturation", Vec3::ONE);
+        }
+        if on(&mut a, "contrast_enabled") {
+            cc.contrast = a.rgb("contrast", Vec3::ONE);
+        }
+        if on(&mut a, "gamma_enabled") {
+            cc.gamma = a.rgb("gamma_adjust", Vec3::ONE);
+        }
+        if on(&mut a, "gain_offset_enabled") {
+            cc.gain = a.rgb("gain", Vec3::ONE);
+            cc.offset = a.rgb("offset_adjust", Vec3::ZERO);
+        }
+        if on(&mut a, "TMI_control_enabled") {
+            cc.temperature = a.vec3("TMI", Vec3::ZERO);
+        }
+        let image = crate::texture::ImageLookup {
+            texture,
+            wrap: {
+                let w = crate::texture::Wrap::around(a.bool("wrap_around", true));
+                (w, w)
+            },
+            scale: v2(&a, "scale", Vec2::ONE),
+            offset: v2(&a, "offset", Vec2::ZERO),
+            rotation: a.f32("rotation_angle", 0.0).to_radians(),
+            rotation_center: v2(&a, "rotation_center", Vec2::splat(0.5)),
+            color_correct: (!cc.is_identity()).then_some(cc),
+            channel: if a.bool("alpha_only", false) {
+                crate::texture::Channel::Alpha
+            } else {
+                crate::texture::Channel::Rgb
+            },
+            udim: None,
+        };
+        let image = crate::texture::ImageLookup {
+            udim: udim.map(|(tiles, _)| {
+                let missing = if a.bool("use_default_color_when_missing", false) {
+                    a.rgb("default_color", Vec3::new(0.0, 1.0, 0.0))
+                } else {
+                    fatal_color(g)
+                };
+                std::sync::Arc::new(crate::texture::Udim {
+                    tiles,
+                    missing,
+                    out_of_range: fatal_color(g),
+                })
+            }),
+            ..image
+        };
+        Some(self.push_map(id, Map::Image { image, st }))
+    }
+
+    /// A `<UDIM>` pattern's tiles among the assets (1001 to 1100: ten across, as MoonRay's
+    /// UdimTexture), decoded, and the path of the first present; None for a plain file or a
+    /// pattern with no tile present (then the first tile's absence is reported as for a file).
+    fn udim_tiles(
+        &mut self,
+        o: &crate::graph::Object,
+        attr: &str,
+        gamma: Gamma,
+    ) -> Option<(Vec<Option<std::sync::Arc<Texture>>>, String)> {
+        let Some(Value::String(pattern)) = o.attrs.get(attr) else {
+            return None;
+        };
+        if !pattern.contains(crate::assets::UDIM) {
+            return None;
+        }
+        let mut tiles = Vec::with_capacity(100);
+        let mut first = None;
+        for tile in 1001..=1100 {
+            let path = crate::assets::udim_path(pattern, tile);
+            let decoded = match self.decoded_texture(&path, gamma) {
+                Some(Ok(t)) => Some(t),
+                Some(Err(e)) => {
+                    self.warnings.push(format!(
+                        "{}: the texture {path} of {} `{}`: {e}; the tile reads as missing",
+                        o.loc, o.class, o.name
+                    ));
+                    None
+                }
+                None => None,
+            };
+            if decoded.is_some() && first.is_none() {
+                first = Some(path);
+            }
+            tiles.push(decoded);
+        }
+        Some((tiles, first?))
+    }
+}
+
+/// The scene's `fatal_color` (scene_rdl2 `SceneVariables.cc`, magenta by default).
+fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
+    match g.scene_variables.get("fatal_color") {
+        Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
+        _ => Vec3::new(1.0, 0.0, 1.0),
+    }
+}
+
+impl SceneBuilder<'_> {
+    /// A UsdUVTexture (moonray `dso/map/UsdUVTexture/UsdUVTexture.json` and `.cc`): `file`
+    /// decoded once with `sourceColorSpace`'s rule, `wrapS`/`wrapT`, read bilinearly at `st`.
+    /// A file that cannot be read warns and the map gives `fallback`, as MoonRay's does.
+    fn usd_uv_texture(&mut self, id: ObjectId) -> Option<MapId> {
+        let g = self.g;
+        let o = g.object(id);
+        let key = match o.attrs.get("file") {
+            Some(Value::String(p)) if p.contains(crate::assets::UDIM) => {
+                Some(crate::assets::udim_path(p, 1001))
+            }
+            Some(Value::String(p)) if !p.is_empty() => Some(p.clone()),
+            _ => None,
+        };
+        // sourceColorSpace: raw 0, sRGB 1, auto 3 (the default).
+        let gamma = match o.attrs.get("sourceColorSpace") {
+            Some(Value::Int(0)) => Gamma::Off,
+            Some(Value::Int(1)) => Gamma::On,
+            _ => Gamma::Usd,
+        };
+        let udim = self.udim_tiles(o, "file", gamma);
+        let key = match (&udim, key) {
+            (Some((_, first)), _) => Some(first.clone()),
+            (None, key) => key,
+        };
+        let texture = key.as_deref().map(|k| (k, self.decoded_texture(k, gamma)));
+        let texture = match texture {
+            Some((_, Some(Ok(t)))) => Some(t),
+            Some((k, _)) if self.reported_missing.contains(k) => None,
+            Some((k, r)) => {
+                let why = match r {
+                    Some(Err(e)) => format!(": {e}"),
+                    _ => " was not found".into(),
+                };
+                self.warnings.push(format!(
+                    "{}: the file {k} of UsdUVTexture `{}`{why}; the map gives its fallback",
+                    o.loc, o.name
+                ));
+                None
+            }
+            None => None,
+        };
+        let binds = self.binds(id);
+        let mut a = Attrs::new(g, o, &mut self.warnings);
+        a.warn_unknown(&[
+            "file",
+            "st",
+            "wrapS",
+            "wrapT",
+            "fallback",
+            "scale",
+            "bias",
+            "sourceColorSpace",
+            "output_mode",
+        ]);
+        let st = binds
+            .get("st")
+            .cloned()
+            .unwrap_or_else(|| match a.obj.attrs.get("st") {
+                Some(Value::Vec2(c)) => Param::Const(Vec3::new(c[0] as f32, c[1] as f32, 0.0)),
+                _ => Param::Const(Vec3::new(1.0, 1.0, 0.0)),
+            });
+        // output_mode: rgb 0, r 1, g 2, b 3, a 4 (1 where the file has no alpha).
+        let mode = a.int("output_mode", 0);
+        let channel = (1..=3).contains(&mode).then(|| mode as usize - 1);
+        let image = texture.map(|texture| crate::texture::ImageLookup {
+            texture,
+            wrap: (
+                crate::texture::Wrap::from_usd(a.int("wrapS", 4)),
+                crate::texture::Wrap::from_usd(a.int("wrapT", 4)),
+            ),
+            scale: Vec2::ONE,
+            offset: Vec2::ZERO,
+            rotation: 0.0,
+            rotation_center: Vec2::splat(0.5),
+            color_correct: None,
+            channel: if mode == 4 {
+                crate::texture::Channel::Alpha
+            } else {
+                crate::texture::Channel::Rgb
+            },
+            // A missing tile reads the fallback (UsdUVTexture.cc: "use default/fallback color").
+            udim: udim.map(|(tiles, _)| {
+                std::sync::Arc::new(crate::texture::Udim {
+                    tiles,
+                    missing: a.rgb("fallback", Vec3::ZERO),
+                    out_of_range: fatal_color(g),
+                })
+            }),
         });
-        self.map_ids.insert(id, Some(mid));
-        Some(mid)
+        let map = Map::UsdUvTexture {
+            image,
+            st,
+            channel,
+            scale: a.rgb("scale", Vec3::ONE),
+            bias: a.rgb("bias", Vec3::ZERO),
+            fallback: a.rgb("fallback", Vec3::ZERO),
+        };
+        Some(self.push_map(id, map))
     }
 }
 

@@ -118,6 +118,8 @@ struct SceneBuilder<'g> {
     maps: crate::shading::Maps,
     /// Each map object is built once (None while it is being built: a cycle).
     map_ids: HashMap<ObjectId, Option<crate::shading::MapId>>,
+    /// Each texture file decoded once per colour rule, by path.
+    textures: HashMap<(String, crate::texture::Gamma), std::sync::Arc<crate::texture::Texture>>,
     attribute_names: Vec<String>,
     /// The materials being built, innermost last (a combining material builds its inputs).
     materials_building: Vec<ObjectId>,
@@ -156,6 +158,7 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         materials: Vec::new(),
         maps: crate::shading::Maps::default(),
         map_ids: HashMap::new(),
+        textures: HashMap::new(),
         attribute_names: Vec::new(),
         materials_building: Vec::new(),
         material_ids: HashMap::new(),

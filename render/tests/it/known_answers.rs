@@ -824,3 +824,196 @@ fn a_texture_bound_to_albedo_gives_its_linear_colour_in_a_white_furnace() {
         "{warnings:?}"
     );
 }
+
+/// An 8-bit PNG, row-major from the top-left texel.
+fn png(width: u32, height: u32, rgb: &[[u8; 3]]) -> Vec<u8> {
+    let mut img = image::RgbImage::new(width, height);
+    for (i, p) in img.pixels_mut().enumerate() {
+        *p = image::Rgb(rgb[i]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Prepares `text` with the given files as its assets.
+fn scene_with(text: &str, files: &[(&str, Vec<u8>)]) -> (Scene, Vec<String>) {
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.as_bytes().to_vec(),
+    };
+    let mut opts = BuildOptions::default();
+    for (name, bytes) in files {
+        opts.assets.insert((*name).into(), bytes.clone().into());
+    }
+    render::prepare(&[src], &[], &opts).expect("the test scene loads")
+}
+
+#[test]
+fn a_constant_env_texture_is_a_white_furnace_of_its_colour() {
+    // A uniform 204/255 texture: MoonRay reads light textures as OpenImageIO's floats, with no
+    // 2.2 power, so the environment's radiance is 0.8; the 0.8-albedo sphere shows 0.64.
+    let text = FURNACE.replace(
+        r#"EnvLight("env") { ["color"] = Rgb(1, 1, 1) }"#,
+        r#"EnvLight("env") { ["color"] = Rgb(1, 1, 1), ["texture"] = "sky.png" }"#,
+    );
+    let (s, warnings) = scene_with(&text, &[("sky.png", uniform_png([204, 204, 204]))]);
+    assert!(!warnings.iter().any(|w| w.contains("env")), "{warnings:?}");
+    let rect = |x0, y0| PixelRect {
+        x0,
+        y0,
+        x1: x0 + 4,
+        y1: y0 + 4,
+    };
+    let object = mean(&s, rect(14, 14), 256);
+    let background = mean(&s, rect(0, 0), 64);
+    for c in 0..3 {
+        assert!((object[c] - 0.64).abs() < 0.008, "object {object:?}");
+        assert!(
+            (background[c] - 0.8).abs() < 1e-4,
+            "background {background:?}"
+        );
+    }
+}
+
+#[test]
+fn an_env_texture_sits_where_moonrays_lat_long_mapping_puts_it() {
+    // A 2x2 map: top row red, green; bottom row blue, white. MoonRay puts u = 0.25 (the middle
+    // of the left column) at render +X and the image's top up (+Y); the light turned 90
+    // degrees about Y brings +X to -Z, where the camera looks: above the horizon red, below
+    // blue. Turned -90 degrees, -X (u = 0.75) comes there: green above, white below.
+    let map = png(
+        2,
+        2,
+        &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+    );
+    let rect = |y0| PixelRect {
+        x0: 14,
+        y0,
+        x1: 18,
+        y1: y0 + 4,
+    };
+    for (angle, above, below) in [
+        (90, [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]),
+        (-90, [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]),
+    ] {
+        let text = format!(
+            r#"
+SceneVariables {{ ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true }}
+Camera("cam") {{ }}
+EnvLight("env") {{ ["texture"] = "map.png", ["node_xform"] = rotate({angle}, 0, 1, 0) }}
+"#
+        );
+        let (s, _) = scene_with(&text, &[("map.png", map.clone())]);
+        let (up, down) = (mean(&s, rect(4), 4), mean(&s, rect(24), 4));
+        for c in 0..3 {
+            assert!((up[c] - above[c]).abs() < 1e-4, "{angle}: above {up:?}");
+            assert!((down[c] - below[c]).abs() < 1e-4, "{angle}: below {down:?}");
+        }
+    }
+}
+
+#[test]
+fn rect_and_sphere_light_textures_sit_where_moonray_maps_them() {
+    // A 2x2 map: top row red, green; bottom row blue, white, read linear.
+    let map = png(
+        2,
+        2,
+        &[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]],
+    );
+    let px = |x0, y0| PixelRect {
+        x0,
+        y0,
+        x1: x0 + 2,
+        y1: y0 + 2,
+    };
+    let close = |got: [f64; 3], want: [f64; 3]| (0..3).all(|c| (got[c] - want[c]).abs() < 1e-4);
+    let (red, green, blue, white) = (
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [1.0, 1.0, 1.0],
+    );
+    // A RectLight turned to face the camera: u = 0 at the node's +x, which the turn brings to
+    // the camera's left, and v = 1 (the top row) at the node's +y: the image seen unmirrored.
+    let (s, warnings) = scene_with(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true }
+Camera("cam") { ["node_xform"] = translate(0, 0, 3) }
+RectLight("l") { ["width"] = 4, ["height"] = 4, ["normalized"] = false, ["texture"] = "map.png",
+                 ["node_xform"] = rotate(180, 0, 1, 0) }
+"#,
+        &[("map.png", map.clone())],
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("texture")),
+        "{warnings:?}"
+    );
+    assert!(close(mean(&s, px(12, 12), 4), red));
+    assert!(close(mean(&s, px(18, 12), 4), green));
+    assert!(close(mean(&s, px(12, 18), 4), blue));
+    assert!(close(mean(&s, px(18, 18), 4), white));
+    // A SphereLight: v = 1 at its top, and the point facing +z (local -z) at u = 3/4, the
+    // right column.
+    let (s, warnings) = scene_with(
+        r#"
+SceneVariables { ["image_width"] = 32, ["image_height"] = 32, ["lights_visible_in_camera"] = true }
+Camera("cam") { ["node_xform"] = translate(0, 0, 5) }
+SphereLight("l") { ["radius"] = 1, ["normalized"] = false, ["texture"] = "map.png" }
+"#,
+        &[("map.png", map)],
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("texture")),
+        "{warnings:?}"
+    );
+    assert!(
+        close(mean(&s, px(15, 12), 4), green),
+        "{:?}",
+        mean(&s, px(15, 12), 4)
+    );
+    assert!(close(mean(&s, px(15, 18), 4), white));
+}
+
+#[test]
+fn a_light_and_an_image_map_reading_one_file_share_its_decode() {
+    // The EnvLight reads sky.png linear, as the ImageMap with gamma off does: one decode. A
+    // second light with a gain corrects a copy of its own and leaves the shared one alone.
+    let text = FURNACE
+        .replace(
+            r#"["albedo"] = Rgb(0.8, 0.8, 0.8)"#,
+            r#"["albedo"] = bind(ImageMap("tex") { ["texture"] = "sky.png", ["gamma"] = 0 })"#,
+        )
+        .replace(
+            r#"local env = EnvLight("env") { ["color"] = Rgb(1, 1, 1) }"#,
+            r#"local env = EnvLight("env") { ["texture"] = "sky.png" }
+local env2 = EnvLight("env2") { ["texture"] = "sky.png", ["gain"] = Rgb(2, 2, 2) }"#,
+        )
+        .replace(
+            "LightSet(\"lights\") { env }",
+            "LightSet(\"lights\") { env, env2 }",
+        );
+    let (s, _) = scene_with(&text, &[("sky.png", uniform_png([51, 51, 51]))]);
+    let map_texture = s
+        .maps
+        .maps
+        .iter()
+        .find_map(|m| match m {
+            render::shading::Map::Image { image, .. } => Some(image.texture.clone()),
+            _ => None,
+        })
+        .expect("the ImageMap is built");
+    let env_textures: Vec<_> = s
+        .lights
+        .iter()
+        .map(|l| match &l.shape {
+            render::light::Shape::Env { map: Some(m), .. } => m.texture.texture.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(env_textures.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&map_texture, &env_textures[0]));
+    assert!(!std::sync::Arc::ptr_eq(&map_texture, &env_textures[1]));
+    assert!((map_texture.texels[0].x - 0.2).abs() < 1e-6);
+    assert!((env_textures[1].texels[0].x - 0.4).abs() < 1e-6);
+}

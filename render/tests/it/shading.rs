@@ -516,3 +516,301 @@ mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(checker) }
     assert!(near(mean(&s, (4, 52, 12, 60), 4), [1.0, 0.0, 0.0], 1e-5));
     assert!(near(mean(&s, (52, 52, 60, 60), 4), [0.0, 0.0, 1.0], 1e-5));
 }
+
+/// An 8-bit PNG, row-major from the top-left texel.
+fn png(width: u32, height: u32, rgb: &[[u8; 3]]) -> Vec<u8> {
+    let mut img = image::RgbImage::new(width, height);
+    for (i, p) in img.pixels_mut().enumerate() {
+        *p = image::Rgb(rgb[i]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// The quad emitting an ImageMap of `tex.png` (a 2x1 texture, red then green) with `attrs`.
+fn image_quad(attrs: &str) -> (Scene, Vec<String>) {
+    let text = quad(
+        "",
+        &format!(
+            r#"
+local tex = ImageMap("tex") {{ ["texture"] = "tex.png", {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(tex) }}
+"#
+        ),
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    render::prepare(&[src], &[], &opts).expect("the test scene loads")
+}
+
+#[test]
+fn an_image_map_filters_bilinearly_and_applies_rotation_scale_and_offset() {
+    // Texel centres at u = 1/4 (red) and 3/4 (green); bilinear filtering is linear between
+    // them, so a window centred on u = 1/2 averages to the mean and one on 3/8 to 3/4 red.
+    // Pixel x covers u in [x/64, (x+1)/64]; pixel y covers v from the top. The tolerance is
+    // for 64 jittered samples over a slope of 2 per unit of u.
+    let red = [1.0, 0.0, 0.0];
+    let mix = |r: f64| [r, 1.0 - r, 0.0];
+    let (s, warnings) = image_quad(r#"["gamma"] = 0"#);
+    assert!(!warnings.iter().any(|w| w.contains("tex")), "{warnings:?}");
+    assert!(near(mean(&s, (31, 10, 33, 12), 64), mix(0.5), 2e-3));
+    assert!(near(mean(&s, (23, 50, 25, 52), 64), mix(0.75), 2e-3));
+    // Past the texel centres clamping holds the edge colour; wrap_around (the default) blends
+    // across the seam instead: at u = 0 the mean again.
+    let (s, _) = image_quad(r#"["wrap_around"] = false"#);
+    assert!(near(mean(&s, (0, 30, 2, 32), 64), red, 1e-4));
+    let (s, _) = image_quad("");
+    assert!(near(
+        mean(&s, (0, 30, 1, 32), 64),
+        mix(0.5 + 0.25 / 64.0 * 4.0),
+        2e-3
+    ));
+    // rotation_angle 90 about (0.5, 0.5): (s, t) -> (t, 1 - s), so the texture's u follows the
+    // quad's v: at v = 3/8 (image rows 39..41) 3/4 red, at v = 5/8 (rows 23..25) 1/4 red.
+    let (s, _) = image_quad(r#"["rotation_angle"] = 90"#);
+    assert!(near(mean(&s, (10, 39, 12, 41), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (50, 23, 52, 25), 64), mix(0.25), 2e-3));
+    // scale 2 then offset 0.25 along u: u = 1/16 reads 2/16 + 1/4 = 3/8, 3/4 red; u = 3/16
+    // reads 5/8, 1/4 red.
+    let (s, _) = image_quad(r#"["scale"] = Vec2(2, 1), ["offset"] = Vec2(0.25, 0)"#);
+    assert!(near(mean(&s, (3, 30, 5, 32), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (11, 30, 13, 32), 64), mix(0.25), 2e-3));
+    // Colour correction when enabled: gain 0.5 with offset 0.1 on red's centre.
+    let (s, _) = image_quad(
+        r#"["gain_offset_enabled"] = true, ["gain"] = Rgb(0.5, 0.5, 0.5), ["offset_adjust"] = Rgb(0.1, 0.1, 0.1), ["wrap_around"] = false"#,
+    );
+    assert!(near(mean(&s, (0, 30, 2, 32), 64), [0.6, 0.1, 0.1], 1e-4));
+}
+
+#[test]
+fn image_maps_of_one_file_share_one_decoded_texture() {
+    // Two ImageMaps reading tex.png with the same gamma decode it once; gamma off (linear)
+    // is a texture of its own.
+    let text = quad(
+        "",
+        r#"
+local a = ImageMap("a") { ["texture"] = "tex.png" }
+local b = ImageMap("b") { ["texture"] = "tex.png", ["scale"] = Vec2(2, 2) }
+local c = ImageMap("c") { ["texture"] = "tex.png", ["gamma"] = 0 }
+local m = LayerMap("m") { ["input_A"] = bind(a), ["input_B"] = bind(b), ["mask"] = bind(c) }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(m) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    let (s, _) = render::prepare(&[src], &[], &opts).unwrap();
+    let textures: Vec<_> = s
+        .maps
+        .maps
+        .iter()
+        .filter_map(|m| match m {
+            render::shading::Map::Image { image, .. } => Some(image.texture.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(textures.len(), 3);
+    let distinct = (0..3)
+        .flat_map(|i| (0..i).map(move |j| (i, j)))
+        .filter(|&(i, j)| std::sync::Arc::ptr_eq(&textures[i], &textures[j]))
+        .count();
+    assert_eq!(
+        distinct, 1,
+        "exactly one pair shares: the two gamma-auto maps"
+    );
+}
+
+/// The quad emitting `UsdUVTexture("usd") { attrs }`, with `tex.png` (2x1, red then green).
+fn usd_quad(attrs: &str) -> (Scene, Vec<String>) {
+    let text = quad(
+        "",
+        &format!(
+            r#"
+local st = UsdPrimvarReader_float2("st") {{ ["varname"] = "st" }}
+local tex = UsdUVTexture("usd") {{ {attrs} }}
+mtl = DwaEmissiveMaterial("mtl") {{ ["emission"] = bind(tex) }}
+"#
+        ),
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert(
+        "tex.png".into(),
+        png(2, 1, &[[255, 0, 0], [0, 255, 0]]).into(),
+    );
+    render::prepare(&[src], &[], &opts).expect("the test scene loads")
+}
+
+#[test]
+fn a_usd_uv_texture_reads_its_file_at_the_primvar_readers_st() {
+    let mix = |r: f64| [r, 1.0 - r, 0.0];
+    let (s, warnings) = usd_quad(r#"["file"] = "tex.png", ["st"] = bind(st), ["wrapS"] = "clamp""#);
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("usd") || w.contains("`st`")),
+        "{warnings:?}"
+    );
+    // Bilinear between the texel centres u = 1/4 and 3/4, clamped past them.
+    assert!(near(mean(&s, (31, 10, 33, 12), 64), mix(0.5), 2e-3));
+    assert!(near(mean(&s, (23, 50, 25, 52), 64), mix(0.75), 2e-3));
+    assert!(near(mean(&s, (62, 30, 64, 32), 64), mix(0.0), 1e-4));
+    // Repeat (the default, useMetadata) blends across the seam at u = 1: the mean again.
+    let (s, _) = usd_quad(r#"["file"] = "tex.png", ["st"] = bind(st)"#);
+    assert!(near(
+        mean(&s, (63, 30, 64, 32), 64),
+        mix(0.5 - 1.0 / 64.0),
+        2e-3
+    ));
+    // output = c * scale + bias, one channel in all three with output_mode g.
+    let (s, _) = usd_quad(
+        r#"["file"] = "tex.png", ["st"] = bind(st), ["wrapS"] = "clamp", ["output_mode"] = "g", ["scale"] = Rgb(0.5, 1, 2), ["bias"] = Rgb(0.1, 0, 0)"#,
+    );
+    assert!(near(mean(&s, (62, 30, 64, 32), 64), [0.6, 1.0, 2.0], 1e-4));
+    // output_mode a of a file without alpha: 1, then scale and bias.
+    let (s, _) = usd_quad(
+        r#"["file"] = "tex.png", ["st"] = bind(st), ["output_mode"] = "a", ["bias"] = Rgb(-0.5, 0, 0)"#,
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.5, 1.0, 1.0], 1e-5));
+    // st unbound is (1, 1) everywhere: with clamp, green's edge.
+    let (s, _) = usd_quad(r#"["file"] = "tex.png", ["wrapS"] = "clamp""#);
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.0, 1.0, 0.0], 1e-5));
+    // A file that is not there: a warning, and the fallback colour.
+    let (s, warnings) = usd_quad(r#"["file"] = "gone.png", ["fallback"] = Rgb(0.25, 0.5, 0.75)"#);
+    assert!(
+        warnings.iter().any(|w| w.contains("gone.png")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.25, 0.5, 0.75], 1e-5));
+}
+
+#[test]
+fn a_diffuse_quad_under_one_bright_env_row_shows_the_analytic_radiance() {
+    // A 4x4 env map, black but its top row (radiance 4): the cap theta < pi/4 about the
+    // light's up, which rotate(90, 1, 0, 0) turns from +Y to +Z, the quad's normal. The
+    // irradiance is L * 2 pi * sin^2(pi/4) / 2 = L pi / 2, so a 0.5 albedo Lambertian quad
+    // shows 0.5 * L / 2 = 1. Path tracing with MIS between the map's importance sampling and
+    // the BSDF's.
+    let mut exr = Vec::new();
+    {
+        let mut img = image::Rgb32FImage::new(4, 4);
+        for x in 0..4 {
+            img.put_pixel(x, 0, image::Rgb([4.0, 4.0, 4.0]));
+        }
+        image::DynamicImage::ImageRgb32F(img)
+            .write_to(
+                &mut std::io::Cursor::new(&mut exr),
+                image::ImageFormat::OpenExr,
+            )
+            .unwrap();
+    }
+    let text = quad(
+        "",
+        r#"
+mtl = DwaBaseMaterial("mtl") { ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 }
+EnvLight("sky") { ["texture"] = "sky.exr", ["node_xform"] = rotate(90, 1, 0, 0) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert("sky.exr".into(), exr.into());
+    let (s, warnings) = render::prepare(&[src], &[], &opts).unwrap();
+    assert!(!warnings.iter().any(|w| w.contains("sky")), "{warnings:?}");
+    let m = mean(&s, (16, 16, 48, 48), 32);
+    assert!(near(m, [1.0; 3], 0.02), "{m:?}");
+}
+
+#[test]
+fn an_image_maps_alpha_only_reads_the_alpha_channel() {
+    // RGBA texels with alpha 51/255 = 0.2: alpha_only puts it in all three channels, no power.
+    let img = image::RgbaImage::from_pixel(2, 2, image::Rgba([255, 0, 0, 51]));
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let text = quad(
+        "",
+        r#"
+local tex = ImageMap("tex") { ["texture"] = "a.png", ["alpha_only"] = true }
+mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(tex) }
+"#,
+    );
+    let src = SceneSource {
+        name: "test.rdla".into(),
+        text: text.into_bytes(),
+    };
+    let mut opts = BuildOptions::default();
+    opts.assets.insert("a.png".into(), bytes.into());
+    let (s, warnings) = render::prepare(&[src], &[], &opts).unwrap();
+    assert!(
+        !warnings.iter().any(|w| w.contains("alpha")),
+        "{warnings:?}"
+    );
+    assert!(near(mean(&s, (0, 0, 64, 64), 4), [0.2; 3], 1e-5));
+}
+
+#[test]
+fn udim_textures_read_the_tile_under_st() {
+    // The quad's uvs run 0..2: tiles 1001 (red), 1002 (green) and 1012 (blue) are present,
+    // 1011 is not. Image y runs down, so the top-left quadrant is u < 1, v > 1: tile 1011.
+    let text = quad("", "")
+        .replace(
+            "Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1)",
+            "Vec2(0, 0), Vec2(2, 0), Vec2(2, 2), Vec2(0, 2)",
+        )
+        .replace(
+            r#"Layer("layer")"#,
+            r#"local tex = ImageMap("tex") { ["texture"] = "t.<UDIM>.png", ATTRS }
+local mtl = DwaEmissiveMaterial("mtl") { ["emission"] = bind(tex) }
+Layer("layer")"#,
+        );
+    let render_with = |attrs: &str| {
+        let src = SceneSource {
+            name: "test.rdla".into(),
+            text: text.replace("ATTRS", attrs).into_bytes(),
+        };
+        let mut opts = BuildOptions::default();
+        for (tile, rgb) in [
+            (1001, [255, 0, 0]),
+            (1002, [0, 255, 0]),
+            (1012, [0, 0, 255]),
+        ] {
+            opts.assets
+                .insert(format!("t.{tile}.png"), png(1, 1, &[rgb]).into());
+        }
+        render::prepare(&[src], &[], &opts).unwrap()
+    };
+    let (s, warnings) = render_with("");
+    assert!(!warnings.iter().any(|w| w.contains(".png")), "{warnings:?}");
+    assert!(near(mean(&s, (4, 36, 28, 60), 4), [1.0, 0.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 36, 60, 60), 4), [0.0, 1.0, 0.0], 1e-5));
+    assert!(near(mean(&s, (36, 4, 60, 28), 4), [0.0, 0.0, 1.0], 1e-5));
+    // The missing tile: SceneVariables' fatal_color (magenta), or the map's default_color.
+    assert!(near(mean(&s, (4, 4, 28, 28), 4), [1.0, 0.0, 1.0], 1e-5));
+    let (s, _) = render_with(
+        r#"["use_default_color_when_missing"] = true, ["default_color"] = Rgb(0.25, 0.5, 0.75)"#,
+    );
+    assert!(near(mean(&s, (4, 4, 28, 28), 4), [0.25, 0.5, 0.75], 1e-5));
+}
