@@ -26,6 +26,10 @@ use glam::{Vec2, Vec3, Vec3Swizzles, Vec4, Vec4Swizzles};
 /// (2% of the radius), the depth too.
 pub const TOLERANCE: f32 = 0.02;
 
+/// How far neighbouring pieces of a span overlap across the line (ribbon) or plane (tube)
+/// they share, as a fraction of the radius: enough that rounding leaves no pinholes.
+const SEAM: f32 = 1e-3;
+
 /// The most halvings of a span (1024 pieces for a very bent, very thin one).
 const MAX_DEPTH: u32 = 10;
 
@@ -226,15 +230,6 @@ impl Curve {
     fn leaf(&self, cp: &[Vec4; 4], u0: f32, u1: f32, s: &mut Search) {
         let (a, b) = (cp[0], cp[3]);
         let ab = (b - a).xy();
-        if !self.capped {
-            // The piece holds the points between the lines square to the curve at its two
-            // ends: neighbouring pieces share those lines, so each point belongs to one.
-            let t0 = tangent(cp, 0.0).xy();
-            let t1 = tangent(cp, 1.0).xy();
-            if (-a.xy()).dot(t0) < 0.0 || (-b.xy()).dot(t1) >= 0.0 {
-                return;
-            }
-        }
         let len2 = ab.length_squared();
         let w = if len2 > 0.0 {
             ((-a.xy()).dot(ab) / len2).clamp(0.0, 1.0)
@@ -244,7 +239,8 @@ impl Curve {
         let p = a.lerp(b, w);
         let r = p.w;
         let d2 = p.xy().length_squared();
-        if r.is_nan() || r <= 0.0 || d2 > r * r {
+        // 1.1: a tube's piece reaches a little past its chord's ends at a bend (below).
+        if r.is_nan() || r <= 0.0 || d2 > 1.21 * r * r {
             return;
         }
         // Signed offset across: which side of the centre line the axis passes.
@@ -256,12 +252,23 @@ impl Curve {
         let v = (side / r).clamp(-1.0, 1.0);
         let (t, w) = match self.shape {
             CurveShape::Flat => {
-                if p.z < 1.5 * r {
+                if !self.capped {
+                    // The piece holds the points between the lines square to the curve at
+                    // its two ends: neighbouring pieces share those lines, so each point
+                    // belongs to one.
+                    // They overlap by SEAM, so that rounding leaves no pinholes between them.
+                    let t0 = tangent(cp, 0.0).xy().normalize_or_zero();
+                    let t1 = tangent(cp, 1.0).xy().normalize_or_zero();
+                    if (-a.xy()).dot(t0) < -SEAM * r || (-b.xy()).dot(t1) > SEAM * r {
+                        return;
+                    }
+                }
+                if d2 > r * r || p.z < 1.5 * r {
                     return;
                 }
                 (p.z, w)
             }
-            CurveShape::Round => match self.tube(a, b, w, s.tmin) {
+            CurveShape::Round => match self.tube(cp, r, s.tmin) {
                 Some(tw) => tw,
                 None => return,
             },
@@ -277,59 +284,66 @@ impl Curve {
         });
     }
 
-    /// Where the ray (from 0 along +z) enters the tube around the chord a-b of a piece: the
-    /// cylinder of the radius at `w` (the point nearest the ray) about the chord, or for a
-    /// capped segment past its ends the sphere at the end. Returns the distance and the
-    /// chord parameter of the hit; the exit when the ray starts inside.
-    fn tube(&self, a: Vec4, b: Vec4, w: f32, tmin: f32) -> Option<(f32, f32)> {
-        let axis = (b - a).xyz();
+    /// The nearest crossing past `tmin` of the ray (from 0 along +z) with the wall of a
+    /// piece of tube: the cylinder of radius `r` about the chord, between the planes square
+    /// to the curve at the piece's two ends. Neighbouring pieces share those planes, so the
+    /// pieces fill the tube without a crack or an inner wall, and a ray that starts inside
+    /// (refracted) meets the wall where it leaves. A capped segment adds the spheres at its
+    /// ends, beyond those planes. Returns the distance and the chord parameter of the hit.
+    fn tube(&self, cp: &[Vec4; 4], r: f32, tmin: f32) -> Option<(f32, f32)> {
+        let (a, b) = (cp[0].xyz(), cp[3].xyz());
+        let axis = b - a;
         let len = axis.length();
-        let r = a.w + (b.w - a.w) * w;
-        let sphere = |c: Vec3, r: f32| {
-            // |t z - c|^2 = r^2.
-            let disc = c.z * c.z - (c.length_squared() - r * r);
-            (disc >= 0.0).then(|| {
-                let q = disc.sqrt();
-                if c.z - q > tmin {
-                    c.z - q
-                } else {
-                    c.z + q
-                }
-            })
-        };
-        if len <= 1e-7 * a.xyz().length().max(1.0) {
-            let c = a.xyz().lerp(b.xyz(), w);
-            return sphere(c, r).map(|t| (t, w));
-        }
-        let e = axis / len;
-        let m = -a.xyz();
-        let mp = m - e * m.dot(e);
-        let zp = Vec3::Z - e * e.z;
-        let qa = zp.length_squared();
-        if qa < 1e-8 {
-            // Along the axis: the sphere at the nearest point.
-            let c = a.xyz().lerp(b.xyz(), w);
-            return sphere(c, r).map(|t| (t, w));
-        }
-        let qb = mp.dot(zp);
-        let qc = mp.length_squared() - r * r;
-        let disc = qb * qb - qa * qc;
-        if disc < 0.0 {
+        if len <= 1e-7 * a.length().max(1.0) {
             return None;
         }
-        let q = disc.sqrt();
-        let near = (-qb - q) / qa;
-        let t = if near > tmin { near } else { (-qb + q) / qa };
-        let along = (Vec3::Z * t - a.xyz()).dot(e) / len;
-        if self.capped && !(0.0..=1.0).contains(&along) {
-            let (c, rc, wc) = if along < 0.0 {
-                (a.xyz(), a.w, 0.0)
-            } else {
-                (b.xyz(), b.w, 1.0)
-            };
-            return sphere(c, rc).map(|t| (t, wc));
+        let e = axis / len;
+        let t0 = tangent(cp, 0.0).normalize_or_zero();
+        let t1 = tangent(cp, 1.0).normalize_or_zero();
+        let seam = SEAM * r;
+        let at = |t: f32| Vec3::new(0.0, 0.0, t);
+        let mut best: Option<(f32, f32)> = None;
+        let mut offer = |t: f32, w: f32| {
+            if t > tmin && best.is_none_or(|(bt, _)| t < bt) {
+                best = Some((t, w));
+            }
+        };
+        // |m + t z| = r about the axis, m the origin's offset from a, square to the axis.
+        let zp = Vec3::Z - e * e.z;
+        let m = -a;
+        let mp = m - e * m.dot(e);
+        let qa = zp.length_squared();
+        if qa > 1e-12 {
+            let qb = mp.dot(zp);
+            let qc = mp.length_squared() - r * r;
+            let disc = qb * qb - qa * qc;
+            if disc >= 0.0 {
+                let q = disc.sqrt();
+                for t in [(-qb - q) / qa, (-qb + q) / qa] {
+                    let x = at(t);
+                    if (x - a).dot(t0) >= -seam && (x - b).dot(t1) <= seam {
+                        offer(t, ((x - a).dot(e) / len).clamp(0.0, 1.0));
+                    }
+                }
+            }
         }
-        Some((t, along.clamp(0.0, 1.0)))
+        if self.capped {
+            for (c, rc, w, beyond) in [(a, cp[0].w, 0.0, -1.0f32), (b, cp[3].w, 1.0, 1.0)] {
+                // |t z - c| = rc.
+                let disc = c.z * c.z - (c.length_squared() - rc * rc);
+                if disc < 0.0 {
+                    continue;
+                }
+                let q = disc.sqrt();
+                let tan = if w == 0.0 { t0 } else { t1 };
+                for t in [c.z - q, c.z + q] {
+                    if (at(t) - c).dot(tan) * beyond > -seam {
+                        offer(t, w);
+                    }
+                }
+            }
+        }
+        best
     }
 
     /// The geometric normal at a hit: a ribbon faces the ray (the reversed ray direction
@@ -516,6 +530,54 @@ mod tests {
             ];
             let want = p[0] * w[0] + p[1] * w[1] + p[2] * w[2] + p[3] * w[3];
             assert!((eval(&bz, t) - want).length() < 1e-5, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_bent_tube_has_the_tori_normals_and_rays_leaving_it_escape() {
+        // The bezier quarter circle (within 2.7e-4 of the circle of radius 1) as a tube of
+        // radius 0.05: a torus. Seen from +z, the hit at radial offset delta from the centre
+        // line is at depth sqrt(r^2 - delta^2) above the plane, with the torus's normal;
+        // both within 2% (of a unit normal, of r). Rays leaving its outer half outwards
+        // never meet it again.
+        let k = 0.552_284_8;
+        let cp = [
+            Vec4::new(1.0, 0.0, 0.0, 0.05),
+            Vec4::new(1.0, k, 0.0, 0.05),
+            Vec4::new(k, 1.0, 0.0, 0.05),
+            Vec4::new(0.0, 1.0, 0.0, 0.05),
+        ];
+        let c = Curve::new(cp, CurveShape::Round, false, 0, 0.0, 1.0, None);
+        let mut rng = crate::sampler::Rng::new(7, 0, 0, 0, 0);
+        for i in 1..200 {
+            let a = std::f32::consts::FRAC_PI_2 * i as f32 / 200.0;
+            let dir = Vec3::new(a.cos(), a.sin(), 0.0);
+            for j in -9..=9 {
+                let delta = 0.05 * j as f32 / 10.0;
+                let p = dir * (1.0 + delta);
+                let r = ray(Vec3::new(p.x, p.y, 5.0), Vec3::NEG_Z);
+                let h = c.intersect(&r, f32::INFINITY).expect("no pinholes");
+                let n = c.normal(&r, &h);
+                let height = (0.0025f32 - delta * delta).sqrt();
+                let want = (dir * delta + Vec3::Z * height) / 0.05;
+                assert!((n - want).length() < 0.02, "{i} {j}: {n} {want}");
+                assert!((h.t - (5.0 - height)).abs() < 0.02 * 0.05, "{i} {j}: {h:?}");
+                if j <= 0 {
+                    continue;
+                }
+                let o = r.at(h.t) + n * 1e-4;
+                let (bx, by) = basis(n);
+                for _ in 0..16 {
+                    let (u1, u2) = (rng.uniform(), rng.uniform());
+                    let (s, phi) = ((1.0 - u1 * u1).sqrt(), std::f32::consts::TAU * u2);
+                    let d = bx * (s * phi.cos()) + by * (s * phi.sin()) + n * u1;
+                    if d.dot(dir) < 0.0 {
+                        continue;
+                    }
+                    let out = Ray::new(o, d.normalize(), 0.0, f32::INFINITY);
+                    assert!(c.intersect(&out, f32::INFINITY).is_none(), "{i} {j} {d}");
+                }
+            }
         }
     }
 }
