@@ -285,8 +285,8 @@ impl Curve {
     }
 
     /// The nearest crossing past `tmin` of the ray (from 0 along +z) with the wall of a
-    /// piece of tube: the cylinder of radius `r` about the chord, between the planes square
-    /// to the curve at the piece's two ends. Neighbouring pieces share those planes, so the
+    /// piece of tube: the cone about the chord (its radius linear from one end's to the
+    /// other's), between the planes square to the curve at the piece's two ends. Neighbouring pieces share those planes, so the
     /// pieces fill the tube without a crack or an inner wall, and a ray that starts inside
     /// (refracted) meets the wall where it leaves. A capped segment adds the spheres at its
     /// ends, beyond those planes. Returns the distance and the chord parameter of the hit.
@@ -308,22 +308,25 @@ impl Curve {
                 best = Some((t, w));
             }
         };
-        // |m + t z| = r about the axis, m the origin's offset from a, square to the axis.
+        // The cone about the chord whose radius runs from a's to b's: the offset from the
+        // axis, mp + t zp, is as long as ra + k h(t), h(t) = h0 + t e.z the distance along it.
+        let (ra, k) = (cp[0].w, (cp[3].w - cp[0].w) / len);
         let zp = Vec3::Z - e * e.z;
         let m = -a;
-        let mp = m - e * m.dot(e);
-        let qa = zp.length_squared();
-        if qa > 1e-12 {
-            let qb = mp.dot(zp);
-            let qc = mp.length_squared() - r * r;
-            let disc = qb * qb - qa * qc;
-            if disc >= 0.0 {
-                let q = disc.sqrt();
-                for t in [(-qb - q) / qa, (-qb + q) / qa] {
-                    let x = at(t);
-                    if (x - a).dot(t0) >= -seam && (x - b).dot(t1) <= seam {
-                        offer(t, ((x - a).dot(e) / len).clamp(0.0, 1.0));
-                    }
+        let h0 = m.dot(e);
+        let mp = m - e * h0;
+        let r0 = ra + k * h0;
+        let qa = zp.length_squared() - k * k * e.z * e.z;
+        let qb = mp.dot(zp) - k * e.z * r0;
+        let qc = mp.length_squared() - r0 * r0;
+        let disc = qb * qb - qa * qc;
+        if qa.abs() > 1e-12 && disc >= 0.0 {
+            let q = disc.sqrt();
+            for t in [(-qb - q) / qa, (-qb + q) / qa] {
+                let x = at(t);
+                let h = h0 + t * e.z;
+                if ra + k * h > 0.0 && (x - a).dot(t0) >= -seam && (x - b).dot(t1) <= seam {
+                    offer(t, (h / len).clamp(0.0, 1.0));
                 }
             }
         }
