@@ -15,8 +15,13 @@
 //! its radius. The span is halved (de Casteljau) a fixed number of times chosen from how far
 //! it bends ([`Curve::new`]: until a chord is within [`TOLERANCE`] of the radius of the
 //! curve), pruning halves whose control hull, grown by their largest radius, misses the axis;
-//! each remaining piece is a straight chord with a linear radius, tested exactly. Everything
-//! is a function of the span and the ray alone.
+//! each remaining piece is a straight chord with a linear radius, tested exactly: a ribbon
+//! piece is the band within its radius of the chord, facing the ray, between the lines square
+//! to the curve at the piece's ends; a tube piece is the cone about the chord between the
+//! planes square to the curve at its ends. Neighbouring pieces share those lines and planes,
+//! so they join without cracks and (tubes) without inner walls, and a ray that starts inside a
+//! tube (refracted) finds where it leaves. Everything is a function of the span and the ray
+//! alone; a sample stays a pure function of its inputs.
 
 use crate::geometry::{Aabb, MaterialId, Ray};
 use glam::{Vec2, Vec3, Vec3Swizzles, Vec4, Vec4Swizzles};
@@ -51,8 +56,9 @@ pub struct Curve {
     pub shape: CurveShape,
     /// A linear segment ends in half spheres (flat: half discs), so that the segments of a
     /// polyline join without a gap at their bends (Embree's round linear curves are cones
-    /// joined by spheres). A cubic span ends flat, square to its tangent, as it meets the
-    /// next span along the same tangent.
+    /// joined by spheres); where two join, the two caps overlap. A cubic span ends square to
+    /// its tangent, as it meets the next span along the same tangent (so the ends of a cubic
+    /// curve are open).
     pub capped: bool,
     /// The halvings that bring every chord within the tolerance (see [`Curve::new`]).
     pub depth: u32,
