@@ -60,6 +60,11 @@ pub struct Curve {
     /// its tangent, as it meets the next span along the same tangent (so the ends of a cubic
     /// curve are open).
     pub capped: bool,
+    /// A capped segment's neighbours in its polyline: the vertex before its first and the
+    /// one after its last (radius in `w`), None at the polyline's ends. Where two round
+    /// segments join, each leaves the other's cone and the joint's sphere to the other, so
+    /// the joint has no inner walls (which a ray leaving the tube would meet).
+    pub joints: [Option<Vec4>; 2],
     /// The halvings that bring every chord within the tolerance (see [`Curve::new`]).
     pub depth: u32,
     pub material: MaterialId,
@@ -137,6 +142,8 @@ fn split(p: &[Vec4; 4]) -> ([Vec4; 4], [Vec4; 4]) {
 
 /// The mutable state of one intersection: the nearest hit so far.
 struct Search {
+    /// The neighbours (`Curve::joints`) in ray space.
+    joints: [Option<Vec4>; 2],
     tmin: f32,
     tmax: f32,
     best: Option<CurveHit>,
@@ -177,6 +184,7 @@ impl Curve {
             cp,
             shape,
             capped,
+            joints: [None, None],
             depth,
             material,
             s0,
@@ -192,11 +200,13 @@ impl Curve {
     /// moonray `lib/rendering/geom/prim/CubicSpline.cc` `setEpsilonHint`).
     pub fn intersect(&self, ray: &Ray, tmax: f32) -> Option<CurveHit> {
         let (dx, dy) = basis(ray.d);
-        let cp = self.cp.map(|p| {
+        let to_ray = |p: Vec4| {
             let q = p.xyz() - ray.o;
             Vec4::new(q.dot(dx), q.dot(dy), q.dot(ray.d), p.w)
-        });
+        };
+        let cp = self.cp.map(to_ray);
         let mut s = Search {
+            joints: self.joints.map(|j| j.map(to_ray)),
             tmin: ray.tmin,
             tmax,
             best: None,
@@ -274,7 +284,7 @@ impl Curve {
                 }
                 (p.z, w)
             }
-            CurveShape::Round => match self.tube(cp, r, s.tmin) {
+            CurveShape::Round => match self.tube(cp, r, s.tmin, &s.joints) {
                 Some(tw) => tw,
                 None => return,
             },
@@ -292,11 +302,18 @@ impl Curve {
 
     /// The nearest crossing past `tmin` of the ray (from 0 along +z) with the wall of a
     /// piece of tube: the cone about the chord (its radius linear from one end's to the
-    /// other's), between the planes square to the curve at the piece's two ends. Neighbouring pieces share those planes, so the
-    /// pieces fill the tube without a crack or an inner wall, and a ray that starts inside
-    /// (refracted) meets the wall where it leaves. A capped segment adds the spheres at its
-    /// ends, beyond those planes. Returns the distance and the chord parameter of the hit.
-    fn tube(&self, cp: &[Vec4; 4], r: f32, tmin: f32) -> Option<(f32, f32)> {
+    /// other's), between the planes square to the curve at the piece's two ends. Neighbouring
+    /// pieces share those planes, so the pieces fill the tube without a crack or an inner
+    /// wall, and a ray that starts inside (refracted) meets the wall where it leaves. A capped
+    /// segment adds the spheres at its ends, beyond those planes and its neighbours' (see
+    /// `Curve::joints`). Returns the distance and the chord parameter of the hit.
+    fn tube(
+        &self,
+        cp: &[Vec4; 4],
+        r: f32,
+        tmin: f32,
+        joints: &[Option<Vec4>; 2],
+    ) -> Option<(f32, f32)> {
         let (a, b) = (cp[0].xyz(), cp[3].xyz());
         let axis = b - a;
         let len = axis.length();
@@ -331,7 +348,13 @@ impl Curve {
             for t in [(-qb - q) / qa, (-qb + q) / qa] {
                 let x = at(t);
                 let h = h0 + t * e.z;
-                if ra + k * h > 0.0 && (x - a).dot(t0) >= -seam && (x - b).dot(t1) <= seam {
+                let inside_neighbour = (joints[0].is_some_and(|p| inside(x, p, cp[0], seam)))
+                    || joints[1].is_some_and(|q| inside(x, cp[3], q, seam));
+                if ra + k * h > 0.0
+                    && (x - a).dot(t0) >= -seam
+                    && (x - b).dot(t1) <= seam
+                    && !inside_neighbour
+                {
                     offer(t, (h / len).clamp(0.0, 1.0));
                 }
             }
@@ -345,8 +368,16 @@ impl Curve {
                 }
                 let q = disc.sqrt();
                 let tan = if w == 0.0 { t0 } else { t1 };
+                // The neighbour's direction away from the joint, beyond whose plane the
+                // joint's sphere also lies.
+                let away = if w == 0.0 {
+                    joints[0].map(|p| (p.xyz() - c).normalize_or_zero())
+                } else {
+                    joints[1].map(|q| (q.xyz() - c).normalize_or_zero())
+                };
                 for t in [c.z - q, c.z + q] {
-                    if (at(t) - c).dot(tan) * beyond > -seam {
+                    let off = at(t) - c;
+                    if off.dot(tan) * beyond > -seam && away.is_none_or(|d| off.dot(d) < seam) {
                         offer(t, w);
                     }
                 }
@@ -394,6 +425,22 @@ impl Curve {
             None => Vec2::new(self.s0 + u * self.ds, v * 0.5 + 0.5),
         }
     }
+}
+
+/// Whether `x` is inside the cone about the segment p-q (radii in `w`) between the planes
+/// square to it at its ends, deeper than `seam`.
+fn inside(x: Vec3, p: Vec4, q: Vec4, seam: f32) -> bool {
+    let axis = (q - p).xyz();
+    let len2 = axis.length_squared();
+    if len2 <= 0.0 {
+        return false;
+    }
+    let h = (x - p.xyz()).dot(axis) / len2;
+    if !(0.0..=1.0).contains(&h) {
+        return false;
+    }
+    let c = p.lerp(q, h);
+    (x - c.xyz()).length() < c.w - seam
 }
 
 /// Two unit vectors square to the unit vector `d` and to each other (Duff et al., "Building
@@ -587,6 +634,75 @@ mod tests {
                     assert!(c.intersect(&out, f32::INFINITY).is_none(), "{i} {j} {d}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn round_segments_join_without_cracks_or_inner_walls() {
+        // Two round segments of radius 0.1 bent 90 degrees at the origin: (-1, 0, 0) to 0 to
+        // (0, 1, 0), each knowing the other as its neighbour.
+        let (p, j, q) = (
+            Vec4::new(-1.0, 0.0, 0.0, 0.1),
+            Vec4::new(0.0, 0.0, 0.0, 0.1),
+            Vec4::new(0.0, 1.0, 0.0, 0.1),
+        );
+        let mut first = Curve::new(
+            linear_to_bezier(p, j),
+            CurveShape::Round,
+            true,
+            0,
+            0.0,
+            0.5,
+            None,
+        );
+        first.joints = [None, Some(q)];
+        let mut second = Curve::new(
+            linear_to_bezier(j, q),
+            CurveShape::Round,
+            true,
+            0,
+            0.5,
+            0.5,
+            None,
+        );
+        second.joints = [Some(p), None];
+        let nearest = |r: &Ray| {
+            [&first, &second]
+                .iter()
+                .filter_map(|c| c.intersect(r, f32::INFINITY))
+                .map(|h| h.t)
+                .fold(f32::INFINITY, f32::min)
+        };
+        let dist = |x: Vec3, a: Vec4, b: Vec4| {
+            let ab = (b - a).xyz();
+            let h = ((x - a.xyz()).dot(ab) / ab.length_squared()).clamp(0.0, 1.0);
+            (x - a.xyz() - ab * h).length()
+        };
+        let to_axes = |x: Vec3| dist(x, p, j).min(dist(x, j, q));
+        // From above, the silhouette is the union of the two capsules, to the pixel.
+        for i in -30..=30 {
+            for k in -30..=30 {
+                let (x, y) = (0.01 * i as f32, 0.01 * k as f32);
+                let r = ray(Vec3::new(x, y, 5.0), Vec3::NEG_Z);
+                let d = to_axes(Vec3::new(x, y, 0.0));
+                if (d - 0.1).abs() > 1e-3 {
+                    assert_eq!(nearest(&r).is_finite(), d < 0.1, "{x} {y}");
+                }
+            }
+        }
+        // From the joint outwards in every direction: the first wall met is the outer one,
+        // 0.1 from the nearer centre line.
+        let mut rng = crate::sampler::Rng::new(3, 0, 0, 0, 0);
+        for _ in 0..2000 {
+            let d = Vec3::new(rng.uniform(), rng.uniform(), rng.uniform()) * 2.0 - 1.0;
+            if d.length() < 0.1 {
+                continue;
+            }
+            let r = ray(Vec3::new(0.0, 0.0, 0.0), d);
+            let t = nearest(&r);
+            assert!(t.is_finite(), "{d}");
+            let x = r.at(t);
+            assert!((to_axes(x) - 0.1).abs() < 1e-3, "{d}: {t} {}", to_axes(x));
         }
     }
 }

@@ -311,15 +311,15 @@ impl SceneBuilder<'_> {
                     _ => None,
                 };
                 let ds = 1.0 / spans as f32;
-                self.prims.push(Primitive::Curve(Box::new(Curve::new(
-                    cp,
-                    shape,
-                    basis == Basis::Linear,
-                    mid,
-                    j as f32 * ds,
-                    ds,
-                    uv,
-                ))));
+                let linear = basis == Basis::Linear;
+                let mut span = Curve::new(cp, shape, linear, mid, j as f32 * ds, ds, uv);
+                if linear {
+                    span.joints = [
+                        (j > 0).then(|| cv[first + j - 1]),
+                        (j + 2 < n).then(|| cv[first + j + 2]),
+                    ];
+                }
+                self.prims.push(Primitive::Curve(Box::new(span)));
             }
             first += n;
             varying += spans + 1;
