@@ -35,6 +35,9 @@ pub const TOLERANCE: f32 = 0.02;
 /// they share, as a fraction of the radius: enough that rounding leaves no pinholes.
 const SEAM: f32 = 1e-3;
 
+/// How far past its radius a piece is looked for (`Curve::new`, `leaf`).
+const MARGIN: f32 = 1.1;
+
 /// The most halvings of a span (1024 pieces for a very bent, very thin one).
 const MAX_DEPTH: u32 = 10;
 
@@ -161,10 +164,13 @@ impl Curve {
     ) -> Curve {
         let rmax = cp.iter().fold(0.0f32, |m, p| m.max(p.w));
         let rmin = cp.iter().fold(f32::INFINITY, |m, p| m.min(p.w));
+        // The control hull grown by the largest radius holds the span (a bezier is within
+        // its control points' hull, its radius too), and the margin what a tube's piece
+        // reaches past its chord at a bend (see `leaf`).
         let mut bounds = Aabb::EMPTY;
         for p in &cp {
-            bounds.grow(p.xyz() - Vec3::splat(rmax));
-            bounds.grow(p.xyz() + Vec3::splat(rmax));
+            bounds.grow(p.xyz() - Vec3::splat(MARGIN * rmax));
+            bounds.grow(p.xyz() + Vec3::splat(MARGIN * rmax));
         }
         // A cubic bezier is within 3/4 of its largest second difference of the chord between
         // its ends (the degree-n bound n (n - 1) / 8 max |P[i] - 2 P[i+1] + P[i+2]|), and each
@@ -222,7 +228,7 @@ impl Curve {
             lo = lo.min(*p);
             hi = hi.max(*p);
         }
-        let r = hi.w;
+        let r = MARGIN * hi.w;
         if lo.x - r > 0.0
             || hi.x + r < 0.0
             || lo.y - r > 0.0
@@ -255,8 +261,9 @@ impl Curve {
         let p = a.lerp(b, w);
         let r = p.w;
         let d2 = p.xy().length_squared();
-        // 1.1: a tube's piece reaches a little past its chord's ends at a bend (below).
-        if r.is_nan() || r <= 0.0 || d2 > 1.21 * r * r {
+        // A tube's piece reaches a little past its chord's ends at a bend, where the planes
+        // that bound it are not square to the chord.
+        if r.is_nan() || r <= 0.0 || d2 > MARGIN * MARGIN * r * r {
             return;
         }
         // Signed offset across: which side of the centre line the axis passes.
@@ -704,5 +711,51 @@ mod tests {
             let x = r.at(t);
             assert!((to_axes(x) - 0.1).abs() < 1e-3, "{d}: {t} {}", to_axes(x));
         }
+    }
+
+    #[test]
+    fn a_hit_carries_moonrays_st_along_and_across_the_curve() {
+        // The second of two spans (s from 0.5 to 1) along x from -1 to 1, radius 0.1, through
+        // the primitive as the BVH gives it: s = 0.5 + u / 2, t = (v + 1) / 2.
+        let cp = linear_to_bezier(
+            Vec4::new(-1.0, 0.0, 0.0, 0.1),
+            Vec4::new(1.0, 0.0, 0.0, 0.1),
+        );
+        let prim = crate::geometry::Primitive::Curve(Box::new(Curve::new(
+            cp,
+            CurveShape::Round,
+            true,
+            0,
+            0.5,
+            0.5,
+            None,
+        )));
+        let st = |x: f32, y: f32| {
+            let r = ray(Vec3::new(x, y, 5.0), Vec3::NEG_Z);
+            let t = prim.intersect_t(&r, f32::INFINITY).unwrap();
+            prim.uv(&prim.hit(&r, t))
+        };
+        let (a, b) = (st(0.0, 0.05), st(0.0, -0.05));
+        assert!(
+            (a.x - 0.75).abs() < 1e-5 && (b.x - 0.75).abs() < 1e-5,
+            "{a} {b}"
+        );
+        assert!(
+            (a.y - 0.5).abs() > 0.249 && (a.y - 0.5).abs() < 0.251,
+            "{a}"
+        );
+        assert!((a.y + b.y - 1.0).abs() < 1e-5, "{a} {b}");
+        assert!((st(0.5, 0.0).x - 0.875).abs() < 1e-5);
+        // With the curve's own uvs at the span's ends, their interpolation along it.
+        let own = Curve::new(
+            cp,
+            CurveShape::Flat,
+            true,
+            0,
+            0.0,
+            1.0,
+            Some([Vec2::new(0.2, 0.4), Vec2::new(0.6, 0.8)]),
+        );
+        assert!((own.uv(0.25, 0.3) - Vec2::new(0.3, 0.5)).length() < 1e-6);
     }
 }

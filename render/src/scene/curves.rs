@@ -176,6 +176,12 @@ fn check(
 }
 
 impl SceneBuilder<'_> {
+    fn warn_once(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
     /// Adds the spans of an RdlCurveGeometry under the transform `xf`.
     pub(super) fn curves(&mut self, id: ObjectId, mat: Option<ObjectId>, xf: Mat4) {
         let g = self.g;
@@ -241,12 +247,15 @@ impl SceneBuilder<'_> {
                 "{here}: use_screen_space_radius is not supported by the built-in renderer; the radii are in object space"
             ));
         }
-        self.warnings.append(&mut warnings);
+        // Once per object, though an instancer may add it many times.
+        for w in warnings {
+            self.warn_once(w);
+        }
         if verts.is_empty() && counts.is_empty() {
             return;
         }
         if let Some(why) = check(basis, &counts, verts.len(), tessellation_rate) {
-            self.warnings.push(format!(
+            self.warn_once(format!(
                 "{here}: {why}; MoonRay refuses such curves, so nothing of it is rendered"
             ));
             return;
@@ -273,7 +282,7 @@ impl SceneBuilder<'_> {
         if matches!(uv_rate, Some(Rate::Part))
             || (uv_rate == Some(Rate::Vertex) && basis != Basis::Linear)
         {
-            self.warnings.push(format!(
+            self.warn_once(format!(
                 "{here}: `uv_list` per {} is not supported by the built-in renderer; the curves take MoonRay's default st",
                 if uv_rate == Some(Rate::Part) { "part" } else { "vertex of a cubic curve" }
             ));

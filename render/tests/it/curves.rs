@@ -240,3 +240,53 @@ Layer("layer") {{ {{ c, "", grey, LightSet("lights") {{ env }} }} }}
     assert!((mean - 0.8).abs() < 0.01, "{mean}");
     assert_eq!(img[0], 0.0);
 }
+
+#[test]
+fn curves_moonray_refuses_warn_once_and_render_nothing() {
+    // A bezier curve needs 3 k + 1 vertices (moonray geom/Curves.cc checkPrimitiveData).
+    let (s, warnings) = scene(&glowing(&curve(
+        "bezier",
+        "ray_facing",
+        "3",
+        "Vec3(-3, 0, 0), Vec3(0, 0, 0), Vec3(3, 0, 0)",
+        "0.5",
+    )));
+    let about: Vec<&String> = warnings.iter().filter(|w| w.contains("`c`")).collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    assert!(about[0].contains("3 vertices"), "{about:?}");
+    assert!(image(&s, 1).iter().all(|v| *v == 0.0));
+}
+
+#[test]
+fn normal_oriented_curves_warn_once_and_render_ray_facing() {
+    // Instanced twice (at y = 0.5 and y = -0.5): two ribbons of radius 0.1, one warning.
+    let text = format!(
+        r#"
+SceneVariables {{ ["image_width"] = {SIZE}, ["image_height"] = {SIZE}, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 4 }}
+local c = RdlCurveGeometry("c") {{ {} }}
+local i = RdlInstancerGeometry("i") {{ ["references"] = {{ c }},
+    ["positions"] = {{ Vec3(0, 0.5, 0), Vec3(0, -0.5, 0) }} }}
+local glow = DwaEmissiveMaterial("glow") {{ ["emission"] = Rgb(1, 1, 1) }}
+Layer("layer") {{ {{ i, "", glow }} }}
+"#,
+        curve(
+            "bezier",
+            "normal_oriented",
+            "4",
+            "Vec3(-3, 0, 0), Vec3(-1, 0, 0), Vec3(1, 0, 0), Vec3(3, 0, 0)",
+            "0.1"
+        )
+    );
+    let (s, warnings) = scene(&text);
+    let about: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("normal_oriented"))
+        .collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    let img = image(&s, 64);
+    let mean: f64 = (8..56).map(|x| column(&img, x)).sum::<f64>() / 48.0;
+    let want = 2.0 * 2.0 * 0.1 / PIXEL;
+    assert!((mean - want).abs() < 0.1, "{mean} pixels, not {want}");
+}
