@@ -214,6 +214,7 @@ impl SceneBuilder<'_> {
         let subtype = a.int("curves_subtype", 0);
         let tessellation_rate = a.int("tessellation_rate", 4);
         let screen_space = a.bool("use_screen_space_radius", false);
+        let user_data = !a.list("primitive_attributes").is_empty();
         let here = format!("{}: RdlCurveGeometry `{}`", o.loc, o.name);
         let basis = match curve_type {
             0 => Basis::Linear,
@@ -245,6 +246,11 @@ impl SceneBuilder<'_> {
         if screen_space {
             warnings.push(format!(
                 "{here}: use_screen_space_radius is not supported by the built-in renderer; the radii are in object space"
+            ));
+        }
+        if user_data {
+            warnings.push(format!(
+                "{here}: primitive attributes on curves are not supported by the built-in renderer; maps that read them give their defaults"
             ));
         }
         // Once per object, though an instancer may add it many times.
