@@ -41,8 +41,9 @@ const MARGIN: f32 = 1.1;
 /// The most halvings of a span (1024 pieces for a very bent, very thin one).
 const MAX_DEPTH: u32 = 10;
 
-/// How a curve is drawn: MoonRay's `curves_subtype` (moonray `dso/geometry/RdlCurve`,
-/// common curve attributes: ray_facing 0, round 1, normal_oriented 2).
+/// How a curve is drawn: MoonRay's `curves_subtype` (scene_rdl2
+/// `lib/scene/rdl2/CommonAttributes.h` `DEFINE_COMMON_CURVES_ATTRIBUTES`: ray_facing 0, the
+/// default, round 1, normal_oriented 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CurveShape {
     /// A flat ribbon 2 * radius wide that turns to face every ray (`ray_facing`).

@@ -331,7 +331,7 @@ impl Primitive {
                 }
             }
             Primitive::Curve(c) => {
-                // The search is a pure function of the ray, so run again it finds the same
+                // The search is a pure function of the ray: run again, it finds the same
                 // nearest hit, now with its u and v.
                 let h = c
                     .intersect(ray, f32::INFINITY)

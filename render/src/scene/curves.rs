@@ -2,9 +2,11 @@
 //! types and radius rates, each span a bezier (`crate::curve`).
 //!
 //! What comes from where (moonray at the commit `render/data/classes.json` names):
-//! - `dso/geometry/RdlCurve/RdlCurveGeometry.cc`: `curve_type` linear 0, bezier 1 (the
-//!   default), bspline 2, an unknown one warns and is bezier; `curves_subtype` ray_facing 0
-//!   (the default), round 1, normal_oriented 2, an unknown one warns and is ray facing; the
+//! - `dso/geometry/RdlCurve/RdlCurveGeometry.cc` and `attributes.cc`: `curve_type` linear
+//!   0, bezier 1 (the default), bspline 2, an unknown one warns and is bezier;
+//!   `curves_subtype` (and `tessellation_rate`, default 4, from scene_rdl2
+//!   `lib/scene/rdl2/CommonAttributes.h`) ray_facing 0 (the default), round 1,
+//!   normal_oriented 2, an unknown one warns and is ray facing; the
 //!   radius rates of `radius_list` (below) and 0.5 when it is empty; `uv_list` as MoonRay's
 //!   `uv` primitive attribute, its rate picked from its length.
 //! - `lib/rendering/geom/Curves.cc` `checkPrimitiveData`: a linear curve has at least 2
