@@ -407,4 +407,65 @@ mod tests {
         }
         assert!(hits > 100);
     }
+
+    #[test]
+    fn bvh_bounds_hold_every_curve_hit() {
+        // Bent bezier spans of both shapes (bounds: control hull grown by the radius) among a
+        // few triangles: the BVH finds what testing every primitive finds.
+        use crate::curve::{Curve, CurveShape};
+        let mut s = crate::sampler::Rng::new(2, 0, 0, 0, 0);
+        let mut prims = Vec::new();
+        for i in 0..300 {
+            let start = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
+            let cp = [0.0, 1.0, 2.0, 3.0].map(|k| {
+                let wiggle = Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5;
+                (start + Vec3::splat(0.4 * k) + wiggle).extend(0.05 + 0.2 * s.uniform())
+            });
+            let shape = if i % 2 == 0 {
+                CurveShape::Round
+            } else {
+                CurveShape::Flat
+            };
+            prims.push(Primitive::Curve(Box::new(Curve::new(
+                cp,
+                shape,
+                i % 3 == 0,
+                0,
+                0.0,
+                1.0,
+                None,
+            ))));
+        }
+        for _ in 0..50 {
+            let p0 = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 10.0 - 5.0;
+            prims.push(Primitive::Triangle {
+                p0,
+                e1: Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5,
+                e2: Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5,
+                material: 0,
+                corners: None,
+            });
+        }
+        let brute = prims.clone();
+        let bvh = Bvh::build(prims);
+        let mut hits = 0;
+        for _ in 0..3000 {
+            let o = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 12.0 - 6.0;
+            let d = (Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5).normalize();
+            let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
+            let expect = brute
+                .iter()
+                .filter_map(|p| p.intersect_t(&ray, f32::INFINITY))
+                .fold(f32::INFINITY, f32::min);
+            match bvh.intersect(&ray) {
+                Some(h) => {
+                    hits += 1;
+                    assert!((h.t - expect).abs() < 1e-4, "{} {expect}", h.t);
+                }
+                None => assert!(expect.is_infinite(), "{expect}"),
+            }
+            assert_eq!(bvh.occluded(&ray), expect.is_finite());
+        }
+        assert!(hits > 300, "{hits}");
+    }
 }

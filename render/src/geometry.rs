@@ -1,6 +1,7 @@
-//! Rays and the primitives the renderer intersects: world-space triangles and transformed
-//! spheres (an ellipsoid when the transform scales unevenly).
+//! Rays and the primitives the renderer intersects: world-space triangles, transformed
+//! spheres (an ellipsoid when the transform scales unevenly) and curve spans (`curve`).
 
+use crate::curve::{Curve, CurveHit};
 use glam::{Mat3, Mat4, Vec2, Vec3};
 
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +77,8 @@ pub enum Primitive {
         corners: Option<Box<Corners>>,
     },
     Sphere(Box<Sphere>),
+    /// One span of a curve, in world space.
+    Curve(Box<Curve>),
 }
 
 /// Values at a triangle's corners (p0, p0 + e1, p0 + e2), interpolated at a hit.
@@ -165,7 +168,8 @@ pub struct Hit {
     /// Shading normal, unit length, on the same side as `n`.
     pub ns: Vec3,
     pub material: MaterialId,
-    /// Barycentrics on a triangle (weights of its corners 1 and 2); zero on a sphere.
+    /// Barycentrics on a triangle (weights of its corners 1 and 2); zero on a sphere; on a
+    /// curve its span's parameter u and the offset v across it (-1 to 1).
     pub bary: Vec2,
     /// Index of the primitive in the BVH (`Bvh::prim`), for its primitive attributes.
     pub prim: u32,
@@ -182,6 +186,7 @@ impl Primitive {
                 b
             }
             Primitive::Sphere(s) => s.bounds,
+            Primitive::Curve(c) => c.bounds,
         }
     }
 
@@ -240,6 +245,7 @@ impl Primitive {
                 let q = -(b + sq.copysign(b));
                 nearest_root(q / a, c / q, ray.tmin, tmax)
             }
+            Primitive::Curve(c) => c.intersect(ray, tmax).map(|h| h.t),
         }
     }
 
@@ -253,6 +259,7 @@ impl Primitive {
                 .and_then(|c| c.uv.as_ref())
                 .map_or(hit.bary, |uv| Corners::lerp3(uv, hit.bary)),
             Primitive::Sphere(s) => s.uv(s.to_object.transform_point3(hit.p)),
+            Primitive::Curve(c) => c.uv(hit.bary.x, hit.bary.y),
         }
     }
 
@@ -320,6 +327,24 @@ impl Primitive {
                     ns: n,
                     material: s.material,
                     bary: Vec2::ZERO,
+                    prim: 0,
+                }
+            }
+            Primitive::Curve(c) => {
+                // The search is a pure function of the ray: run again, it finds the same
+                // nearest hit, now with its u and v.
+                let h = c
+                    .intersect(ray, f32::INFINITY)
+                    .filter(|h| h.t <= t)
+                    .unwrap_or(CurveHit { t, u: 0.5, v: 0.0 });
+                let n = c.normal(ray, &h);
+                Hit {
+                    t,
+                    p,
+                    n,
+                    ns: n,
+                    material: c.material,
+                    bary: Vec2::new(h.u, h.v),
                     prim: 0,
                 }
             }

@@ -11,6 +11,7 @@ pub mod bsdf;
 pub mod bvh;
 pub mod camera;
 pub mod classes;
+pub mod curve;
 pub mod envmap;
 pub mod filter;
 pub mod fresnel;

@@ -10,6 +10,7 @@
 //! allow-lists that decide what is warned about.
 
 mod cameras;
+mod curves;
 mod finite;
 mod known;
 mod layer;

@@ -1,5 +1,5 @@
-//! Shapes: spheres, boxes, instancers, points and curves turned into primitives in world
-//! space (meshes are in `mesh`).
+//! Shapes: spheres, boxes, instancers and points turned into primitives in world space
+//! (meshes are in `mesh`, curves in `curves`).
 
 use super::known::{known, GEOMETRY_COMMON};
 use super::SceneBuilder;
@@ -9,8 +9,8 @@ use crate::graph::{ObjectId, Value};
 use glam::{Mat4, Quat, Vec3};
 use std::collections::HashMap;
 
-/// Spheres placed along a curve's control polygon, at most this many per curve object.
-const MAX_CURVE_SPHERES: usize = 200_000;
+/// The most spheres one point object may have.
+const MAX_POINT_SPHERES: usize = 200_000;
 
 /// The most primitives a scene may expand to. Instancers multiply (three nested levels of
 /// 10^4 instances are 10^12 spheres): past this the scene is refused instead of filling the
@@ -105,7 +105,8 @@ impl SceneBuilder<'_> {
                 }
             }
             "RdlMeshGeometry" => self.mesh(id, mat, xf),
-            "RdlPointGeometry" | "RdlCurveGeometry" => self.points_or_curves(id, mat, xf),
+            "RdlPointGeometry" => self.points(id, mat, xf),
+            "RdlCurveGeometry" => self.curves(id, mat, xf),
             "RdlInstancerGeometry" => {
                 let refs: Vec<ObjectId> =
                     a.list("references").iter().filter_map(object_of).collect();
@@ -207,10 +208,8 @@ impl SceneBuilder<'_> {
         }
     }
 
-    /// Points are spheres, as in MoonRay. Curves are approximated by overlapping spheres along
-    /// their control polygon (round tubes that ignore the spline's smoothing), so that a scene
-    /// made of curves still shows its shapes; one warning says so.
-    fn points_or_curves(&mut self, id: ObjectId, mat: Option<ObjectId>, xf: Mat4) {
+    /// Points are spheres, as in MoonRay.
+    fn points(&mut self, id: ObjectId, mat: Option<ObjectId>, xf: Mat4) {
         let g = self.g;
         let o = g.object(id);
         let mut a = Attrs::new(g, o, &mut self.warnings);
@@ -225,7 +224,6 @@ impl SceneBuilder<'_> {
             .iter()
             .filter_map(|v| num(v).map(|r| r as f32))
             .collect();
-        let counts: Vec<usize> = a.indices("curves_vertex_count");
         let radius = |i: usize| {
             radii
                 .get(i)
@@ -235,54 +233,20 @@ impl SceneBuilder<'_> {
                 .max(1e-6)
         };
         let mid = self.material(mat);
-        let curves = o.class == "RdlCurveGeometry";
-        if curves {
+        let mut spheres: Vec<(Vec3, f32)> = verts
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (*v, radius(i)))
+            .collect();
+        if spheres.len() > MAX_POINT_SPHERES {
             self.warnings.push(format!(
-                "{}: RdlCurveGeometry `{}` is approximated by spheres along its control points",
-                o.loc, o.name
-            ));
-        }
-        let mut spheres = Vec::new();
-        if !curves {
-            for (i, v) in verts.iter().enumerate() {
-                spheres.push((*v, radius(i)));
-            }
-        } else {
-            let counts = if counts.is_empty() {
-                vec![verts.len()]
-            } else {
-                counts
-            };
-            let mut at = 0;
-            for n in counts {
-                let Some(cv) = verts.get(at..at + n) else {
-                    break;
-                };
-                for k in 0..n.saturating_sub(1) {
-                    let (p, q) = (cv[k], cv[k + 1]);
-                    let (rp, rq) = (radius(at + k), radius(at + k + 1));
-                    let steps =
-                        (((q - p).length() / (0.5 * rp.min(rq))).ceil() as usize).clamp(1, 4096);
-                    for s in 0..steps {
-                        let t = s as f32 / steps as f32;
-                        spheres.push((p.lerp(q, t), rp + (rq - rp) * t));
-                    }
-                }
-                if let Some(last) = cv.last() {
-                    spheres.push((*last, radius(at + n - 1)));
-                }
-                at += n;
-            }
-        }
-        if spheres.len() > MAX_CURVE_SPHERES {
-            self.warnings.push(format!(
-                "{}: {} `{}` needs {} spheres; only the first {MAX_CURVE_SPHERES} are rendered",
+                "{}: {} `{}` needs {} spheres; only the first {MAX_POINT_SPHERES} are rendered",
                 o.loc,
                 o.class,
                 o.name,
                 spheres.len()
             ));
-            spheres.truncate(MAX_CURVE_SPHERES);
+            spheres.truncate(MAX_POINT_SPHERES);
         }
         for (c, r) in spheres {
             self.prims.push(Primitive::Sphere(Box::new(Sphere::new(

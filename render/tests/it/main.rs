@@ -2,6 +2,7 @@
 //! loader, the scene builder and the integrator, compared within stated tolerances.
 
 mod cameras;
+mod curves;
 mod known_answers;
 mod noise;
 mod normal_maps;
