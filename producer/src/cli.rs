@@ -177,7 +177,8 @@ pub struct SubmitArgs {
     /// that loads the scene.
     #[arg(long, env = "MOONFARM_LUA_MEMORY", value_name = "MIB", default_value_t = (render::rdla::LoadOptions::default().memory_limit_bytes >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub lua_memory: u64,
-    /// Keep a snapshot EXR beside the output, updated after every pass.
+    /// Keep a snapshot EXR beside the output, updated after the first pass and then at most
+    /// every 10 s (the merger's snapshot interval).
     #[arg(long, env = "MOONFARM_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub snapshots: bool,
     /// On the farm: follow the job with a progress bar and download the EXR when it is done.

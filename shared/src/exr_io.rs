@@ -269,7 +269,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
         }
         Ok(v)
     };
-    let planes: Vec<Vec<f32>> = CHANNELS.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
+    let mut planes: Vec<Vec<f32>> = CHANNELS.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
+    // The weight plane is kept as read; the colour planes are interleaved once.
+    let weight = planes.pop().expect("five channels");
     let rgba = (0..n)
         .map(|i| [planes[0][i], planes[1][i], planes[2][i], planes[3][i]])
         .collect();
@@ -293,11 +295,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
     attributes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Decoded {
         display,
-        tile: TileBuffer {
-            rect,
-            rgba,
-            weight: planes[4].clone(),
-        },
+        tile: TileBuffer { rect, rgba, weight },
         info: ImageInfo { attributes },
     })
 }
