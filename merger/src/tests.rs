@@ -37,7 +37,8 @@ pub(crate) fn manifest() -> JobManifest {
     }
 }
 
-async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: u32, pass: u32) {
+/// The partial of (tile, pass): its key and EXR bytes, every pixel `tile * 10 + pass + 1`.
+pub(crate) fn partial_of(m: &JobManifest, tile: u32, pass: u32) -> (String, Vec<u8>) {
     let rect = m.tiles[tile as usize];
     let samples = m.passes[pass as usize].len() as f32;
     let value = (tile * 10 + pass + 1) as f32;
@@ -47,10 +48,12 @@ async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: 
         weight: vec![samples; rect.pixel_count()],
     };
     let key = keys::partial(&m.job, m.frame, tile, pass, m.passes[pass as usize]);
-    blobs
-        .put(&key, exr_io::encode_tile((4, 2), &buf).unwrap())
-        .await
-        .unwrap();
+    (key, exr_io::encode_tile((4, 2), &buf).unwrap())
+}
+
+async fn publish_partial(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, tile: u32, pass: u32) {
+    let (key, bytes) = partial_of(m, tile, pass);
+    blobs.put(&key, bytes).await.unwrap();
     publish_result(q, result(m, tile, pass, TaskOutcome::rendered(key), 4)).await;
 }
 

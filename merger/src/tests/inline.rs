@@ -14,16 +14,8 @@ async fn publish_inline(
     pass: u32,
     store: bool,
 ) {
-    let rect = m.tiles[tile as usize];
-    let samples = m.passes[pass as usize].len() as f32;
-    let value = (tile * 10 + pass + 1) as f32;
-    let buf = TileBuffer {
-        rect,
-        rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
-        weight: vec![samples; rect.pixel_count()],
-    };
-    let key = keys::partial(&m.job, m.frame, tile, pass, m.passes[pass as usize]);
-    let bytes = Bytes::from(exr_io::encode_tile((4, 2), &buf).unwrap());
+    let (key, bytes) = partial_of(m, tile, pass);
+    let bytes = Bytes::from(bytes);
     if store {
         blobs.put(&key, bytes.clone()).await.unwrap();
     }
