@@ -22,6 +22,7 @@ pub(super) const MAPS: &[&str] = &[
     "ProjectPlanarMap",
     "UsdUVTexture",
     "UsdPrimvarReader_float2",
+    "ImageNormalMap",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -76,6 +77,9 @@ impl SceneBuilder<'_> {
         }
         if o.class == "UsdUVTexture" {
             return self.usd_uv_texture(id);
+        }
+        if o.class == "ImageNormalMap" {
+            return self.image_normal_map(id);
         }
         let binds = self.binds(id);
         if noise {
@@ -388,7 +392,7 @@ impl SceneBuilder<'_> {
     }
 
     /// Adds the map built for object `id`.
-    fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
+    pub(super) fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
         let mid = self.maps.maps.len() as MapId;
         self.maps.maps.push(map);
         self.map_ids.insert(id, Some(mid));

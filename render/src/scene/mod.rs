@@ -19,6 +19,7 @@ mod maps;
 mod materials;
 mod mesh;
 mod noise_maps;
+mod normals;
 mod settings;
 mod shapes;
 
