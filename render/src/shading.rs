@@ -194,6 +194,8 @@ pub enum Map {
     Worley(Box<crate::noise_map::WorleyMap>),
     /// ProjectPlanarMap (see `crate::projection`).
     ProjectPlanar(Box<crate::projection::ProjectPlanar>),
+    /// ProjectTriplanarMap (see `crate::projection`).
+    ProjectTriplanar(Box<crate::projection::ProjectTriplanar>),
     /// ImageNormalMap: a render-space normal (see `crate::normal_map`).
     ImageNormal(Box<crate::normal_map::ImageNormal>),
 }
@@ -432,6 +434,7 @@ impl Maps {
             Map::Worley(w) => w.eval(self, sp),
             Map::ProjectPlanar(p) => p.eval(sp.p, sp.n),
             Map::ImageNormal(m) => m.eval(self, sp),
+            Map::ProjectTriplanar(p) => p.eval(sp.p, sp.n),
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {

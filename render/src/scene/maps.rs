@@ -23,6 +23,7 @@ pub(super) const MAPS: &[&str] = &[
     "UsdUVTexture",
     "UsdPrimvarReader_float2",
     "ImageNormalMap",
+    "ProjectTriplanarMap",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -80,6 +81,9 @@ impl SceneBuilder<'_> {
         }
         if o.class == "ImageNormalMap" {
             return self.image_normal_map(id);
+        }
+        if o.class == "ProjectTriplanarMap" {
+            return self.project_triplanar_map(id);
         }
         let binds = self.binds(id);
         if noise {
@@ -334,19 +338,7 @@ impl SceneBuilder<'_> {
             // projection.json: the projector's node_xform (projection_mode 0), a
             // projection_matrix (1), or translate, rotate (degrees) and scale in TRS_order (2).
             "ProjectPlanarMap" => {
-                let projector = match a.int("projection_mode", 0) {
-                    1 => Some(a.mat4("projection_matrix")),
-                    2 => {
-                        let t = a.vec3("translate", Vec3::ZERO);
-                        let r = a.vec3("rotate", Vec3::ZERO) * std::f32::consts::PI / 180.0;
-                        let s = a.vec3("scale", Vec3::ONE);
-                        let (to, ro) = (a.int("TRS_order", 0), a.int("rotation_order", 0));
-                        Some(crate::noise::ordered_compose(t, r, s, to, ro))
-                    }
-                    _ => a
-                        .object("projector")
-                        .map(|p| Attrs::new(g, g.object(p), &mut *a.warnings).mat4("node_xform")),
-                };
+                let projector = projector(&mut a);
                 let (back, outside) = (
                     a.bool("project_on_back_faces", true),
                     a.bool("black_outside_projection", false),
@@ -622,7 +614,7 @@ impl SceneBuilder<'_> {
 }
 
 /// The scene's `fatal_color` (scene_rdl2 `SceneVariables.cc`, magenta by default).
-fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
+pub(super) fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
     match g.scene_variables.get("fatal_color") {
         Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
         _ => Vec3::new(1.0, 0.0, 1.0),
@@ -746,5 +738,25 @@ pub(super) fn default_f32(a: &Attrs, name: &str) -> f32 {
         Some(Value::Float(f)) => f as f32,
         Some(Value::Int(i)) => i as f32,
         _ => 0.0,
+    }
+}
+
+/// The projector of a projection map (moonshine lib/map/projection/json/projection.json): the
+/// `projector`'s node_xform (projection_mode 0), a `projection_matrix` (1), or translate,
+/// rotate (degrees) and scale in TRS_order (2); None when mode 0 names no projector.
+pub(super) fn projector(a: &mut Attrs) -> Option<glam::Mat4> {
+    let g = a.graph;
+    match a.int("projection_mode", 0) {
+        1 => Some(a.mat4("projection_matrix")),
+        2 => {
+            let t = a.vec3("translate", Vec3::ZERO);
+            let r = a.vec3("rotate", Vec3::ZERO) * std::f32::consts::PI / 180.0;
+            let s = a.vec3("scale", Vec3::ONE);
+            let (to, ro) = (a.int("TRS_order", 0), a.int("rotation_order", 0));
+            Some(crate::noise::ordered_compose(t, r, s, to, ro))
+        }
+        _ => a
+            .object("projector")
+            .map(|p| Attrs::new(g, g.object(p), &mut *a.warnings).mat4("node_xform")),
     }
 }

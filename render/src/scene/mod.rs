@@ -22,6 +22,7 @@ mod noise_maps;
 mod normals;
 mod settings;
 mod shapes;
+mod triplanar;
 
 pub use crate::filter::PixelFilter;
 pub use settings::Settings;

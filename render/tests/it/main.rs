@@ -8,3 +8,4 @@ mod noise;
 mod normal_maps;
 mod rats;
 mod shading;
+mod triplanar;
