@@ -97,6 +97,8 @@ pub enum MapInput {
     GeometricNormal,
     /// `map color` (9): the map's `color` attribute.
     Color,
+    /// The surface's dPds (a UsdPrimvarReader's `dpds`).
+    Dpds,
 }
 
 /// The maps the built-in renderer evaluates. Attribute names and formulas are MoonRay's; where
@@ -291,6 +293,7 @@ impl Maps {
                 MapInput::ShadingNormal => sp.n,
                 MapInput::GeometricNormal => sp.ng,
                 MapInput::Color => color.eval(self, sp),
+                MapInput::Dpds => sp.dpds,
             },
             Map::Remap {
                 input,

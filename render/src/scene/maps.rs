@@ -24,6 +24,12 @@ pub(super) const MAPS: &[&str] = &[
     "UsdPrimvarReader_float2",
     "ImageNormalMap",
     "ProjectTriplanarMap",
+    "UsdPrimvarReader_float",
+    "UsdPrimvarReader_float3",
+    "UsdPrimvarReader_int",
+    "UsdPrimvarReader_point",
+    "UsdPrimvarReader_vector",
+    "UsdPrimvarReader_normal",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -371,6 +377,61 @@ impl SceneBuilder<'_> {
                     MapInput::St
                 } else {
                     MapInput::Primitive(Some(self.attribute_id(&name)))
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color: Param::Const(Vec3::ZERO),
+                }
+            }
+            // moonray dso/map/UsdPrimvarReader_{float,float3,int,point,vector} and moonshine
+            // dso/normalmap/UsdPrimvarReader_normal (`update` and `sample` in each .cc): the
+            // primitive attribute `varname`, or `fallback` (bindable) where the geometry has
+            // none; float and int give their value in all three channels. The special names
+            // each class knows: float3 P, N, Ng, dpds; point P; vector dpds; normal N, Ng.
+            class if class.starts_with("UsdPrimvarReader_") => {
+                let kind = &class["UsdPrimvarReader_".len()..];
+                let v = match a.obj.attrs.get("fallback") {
+                    Some(Value::Vec3(c) | Value::Rgb(c)) => {
+                        Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32)
+                    }
+                    Some(Value::Float(f)) => Vec3::splat(*f as f32),
+                    Some(Value::Int(i)) => Vec3::splat(*i as f32),
+                    _ => Vec3::ZERO,
+                };
+                let default = binds.get("fallback").cloned().unwrap_or(Param::Const(v));
+                let name = a.string("varname").unwrap_or_default();
+                let special = match (kind, name.as_str()) {
+                    ("float3" | "point", "P") => Some(MapInput::Position),
+                    ("float3" | "normal", "N") => Some(MapInput::ShadingNormal),
+                    ("float3" | "normal", "Ng") => Some(MapInput::GeometricNormal),
+                    ("float3" | "vector", "dpds") => Some(MapInput::Dpds),
+                    _ => None,
+                };
+                let unsupported = match kind {
+                    "float3" | "point" | "vector" | "normal" => &[
+                        "dpdt",
+                        "dnds",
+                        "dndt",
+                        "surface_P",
+                        "surface_N",
+                        "velocity",
+                        "acceleration",
+                        "motion",
+                    ][..],
+                    "int" => &["id"][..],
+                    _ => &[][..],
+                };
+                let input = match special {
+                    Some(i) => i,
+                    None if unsupported.contains(&name.as_str()) => {
+                        a.warnings.push(format!(
+                            "{}: {class} `{}`: varname `{name}` is not supported by the built-in renderer; the map gives its fallback",
+                            o.loc, o.name
+                        ));
+                        MapInput::Primitive(None)
+                    }
+                    None => MapInput::Primitive(Some(self.attribute_id(&name))),
                 };
                 Map::Attribute {
                     input,

@@ -6,6 +6,7 @@ mod curves;
 mod known_answers;
 mod noise;
 mod normal_maps;
+mod primvars;
 mod rats;
 mod shading;
 mod triplanar;
