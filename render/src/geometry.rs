@@ -114,6 +114,9 @@ pub struct Sphere {
     /// World-space centre and radius when the transform is a similarity (rotation, uniform
     /// scale, translation): the common case, intersected without transforming the ray.
     pub world: Option<(Vec3, f32)>,
+    /// Primitive attributes (a point's), one value each, in the corner layout of
+    /// [`Corners::attrs`] (all three corners the same).
+    pub attrs: Vec<(u32, [Vec3; 3])>,
 }
 
 impl Sphere {
@@ -144,6 +147,7 @@ impl Sphere {
             bounds,
             material,
             world,
+            attrs: Vec::new(),
         }
     }
 

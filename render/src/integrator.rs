@@ -325,6 +325,8 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 crate::geometry::Primitive::Triangle {
                     corners: Some(c), ..
                 } => &c.attrs[..],
+                crate::geometry::Primitive::Sphere(s) => &s.attrs[..],
+                crate::geometry::Primitive::Curve(c) => &c.attrs[..],
                 _ => &[],
             };
             let sp = ShadePoint {
@@ -334,7 +336,11 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 uv: prim.uv(&hit),
                 front,
                 attrs,
-                bary: hit.bary,
+                // A curve's attributes are kept as corners [start, end, end]: (u, 0).
+                bary: match prim {
+                    crate::geometry::Primitive::Curve(_) => glam::Vec2::new(hit.bary.x, 0.0),
+                    _ => hit.bary,
+                },
                 dpds: prim.dpds(&hit),
                 to_object: match prim {
                     crate::geometry::Primitive::Sphere(s) => Some(&s.to_object),
