@@ -139,6 +139,16 @@ fn uniform_png(rgb: [u8; 3]) -> Vec<u8> {
 /// added to its DwaBaseMaterial and the texture `n.png` of colour `texel`. Returns the mean
 /// radiance of the whole image and the warnings.
 fn lit_quad(material_tail: &str, texel: [u8; 3]) -> (f64, Vec<String>) {
+    lit(
+        &format!(
+            r#"DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 {material_tail} }}"#
+        ),
+        texel,
+    )
+}
+
+/// `lit_quad` with the whole material given.
+fn lit(material: &str, texel: [u8; 3]) -> (f64, Vec<String>) {
     let text = format!(
         r#"
 SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0 }}
@@ -148,7 +158,7 @@ local plane = RdlMeshGeometry("plane") {{
     ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false,
     ["uv_list"] = {{ Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1) }} }}
 local nm = ImageNormalMap("nm") {{ ["tangent_space_normal_texture"] = "n.png" }}
-local mat = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 {material_tail} }}
+local mat = {material}
 local sun = DistantLight("sun") {{ ["intensity"] = 2 }}
 Layer("layer") {{ {{ plane, "", mat, LightSet("ls") {{ sun }} }} }}
 "#
@@ -268,4 +278,46 @@ fn an_unsupported_normal_map_warns_and_keeps_the_surface_normal() {
         (plain - lambert(1.0)).abs() < 1e-3 * lambert(1.0),
         "{plain}"
     );
+}
+
+#[test]
+fn a_primvar_normal_reader_gives_a_render_space_normal() {
+    // UsdPrimvarReader_normal's fallback (no such attribute) is a render-space normal:
+    // (sin 60, 0, cos 60) gives Lambert times cos 60.
+    let (n, warnings) = lit_quad(
+        r#", ["input_normal"] = UsdPrimvarReader_normal("pn") { ["varname"] = "nope",
+            ["fallback"] = Vec3(0.8660254, 0, 0.5) }"#,
+        [128, 128, 255],
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!((n - lambert(0.5)).abs() < 1e-3 * lambert(0.5), "{n}");
+}
+
+#[test]
+fn usd_preview_surface_reads_its_normal_in_tangent_space() {
+    // `normal` bound to a UsdUVTexture read raw with scale 2 and bias -1: the texel
+    // (238, 128, 191) becomes the tangent-space normal 2 v - 1, normalised (no dial). An ior
+    // of 1 leaves no specular (MoonRay's Fresnel at ior 1.0001 is 2.5e-9), so the quad is
+    // Lambert with diffuseColor 0.5.
+    let usd = |normal: &str| {
+        format!(
+            r#"UsdPreviewSurface("m") {{ ["diffuseColor"] = Rgb(0.5, 0.5, 0.5), ["ior"] = 1 {normal} }}"#
+        )
+    };
+    let (flat, _) = lit(&usd(""), [128, 128, 255]);
+    assert!((flat - lambert(1.0)).abs() < 1e-3 * lambert(1.0), "{flat}");
+    let texel = [238, 128, 191];
+    let (tilted, warnings) = lit(
+        &usd(
+            r#", ["normal"] = bind(UsdUVTexture("t") { ["file"] = "n.png", ["sourceColorSpace"] = 0,
+                ["scale"] = Rgb(2, 2, 2), ["bias"] = Rgb(-1, -1, -1) })"#,
+        ),
+        texel,
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("normal")),
+        "{warnings:?}"
+    );
+    let want = lambert(decoded_cos(texel));
+    assert!((tilted - want).abs() < 1e-3 * want, "{tilted} vs {want}");
 }
