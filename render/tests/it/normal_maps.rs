@@ -321,3 +321,75 @@ fn usd_preview_surface_reads_its_normal_in_tangent_space() {
     let want = lambert(decoded_cos(texel));
     assert!((tilted - want).abs() < 1e-3 * want, "{tilted} vs {want}");
 }
+
+#[test]
+fn the_tangent_frame_follows_dpds_under_an_oblique_light() {
+    // The light turned 30 degrees about y. A normal map tilting the flat quad's normal 45
+    // degrees along +s (dPds = +X) must shade as a quad whose geometry is tilted 45 degrees
+    // towards +X, whichever way the light leans; tilting along -s differs.
+    let h = std::f64::consts::FRAC_1_SQRT_2;
+    let enc = |x: f64| ((x + 1.0) / 2.0 * 255.0).round() as u8;
+    // `sx`: the sign of the texel's tangent-space x.
+    let render = |verts: &str, material_tail: &str, sx: f64| {
+        let text = format!(
+            r#"
+SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8, ["max_depth"] = 0 }}
+Camera("cam") {{ ["node_xform"] = translate(0, 0, 2) }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ {verts} }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false,
+    ["uv_list"] = {{ Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1) }} }}
+local nm = ImageNormalMap("nm") {{ ["tangent_space_normal_texture"] = "n.png" }}
+local mat = DwaBaseMaterial("m") {{ ["albedo"] = Rgb(0.5, 0.5, 0.5), ["specular"] = 0 {material_tail} }}
+local sun = DistantLight("sun") {{ ["intensity"] = 2, ["node_xform"] = rotate(30, 0, 1, 0) }}
+Layer("layer") {{ {{ plane, "", mat, LightSet("ls") {{ sun }} }} }}
+"#
+        );
+        let src = render::rdla::SceneSource {
+            name: "test.rdla".into(),
+            text: text.into_bytes(),
+        };
+        let mut opts = render::scene::BuildOptions::default();
+        let png = uniform_png([enc(sx * h), 128, enc(h)]);
+        opts.assets.insert("n.png".into(), png.into());
+        let (s, _) = render::prepare(&[src], &[], &opts).expect("the test scene loads");
+        let rect = render::integrator::PixelRect {
+            x0: 0,
+            y0: 0,
+            x1: 8,
+            y1: 8,
+        };
+        let t = render::integrator::render_tile(
+            &s,
+            rect,
+            0..16,
+            0,
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+        t.sums.iter().map(|s| s[0]).sum::<f64>() / (t.sums.len() as f64 * 16.0)
+    };
+    let flat = "Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0)";
+    // z = -x: normal (1, 0, 1) / sqrt 2.
+    let tilted = "Vec3(-10, -10, 10), Vec3(10, -10, -10), Vec3(10, 10, -10), Vec3(-10, 10, 10)";
+    let geometric = render(tilted, "", 1.0);
+    let plus = render(flat, r#", ["input_normal"] = nm"#, 1.0);
+    let minus = render(flat, r#", ["input_normal"] = nm"#, -1.0);
+    // The geometric tilt gives cos 15 or cos 75 (the light's lean decides which).
+    let (c15, c75) = (
+        lambert(15f64.to_radians().cos()),
+        lambert(75f64.to_radians().cos()),
+    );
+    assert!(
+        (geometric - c15).abs() < 0.01 * c15 || (geometric - c75).abs() < 0.01 * c75,
+        "{geometric}"
+    );
+    assert!(
+        (plus - geometric).abs() < 0.01 * geometric,
+        "{plus} vs {geometric}"
+    );
+    assert!(
+        (minus - geometric).abs() > 0.2 * geometric,
+        "{minus} vs {geometric}"
+    );
+}
