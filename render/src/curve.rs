@@ -80,6 +80,10 @@ pub struct Curve {
     /// The curve's own uvs at the span's two ends (from `uv_list`), interpolated along u;
     /// None takes the default st.
     pub uv: Option<[Vec2; 2]>,
+    /// Primitive attributes at the span's two ends, interpolated linearly along u, kept in
+    /// the corner layout of `geometry::Corners::attrs` as [start, end, end] so that
+    /// barycentrics (u, 0) interpolate them.
+    pub attrs: Vec<(u32, [Vec3; 3])>,
     pub bounds: Aabb,
 }
 
@@ -197,6 +201,7 @@ impl Curve {
             s0,
             ds,
             uv,
+            attrs: Vec::new(),
             bounds,
         }
     }

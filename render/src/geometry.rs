@@ -114,6 +114,9 @@ pub struct Sphere {
     /// World-space centre and radius when the transform is a similarity (rotation, uniform
     /// scale, translation): the common case, intersected without transforming the ray.
     pub world: Option<(Vec3, f32)>,
+    /// Primitive attributes (a point's), one value each, in the corner layout of
+    /// [`Corners::attrs`] (all three corners the same).
+    pub attrs: Vec<(u32, [Vec3; 3])>,
 }
 
 impl Sphere {
@@ -144,6 +147,7 @@ impl Sphere {
             bounds,
             material,
             world,
+            attrs: Vec::new(),
         }
     }
 
@@ -260,6 +264,35 @@ impl Primitive {
                 .map_or(hit.bary, |uv| Corners::lerp3(uv, hit.bary)),
             Primitive::Sphere(s) => s.uv(s.to_object.transform_point3(hit.p)),
             Primitive::Curve(c) => c.uv(hit.bary.x, hit.bary.y),
+        }
+    }
+
+    /// The surface's dPds at a hit (the tangent MoonRay's normal maps build their frame on):
+    /// on a triangle the derivative of position along s, from its corners' uvs (the
+    /// barycentric uvs, so e1, without them); on a sphere d/du of moonray's `Sphere.cc`
+    /// parameterisation (2 pi (-y, x, 0) in object space); on a curve its tangent. Zero where
+    /// it is undefined (degenerate uvs, a sphere's poles).
+    pub fn dpds(&self, hit: &Hit) -> Vec3 {
+        match self {
+            Primitive::Triangle {
+                e1, e2, corners, ..
+            } => {
+                let Some(uv) = corners.as_ref().and_then(|c| c.uv.as_ref()) else {
+                    return *e1;
+                };
+                let (d1, d2) = (uv[1] - uv[0], uv[2] - uv[0]);
+                let det = d1.x * d2.y - d1.y * d2.x;
+                if det.abs() < 1e-20 {
+                    return Vec3::ZERO;
+                }
+                (*e1 * d2.y - *e2 * d1.y) / det
+            }
+            Primitive::Sphere(s) => {
+                let po = s.to_object.transform_point3(hit.p);
+                let d = 2.0 * std::f32::consts::PI * Vec3::new(-po.y, po.x, 0.0);
+                Mat3::from_mat4(s.to_object).inverse() * d
+            }
+            Primitive::Curve(c) => crate::curve::tangent(&c.cp, hit.bary.x),
         }
     }
 

@@ -318,12 +318,15 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         let front = hit.n.dot(wo_world) > 0.0;
         let material = &scene.materials[hit.material as usize];
         // Only a material that depends on the shading point needs one.
+        let mut ns = hit.ns;
         let material = if let Material::Shaded(_) = material {
             let prim = scene.bvh.prim(hit.prim);
             let attrs = match prim {
                 crate::geometry::Primitive::Triangle {
                     corners: Some(c), ..
                 } => &c.attrs[..],
+                crate::geometry::Primitive::Sphere(s) => &s.attrs[..],
+                crate::geometry::Primitive::Curve(c) => &c.attrs[..],
                 _ => &[],
             };
             let sp = ShadePoint {
@@ -333,12 +336,18 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
                 uv: prim.uv(&hit),
                 front,
                 attrs,
-                bary: hit.bary,
+                // A curve's attributes are kept as corners [start, end, end]: (u, 0).
+                bary: match prim {
+                    crate::geometry::Primitive::Curve(_) => glam::Vec2::new(hit.bary.x, 0.0),
+                    _ => hit.bary,
+                },
+                dpds: prim.dpds(&hit),
                 to_object: match prim {
                     crate::geometry::Primitive::Sphere(s) => Some(&s.to_object),
                     _ => None,
                 },
             };
+            ns = crate::normal_map::shading_normal(material, &scene.maps, &sp);
             resolve(material, &scene.maps, &sp)
         } else {
             Cow::Borrowed(material)
@@ -354,9 +363,9 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         // Reflective materials shade the side the ray came from; dielectrics need the true
         // outward normal to tell entering from leaving.
         let n = match material {
-            m if m.transmits() => hit.ns,
-            _ if front => hit.ns,
-            _ => -hit.ns,
+            m if m.transmits() => ns,
+            _ if front => ns,
+            _ => -ns,
         };
         let frame = Frame::new(n);
         let wo = frame.to_local(wo_world);

@@ -3,10 +3,14 @@
 //! the material's `input_normal_dial`.
 //!
 //! Formula from moonray lib/rendering/shading/EvalAttribute.cc (`evalNormalImpl`), frame from
-//! scene_rdl2 lib/common/math/ReferenceFrame.h (`ReferenceFrame(N, T)`). Wiring it into the
-//! materials' `input_normal` binding (moonshine lib/material/dwabase/json/normal.json) is not
-//! done yet; this module is the evaluation that binding will call.
+//! scene_rdl2 lib/common/math/ReferenceFrame.h (`ReferenceFrame(N, T)`). The materials'
+//! `input_normal` (moonshine lib/material/dwabase/json/normal.json) and UsdPreviewSurface's
+//! `normal` become a `shading::Shader::NormalMapped`, whose normal [`shading_normal`] gives
+//! the integrator; the normal maps themselves ([`ImageNormal`]) are `shading::Map`s whose value
+//! is a render-space normal, as MoonRay's `sampleNormal` returns.
 
+use crate::bsdf::Material;
+use crate::shading::{Maps, Param, ShadePoint, Shader};
 use glam::Vec3;
 
 /// Where a normal map's value lives (the `normalMapSpace` argument of `evalNormalImpl`).
@@ -59,4 +63,116 @@ pub fn mapped_normal(n: Vec3, dpds: Vec3, value: Vec3, dial: f32, space: NormalS
         }
     }
     r
+}
+
+/// moonshine dso/normalmap/ImageNormalMap (ImageNormalMap.cc `sampleNormal`): the texture
+/// (read with gamma off) at st or `input_texture_coordinates`, re-centred from [0, 1] when
+/// `normal_encoding` is 0, and taken from the tangent frame around the shading normal and
+/// dPds to render space, unnormalised. An invalid texel (NaN, infinite, zero) gives the shading
+/// normal, as does st outside [0, 1] when `wrap_around` is off; an input coordinate with a
+/// negative w gives zero (the material then keeps its normal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageNormal {
+    pub image: crate::texture::ImageLookup,
+    pub st: Option<Param>,
+    /// `normal_encoding` [0, 1] (0): texels are 2v - 1 re-centred; [-1, 1] (1): used as read.
+    pub recentre: bool,
+    pub wrap_around: bool,
+}
+
+impl ImageNormal {
+    pub fn eval(&self, maps: &Maps, sp: &ShadePoint) -> Vec3 {
+        let st = match &self.st {
+            Some(p) => {
+                let uvw = p.eval(maps, sp);
+                if uvw.z < 0.0 {
+                    return Vec3::ZERO;
+                }
+                uvw.truncate()
+            }
+            None => sp.uv,
+        };
+        let inside = (0.0..=1.0).contains(&st.x) && (0.0..=1.0).contains(&st.y);
+        if !self.wrap_around && !inside {
+            return sp.n;
+        }
+        let mut v = self.image.eval(st);
+        if !v.is_finite() || v == Vec3::ZERO {
+            return sp.n;
+        }
+        if self.recentre {
+            v = 2.0 * v - Vec3::ONE;
+        }
+        let (x, y, z) = tangent_frame(sp.n, sp.dpds);
+        x * v.x + y * v.y + z * v.z
+    }
+}
+
+/// The shading normal of material `m` at `sp`: `sp.n` unless a `NormalMapped` shader (or one
+/// inside a two-sided, layered or mixed material) moves it. A layer or mix lerps its two
+/// materials' normals by its weight and normalises, as moonshine lib/material/dwabase/
+/// Blending.cc does (`safeNormalize(lerp(...))`).
+pub fn shading_normal(m: &Material, maps: &Maps, sp: &ShadePoint) -> Vec3 {
+    let Material::Shaded(s) = m else {
+        return sp.n;
+    };
+    let blend = |n0: Vec3, n1: Vec3, t: f32| {
+        let r = n0.lerp(n1, t).normalize_or_zero();
+        if r == Vec3::ZERO {
+            sp.n
+        } else {
+            r
+        }
+    };
+    match &**s {
+        Shader::NormalMapped {
+            material,
+            normal,
+            dial,
+            usd_tangent,
+        } => {
+            let inner = shading_normal(material, maps, sp);
+            let v = normal.eval(maps, sp);
+            if *usd_tangent {
+                // moonray dso/material/UsdPreviewSurface/UsdPreviewSurface.cc: the value is a
+                // [-1, 1] tangent-space normal, normalised, with no dial; a surface without
+                // dPds keeps its normal.
+                if sp.dpds.length() == 0.0 {
+                    return inner;
+                }
+                let (x, y, z) = tangent_frame(inner, sp.dpds);
+                let r = (x * v.x + y * v.y + z * v.z).normalize_or_zero();
+                return if r == Vec3::ZERO { inner } else { r };
+            }
+            let dial = dial.eval_f32(maps, sp);
+            mapped_normal(inner, sp.dpds, v, dial, NormalSpace::Render)
+        }
+        Shader::TwoSided { front, back } => {
+            shading_normal(if sp.front { front } else { back }, maps, sp)
+        }
+        Shader::Layer { a, b, mask } => {
+            let t = mask.eval_f32(maps, sp).clamp(0.0, 1.0);
+            blend(shading_normal(b, maps, sp), shading_normal(a, maps, sp), t)
+        }
+        Shader::Mix { inputs, mix, remap } => {
+            if inputs.is_empty() {
+                return sp.n;
+            }
+            let last = (inputs.len() - 1) as f32;
+            let mut x = mix.eval_f32(maps, sp);
+            if *remap {
+                x *= last;
+            }
+            let x = x.clamp(0.0, last);
+            let i = (x.floor() as usize).min(inputs.len() - 1);
+            let j = (i + 1).min(inputs.len() - 1);
+            let n0 = shading_normal(&inputs[i], maps, sp);
+            if i == j {
+                return n0;
+            }
+            blend(n0, shading_normal(&inputs[j], maps, sp), x - i as f32)
+        }
+        Shader::Emitting { material, .. } => shading_normal(material, maps, sp),
+        _ => sp.n,
+    }
 }

@@ -28,6 +28,8 @@ pub struct ShadePoint<'a> {
     /// The primitive's attributes (corner values) and where in the triangle the hit lies.
     pub attrs: &'a [(u32, [Vec3; 3])],
     pub bary: Vec2,
+    /// The surface's dPds (`geometry::Primitive::dpds`), for normal maps' tangent frames.
+    pub dpds: Vec3,
     /// A sphere's world-to-object transform (a triangle carries its object-space position as
     /// a primitive attribute instead, see `scene::OBJECT_P`).
     pub to_object: Option<&'a Mat4>,
@@ -44,6 +46,7 @@ impl ShadePoint<'_> {
             front: true,
             attrs: &[],
             bary: Vec2::ZERO,
+            dpds: Vec3::ZERO,
             to_object: None,
         }
     }
@@ -94,6 +97,8 @@ pub enum MapInput {
     GeometricNormal,
     /// `map color` (9): the map's `color` attribute.
     Color,
+    /// The surface's dPds (a UsdPrimvarReader's `dpds`).
+    Dpds,
 }
 
 /// The maps the built-in renderer evaluates. Attribute names and formulas are MoonRay's; where
@@ -191,6 +196,10 @@ pub enum Map {
     Worley(Box<crate::noise_map::WorleyMap>),
     /// ProjectPlanarMap (see `crate::projection`).
     ProjectPlanar(Box<crate::projection::ProjectPlanar>),
+    /// ProjectTriplanarMap (see `crate::projection`).
+    ProjectTriplanar(Box<crate::projection::ProjectTriplanar>),
+    /// ImageNormalMap: a render-space normal (see `crate::normal_map`).
+    ImageNormal(Box<crate::normal_map::ImageNormal>),
 }
 
 /// Where a RampMap reads its position.
@@ -284,6 +293,7 @@ impl Maps {
                 MapInput::ShadingNormal => sp.n,
                 MapInput::GeometricNormal => sp.ng,
                 MapInput::Color => color.eval(self, sp),
+                MapInput::Dpds => sp.dpds,
             },
             Map::Remap {
                 input,
@@ -426,6 +436,8 @@ impl Maps {
             Map::Noise(n) => n.eval(self, sp),
             Map::Worley(w) => w.eval(self, sp),
             Map::ProjectPlanar(p) => p.eval(sp.p, sp.n),
+            Map::ImageNormal(m) => m.eval(self, sp),
+            Map::ProjectTriplanar(p) => p.eval(sp.p, sp.n),
             Map::Layer { a, b, mask, mode } => {
                 let m = mask.eval_f32(self, sp).clamp(0.0, 1.0);
                 if *mode == 0 || m == 0.0 {
@@ -636,6 +648,15 @@ pub enum Shader {
     TwoSided { front: Material, back: Material },
     /// A material whose only bound attribute is its emission (a dielectric's, say).
     Emitting { material: Material, emission: Param },
+    /// A material with a normal map (`input_normal` with `input_normal_dial`, or
+    /// UsdPreviewSurface's tangent-space `normal` when `usd_tangent`): shaded as `material`,
+    /// about the normal `crate::normal_map::shading_normal` gives.
+    NormalMapped {
+        material: Material,
+        normal: Param,
+        dial: Param,
+        usd_tangent: bool,
+    },
 }
 
 /// The material at a shading point: `m` itself unless it is `Shaded`.
@@ -714,6 +735,7 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             let m = if sp.front { front } else { back };
             resolve(m, maps, sp).into_owned()
         }
+        Shader::NormalMapped { material, .. } => resolve(material, maps, sp).into_owned(),
         Shader::Emitting { material, emission } => {
             let mut m = resolve(material, maps, sp).into_owned();
             let e = emission.eval(maps, sp);

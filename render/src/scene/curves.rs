@@ -216,7 +216,11 @@ impl SceneBuilder<'_> {
         let subtype = a.int("curves_subtype", 0);
         let tessellation_rate = a.int("tessellation_rate", 4);
         let screen_space = a.bool("use_screen_space_radius", false);
-        let user_data = !a.list("primitive_attributes").is_empty();
+        let user_data: Vec<ObjectId> = a
+            .list("primitive_attributes")
+            .iter()
+            .filter_map(crate::attrs::object_of)
+            .collect();
         let here = format!("{}: RdlCurveGeometry `{}`", o.loc, o.name);
         let basis = match curve_type {
             0 => Basis::Linear,
@@ -248,11 +252,6 @@ impl SceneBuilder<'_> {
         if screen_space {
             warnings.push(format!(
                 "{here}: use_screen_space_radius is not supported by the built-in renderer; the radii are in object space"
-            ));
-        }
-        if user_data {
-            warnings.push(format!(
-                "{here}: primitive attributes on curves are not supported by the built-in renderer; maps that read them give their defaults"
             ));
         }
         // Once per object, though an instancer may add it many times.
@@ -303,6 +302,11 @@ impl SceneBuilder<'_> {
             .map(|(p, r)| xf.transform_point3(*p).extend(r * radius_scale))
             .collect();
         let mid = self.material(mat);
+        let attrs = if self.material_reads_hits(mid) {
+            self.curve_attributes(&user_data, &rates, &here, &o.name)
+        } else {
+            Vec::new()
+        };
         let (mut first, mut varying) = (0, 0);
         for (c, &n) in counts.iter().enumerate() {
             let spans = spans_of(n);
@@ -330,6 +334,34 @@ impl SceneBuilder<'_> {
                 let ds = 1.0 / spans as f32;
                 let linear = basis == Basis::Linear;
                 let mut span = Curve::new(cp, shape, linear, mid, j as f32 * ds, ds, uv);
+                span.attrs = attrs
+                    .iter()
+                    .filter_map(|(id, rate, v)| {
+                        let ends = match rate {
+                            Rate::Constant => [v[0]; 2],
+                            Rate::Uniform => [v[c]; 2],
+                            Rate::Part => {
+                                let part = part_indices.get(c).copied().unwrap_or(0);
+                                [*v.get(part)?; 2]
+                            }
+                            Rate::Varying => [v[varying + j], v[varying + j + 1]],
+                            Rate::Vertex => match basis {
+                                Basis::Linear => [v[first + j], v[first + j + 1]],
+                                Basis::Bezier => [v[first + 3 * j], v[first + 3 * j + 3]],
+                                // A uniform cubic b-spline's ends: (v0 + 4 v1 + v2) / 6 and
+                                // (v1 + 4 v2 + v3) / 6 of its four vertices.
+                                Basis::Bspline => {
+                                    let k = first + j;
+                                    [
+                                        (v[k] + 4.0 * v[k + 1] + v[k + 2]) / 6.0,
+                                        (v[k + 1] + 4.0 * v[k + 2] + v[k + 3]) / 6.0,
+                                    ]
+                                }
+                            },
+                        };
+                        Some((*id, [ends[0], ends[1], ends[1]]))
+                    })
+                    .collect();
                 if linear {
                     span.joints = [
                         (j > 0).then(|| cv[first + j - 1]),
@@ -341,6 +373,53 @@ impl SceneBuilder<'_> {
             first += n;
             varying += spans + 1;
         }
+    }
+}
+
+impl SceneBuilder<'_> {
+    /// The primitive attributes of a curves object's UserData, each with its rate: given by
+    /// `rate` (scene_rdl2 UserData: constant 1, part 2, uniform 3 = per curve, vertex 4 = per
+    /// control vertex, varying 5 = per span end; face varying 6 is varying, as curves have
+    /// no faces) or, for auto (0), picked from the count as `pickRate` does. A count short
+    /// of its rate warns and the attribute is left out.
+    fn curve_attributes(
+        &mut self,
+        ids: &[ObjectId],
+        c: &Counts,
+        here: &str,
+        owner: &str,
+    ) -> Vec<(u32, Rate, Vec<glam::Vec3>)> {
+        let mut out = Vec::new();
+        for u in self.user_data_values(ids, "RdlCurveGeometry", owner) {
+            let n = u.v.len();
+            let rate = match u.rate {
+                1 => Some(Rate::Constant),
+                2 => Some(Rate::Part),
+                3 => Some(Rate::Uniform),
+                4 => Some(Rate::Vertex),
+                5 | 6 => Some(Rate::Varying),
+                _ => pick_rate(n, c),
+            };
+            let need = match rate {
+                Some(Rate::Constant) => 1,
+                Some(Rate::Part) => c.parts.max(1),
+                Some(Rate::Uniform) => c.curves,
+                Some(Rate::Vertex) => c.vertices,
+                Some(Rate::Varying) => c.varying,
+                None => usize::MAX,
+            };
+            match rate {
+                Some(r) if n >= need => {
+                    let id = self.attribute_id(&u.name);
+                    out.push((id, r, u.v));
+                }
+                _ => self.warn_once(format!(
+                    "{here}: UserData `{}`: {} has {n} values, which fit no rate of these curves (1, {} curves, {} vertices or {} span ends); ignored",
+                    u.object.name, u.values, c.curves, c.vertices, c.varying
+                )),
+            }
+        }
+        out
     }
 }
 

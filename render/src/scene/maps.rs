@@ -22,6 +22,14 @@ pub(super) const MAPS: &[&str] = &[
     "ProjectPlanarMap",
     "UsdUVTexture",
     "UsdPrimvarReader_float2",
+    "ImageNormalMap",
+    "ProjectTriplanarMap",
+    "UsdPrimvarReader_float",
+    "UsdPrimvarReader_float3",
+    "UsdPrimvarReader_int",
+    "UsdPrimvarReader_point",
+    "UsdPrimvarReader_vector",
+    "UsdPrimvarReader_normal",
 ];
 
 /// The attributes of one object that are bound to a map the built-in renderer evaluates.
@@ -76,6 +84,12 @@ impl SceneBuilder<'_> {
         }
         if o.class == "UsdUVTexture" {
             return self.usd_uv_texture(id);
+        }
+        if o.class == "ImageNormalMap" {
+            return self.image_normal_map(id);
+        }
+        if o.class == "ProjectTriplanarMap" {
+            return self.project_triplanar_map(id);
         }
         let binds = self.binds(id);
         if noise {
@@ -330,19 +344,7 @@ impl SceneBuilder<'_> {
             // projection.json: the projector's node_xform (projection_mode 0), a
             // projection_matrix (1), or translate, rotate (degrees) and scale in TRS_order (2).
             "ProjectPlanarMap" => {
-                let projector = match a.int("projection_mode", 0) {
-                    1 => Some(a.mat4("projection_matrix")),
-                    2 => {
-                        let t = a.vec3("translate", Vec3::ZERO);
-                        let r = a.vec3("rotate", Vec3::ZERO) * std::f32::consts::PI / 180.0;
-                        let s = a.vec3("scale", Vec3::ONE);
-                        let (to, ro) = (a.int("TRS_order", 0), a.int("rotation_order", 0));
-                        Some(crate::noise::ordered_compose(t, r, s, to, ro))
-                    }
-                    _ => a
-                        .object("projector")
-                        .map(|p| Attrs::new(g, g.object(p), &mut *a.warnings).mat4("node_xform")),
-                };
+                let projector = projector(&mut a);
                 let (back, outside) = (
                     a.bool("project_on_back_faces", true),
                     a.bool("black_outside_projection", false),
@@ -382,13 +384,68 @@ impl SceneBuilder<'_> {
                     color: Param::Const(Vec3::ZERO),
                 }
             }
+            // moonray dso/map/UsdPrimvarReader_{float,float3,int,point,vector} and moonshine
+            // dso/normalmap/UsdPrimvarReader_normal (`update` and `sample` in each .cc): the
+            // primitive attribute `varname`, or `fallback` (bindable) where the geometry has
+            // none; float and int give their value in all three channels. The special names
+            // each class knows: float3 P, N, Ng, dpds; point P; vector dpds; normal N, Ng.
+            class if class.starts_with("UsdPrimvarReader_") => {
+                let kind = &class["UsdPrimvarReader_".len()..];
+                let v = match a.obj.attrs.get("fallback") {
+                    Some(Value::Vec3(c) | Value::Rgb(c)) => {
+                        Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32)
+                    }
+                    Some(Value::Float(f)) => Vec3::splat(*f as f32),
+                    Some(Value::Int(i)) => Vec3::splat(*i as f32),
+                    _ => Vec3::ZERO,
+                };
+                let default = binds.get("fallback").cloned().unwrap_or(Param::Const(v));
+                let name = a.string("varname").unwrap_or_default();
+                let special = match (kind, name.as_str()) {
+                    ("float3" | "point", "P") => Some(MapInput::Position),
+                    ("float3" | "normal", "N") => Some(MapInput::ShadingNormal),
+                    ("float3" | "normal", "Ng") => Some(MapInput::GeometricNormal),
+                    ("float3" | "vector", "dpds") => Some(MapInput::Dpds),
+                    _ => None,
+                };
+                let unsupported = match kind {
+                    "float3" | "point" | "vector" | "normal" => &[
+                        "dpdt",
+                        "dnds",
+                        "dndt",
+                        "surface_P",
+                        "surface_N",
+                        "velocity",
+                        "acceleration",
+                        "motion",
+                    ][..],
+                    "int" => &["id"][..],
+                    _ => &[][..],
+                };
+                let input = match special {
+                    Some(i) => i,
+                    None if unsupported.contains(&name.as_str()) => {
+                        a.warnings.push(format!(
+                            "{}: {class} `{}`: varname `{name}` is not supported by the built-in renderer; the map gives its fallback",
+                            o.loc, o.name
+                        ));
+                        MapInput::Primitive(None)
+                    }
+                    None => MapInput::Primitive(Some(self.attribute_id(&name))),
+                };
+                Map::Attribute {
+                    input,
+                    default,
+                    color: Param::Const(Vec3::ZERO),
+                }
+            }
             _ => unreachable!("checked against MAPS"),
         };
         Some(self.push_map(id, map))
     }
 
     /// Adds the map built for object `id`.
-    fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
+    pub(super) fn push_map(&mut self, id: ObjectId, map: Map) -> MapId {
         let mid = self.maps.maps.len() as MapId;
         self.maps.maps.push(map);
         self.map_ids.insert(id, Some(mid));
@@ -618,7 +675,7 @@ impl SceneBuilder<'_> {
 }
 
 /// The scene's `fatal_color` (scene_rdl2 `SceneVariables.cc`, magenta by default).
-fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
+pub(super) fn fatal_color(g: &crate::graph::SceneGraph) -> Vec3 {
     match g.scene_variables.get("fatal_color") {
         Some(Value::Rgb(c) | Value::Vec3(c)) => Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32),
         _ => Vec3::new(1.0, 0.0, 1.0),
@@ -742,5 +799,25 @@ pub(super) fn default_f32(a: &Attrs, name: &str) -> f32 {
         Some(Value::Float(f)) => f as f32,
         Some(Value::Int(i)) => i as f32,
         _ => 0.0,
+    }
+}
+
+/// The projector of a projection map (moonshine lib/map/projection/json/projection.json): the
+/// `projector`'s node_xform (projection_mode 0), a `projection_matrix` (1), or translate,
+/// rotate (degrees) and scale in TRS_order (2); None when mode 0 names no projector.
+pub(super) fn projector(a: &mut Attrs) -> Option<glam::Mat4> {
+    let g = a.graph;
+    match a.int("projection_mode", 0) {
+        1 => Some(a.mat4("projection_matrix")),
+        2 => {
+            let t = a.vec3("translate", Vec3::ZERO);
+            let r = a.vec3("rotate", Vec3::ZERO) * std::f32::consts::PI / 180.0;
+            let s = a.vec3("scale", Vec3::ONE);
+            let (to, ro) = (a.int("TRS_order", 0), a.int("rotation_order", 0));
+            Some(crate::noise::ordered_compose(t, r, s, to, ro))
+        }
+        _ => a
+            .object("projector")
+            .map(|p| Attrs::new(g, g.object(p), &mut *a.warnings).mat4("node_xform")),
     }
 }

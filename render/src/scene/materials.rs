@@ -303,7 +303,7 @@ impl SceneBuilder<'_> {
                 "occlusion",
             ],
         ));
-        m
+        self.with_normal_map(id, m)
     }
 
     /// The materials made of other materials (DwaLayerMaterial, DwaMixMaterial,

@@ -271,8 +271,9 @@ impl SceneBuilder<'_> {
         }
     }
 
-    /// The primitive attributes of a mesh's UserData objects: colour, float, Vec2f and Vec3f
-    /// values (frame 0) as colours, each with its rate. Values whose count fits no rate warn.
+    /// The primitive attributes of a mesh's UserData objects: colour, float, int, Vec2f and
+    /// Vec3f values (frame 0) as colours, each with its rate. Values whose count fits no rate
+    /// warn.
     fn user_data(
         &mut self,
         ids: &[ObjectId],
@@ -281,23 +282,64 @@ impl SceneBuilder<'_> {
         corners: usize,
         mesh: &str,
     ) -> Vec<(u32, Rate, Vec<Vec3>)> {
+        let mut out = Vec::new();
+        for u in self.user_data_values(ids, "RdlMeshGeometry", mesh) {
+            let (o, name, values, v) = (u.object, u.name, u.values, u.v);
+            match rate_of(u.rate, v.len(), faces, verts, corners) {
+                Some(r) => {
+                    let id = self.attribute_id(&name);
+                    out.push((id, r, v));
+                }
+                None => self.warnings.push(format!(
+                    "{}: UserData `{}`: {values} has {} values, which fit no rate of RdlMeshGeometry `{mesh}` (1, {faces} faces, {verts} vertices or {corners} face vertices); ignored",
+                    o.loc, o.name, v.len()
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// One key's values of a UserData object (see `SceneBuilder::user_data_values`).
+pub(super) struct UserValues<'g> {
+    pub object: &'g crate::graph::Object,
+    pub name: String,
+    /// scene_rdl2 UserData's `rate` enum (auto 0, constant 1, part 2, uniform 3, vertex 4,
+    /// varying 5, face varying 6).
+    pub rate: i64,
+    /// The name of the values' attribute, for messages.
+    pub values: &'static str,
+    pub v: Vec<Vec3>,
+}
+
+impl<'g> SceneBuilder<'g> {
+    /// The values of UserData objects `ids` held by geometry `owner` of class `class`: for
+    /// each key set with values (frame 0), the object, the key, the `rate` (scene_rdl2
+    /// UserData's enum), the values' attribute name and the values as colours (a float or
+    /// int in all three, a Vec2f with z = 0). Objects that are not UserData warn.
+    pub(super) fn user_data_values(
+        &mut self,
+        ids: &[ObjectId],
+        class: &str,
+        owner: &str,
+    ) -> Vec<UserValues<'g>> {
         let g = self.g;
         let mut out = Vec::new();
         for &id in ids {
             let o = g.object(id);
             if o.class != "UserData" {
                 self.warnings.push(format!(
-                    "{}: RdlMeshGeometry `{mesh}`: primitive_attributes holds {} `{}`, not UserData; ignored",
+                    "{}: {class} `{owner}`: primitive_attributes holds {} `{}`, not UserData; ignored",
                     o.loc, o.class, o.name
                 ));
                 continue;
             }
             let mut a = Attrs::new(g, o, &mut self.warnings);
             let rate = a.int("rate", 0);
-            let mut found = Vec::new();
             for (key, values) in [
                 ("color_key", "color_values_0"),
                 ("float_key", "float_values_0"),
+                ("int_key", "int_values"),
                 ("vec3f_key", "vec3f_values_0"),
                 ("vec2f_key", "vec2f_values_0"),
             ] {
@@ -313,22 +355,15 @@ impl SceneBuilder<'_> {
                             .or_else(|| vec2_of(v).map(|x| x.extend(0.0)))
                     })
                     .collect();
-                found.push((name, values, v));
-            }
-            for (name, values, v) in found {
-                if v.is_empty() {
-                    // No values: geometry without the attribute (AttributeMap's default).
-                    continue;
-                }
-                match rate_of(rate, v.len(), faces, verts, corners) {
-                    Some(r) => {
-                        let id = self.attribute_id(&name);
-                        out.push((id, r, v));
-                    }
-                    None => self.warnings.push(format!(
-                        "{}: UserData `{}`: {values} has {} values, which fit no rate of RdlMeshGeometry `{mesh}` (1, {faces} faces, {verts} vertices or {corners} face vertices); ignored",
-                        o.loc, o.name, v.len()
-                    )),
+                // No values: geometry without the attribute (AttributeMap's default).
+                if !v.is_empty() {
+                    out.push(UserValues {
+                        object: o,
+                        name,
+                        rate,
+                        values,
+                        v,
+                    });
                 }
             }
         }

@@ -19,8 +19,10 @@ mod maps;
 mod materials;
 mod mesh;
 mod noise_maps;
+mod normals;
 mod settings;
 mod shapes;
+mod triplanar;
 
 pub use crate::filter::PixelFilter;
 pub use settings::Settings;

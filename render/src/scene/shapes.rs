@@ -232,7 +232,34 @@ impl SceneBuilder<'_> {
                 .unwrap_or(0.1)
                 .max(1e-6)
         };
+        let user_data: Vec<ObjectId> = a
+            .list("primitive_attributes")
+            .iter()
+            .filter_map(object_of)
+            .collect();
         let mid = self.material(mat);
+        // Primitive attributes (scene_rdl2 UserData rates): constant (one value, or rate 1)
+        // or one per point (vertex, varying, uniform: a point is its own face and span).
+        let mut attrs: Vec<(u32, Option<Vec<Vec3>>, Vec3)> = Vec::new();
+        if self.material_reads_hits(mid) {
+            for u in self.user_data_values(&user_data, &o.class, &o.name) {
+                let n = u.v.len();
+                let per_point = match u.rate {
+                    1 => false,
+                    0 if n == 1 => false,
+                    _ if n >= verts.len() => true,
+                    _ => {
+                        self.warnings.push(format!(
+                            "{}: UserData `{}`: {} has {n} values, which fit no rate of {} `{}` (1 or {} points); ignored",
+                            u.object.loc, u.object.name, u.values, o.class, o.name, verts.len()
+                        ));
+                        continue;
+                    }
+                };
+                let id = self.attribute_id(&u.name);
+                attrs.push((id, per_point.then(|| u.v.clone()), u.v[0]));
+            }
+        }
         let mut spheres: Vec<(Vec3, f32)> = verts
             .iter()
             .enumerate()
@@ -248,12 +275,16 @@ impl SceneBuilder<'_> {
             ));
             spheres.truncate(MAX_POINT_SPHERES);
         }
-        for (c, r) in spheres {
-            self.prims.push(Primitive::Sphere(Box::new(Sphere::new(
-                xf * Mat4::from_translation(c),
-                r,
-                mid,
-            ))));
+        for (i, (c, r)) in spheres.into_iter().enumerate() {
+            let mut sphere = Sphere::new(xf * Mat4::from_translation(c), r, mid);
+            sphere.attrs = attrs
+                .iter()
+                .map(|(id, each, first)| {
+                    let v = each.as_ref().map_or(*first, |v| v[i]);
+                    (*id, [v; 3])
+                })
+                .collect();
+            self.prims.push(Primitive::Sphere(Box::new(sphere)));
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Known-answer renders: scenes whose correct image is known in advance, rendered through the
 //! loader, the scene builder and the integrator, compared within stated tolerances.
 
+mod attributes;
 mod cameras;
 mod curves;
 mod known_answers;
 mod noise;
 mod normal_maps;
+mod primvars;
 mod rats;
 mod shading;
+mod triplanar;

@@ -150,7 +150,7 @@ fn a_bound_emission_warns_once() {
         name: "e.rdla".into(),
         text: br#"
 Camera("cam") {}
-local map = ProjectTriplanarMap("triplanar") {}
+local map = ProjectTriplanarMap_v2("triplanar") {}
 local glow = DwaEmissiveMaterial("glow") { ["emission"] = bind(map) }
 local checker = CheckerboardMap("checker") {}
 local glow2 = DwaEmissiveMaterial("glow2") { ["emission"] = bind(checker) }
@@ -161,7 +161,7 @@ Layer("layer") { { SphereGeometry("ball") {}, "", glow }, { SphereGeometry("ball
     let (_, warnings) = render::prepare(&[src], &[], &BuildOptions::default()).unwrap();
     let bound: Vec<&String> = warnings
         .iter()
-        .filter(|w| w.contains("`emission` is bound to ProjectTriplanarMap"))
+        .filter(|w| w.contains("`emission` is bound to ProjectTriplanarMap_v2"))
         .collect();
     assert_eq!(bound.len(), 1, "{warnings:?}");
     // A map the built-in renderer evaluates is not warned about.
