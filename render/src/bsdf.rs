@@ -65,6 +65,13 @@ pub enum Material {
     },
     /// Pure emitter that also reflects nothing.
     Emissive { radiance: Vec3 },
+    /// MoonRay's HairDiffuseMaterial: a Kajiya-Kay diffuse around the hair's tangent, from
+    /// `front` (reflection) to `back` (transmission) colour as the two directions turn apart.
+    HairDiffuse {
+        front: Vec3,
+        back: Vec3,
+        emission: Vec3,
+    },
     /// A linear mix of two BSDFs and emissions, `(1 - t) * a + t * b`: how the layering
     /// materials combine two materials whose parameters cannot be blended here.
     Mix {
@@ -99,11 +106,22 @@ impl Material {
         match self {
             Material::Base { emission, .. }
             | Material::Metal { emission, .. }
-            | Material::Dielectric { emission, .. } => *emission,
+            | Material::Dielectric { emission, .. }
+            | Material::HairDiffuse { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
             Material::Mix { a, b, t } => a.emission().lerp(b.emission(), *t),
             // Resolved before use; unresolved it emits nothing.
             Material::Shaded(_) => Vec3::ZERO,
+        }
+    }
+
+    /// Whether the material scatters around a hair's tangent, so that its BSDF needs one
+    /// ([`Bsdf::set_tangent`]).
+    pub fn is_hair(&self) -> bool {
+        match self {
+            Material::HairDiffuse { .. } => true,
+            Material::Mix { a, b, .. } => a.is_hair() || b.is_hair(),
+            _ => false,
         }
     }
 
@@ -177,6 +195,13 @@ enum Lobe {
     /// Light passing straight through a thin rough dielectric (MoonRay's mirror
     /// transmission for thin geometry): a delta lobe, one minus Fresnel at `wo`.
     Pass(Vec3),
+    /// MoonRay's HairDiffuseLobe around the unit tangent `t` (local frame), over the whole
+    /// sphere of directions.
+    HairDiffuse {
+        front: Vec3,
+        back: Vec3,
+        t: Vec3,
+    },
 }
 
 /// A dielectric interface to add to a [`Bsdf`]: `reflect` and `refract` scale its two halves.
@@ -334,6 +359,18 @@ impl Bsdf {
                 dist: specular_model,
                 cos_o,
             }),
+            Material::HairDiffuse { front, back, .. } => {
+                // The tangent is set by `set_tangent`; until then, any direction square to
+                // the normal.
+                b.push(
+                    Lobe::HairDiffuse {
+                        front: front * w,
+                        back: back * w,
+                        t: Vec3::X,
+                    },
+                    luminance(front + back).max(0.05) * 0.5 * w,
+                );
+            }
             Material::Emissive { .. } | Material::Shaded(_) => {}
             Material::Mix {
                 ref a,
@@ -418,12 +455,24 @@ impl Bsdf {
         }
     }
 
+    /// Points the hair lobes along the unit tangent `t`, in the local frame (a curve's
+    /// direction at the hit: MoonRay's hair lobes take the hair direction from dPds).
+    pub fn set_tangent(&mut self, t: Vec3) {
+        for (lobe, _) in &mut self.lobes[..self.count] {
+            if let Lobe::HairDiffuse { t: lt, .. } = lobe {
+                *lt = t;
+            }
+        }
+    }
+
     /// Whether light sampling can help: some lobe is not a delta.
     pub fn has_smooth_lobes(&self) -> bool {
         self.lobes[..self.count].iter().any(|(l, _)| match l {
             Lobe::Lambert(_) => true,
             Lobe::Ggx { alpha, .. } => *alpha >= SMOOTH_ALPHA,
-            Lobe::DielectricGgx { .. } | Lobe::RoughRefract { .. } => true,
+            Lobe::DielectricGgx { .. } | Lobe::RoughRefract { .. } | Lobe::HairDiffuse { .. } => {
+                true
+            }
             Lobe::Glass { .. } | Lobe::Pass(_) => false,
         })
     }
@@ -568,6 +617,7 @@ impl Bsdf {
                         }
                         (Vec3::new(wi.x, wi.y, wi.z * s), LobeKind::Glossy)
                     }
+                    Lobe::HairDiffuse { t, .. } => (sample_hair_diffuse(t, u), LobeKind::Diffuse),
                     Lobe::Glass { .. } | Lobe::Pass(_) => unreachable!(),
                 };
                 if wi.z == 0.0 {
@@ -619,6 +669,7 @@ fn eval_lobe(lobe: &Lobe, wo: Vec3, wi: Vec3) -> (Vec3, f32) {
             tint,
             scale,
         } => return eval_rough_refract(alpha, eta, tint * scale, wo, wi),
+        Lobe::HairDiffuse { front, back, t } => return eval_hair_diffuse(front, back, t, wo, wi),
         _ => {}
     }
     if wo.z <= 0.0 || wi.z <= 0.0 {
@@ -646,8 +697,42 @@ fn eval_lobe(lobe: &Lobe, wo: Vec3, wi: Vec3) -> (Vec3, f32) {
         Lobe::Glass { .. }
         | Lobe::Pass(_)
         | Lobe::DielectricGgx { .. }
-        | Lobe::RoughRefract { .. } => (Vec3::ZERO, 0.0),
+        | Lobe::RoughRefract { .. }
+        | Lobe::HairDiffuse { .. } => (Vec3::ZERO, 0.0),
     }
+}
+
+/// MoonRay's HairDiffuseLobe (moonray lib/rendering/shading/bsdf/hair/BsdfHairDiffuse.cc,
+/// with the cosine term and its default maximum diffuse angle of pi/2): f * |cos| is the
+/// colour times sin(angle between wi and the tangent) / pi^2, which integrates to exactly the
+/// colour over the sphere; the colour goes from `front` to `back` by (1 + kappa) / 2, kappa
+/// the cosine between t x wi and t x wo. The density is the uniform sphere's (see
+/// `sample_hair_diffuse`).
+fn eval_hair_diffuse(front: Vec3, back: Vec3, t: Vec3, wo: Vec3, wi: Vec3) -> (Vec3, f32) {
+    let color = if front == back {
+        front
+    } else {
+        let (ci, co) = (t.cross(wi), t.cross(wo));
+        let kappa = ci.dot(co) / (ci.length() * co.length()).max(1e-6);
+        let front_share = (1.0 + kappa) * 0.5;
+        front * front_share + back * (1.0 - front_share)
+    };
+    let cos_ti = t.dot(wi);
+    let sin_ti = (1.0 - cos_ti * cos_ti).abs().sqrt();
+    (color * (sin_ti / (PI * PI)), 1.0 / (4.0 * PI))
+}
+
+/// MoonRay's HairDiffuseLobe sampling: the cosine to the tangent uniform in (-1, 1) and the
+/// azimuth around it uniform. That is the uniform sphere, so the density is 1 / (4 pi):
+/// MoonRay's default branch states cos / pi^2 of the angle from the normal plane for the same
+/// directions, which is not their density (its PBR_HAIR_DIFFUSE_USE_UNIFORM_SAMPLING branch
+/// draws the same sphere with 1 / (4 pi), as here).
+fn sample_hair_diffuse(t: Vec3, u: Vec2) -> Vec3 {
+    let along = 2.0 * u.x - 1.0;
+    let across = (1.0 - along * along).max(0.0).sqrt();
+    let (sin_phi, cos_phi) = (2.0 * PI * u.y).sin_cos();
+    let f = Frame::new(t);
+    (along * t + across * (sin_phi * f.t + cos_phi * f.b)).normalize()
 }
 
 /// `v` mirrored into the upper hemisphere.
@@ -1174,6 +1259,96 @@ mod tests {
         let ggx = Bsdf::new(&metal(Microfacet::Ggx), wo.z).eval(wo, far).0.x;
         let beckmann = bsdf.eval(wo, far).0.x;
         assert!(beckmann < 0.5 * ggx, "{beckmann} vs {ggx}");
+    }
+
+    fn hair_diffuse(front: Vec3, back: Vec3, t: Vec3, wo: Vec3) -> Bsdf {
+        let m = Material::HairDiffuse {
+            front,
+            back,
+            emission: Vec3::ZERO,
+        };
+        let mut b = Bsdf::new(&m, wo.z);
+        b.set_tangent(t);
+        b
+    }
+
+    /// The integrals of f * |cos| (red) and of the density over the sphere, by the midpoint
+    /// rule on an n x n grid in (cos theta, phi).
+    fn sphere_integral(bsdf: &Bsdf, wo: Vec3, n: usize) -> (f64, f64) {
+        let (mut f_sum, mut pdf_sum) = (0.0f64, 0.0f64);
+        let cell = (2.0 / n as f64) * (2.0 * std::f64::consts::PI / n as f64);
+        for i in 0..n {
+            let z = -1.0 + (i as f64 + 0.5) * 2.0 / n as f64;
+            let r = (1.0 - z * z).sqrt();
+            for j in 0..n {
+                let phi = (j as f64 + 0.5) * 2.0 * std::f64::consts::PI / n as f64;
+                let wi = Vec3::new((r * phi.cos()) as f32, (r * phi.sin()) as f32, z as f32);
+                let (f, pdf) = bsdf.eval(wo, wi);
+                f_sum += f64::from(f.x) * cell;
+                pdf_sum += f64::from(pdf) * cell;
+            }
+        }
+        (f_sum, pdf_sum)
+    }
+
+    #[test]
+    fn hair_diffuse_scatters_its_colour_over_the_whole_sphere() {
+        // MoonRay's HairDiffuseLobe: the integral of sin(theta_t) / pi^2 over the sphere is
+        // (2 pi) (pi / 2) / pi^2 = 1, so the lobe scatters exactly its colour, half of it
+        // through the hair, whatever wo; its density integrates to one. Midpoint rule on a
+        // 400 x 400 grid: within 0.002.
+        let t = Vec3::new(0.6, 0.0, 0.8);
+        for wo in [Vec3::Z, Vec3::new(0.3, -0.5, 0.81).normalize()] {
+            let b = hair_diffuse(Vec3::splat(0.6), Vec3::splat(0.6), t, wo);
+            let (f, pdf) = sphere_integral(&b, wo, 400);
+            assert!((f - 0.6).abs() < 0.002, "{f}");
+            assert!((pdf - 1.0).abs() < 0.002, "{pdf}");
+        }
+        // Front colour 1, back 0, wo square to the hair: the front share (1 + kappa) / 2
+        // averages 1/2 around the hair (kappa is the cosine of the azimuth between wi and wo).
+        let wo = Vec3::new(0.0, 1.0, 0.0);
+        let b = hair_diffuse(Vec3::ONE, Vec3::ZERO, Vec3::Z, wo);
+        let (f, _) = sphere_integral(&b, wo, 400);
+        assert!((f - 0.5).abs() < 0.002, "{f}");
+        // Straight back along wo is all front colour, straight through all back colour.
+        let back_on = b.eval(wo, wo).0.x;
+        let through = b.eval(wo, -wo).0.x;
+        assert!((back_on - 1.0 / (PI * PI)).abs() < 1e-5 && through.abs() < 1e-5);
+    }
+
+    #[test]
+    fn hair_diffuse_samples_agree_with_eval_and_pdf() {
+        let t = Vec3::new(0.0, 0.6, 0.8);
+        let wo = Vec3::new(0.2, 0.1, 0.97).normalize();
+        let b = hair_diffuse(Vec3::new(0.9, 0.5, 0.2), Vec3::new(0.3, 0.4, 0.5), t, wo);
+        let mut s = Rng::new(5, 0, 0, 0, 0);
+        let (mut n_through, n) = (0, 20_000);
+        let mut inv_pdf = 0.0f64;
+        let mut sum = Vec3::ZERO;
+        for _ in 0..n {
+            let bs = b
+                .sample(wo, s.uniform(), s.uniform2())
+                .expect("always samples");
+            let (f, pdf) = b.eval(wo, bs.wi);
+            assert!((pdf - bs.pdf).abs() <= 1e-4 * pdf.max(1.0));
+            assert!(((f / pdf) - bs.weight).abs().max_element() < 1e-3);
+            if bs.wi.z < 0.0 {
+                n_through += 1;
+            }
+            inv_pdf += 1.0 / f64::from(pdf);
+            sum += bs.weight;
+        }
+        // The stated density is the samples' own: the mean of 1 / pdf over them is the
+        // sphere's area, 4 pi (an exact identity for the true density; MoonRay's stated
+        // sin / pi^2 for these directions gives pi^3 / 4 instead). Both hemispheres are
+        // sampled, and the mean weight is the lobe's albedo, the mean of the two colours here
+        // (3 sigma of the estimate < 0.01).
+        let area = inv_pdf / f64::from(n);
+        assert!((area - 4.0 * std::f64::consts::PI).abs() < 1e-3, "{area}");
+        assert!(n_through > n / 4, "{n_through}");
+        let mean = sum / n as f32;
+        let want = (Vec3::new(0.9, 0.5, 0.2) + Vec3::new(0.3, 0.4, 0.5)) * 0.5;
+        assert!((mean - want).abs().max_element() < 0.02, "{mean} vs {want}");
     }
 
     #[test]

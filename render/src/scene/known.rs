@@ -20,6 +20,7 @@ pub(super) const MATERIALS: &[&str] = &[
     "DwaMixMaterial",
     "DwaTwoSidedMaterial",
     "UsdPreviewSurface",
+    "HairDiffuseMaterial",
 ];
 pub(super) const LIGHTS: &[&str] = &[
     "EnvLight",

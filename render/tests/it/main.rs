@@ -3,6 +3,7 @@
 
 mod cameras;
 mod curves;
+mod hair;
 mod known_answers;
 mod noise;
 mod normal_maps;
