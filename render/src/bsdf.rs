@@ -72,6 +72,16 @@ pub enum Material {
         back: Vec3,
         emission: Vec3,
     },
+    /// `base` with a GGX reflection added on top, not attenuating it (MoonRay's
+    /// BSDFBUILDER_ADDITIVE): UsdPreviewSurface's clearcoat (dielectric Fresnel of `ior`) and
+    /// its specular workflow's specular (Schlick from `f0`, the specularColor).
+    Coated {
+        base: Box<Material>,
+        weight: f32,
+        roughness: f32,
+        ior: f32,
+        f0: Option<Vec3>,
+    },
     /// A linear mix of two BSDFs and emissions, `(1 - t) * a + t * b`: how the layering
     /// materials combine two materials whose parameters cannot be blended here.
     Mix {
@@ -110,6 +120,7 @@ impl Material {
             | Material::HairDiffuse { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
             Material::Mix { a, b, t } => a.emission().lerp(b.emission(), *t),
+            Material::Coated { base, .. } => base.emission(),
             // Resolved before use; unresolved it emits nothing.
             Material::Shaded(_) => Vec3::ZERO,
         }
@@ -121,6 +132,7 @@ impl Material {
         match self {
             Material::HairDiffuse { .. } => true,
             Material::Mix { a, b, .. } => a.is_hair() || b.is_hair(),
+            Material::Coated { base, .. } => base.is_hair(),
             _ => false,
         }
     }
@@ -134,6 +146,7 @@ impl Material {
                 transmission, thin, ..
             } => *transmission > 0.0 && !thin,
             Material::Mix { a, b, .. } => a.transmits() || b.transmits(),
+            Material::Coated { base, .. } => base.transmits(),
             _ => false,
         }
     }
@@ -217,8 +230,8 @@ struct Dielectric {
 }
 
 /// At most this many lobes: four per material (diffuse, dielectric reflection and refraction,
-/// metal), a mix of two materials taking both.
-const MAX_LOBES: usize = 8;
+/// metal) and two coats, a mix of two materials taking both.
+const MAX_LOBES: usize = 12;
 
 /// The scattering function at one shading point, in its local frame.
 pub struct Bsdf {
@@ -369,6 +382,32 @@ impl Bsdf {
                         t: Vec3::X,
                     },
                     luminance(front + back).max(0.05) * 0.5 * w,
+                );
+            }
+            Material::Coated {
+                ref base,
+                weight,
+                roughness,
+                ior,
+                f0,
+            } => {
+                b.add(base, cos_o, w);
+                let fresnel = match f0 {
+                    Some(f0) => Fresnel::Schlick(f0),
+                    None => Fresnel::Dielectric(ior),
+                };
+                let weight = weight.clamp(0.0, 1.0);
+                // MoonRay squares roughness into the GGX alpha (as for every microfacet lobe).
+                let r = roughness.clamp(0.0, 1.0);
+                let f_o = luminance(fresnel.eval(cos_o.abs()));
+                b.push(
+                    Lobe::Ggx {
+                        alpha: r * r,
+                        dist: Microfacet::Ggx,
+                        fresnel,
+                        scale: weight * w,
+                    },
+                    f_o.max(0.05) * weight * w,
                 );
             }
             Material::Emissive { .. } | Material::Shaded(_) => {}

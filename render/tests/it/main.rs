@@ -9,3 +9,4 @@ mod noise;
 mod normal_maps;
 mod rats;
 mod shading;
+mod usd_preview;
