@@ -270,6 +270,40 @@ impl SceneBuilder<'_> {
                 }
                 m
             }
+            "HairDiffuseMaterial" => {
+                // Names and defaults from moonshine lib/material/dwabase/json/hair_diffuse.json;
+                // the colours are clamped to [0, 1] and the back colour is the front one
+                // unless independent (moonshine lib/material/dwabase/DwaBase.cc,
+                // resolveHairParams). Bound colours are not resolved per hit here.
+                let front = a.rgb("hair_color", Vec3::ONE);
+                let (front, back) = if a.bool("use_independent_front_and_back_hair_color", false) {
+                    (
+                        a.rgb("front_hair_color", Vec3::ONE),
+                        a.rgb("back_hair_color", Vec3::ONE),
+                    )
+                } else {
+                    (front, front)
+                };
+                for name in ["hair_color", "front_hair_color", "back_hair_color"] {
+                    if binds.contains_key(name) {
+                        a.warnings.push(format!(
+                            "{}: HairDiffuseMaterial `{}`: a map bound to `{name}` is not supported by the built-in renderer; its constant is used",
+                            o.loc, o.name
+                        ));
+                    }
+                }
+                if a.int("bssrdf", 0) != 0 && a.f32("scattering_radius", 0.0) > 0.0 {
+                    a.warnings.push(format!(
+                        "{}: HairDiffuseMaterial `{}`: hair subsurface scattering is not supported by the built-in renderer",
+                        o.loc, o.name
+                    ));
+                }
+                Material::HairDiffuse {
+                    front: front.clamp(Vec3::ZERO, Vec3::ONE),
+                    back: back.clamp(Vec3::ZERO, Vec3::ONE),
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                }
+            }
             "DwaMetalMaterial" => {
                 // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
                 // and roughness.json (DwaMetal has no `color`).
