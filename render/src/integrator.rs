@@ -366,7 +366,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
             if let crate::geometry::Primitive::Curve(c) = scene.bvh.prim(hit.prim) {
                 let t = crate::curve::tangent(&c.cp, hit.bary.x);
                 if let Some(t) = frame.to_local(t).try_normalize() {
-                    bsdf.set_tangent(t);
+                    bsdf.set_tangent(t, hit.bary.y);
                 }
             }
         }

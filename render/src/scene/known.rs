@@ -21,6 +21,8 @@ pub(super) const MATERIALS: &[&str] = &[
     "DwaTwoSidedMaterial",
     "UsdPreviewSurface",
     "HairDiffuseMaterial",
+    "HairMaterial_v3",
+    "HairMaterial",
 ];
 pub(super) const LIGHTS: &[&str] = &[
     "EnvLight",

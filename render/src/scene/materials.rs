@@ -304,6 +304,94 @@ impl SceneBuilder<'_> {
                     emission: c3(&emission).unwrap_or(Vec3::ZERO),
                 }
             }
+            "HairMaterial_v3" | "HairMaterial" => {
+                // Names and defaults from moonshine lib/material/dwabase/json/hair.json; the
+                // derivation (roughness to variance, TT at half and TRT at twice the R
+                // roughness unless independent, offsets in degrees clamped to +-10,
+                // absorption from hair_color at the TT azimuthal roughness) from moonshine
+                // lib/material/dwabase/DwaBase.cc (resolveHairParams) and moonray
+                // lib/rendering/shading/BsdfBuilder.cc (roughness at least 0.01).
+                use crate::hair::{absorption_from_color, azimuthal_var, longitudinal_var};
+                let rough = |r: f32| r.clamp(0.01, 1.0);
+                let shift = |deg: f32| deg.clamp(-10.0, 10.0).to_radians();
+                let color = a.rgb("hair_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE);
+                let ior = a.f32("refractive_index", 1.45).max(1.0001);
+                let fresnel_type = a.int("fresnel_type", 1);
+                let r_rough = a.f32("primary_specular_roughness", 0.5);
+                let tt_rough = if a.bool("use_independent_transmission_roughness", false) {
+                    a.f32("independent_transmission_roughness", 0.1)
+                } else {
+                    0.5 * r_rough
+                };
+                let trt_rough = if a.bool("use_independent_secondary_specular_roughness", false) {
+                    a.f32("independent_secondary_specular_roughness", 0.4)
+                } else {
+                    2.0 * r_rough
+                };
+                let azim = a
+                    .f32("transmission_azimuthal_roughness", 1.0)
+                    .clamp(0.01, 1.0 - 1e-6);
+                let tint = |a: &mut Attrs, show: &str, name: &str| {
+                    if a.bool(show, true) {
+                        a.rgb(name, Vec3::ONE)
+                    } else {
+                        Vec3::ZERO
+                    }
+                };
+                let r_tint = tint(&mut a, "show_primary_specular", "primary_specular_tint");
+                let tt_tint = tint(&mut a, "show_transmission", "transmission_tint");
+                let trt_tint = tint(&mut a, "show_secondary_specular", "secondary_specular_tint");
+                let hair = crate::hair::Hair {
+                    ior,
+                    sigma_a: absorption_from_color(color, azim),
+                    r: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(r_rough)),
+                        shift: shift(a.f32("primary_specular_offset", -3.0)),
+                    },
+                    tt: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(tt_rough)),
+                        shift: shift(a.f32("transmission_offset", -1.5)),
+                    },
+                    trt: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(trt_rough)),
+                        shift: shift(a.f32("secondary_specular_offset", -4.5)),
+                    },
+                    r_tint,
+                    tt_tint,
+                    trt_tint,
+                    tt_azimuthal: azimuthal_var(azim),
+                    cylinder: fresnel_type != 0,
+                };
+                let mut left_out = Vec::new();
+                if a.bool("show_multiple_scattering", true) {
+                    left_out.push("the multiple-scattering (TRRT) lobe");
+                }
+                if a.bool("show_hair_glint", false) {
+                    left_out.push("glints");
+                }
+                if fresnel_type == 2 {
+                    left_out.push("layered-cuticle Fresnel (rendered as dielectric cylinder)");
+                }
+                if a.f32("direct_transmission_saturation", 1.0) != 1.0 {
+                    left_out.push("direct_transmission_saturation");
+                }
+                if !binds.is_empty() {
+                    left_out.push("maps bound to its attributes (their constants are used)");
+                }
+                if !left_out.is_empty() {
+                    a.warnings.push(format!(
+                        "{}: {} `{}`: not supported by the built-in renderer: {}",
+                        o.loc,
+                        o.class,
+                        o.name,
+                        left_out.join(", ")
+                    ));
+                }
+                Material::Hair {
+                    hair,
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                }
+            }
             "DwaMetalMaterial" => {
                 // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
                 // and roughness.json (DwaMetal has no `color`).
@@ -419,6 +507,33 @@ impl SceneBuilder<'_> {
                 "enable_sss_input_normal",
                 "input_normal",
                 "input_normal_dial",
+                // HairMaterial (moonshine lib/material/dwabase/json/hair.json).
+                "fresnel_type",
+                "cuticle_layer_thickness",
+                "show_primary_specular",
+                "primary_specular_offset",
+                "primary_specular_roughness",
+                "primary_specular_tint",
+                "show_secondary_specular",
+                "secondary_specular_offset",
+                "use_independent_secondary_specular_roughness",
+                "independent_secondary_specular_roughness",
+                "secondary_specular_tint",
+                "show_hair_glint",
+                "glint_roughness",
+                "glint_eccentricity",
+                "glint_min_twists",
+                "glint_max_twists",
+                "glint_saturation",
+                "show_transmission",
+                "transmission_offset",
+                "use_independent_transmission_roughness",
+                "independent_transmission_roughness",
+                "transmission_azimuthal_roughness",
+                "transmission_tint",
+                "direct_transmission_saturation",
+                "use_optimized_sampling",
+                "show_multiple_scattering",
             ],
         ));
         m

@@ -1,5 +1,6 @@
-//! Hair materials on curves in a white furnace: HairDiffuseMaterial on a ray-facing ribbon
-//! seen by an orthographic camera, whose every pixel on the hair shows the lobe's albedo.
+//! Hair materials on curves: HairDiffuseMaterial and HairMaterial_v3 on a ray-facing ribbon
+//! seen by an orthographic camera, in a white furnace (each pixel on the hair its BSDF's
+//! albedo) and under a distant light (shading about the curve's tangent).
 
 use render::integrator::{render_tile, PixelRect};
 use render::rdla::SceneSource;
@@ -129,4 +130,33 @@ fn hair_diffuse_shades_by_the_angle_to_the_curves_tangent() {
             "{tilt}: {mean:?} vs {want}"
         );
     }
+}
+
+#[test]
+fn white_hair_material_in_a_white_furnace_keeps_nearly_all_its_energy() {
+    // HairMaterial_v3's R, TT and TRT lobes, white (no absorption), multiple scattering off:
+    // the lobes' sum F + (1 - F)^2 + (1 - F)^2 F is 0.9 to 1.061 wherever seen (bsdf.rs
+    // integrates it; MoonRay's longitudinal function at the TT lobe's default variance is
+    // up to 6% high), so the hair's middle is in that band, not grey diffuse's 0.5; a
+    // dark brown hair (0.3, 0.15, 0.05) is redder than it is blue. 256 samples.
+    let (s, warnings) = scene(&furnace(
+        "ray_facing",
+        r#"HairMaterial_v3("hair") { ["show_multiple_scattering"] = false }"#,
+    ));
+    assert!(!warnings.iter().any(|w| w.contains("hair")), "{warnings:?}");
+    let (mean, corner) = middle(&s, 256);
+    assert!((0.9..1.061).contains(&mean[0]), "{mean:?}");
+    assert_eq!(corner, 0.0);
+    let (s, warnings) = scene(&furnace(
+        "ray_facing",
+        r#"HairMaterial_v3("hair") { ["hair_color"] = Rgb(0.3, 0.15, 0.05) }"#,
+    ));
+    // Multiple scattering (TRRT, on by default) is not rendered: one warning.
+    let about: Vec<_> = warnings.iter().filter(|w| w.contains("TRRT")).collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    let (brown, _) = middle(&s, 256);
+    assert!(
+        brown[0] > brown[1] && brown[1] > brown[2] && brown[0] < mean[0],
+        "{brown:?}"
+    );
 }
