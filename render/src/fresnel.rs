@@ -12,6 +12,10 @@ pub(crate) enum Fresnel {
         eta: Vec3,
         k: Vec3,
     },
+    /// Schlick's approximation from the reflectance at normal incidence, 100% at grazing
+    /// (the UsdPreviewSurface specification's specular workflow: "specularColor ... the color
+    /// at 0 incidence. Edge color is assumed to be 100% reflective").
+    Schlick(Vec3),
 }
 
 impl Fresnel {
@@ -19,6 +23,10 @@ impl Fresnel {
         match *self {
             Fresnel::Dielectric(eta) => Vec3::splat(fresnel_dielectric(cos, eta)),
             Fresnel::Conductor { eta, k } => fresnel_conductor(cos, eta, k),
+            Fresnel::Schlick(f0) => {
+                let m = (1.0 - cos.clamp(0.0, 1.0)).powi(5);
+                f0 + (Vec3::ONE - f0) * m
+            }
         }
     }
 

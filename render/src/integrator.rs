@@ -369,7 +369,16 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         };
         let frame = Frame::new(n);
         let wo = frame.to_local(wo_world);
-        let bsdf = Bsdf::new(material, wo.z);
+        let mut bsdf = Bsdf::new(material, wo.z);
+        if material.is_hair() {
+            // A curve's hair lies along its tangent; elsewhere, along the frame's first axis.
+            if let crate::geometry::Primitive::Curve(c) = scene.bvh.prim(hit.prim) {
+                let t = crate::curve::tangent(&c.cp, hit.bary.x);
+                if let Some(t) = frame.to_local(t).try_normalize() {
+                    bsdf.set_tangent(t, hit.bary.y);
+                }
+            }
+        }
         if bsdf.is_black() {
             break;
         }

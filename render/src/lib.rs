@@ -17,6 +17,7 @@ pub mod filter;
 pub mod fresnel;
 pub mod geometry;
 pub mod graph;
+pub mod hair;
 pub mod integrator;
 pub mod light;
 pub mod microfacet;

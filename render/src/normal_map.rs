@@ -173,6 +173,8 @@ pub fn shading_normal(m: &Material, maps: &Maps, sp: &ShadePoint) -> Vec3 {
             blend(n0, shading_normal(&inputs[j], maps, sp), x - i as f32)
         }
         Shader::Emitting { material, .. } => shading_normal(material, maps, sp),
+        // A clear coat lies on its base's (mapped) normal.
+        Shader::Coated { base, .. } => shading_normal(base, maps, sp),
         _ => sp.n,
     }
 }

@@ -657,6 +657,14 @@ pub enum Shader {
         dial: Param,
         usd_tangent: bool,
     },
+    /// A `Material::Coated` whose base is resolved per hit (its coat is constant).
+    Coated {
+        base: Material,
+        weight: f32,
+        roughness: f32,
+        ior: f32,
+        f0: Option<Vec3>,
+    },
 }
 
 /// The material at a shading point: `m` itself unless it is `Shaded`.
@@ -736,6 +744,19 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             resolve(m, maps, sp).into_owned()
         }
         Shader::NormalMapped { material, .. } => resolve(material, maps, sp).into_owned(),
+        Shader::Coated {
+            base,
+            weight,
+            roughness,
+            ior,
+            f0,
+        } => Material::Coated {
+            base: Box::new(resolve(base, maps, sp).into_owned()),
+            weight: *weight,
+            roughness: *roughness,
+            ior: *ior,
+            f0: *f0,
+        },
         Shader::Emitting { material, emission } => {
             let mut m = resolve(material, maps, sp).into_owned();
             let e = emission.eval(maps, sp);

@@ -20,6 +20,9 @@ pub(super) const MATERIALS: &[&str] = &[
     "DwaMixMaterial",
     "DwaTwoSidedMaterial",
     "UsdPreviewSurface",
+    "HairDiffuseMaterial",
+    "HairMaterial_v3",
+    "HairMaterial",
 ];
 pub(super) const LIGHTS: &[&str] = &[
     "EnvLight",

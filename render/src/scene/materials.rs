@@ -155,8 +155,10 @@ impl SceneBuilder<'_> {
                 })
             }
             "UsdPreviewSurface" => {
-                // The published UsdPreviewSurface spec (defaults as in the class data): the
-                // metallic workflow maps onto DwaBase's diffuse + dielectric specular + metal.
+                // Inputs and defaults from the published UsdPreviewSurface spec (as in the
+                // class data); how each maps is moonray
+                // dso/material/UsdPreviewSurface/UsdPreviewSurface.cc: the metallic workflow
+                // onto DwaBase's diffuse + dielectric specular + metal.
                 let spec_workflow = a.int("useSpecularWorkflow", 0) == 1;
                 let diffuse = bx.rgb(&mut a, "diffuseColor", Vec3::splat(0.18));
                 let metallic = if spec_workflow {
@@ -167,37 +169,228 @@ impl SceneBuilder<'_> {
                 let roughness = bx.f32(&mut a, "roughness", 0.5);
                 let ior = a.f32("ior", 1.5).max(1.0001);
                 let emissive = bx.rgb(&mut a, "emissiveColor", Vec3::ZERO);
-                for (name, neutral) in [("opacity", 1.0), ("clearcoat", 0.0)] {
-                    if a.f32(name, neutral) != neutral || binds.contains_key(name) {
-                        a.warnings.push(format!(
-                            "{}: UsdPreviewSurface `{}`: `{name}` is not supported by the built-in renderer; rendered as {neutral}",
-                            o.loc, o.name
-                        ));
+                let unsupported = |a: &mut Attrs, what: &str| {
+                    a.warnings
+                        .push(format!("{}: UsdPreviewSurface `{}`: {what}", o.loc, o.name))
+                };
+                // Opacity: MoonRay's presence is 1 where opacity >= opacityThreshold, else 0
+                // (a cut-out); with no threshold (0), the dielectric specular transmits
+                // 1 - opacity, refracting by `ior`, white.
+                let threshold = a.f32("opacityThreshold", 0.0).clamp(0.0, 1.0);
+                let opacity = a.f32("opacity", 1.0).clamp(0.0, 1.0);
+                let transmission = if threshold > 0.0 {
+                    if binds.contains_key("opacity") || opacity < threshold {
+                        unsupported(
+                            &mut a,
+                            "an `opacity` below `opacityThreshold` (a cut-out) is not supported by the built-in renderer; rendered opaque",
+                        );
                     }
-                }
-                if spec_workflow {
-                    a.warnings.push(format!(
-                        "{}: UsdPreviewSurface `{}`: the specular workflow is rendered with a white dielectric specular of `ior` (specularColor is not supported)",
-                        o.loc, o.name
-                    ));
+                    0.0
+                } else {
+                    if binds.contains_key("opacity") {
+                        unsupported(
+                            &mut a,
+                            "a map bound to `opacity` is not supported by the built-in renderer; rendered with its constant",
+                        );
+                    }
+                    1.0 - opacity
+                };
+                if binds.contains_key("displacement") || a.f32("displacement", 0.0) != 0.0 {
+                    unsupported(
+                        &mut a,
+                        "`displacement` is not supported (MoonRay's UsdPreviewSurface ignores it too)",
+                    );
                 }
                 // MoonRay's UsdPreviewSurface makes its metal the artist-friendly conductor
-                // with diffuseColor as both colours (moonray
-                // dso/material/UsdPreviewSurface/UsdPreviewSurface.cc).
-                base(BaseParams {
+                // with diffuseColor as both colours. Its specular workflow adds no specular
+                // at all ("We can't support this until we implement Schlick fresnel"); here it
+                // is the spec's: diffuse plus a GGX specular whose Fresnel is Schlick's from
+                // specularColor at normal incidence to white at grazing.
+                let mut m = base(BaseParams {
                     albedo: diffuse.clone(),
-                    specular: Param::Const(Vec3::ONE),
-                    roughness,
+                    specular: Param::Const(Vec3::splat(if spec_workflow { 0.0 } else { 1.0 })),
+                    roughness: roughness.clone(),
                     metallic,
                     metal_color: diffuse.clone(),
                     edge_color: diffuse,
                     ior,
                     specular_model: Microfacet::Ggx,
-                    transmission: Param::Const(Vec3::ZERO),
+                    transmission: Param::Const(Vec3::splat(transmission)),
                     transmission_color: Param::Const(Vec3::ONE),
                     thin: false,
                     emission: emissive,
-                })
+                });
+                let mut coats = Vec::new();
+                if spec_workflow {
+                    for name in ["specularColor", "roughness"] {
+                        if binds.contains_key(name) {
+                            unsupported(
+                                &mut a,
+                                &format!("a map bound to `{name}` of the specular workflow's specular is not supported by the built-in renderer; its constant is used"),
+                            );
+                        }
+                    }
+                    let f0 = a
+                        .rgb("specularColor", Vec3::ZERO)
+                        .clamp(Vec3::ZERO, Vec3::ONE);
+                    let r = c3(&roughness).map_or(0.5, |r| r.x);
+                    coats.push((1.0, r, Some(f0)));
+                }
+                // Clearcoat: MoonRay adds a dielectric GGX reflection of `ior`, roughness
+                // clearcoatRoughness, weight clearcoat, on top without attenuating the rest.
+                for name in ["clearcoat", "clearcoatRoughness"] {
+                    if binds.contains_key(name) {
+                        unsupported(
+                            &mut a,
+                            &format!("a map bound to `{name}` is not supported by the built-in renderer; its constant is used"),
+                        );
+                    }
+                }
+                let clearcoat = a.f32("clearcoat", 0.0);
+                if clearcoat != 0.0 {
+                    coats.push((clearcoat, a.f32("clearcoatRoughness", 0.01), None));
+                }
+                for (weight, roughness, f0) in coats {
+                    m = match m {
+                        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Coated {
+                            base: Material::Shaded(s),
+                            weight,
+                            roughness,
+                            ior,
+                            f0,
+                        })),
+                        m => Material::Coated {
+                            base: Box::new(m),
+                            weight,
+                            roughness,
+                            ior,
+                            f0,
+                        },
+                    };
+                }
+                m
+            }
+            "HairDiffuseMaterial" => {
+                // Names and defaults from moonshine lib/material/dwabase/json/hair_diffuse.json;
+                // the colours are clamped to [0, 1] and the back colour is the front one
+                // unless independent (moonshine lib/material/dwabase/DwaBase.cc,
+                // resolveHairParams). Bound colours are not resolved per hit here.
+                let front = a.rgb("hair_color", Vec3::ONE);
+                let (front, back) = if a.bool("use_independent_front_and_back_hair_color", false) {
+                    (
+                        a.rgb("front_hair_color", Vec3::ONE),
+                        a.rgb("back_hair_color", Vec3::ONE),
+                    )
+                } else {
+                    (front, front)
+                };
+                for name in ["hair_color", "front_hair_color", "back_hair_color"] {
+                    if binds.contains_key(name) {
+                        a.warnings.push(format!(
+                            "{}: HairDiffuseMaterial `{}`: a map bound to `{name}` is not supported by the built-in renderer; its constant is used",
+                            o.loc, o.name
+                        ));
+                    }
+                }
+                if a.int("bssrdf", 0) != 0 && a.f32("scattering_radius", 0.0) > 0.0 {
+                    a.warnings.push(format!(
+                        "{}: HairDiffuseMaterial `{}`: hair subsurface scattering is not supported by the built-in renderer",
+                        o.loc, o.name
+                    ));
+                }
+                Material::HairDiffuse {
+                    front: front.clamp(Vec3::ZERO, Vec3::ONE),
+                    back: back.clamp(Vec3::ZERO, Vec3::ONE),
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                }
+            }
+            "HairMaterial_v3" | "HairMaterial" => {
+                // Names and defaults from moonshine lib/material/dwabase/json/hair.json; the
+                // derivation (roughness to variance, TT at half and TRT at twice the R
+                // roughness unless independent, offsets in degrees clamped to +-10,
+                // absorption from hair_color at the TT azimuthal roughness) from moonshine
+                // lib/material/dwabase/DwaBase.cc (resolveHairParams) and moonray
+                // lib/rendering/shading/BsdfBuilder.cc (roughness at least 0.01).
+                use crate::hair::{absorption_from_color, azimuthal_var, longitudinal_var};
+                let rough = |r: f32| r.clamp(0.01, 1.0);
+                let shift = |deg: f32| deg.clamp(-10.0, 10.0).to_radians();
+                let color = a.rgb("hair_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE);
+                let ior = a.f32("refractive_index", 1.45).max(1.0001);
+                let fresnel_type = a.int("fresnel_type", 1);
+                let r_rough = a.f32("primary_specular_roughness", 0.5);
+                let tt_rough = if a.bool("use_independent_transmission_roughness", false) {
+                    a.f32("independent_transmission_roughness", 0.1)
+                } else {
+                    0.5 * r_rough
+                };
+                let trt_rough = if a.bool("use_independent_secondary_specular_roughness", false) {
+                    a.f32("independent_secondary_specular_roughness", 0.4)
+                } else {
+                    2.0 * r_rough
+                };
+                let azim = a
+                    .f32("transmission_azimuthal_roughness", 1.0)
+                    .clamp(0.01, 1.0 - 1e-6);
+                let tint = |a: &mut Attrs, show: &str, name: &str| {
+                    if a.bool(show, true) {
+                        a.rgb(name, Vec3::ONE)
+                    } else {
+                        Vec3::ZERO
+                    }
+                };
+                let r_tint = tint(&mut a, "show_primary_specular", "primary_specular_tint");
+                let tt_tint = tint(&mut a, "show_transmission", "transmission_tint");
+                let trt_tint = tint(&mut a, "show_secondary_specular", "secondary_specular_tint");
+                let hair = crate::hair::Hair {
+                    ior,
+                    sigma_a: absorption_from_color(color, azim),
+                    r: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(r_rough)),
+                        shift: shift(a.f32("primary_specular_offset", -3.0)),
+                    },
+                    tt: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(tt_rough)),
+                        shift: shift(a.f32("transmission_offset", -1.5)),
+                    },
+                    trt: crate::hair::Longitudinal {
+                        variance: longitudinal_var(rough(trt_rough)),
+                        shift: shift(a.f32("secondary_specular_offset", -4.5)),
+                    },
+                    r_tint,
+                    tt_tint,
+                    trt_tint,
+                    tt_azimuthal: azimuthal_var(azim),
+                    cylinder: fresnel_type != 0,
+                };
+                let mut left_out = Vec::new();
+                if a.bool("show_multiple_scattering", true) {
+                    left_out.push("the multiple-scattering (TRRT) lobe");
+                }
+                if a.bool("show_hair_glint", false) {
+                    left_out.push("glints");
+                }
+                if fresnel_type == 2 {
+                    left_out.push("layered-cuticle Fresnel (rendered as dielectric cylinder)");
+                }
+                if a.f32("direct_transmission_saturation", 1.0) != 1.0 {
+                    left_out.push("direct_transmission_saturation");
+                }
+                if !binds.is_empty() {
+                    left_out.push("maps bound to its attributes (their constants are used)");
+                }
+                if !left_out.is_empty() {
+                    a.warnings.push(format!(
+                        "{}: {} `{}`: not supported by the built-in renderer: {}",
+                        o.loc,
+                        o.class,
+                        o.name,
+                        left_out.join(", ")
+                    ));
+                }
+                Material::Hair {
+                    hair,
+                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                }
             }
             "DwaMetalMaterial" => {
                 // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
@@ -301,6 +494,46 @@ impl SceneBuilder<'_> {
                 "normal",
                 "displacement",
                 "occlusion",
+                // HairDiffuseMaterial (moonshine lib/material/dwabase/json/hair_diffuse.json).
+                "hair_color",
+                "use_independent_front_and_back_hair_color",
+                "front_hair_color",
+                "back_hair_color",
+                "subsurface_blend",
+                "bssrdf",
+                "scattering_color",
+                "scattering_radius",
+                "sss_trace_set",
+                "enable_sss_input_normal",
+                "input_normal",
+                "input_normal_dial",
+                // HairMaterial (moonshine lib/material/dwabase/json/hair.json).
+                "fresnel_type",
+                "cuticle_layer_thickness",
+                "show_primary_specular",
+                "primary_specular_offset",
+                "primary_specular_roughness",
+                "primary_specular_tint",
+                "show_secondary_specular",
+                "secondary_specular_offset",
+                "use_independent_secondary_specular_roughness",
+                "independent_secondary_specular_roughness",
+                "secondary_specular_tint",
+                "show_hair_glint",
+                "glint_roughness",
+                "glint_eccentricity",
+                "glint_min_twists",
+                "glint_max_twists",
+                "glint_saturation",
+                "show_transmission",
+                "transmission_offset",
+                "use_independent_transmission_roughness",
+                "independent_transmission_roughness",
+                "transmission_azimuthal_roughness",
+                "transmission_tint",
+                "direct_transmission_saturation",
+                "use_optimized_sampling",
+                "show_multiple_scattering",
             ],
         ));
         self.with_normal_map(id, m)

@@ -4,6 +4,7 @@
 mod attributes;
 mod cameras;
 mod curves;
+mod hair;
 mod known_answers;
 mod noise;
 mod normal_maps;
@@ -11,3 +12,4 @@ mod primvars;
 mod rats;
 mod shading;
 mod triplanar;
+mod usd_preview;
