@@ -124,7 +124,7 @@ def write_png(path, rgb):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenes", default="cornell,metal,glass,envlight,texture,curves")
+    ap.add_argument("--scenes", default="cornell,metal,glass,envlight,texture,envmap,curves")
     ap.add_argument("--spp", type=int, default=64)
     ap.add_argument("--ref-spp", type=int, default=4096)
     ap.add_argument("--no-llvm", action="store_true", help="skip the llvm_ad_rgb timing")
@@ -160,7 +160,7 @@ def main():
 
         # The reference: many seeds of 256 spp, keyed by the scene's text and the sample count.
         # A texture's texels are not in the text: they are keyed too.
-        textures = "".join(repr(m["texture"]) for _, m in s["objects"] if "texture" in m)
+        textures = "".join(repr(x["texture"]) for x in [m for _, m in s["objects"]] + s["lights"] if "texture" in x)
         key = hashlib.sha256((text + textures + str(args.ref_spp)).encode()).hexdigest()[:12]
         ref_path = os.path.join(bench, "ref", f"{name}-{key}.npy")
         if not os.path.exists(ref_path):

@@ -34,6 +34,11 @@ The settings are ones both renderers can express identically, and why:
   the border. MoonRay's v runs up from the image's bottom row; Mitsuba's OBJ loader turns an
   OBJ `vt` v into 1 - v and its bitmap reads row 0 at v = 0, so the same uvs written to both
   meet the same texels.
+- An EnvLight's lat-long `texture` (an 8-bit file, which the built-in renderer reads linearly: lights have no `gamma`) is
+  Mitsuba's `envmap`, which maps directions the same way, so no transform is needed: u = 0
+  looks towards -Z, 0.25 +X, 0.5 +Z, 0.75 -X, the top row up (+Y). The envmap has no `raw`
+  and reads 8-bit files as sRGB, so it gets the texels as linear floats; it filters
+  bilinearly, as the RDLA asks with `texture_filter` 1 (MoonRay's default is nearest).
 - Curves are RdlCurveGeometry uniform cubic b-splines drawn as round tubes (`curve_type` 2,
   `curves_subtype` 1) with one radius per curve, Mitsuba's `bsplinecurve` (Embree's round
   b-spline): the same basis and, at a constant radius, the same tube. Neither caps a cubic
@@ -112,12 +117,35 @@ def _png(rows):
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
+def sky_texture(w, h):
+    """A w x h lat-long sky, row 0 at the top (+Y): blue at the zenith to pale at the horizon,
+    brown below it, and a bright warm sun (a smooth blob) at u = 0.3, 35 degrees up, as bytes."""
+    rows = []
+    su, sv = 0.3, 1 - (90 - 35) / 180
+    for y in range(h):
+        v = 1 - (y + 0.5) / h
+        row = []
+        for x in range(w):
+            u = (x + 0.5) / w
+            if v > 0.5:
+                t = (v - 0.5) * 2
+                c = [0.85 - 0.55 * t, 0.9 - 0.4 * t, 1.0 - 0.1 * t]
+            else:
+                c = [0.35, 0.27, 0.2]
+            du, dv = min(abs(u - su), 1 - abs(u - su)) * 2, v - sv
+            sun = math.exp(-(du * du + dv * dv) / (2 * 0.04 ** 2))
+            c = [min(1.0, ch * (1 - sun) + sun) for ch in c]
+            c = [ch * (0.25 + 0.75 * sun) for ch in c]
+            row.append(tuple(round(255 * ch) for ch in c))
+        rows.append(row)
+    return rows
+
+
 def write_textures(s, folder):
     """Writes the scene's textures into `folder` (the RDLA's folder: its paths are relative)."""
-    for geom, mat in s["objects"]:
-        if "texture" in mat:
-            with open(f"{folder}/{mat['texture']['file']}", "wb") as f:
-                f.write(_png(mat["texture"]["rows"]))
+    for tex in [m["texture"] for _, m in s["objects"] if "texture" in m] + [l["texture"] for l in s["lights"] if "texture" in l]:
+        with open(f"{folder}/{tex['file']}", "wb") as f:
+            f.write(_png(tex["rows"]))
 
 
 def wave_curve(x0, x1, z, height, amp, waves, radius, n=24):
@@ -243,6 +271,17 @@ SCENES = {
             (box((0.7, 0.35, 0.0), (0.7, 0.7, 0.7), 25), {"kind": "diffuse", "albedo": (0.5, 0.5, 0.5)}),
         ],
     },
+    "envmap": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 6,
+        "camera": {"xform": translate(0, 1.2, 4.0) @ rotate(-12, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
+        "lights": [{"kind": "env", "radiance": (2.0, 2.0, 2.0), "texture": {"file": "envmap-sky.png", "rows": sky_texture(256, 128)}}],
+        "objects": [
+            (quad((-4, 0, 4), (4, 0, 4), (4, 0, -4), (-4, 0, -4)), {"kind": "diffuse", "albedo": (0.6, 0.6, 0.6)}),
+            (icosphere((-0.7, 0.5, 0.0), 0.5, 2), {"kind": "diffuse", "albedo": (0.8, 0.3, 0.2)}),
+            ({"kind": "sphere", "center": (0.6, 0.45, 0.2), "radius": 0.45}, {"kind": "metal", "color": (0.9, 0.8, 0.5), "roughness": 0.35}),
+            (box((0.0, 0.25, -1.0), (0.5, 0.5, 0.5), 30), {"kind": "diffuse", "albedo": (0.2, 0.5, 0.7)}),
+        ],
+    },
     "curves": {
         "width": 256, "height": 256, "spp": 64, "max_depth": 6,
         "camera": {"xform": translate(0, 0.8, 3.5) @ rotate(-8, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
@@ -299,6 +338,9 @@ def rdla(s):
         if l["kind"] == "rect":
             out.append(f'local {name} = RectLight("{name}") {{ ["node_xform"] = {_mat4(l["xform"])}, ["width"] = {l["width"]}, '
                        f'["height"] = {l["height"]}, ["color"] = {_rgb(l["radiance"])}, ["normalized"] = false }}')
+        elif "texture" in l:
+            out.append(f'local {name} = EnvLight("{name}") {{ ["color"] = {_rgb(l["radiance"])}, '
+                       f'["texture"] = "{l["texture"]["file"]}", ["texture_filter"] = 1 }}')
         else:
             out.append(f'local {name} = EnvLight("{name}") {{ ["color"] = {_rgb(l["radiance"])} }}')
     out.append(f'local lights = LightSet("lights") {{ {", ".join(lights)} }}')
@@ -408,6 +450,15 @@ def mitsuba_dict(s, mi, workdir, name):
             d[f"light{i}"] = {"type": "rectangle", "to_world": T(xf),
                               "bsdf": {"type": "null"},
                               "emitter": {"type": "area", "radiance": {"type": "rgb", "value": list(l["radiance"])}}}
+        elif "texture" in l:
+            # MoonRay's lat-long and Mitsuba's envmap agree without a transform: u = 0 looks
+            # towards -Z, 0.25 +X, 0.5 +Z, 0.75 -X, the top row up (+Y). The colour multiplies.
+            # Mitsuba's envmap has no `raw` and reads an 8-bit file as sRGB, so it is given
+            # the texels as linear floats (k / 255, what MoonRay's EnvLight reads) directly.
+            assert l["radiance"][0] == l["radiance"][1] == l["radiance"][2], "envmap scales by one number"
+            texels = np.array(l["texture"]["rows"], dtype=np.float32) / 255
+            d[f"light{i}"] = {"type": "envmap", "bitmap": mi.Bitmap(texels, mi.Bitmap.PixelFormat.RGB),
+                              "scale": l["radiance"][0]}
         else:
             d[f"light{i}"] = {"type": "constant", "radiance": {"type": "rgb", "value": list(l["radiance"])}}
     for i, (geom, mat) in enumerate(s["objects"]):
