@@ -48,11 +48,11 @@ def llvm_path():
     return next((p for p in LLVM_CANDIDATES if os.path.exists(p)), None)
 
 
-def timed(cmd, env=None):
+def timed(cmd, env=None, cwd=None):
     """Runs a command; returns (wall seconds, CPU seconds of it and its children, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
@@ -124,7 +124,7 @@ def write_png(path, rgb):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenes", default="cornell,metal,glass,envlight")
+    ap.add_argument("--scenes", default="cornell,metal,glass,envlight,texture,envmap,curves")
     ap.add_argument("--spp", type=int, default=64)
     ap.add_argument("--ref-spp", type=int, default=4096)
     ap.add_argument("--no-llvm", action="store_true", help="skip the llvm_ad_rgb timing")
@@ -156,9 +156,12 @@ def main():
             rdla_path = os.path.join(bench, f"{name}.rdla")
             with open(rdla_path, "w") as f:
                 f.write(text)
+        scenes.write_textures(s, os.path.dirname(rdla_path))
 
         # The reference: many seeds of 256 spp, keyed by the scene's text and the sample count.
-        key = hashlib.sha256((text + str(args.ref_spp)).encode()).hexdigest()[:12]
+        # A texture's texels are not in the text: they are keyed too.
+        textures = "".join(repr(x["texture"]) for x in [m for _, m in s["objects"]] + s["lights"] if "texture" in x)
+        key = hashlib.sha256((text + textures + str(args.ref_spp)).encode()).hexdigest()[:12]
         ref_path = os.path.join(bench, "ref", f"{name}-{key}.npy")
         if not os.path.exists(ref_path):
             print(f"compare: {name}: rendering the {args.ref_spp} spp Mitsuba reference (once)", file=sys.stderr)
@@ -172,7 +175,9 @@ def main():
         env = dict(os.environ, MOONFARM_LOG="render=debug")
         runs = {"ours": [], "scalar": [], "llvm": []}
         for _ in range(max(1, args.repeat)):
-            o_wall, o_cpu, log = timed([producer, "submit", rdla_path, "-o", ours_path, "--spp", str(args.spp), "--passes", "1"], env)
+            o_wall, o_cpu, log = timed([producer, "submit", rdla_path, "-o", ours_path, "--spp", str(args.spp), "--passes", "1"], env,
+                                  # A scene's relative texture paths are read from the working directory, as MoonRay does.
+                                  os.path.dirname(rdla_path))
             runs["ours"].append((o_wall, o_cpu))
             runs["scalar"].append(mitsuba("scalar_rgb", name, args.spp, [0], ms_path))
             if use_llvm:

@@ -10,11 +10,14 @@ The settings are ones both renderers can express identically, and why:
   `box` rfilter has radius 0.5, so each sample lands in exactly one pixel in both.
 - `lights_visible_in_camera` true (MoonRay's default is false), as Mitsuba shows emitters.
 - Lights are not `normalized` (MoonRay's default divides by area * scene_scale^2 * pi): the
-  radiance is written as is on both sides. The Mitsuba rectangle that carries the area
-  emitter gets a black BSDF, since a MoonRay light reflects nothing. Unlike that rectangle,
-  MoonRay's lights (and the built-in renderer's) occlude nothing: a path that meets one counts
-  it and goes on to the geometry behind. The comparison scenes keep the Cornell light 1 cm
-  under the ceiling, where the two readings differ little.
+  radiance is written as is on both sides. MoonRay's lights (and the built-in renderer's)
+  reflect and occlude nothing: a path that meets one counts it and goes on to the geometry
+  behind. So the Mitsuba rectangle that carries the area emitter gets the `null` BSDF, which
+  lets a path through (its emission counted, as MoonRay does); with a black BSDF, which ends
+  the path there, the Cornell scenes came out 1% darker than ours, from the ceiling behind the
+  light (1 cm above it) that our paths reach and Mitsuba's did not. Mitsuba counts the pass
+  through as a bounce of its max_depth, which cuts a path that crosses the light one bounce
+  short of ours; shadow rays are not affected (a light is only seen from its front).
 - Metals are DwaMetalMaterial with `metallic_color` and `metallic_edge_color` both the
   scene's colour: GGX with alpha = roughness^2 and MoonRay's artist-friendly conductor
   Fresnel, whose n and k (Gulbrandsen's mapping, `_artist_friendly_ior`) Mitsuba's
@@ -23,6 +26,23 @@ The settings are ones both renderers can express identically, and why:
   specular layer has no exact Mitsuba twin, so the diffuse materials set specular 0.
 - Glass is DwaRefractiveMaterial with roughness 0 (its default is 0.5), Mitsuba's
   `dielectric`.
+- Textures are 8-bit PNGs written by `write_textures` beside the RDLA, read linearly by both:
+  ImageMap with `gamma` 0 (MoonRay's auto applies a 2.2 power to 8-bit files) and Mitsuba's
+  `bitmap` with `raw` (else it applies the sRGB transfer, which is not a 2.2 power). So each
+  texel is exactly k / 255 on both sides; a float EXR would do as well but needs a writer
+  the standard library lacks. Both filter bilinearly between texel centres and repeat past
+  the border. MoonRay's v runs up from the image's bottom row; Mitsuba's OBJ loader turns an
+  OBJ `vt` v into 1 - v and its bitmap reads row 0 at v = 0, so the same uvs written to both
+  meet the same texels.
+- An EnvLight's lat-long `texture` (an 8-bit file, which the built-in renderer reads linearly: lights have no `gamma`) is
+  Mitsuba's `envmap`, which maps directions the same way, so no transform is needed: u = 0
+  looks towards -Z, 0.25 +X, 0.5 +Z, 0.75 -X, the top row up (+Y). The envmap has no `raw`
+  and reads 8-bit files as sRGB, so it gets the texels as linear floats; it filters
+  bilinearly, as the RDLA asks with `texture_filter` 1 (MoonRay's default is nearest).
+- Curves are RdlCurveGeometry uniform cubic b-splines drawn as round tubes (`curve_type` 2,
+  `curves_subtype` 1) with one radius per curve, Mitsuba's `bsplinecurve` (Embree's round
+  b-spline): the same basis and, at a constant radius, the same tube. Neither caps a cubic
+  curve's ends, and the scene keeps them outside the frame.
 - Meshes without normals: MoonRay's `smooth_normal` (default true) interpolates vertex
   normals; Mitsuba's OBJ loader computes angle-weighted vertex normals the same way.
 """
@@ -59,6 +79,83 @@ def rotate(deg, x, y, z):
 
 def quad(a, b, c, d):
     return {"kind": "mesh", "verts": [a, b, c, d], "faces": [[0, 1, 2, 3]]}
+
+
+def uv_quad(a, b, c, d, uv_max):
+    """A quad whose uvs run from (0, 0) at `a` to (uv_max, uv_max) at `c`."""
+    m = uv_max
+    return {"kind": "mesh", "verts": [a, b, c, d], "faces": [[0, 1, 2, 3]], "uvs": [(0, 0), (m, 0), (m, m), (0, m)]}
+
+
+def checker_texture(n, cells):
+    """An n x n RGB texture, row 0 at the top: `cells` x `cells` checks of warm and cool
+    colours whose brightness runs left to right, as bytes (k / 255 per channel)."""
+    rows = []
+    for y in range(n):
+        row = []
+        for x in range(n):
+            odd = (x * cells // n + y * cells // n) % 2
+            ramp = 0.35 + 0.6 * x / (n - 1)
+            base = (0.9, 0.55, 0.2) if odd else (0.25, 0.45, 0.85)
+            row.append(tuple(round(255 * ramp * c) for c in base))
+        rows.append(row)
+    return rows
+
+
+def _png(rows):
+    """An 8-bit RGB PNG (no colour-space chunk) of `rows`, made with the standard library."""
+    import struct
+    import zlib
+
+    h, w = len(rows), len(rows[0])
+    raw = b"".join(b"\x00" + bytes(v for px in row for v in px) for row in rows)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def sky_texture(w, h):
+    """A w x h lat-long sky, row 0 at the top (+Y): blue at the zenith to pale at the horizon,
+    brown below it, and a bright warm sun (a smooth blob) at u = 0.3, 35 degrees up, as bytes."""
+    rows = []
+    su, sv = 0.3, 1 - (90 - 35) / 180
+    for y in range(h):
+        v = 1 - (y + 0.5) / h
+        row = []
+        for x in range(w):
+            u = (x + 0.5) / w
+            if v > 0.5:
+                t = (v - 0.5) * 2
+                c = [0.85 - 0.55 * t, 0.9 - 0.4 * t, 1.0 - 0.1 * t]
+            else:
+                c = [0.35, 0.27, 0.2]
+            du, dv = min(abs(u - su), 1 - abs(u - su)) * 2, v - sv
+            sun = math.exp(-(du * du + dv * dv) / (2 * 0.04 ** 2))
+            c = [min(1.0, ch * (1 - sun) + sun) for ch in c]
+            c = [ch * (0.25 + 0.75 * sun) for ch in c]
+            row.append(tuple(round(255 * ch) for ch in c))
+        rows.append(row)
+    return rows
+
+
+def write_textures(s, folder):
+    """Writes the scene's textures into `folder` (the RDLA's folder: its paths are relative)."""
+    for tex in [m["texture"] for _, m in s["objects"] if "texture" in m] + [l["texture"] for l in s["lights"] if "texture" in l]:
+        with open(f"{folder}/{tex['file']}", "wb") as f:
+            f.write(_png(tex["rows"]))
+
+
+def wave_curve(x0, x1, z, height, amp, waves, radius, n=24):
+    """A b-spline's control points along x at depth z, bobbing in y, with one radius."""
+    pts = []
+    for i in range(n):
+        t = i / (n - 1)
+        x = x0 + (x1 - x0) * t
+        pts.append((x, height + amp * math.sin(2 * math.pi * waves * t), z + 0.15 * math.cos(3 * math.pi * t)))
+    return {"points": pts, "radius": radius}
 
 
 def icosphere(center, radius, level):
@@ -159,6 +256,46 @@ SCENES = {
             (box((0.0, 0.25, -1.0), (0.5, 0.5, 0.5), 30), {"kind": "diffuse", "albedo": (0.2, 0.5, 0.7)}),
         ],
     },
+    "texture": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 6,
+        "camera": {"xform": translate(0, 1.2, 4.0) @ rotate(-12, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
+        "lights": [{"kind": "env", "radiance": (0.8, 0.9, 1.0)}],
+        "objects": [
+            # The floor repeats a 16x16 texture 4 times each way, so a texel spans 12.5 cm;
+            # the back wall shows it once, 4 m across.
+            (uv_quad((-4, 0, 4), (4, 0, 4), (4, 0, -4), (-4, 0, -4), 4),
+             {"kind": "diffuse", "texture": {"file": "texture-checker.png", "rows": checker_texture(16, 4)}}),
+            (uv_quad((-2, 0, -1.5), (2, 0, -1.5), (2, 4, -1.5), (-2, 4, -1.5), 1),
+             {"kind": "diffuse", "texture": {"file": "texture-checker.png", "rows": checker_texture(16, 4)}}),
+            (icosphere((-0.6, 0.5, 0.3), 0.5, 2), {"kind": "diffuse", "albedo": (0.7, 0.7, 0.7)}),
+            (box((0.7, 0.35, 0.0), (0.7, 0.7, 0.7), 25), {"kind": "diffuse", "albedo": (0.5, 0.5, 0.5)}),
+        ],
+    },
+    "envmap": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 6,
+        "camera": {"xform": translate(0, 1.2, 4.0) @ rotate(-12, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
+        "lights": [{"kind": "env", "radiance": (2.0, 2.0, 2.0), "texture": {"file": "envmap-sky.png", "rows": sky_texture(256, 128)}}],
+        "objects": [
+            (quad((-4, 0, 4), (4, 0, 4), (4, 0, -4), (-4, 0, -4)), {"kind": "diffuse", "albedo": (0.6, 0.6, 0.6)}),
+            (icosphere((-0.7, 0.5, 0.0), 0.5, 2), {"kind": "diffuse", "albedo": (0.8, 0.3, 0.2)}),
+            ({"kind": "sphere", "center": (0.6, 0.45, 0.2), "radius": 0.45}, {"kind": "metal", "color": (0.9, 0.8, 0.5), "roughness": 0.35}),
+            (box((0.0, 0.25, -1.0), (0.5, 0.5, 0.5), 30), {"kind": "diffuse", "albedo": (0.2, 0.5, 0.7)}),
+        ],
+    },
+    "curves": {
+        "width": 256, "height": 256, "spp": 64, "max_depth": 6,
+        "camera": {"xform": translate(0, 0.8, 3.5) @ rotate(-8, 1, 0, 0), "focal": 30.0, "film_width_aperture": 24.0},
+        "lights": [{"kind": "env", "radiance": (0.8, 0.9, 1.0)}],
+        "objects": [
+            (quad((-4, 0, 4), (4, 0, 4), (4, 0, -4), (-4, 0, -4)), {"kind": "diffuse", "albedo": (0.6, 0.6, 0.6)}),
+            ({"kind": "curves", "curves": [
+                wave_curve(-3.5, 3.5, 0.8, 0.25, 0.15, 3, 0.05),
+                wave_curve(-3.5, 3.5, 0.2, 0.45, 0.25, 2, 0.08),
+                wave_curve(-3.5, 3.5, -0.5, 0.6, 0.3, 4, 0.04),
+                wave_curve(-3.5, 3.5, -1.2, 0.9, 0.4, 1.5, 0.12),
+            ]}, {"kind": "diffuse", "albedo": (0.8, 0.35, 0.15)}),
+        ],
+    },
 }
 
 # ----------------------------------------------------------------------------- RDLA
@@ -201,6 +338,9 @@ def rdla(s):
         if l["kind"] == "rect":
             out.append(f'local {name} = RectLight("{name}") {{ ["node_xform"] = {_mat4(l["xform"])}, ["width"] = {l["width"]}, '
                        f'["height"] = {l["height"]}, ["color"] = {_rgb(l["radiance"])}, ["normalized"] = false }}')
+        elif "texture" in l:
+            out.append(f'local {name} = EnvLight("{name}") {{ ["color"] = {_rgb(l["radiance"])}, '
+                       f'["texture"] = "{l["texture"]["file"]}", ["texture_filter"] = 1 }}')
         else:
             out.append(f'local {name} = EnvLight("{name}") {{ ["color"] = {_rgb(l["radiance"])} }}')
     out.append(f'local lights = LightSet("lights") {{ {", ".join(lights)} }}')
@@ -212,13 +352,27 @@ def rdla(s):
             out.append(f'    ["vertex_list_0"] = {{ {", ".join(_vec3(v) for v in geom["verts"])} }},')
             out.append(f'    ["vertices_by_index"] = {{ {", ".join(str(i) for f in geom["faces"] for i in f)} }},')
             out.append(f'    ["face_vertex_count"] = {{ {", ".join(str(len(f)) for f in geom["faces"])} }},')
+            if "uvs" in geom:
+                out.append(f'    ["uv_list"] = {{ {", ".join(f"Vec2({u:.9g}, {v:.9g})" for u, v in geom["uvs"])} }},')
             out.append('    ["is_subd"] = false,')
+            out.append("}")
+        elif geom["kind"] == "curves":
+            pts = [p for c in geom["curves"] for p in c["points"]]
+            radii = [c["radius"] for c in geom["curves"] for _ in c["points"]]
+            out.append(f'local {g} = RdlCurveGeometry("{g}") {{')
+            out.append(f'    ["vertex_list_0"] = {{ {", ".join(_vec3(v) for v in pts)} }},')
+            out.append(f'    ["curves_vertex_count"] = {{ {", ".join(str(len(c["points"])) for c in geom["curves"])} }},')
+            out.append(f'    ["radius_list"] = {{ {", ".join(f"{r:.9g}" for r in radii)} }},')
+            out.append('    ["curve_type"] = 2, ["curves_subtype"] = 1,')
             out.append("}")
         elif geom["kind"] == "box":
             out.append(f'local {g} = BoxGeometry("{g}") {{ ["size"] = {_vec3(geom["size"])}, ["node_xform"] = {_mat4(geom["xform"])} }}')
         else:
             out.append(f'local {g} = SphereGeometry("{g}") {{ ["radius"] = {geom["radius"]}, ["node_xform"] = {_mat4(translate(*geom["center"]))} }}')
-        if mat["kind"] == "diffuse":
+        if mat["kind"] == "diffuse" and "texture" in mat:
+            out.append(f'local {m} = DwaBaseMaterial("{m}") {{ ["albedo"] = bind(ImageMap("{m}_tex") {{ '
+                       f'["texture"] = "{mat["texture"]["file"]}", ["gamma"] = 0 }}), ["specular"] = 0 }}')
+        elif mat["kind"] == "diffuse":
             out.append(f'local {m} = DwaBaseMaterial("{m}") {{ ["albedo"] = {_rgb(mat["albedo"])}, ["specular"] = 0 }}')
         elif mat["kind"] == "metal":
             c = _rgb(mat["color"])
@@ -243,8 +397,22 @@ def _write_obj(path, geom):
     with open(path, "w") as f:
         for v in geom["verts"]:
             f.write("v %r %r %r\n" % tuple(float(x) for x in v))
+        for uv in geom.get("uvs", []):
+            f.write("vt %r %r\n" % tuple(float(x) for x in uv))
         for face in geom["faces"]:
-            f.write("f " + " ".join(str(i + 1) for i in face) + "\n")
+            if "uvs" in geom:
+                f.write("f " + " ".join(f"{i + 1}/{i + 1}" for i in face) + "\n")
+            else:
+                f.write("f " + " ".join(str(i + 1) for i in face) + "\n")
+
+
+def _write_curves(path, geom):
+    # Mitsuba's curve files: "x y z radius" per control point, a blank line between curves.
+    with open(path, "w") as f:
+        for c in geom["curves"]:
+            for p in c["points"]:
+                f.write("%r %r %r %r\n" % (float(p[0]), float(p[1]), float(p[2]), float(c["radius"])))
+            f.write("\n")
 
 
 def _artist_friendly_ior(color, edge_color):
@@ -280,12 +448,27 @@ def mitsuba_dict(s, mi, workdir, name):
             # makes it emit along the light's -Z, as MoonRay's does.
             xf = l["xform"] @ rotate(180, 1, 0, 0) @ scale(l["width"] / 2, l["height"] / 2, 1)
             d[f"light{i}"] = {"type": "rectangle", "to_world": T(xf),
-                              "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}},
+                              "bsdf": {"type": "null"},
                               "emitter": {"type": "area", "radiance": {"type": "rgb", "value": list(l["radiance"])}}}
+        elif "texture" in l:
+            # MoonRay's lat-long and Mitsuba's envmap agree without a transform: u = 0 looks
+            # towards -Z, 0.25 +X, 0.5 +Z, 0.75 -X, the top row up (+Y). The colour multiplies.
+            # Mitsuba's envmap has no `raw` and reads an 8-bit file as sRGB, so it is given
+            # the texels as linear floats (k / 255, what MoonRay's EnvLight reads) directly.
+            assert l["radiance"][0] == l["radiance"][1] == l["radiance"][2], "envmap scales by one number"
+            texels = np.array(l["texture"]["rows"], dtype=np.float32) / 255
+            d[f"light{i}"] = {"type": "envmap", "bitmap": mi.Bitmap(texels, mi.Bitmap.PixelFormat.RGB),
+                              "scale": l["radiance"][0]}
         else:
             d[f"light{i}"] = {"type": "constant", "radiance": {"type": "rgb", "value": list(l["radiance"])}}
     for i, (geom, mat) in enumerate(s["objects"]):
-        if mat["kind"] == "diffuse":
+        if mat["kind"] == "diffuse" and "texture" in mat:
+            tex = f"{workdir}/{mat['texture']['file']}"
+            with open(tex, "wb") as f:
+                f.write(_png(mat["texture"]["rows"]))
+            bsdf = {"type": "diffuse", "reflectance": {"type": "bitmap", "filename": tex, "raw": True,
+                                                        "filter_type": "bilinear", "wrap_mode": "repeat"}}
+        elif mat["kind"] == "diffuse":
             bsdf = {"type": "diffuse", "reflectance": {"type": "rgb", "value": list(mat["albedo"])}}
         elif mat["kind"] == "metal":
             eta, k = _artist_friendly_ior(mat["color"], mat["color"])
@@ -299,6 +482,10 @@ def mitsuba_dict(s, mi, workdir, name):
             path = f"{workdir}/{name}-geom{i}.obj"
             _write_obj(path, geom)
             shape = {"type": "obj", "filename": path, "face_normals": len(geom["faces"]) == 1}
+        elif geom["kind"] == "curves":
+            path = f"{workdir}/{name}-geom{i}.txt"
+            _write_curves(path, geom)
+            shape = {"type": "bsplinecurve", "filename": path}
         elif geom["kind"] == "box":
             sz = geom["size"]
             shape = {"type": "cube", "to_world": T(geom["xform"] @ scale(sz[0] / 2, sz[1] / 2, sz[2] / 2))}
