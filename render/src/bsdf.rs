@@ -1445,6 +1445,7 @@ mod tests {
                 trt_tint: Vec3::ONE,
                 tt_azimuthal: azimuthal_var(1.0 - 1e-6),
                 cylinder: true,
+                trrt: Some(longitudinal_var(1.0 - 1e-6)),
             },
             emission: Vec3::ZERO,
         }
@@ -1452,8 +1453,9 @@ mod tests {
 
     #[test]
     fn white_hair_keeps_nearly_all_the_furnace_s_energy() {
-        // R + TT + TRT of a white (non-absorbing) hair: F + (1 - F)^2 + (1 - F)^2 F with each
-        // lobe's M and N normalised, about 0.95-1 for F around 0.035-0.1 (ior 1.45); the
+        // R + TT + TRT + TRRT of a white (non-absorbing) hair: F + (1 - F)^2 + (1 - F)^2 F +
+        // (1 - F) F^2 with each lobe's M and N normalised, about 0.95-1 for F around
+        // 0.035-0.1 (ior 1.45; the multiple-scattering series adds only 0.001-0.009); the
         // shifted, theta_d-dependent Fresnel moves it a little, and MoonRay's M at the TT
         // lobe's variance (0.054, roughness 0.25) integrates to up to 1.061 (hair.rs tests
         // it), so the sum may pass 1 by as much. Over the sphere by the midpoint rule

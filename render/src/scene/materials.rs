@@ -361,11 +361,14 @@ impl SceneBuilder<'_> {
                     trt_tint,
                     tt_azimuthal: azimuthal_var(azim),
                     cylinder: fresnel_type != 0,
+                    // The multiple-scattering lobe at four times the R roughness (moonshine
+                    // lib/material/dwabase/DwaBase.cc, resolveHairParams), clamped to
+                    // [0.01, 1 - 1e-6] (moonray BsdfBuilder.cc clampHairRoughness).
+                    trrt: a
+                        .bool("show_multiple_scattering", true)
+                        .then(|| longitudinal_var((4.0 * r_rough).clamp(0.01, 1.0 - 1e-6))),
                 };
                 let mut left_out = Vec::new();
-                if a.bool("show_multiple_scattering", true) {
-                    left_out.push("the multiple-scattering (TRRT) lobe");
-                }
                 if a.bool("show_hair_glint", false) {
                     left_out.push("glints");
                 }
