@@ -657,6 +657,27 @@ pub enum Shader {
         dial: Param,
         usd_tangent: bool,
     },
+    /// HairDiffuseMaterial with a bound `hair_color` (or front/back colour): each colour
+    /// clamped to [0, 1] per hit (moonshine lib/material/dwabase/DwaBase.cc,
+    /// resolveHairParams).
+    HairDiffuse {
+        front: Param,
+        back: Param,
+        emission: Param,
+    },
+    /// HairMaterial with a bound `hair_color` or lobe tint: the colour, clamped to [0, 1], gives
+    /// the absorption per hit (moonray HairUtil::computeAbsorptionCoefficients at the TT
+    /// azimuthal roughness, as moonray BsdfBuilder.cc does for each lobe); a tint of a lobe
+    /// that is off is the constant black. The rest of `hair` is constant.
+    Hair {
+        hair: crate::hair::Hair,
+        color: Param,
+        azimuthal_roughness: f32,
+        r_tint: Param,
+        tt_tint: Param,
+        trt_tint: Param,
+        emission: Param,
+    },
     /// A `Material::Coated` whose base is resolved per hit (its coat is constant).
     Coated {
         base: Material,
@@ -714,6 +735,36 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             specular_model: *specular_model,
             emission: emission.eval(maps, sp),
         },
+        Shader::HairDiffuse {
+            front,
+            back,
+            emission,
+        } => Material::HairDiffuse {
+            front: front.eval(maps, sp).clamp(Vec3::ZERO, Vec3::ONE),
+            back: back.eval(maps, sp).clamp(Vec3::ZERO, Vec3::ONE),
+            emission: emission.eval(maps, sp),
+        },
+        Shader::Hair {
+            hair,
+            color,
+            azimuthal_roughness,
+            r_tint,
+            tt_tint,
+            trt_tint,
+            emission,
+        } => {
+            let c = color.eval(maps, sp).clamp(Vec3::ZERO, Vec3::ONE);
+            Material::Hair {
+                hair: crate::hair::Hair {
+                    sigma_a: crate::hair::absorption_from_color(c, *azimuthal_roughness),
+                    r_tint: r_tint.eval(maps, sp),
+                    tt_tint: tt_tint.eval(maps, sp),
+                    trt_tint: trt_tint.eval(maps, sp),
+                    ..*hair
+                },
+                emission: emission.eval(maps, sp),
+            }
+        }
         Shader::Emissive { emission, scale } => Material::Emissive {
             radiance: emission.eval(maps, sp) * *scale,
         },

@@ -274,34 +274,33 @@ impl SceneBuilder<'_> {
                 // Names and defaults from moonshine lib/material/dwabase/json/hair_diffuse.json;
                 // the colours are clamped to [0, 1] and the back colour is the front one
                 // unless independent (moonshine lib/material/dwabase/DwaBase.cc,
-                // resolveHairParams). Bound colours are not resolved per hit here.
-                let front = a.rgb("hair_color", Vec3::ONE);
+                // resolveHairParams). Bound colours are evaluated per hit (`Shader::HairDiffuse`).
+                let front = bx.rgb(&mut a, "hair_color", Vec3::ONE);
                 let (front, back) = if a.bool("use_independent_front_and_back_hair_color", false) {
                     (
-                        a.rgb("front_hair_color", Vec3::ONE),
-                        a.rgb("back_hair_color", Vec3::ONE),
+                        bx.rgb(&mut a, "front_hair_color", Vec3::ONE),
+                        bx.rgb(&mut a, "back_hair_color", Vec3::ONE),
                     )
                 } else {
-                    (front, front)
+                    (front.clone(), front)
                 };
-                for name in ["hair_color", "front_hair_color", "back_hair_color"] {
-                    if binds.contains_key(name) {
-                        a.warnings.push(format!(
-                            "{}: HairDiffuseMaterial `{}`: a map bound to `{name}` is not supported by the built-in renderer; its constant is used",
-                            o.loc, o.name
-                        ));
-                    }
-                }
                 if a.int("bssrdf", 0) != 0 && a.f32("scattering_radius", 0.0) > 0.0 {
                     a.warnings.push(format!(
                         "{}: HairDiffuseMaterial `{}`: hair subsurface scattering is not supported by the built-in renderer",
                         o.loc, o.name
                     ));
                 }
-                Material::HairDiffuse {
-                    front: front.clamp(Vec3::ZERO, Vec3::ONE),
-                    back: back.clamp(Vec3::ZERO, Vec3::ONE),
-                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                match (c3(&front), c3(&back), c3(&emission)) {
+                    (Some(front), Some(back), Some(emission)) => Material::HairDiffuse {
+                        front: front.clamp(Vec3::ZERO, Vec3::ONE),
+                        back: back.clamp(Vec3::ZERO, Vec3::ONE),
+                        emission,
+                    },
+                    _ => Material::Shaded(Box::new(Shader::HairDiffuse {
+                        front,
+                        back,
+                        emission,
+                    })),
                 }
             }
             "HairMaterial_v3" | "HairMaterial" => {
@@ -314,7 +313,7 @@ impl SceneBuilder<'_> {
                 use crate::hair::{absorption_from_color, azimuthal_var, longitudinal_var};
                 let rough = |r: f32| r.clamp(0.01, 1.0);
                 let shift = |deg: f32| deg.clamp(-10.0, 10.0).to_radians();
-                let color = a.rgb("hair_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE);
+                let color = bx.rgb(&mut a, "hair_color", Vec3::ONE);
                 let ior = a.f32("refractive_index", 1.45).max(1.0001);
                 let fresnel_type = a.int("fresnel_type", 1);
                 let r_rough = a.f32("primary_specular_roughness", 0.5);
@@ -333,9 +332,9 @@ impl SceneBuilder<'_> {
                     .clamp(0.01, 1.0 - 1e-6);
                 let tint = |a: &mut Attrs, show: &str, name: &str| {
                     if a.bool(show, true) {
-                        a.rgb(name, Vec3::ONE)
+                        bx.rgb(a, name, Vec3::ONE)
                     } else {
-                        Vec3::ZERO
+                        Param::Const(Vec3::ZERO)
                     }
                 };
                 let r_tint = tint(&mut a, "show_primary_specular", "primary_specular_tint");
@@ -343,7 +342,10 @@ impl SceneBuilder<'_> {
                 let trt_tint = tint(&mut a, "show_secondary_specular", "secondary_specular_tint");
                 let hair = crate::hair::Hair {
                     ior,
-                    sigma_a: absorption_from_color(color, azim),
+                    sigma_a: absorption_from_color(
+                        c3(&color).unwrap_or(Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE),
+                        azim,
+                    ),
                     r: crate::hair::Longitudinal {
                         variance: longitudinal_var(rough(r_rough)),
                         shift: shift(a.f32("primary_specular_offset", -3.0)),
@@ -356,9 +358,9 @@ impl SceneBuilder<'_> {
                         variance: longitudinal_var(rough(trt_rough)),
                         shift: shift(a.f32("secondary_specular_offset", -4.5)),
                     },
-                    r_tint,
-                    tt_tint,
-                    trt_tint,
+                    r_tint: c3(&r_tint).unwrap_or(Vec3::ONE),
+                    tt_tint: c3(&tt_tint).unwrap_or(Vec3::ONE),
+                    trt_tint: c3(&trt_tint).unwrap_or(Vec3::ONE),
                     tt_azimuthal: azimuthal_var(azim),
                     cylinder: fresnel_type != 0,
                     // The multiple-scattering lobe at four times the R roughness (moonshine
@@ -378,8 +380,19 @@ impl SceneBuilder<'_> {
                 if a.f32("direct_transmission_saturation", 1.0) != 1.0 {
                     left_out.push("direct_transmission_saturation");
                 }
-                if !binds.is_empty() {
-                    left_out.push("maps bound to its attributes (their constants are used)");
+                // The colours and emission are evaluated per hit; maps bound to the rest
+                // (roughnesses, offsets, glints) are not.
+                let per_hit = [
+                    "hair_color",
+                    "primary_specular_tint",
+                    "transmission_tint",
+                    "secondary_specular_tint",
+                    "emission",
+                ];
+                if binds.keys().any(|k| !per_hit.contains(&k.as_str())) {
+                    left_out.push(
+                        "maps bound to attributes other than its colours and tints (their constants are used)",
+                    );
                 }
                 if !left_out.is_empty() {
                     a.warnings.push(format!(
@@ -390,9 +403,25 @@ impl SceneBuilder<'_> {
                         left_out.join(", ")
                     ));
                 }
-                Material::Hair {
-                    hair,
-                    emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                match (
+                    c3(&color),
+                    c3(&r_tint),
+                    c3(&tt_tint),
+                    c3(&trt_tint),
+                    c3(&emission),
+                ) {
+                    (Some(_), Some(_), Some(_), Some(_), Some(emission)) => {
+                        Material::Hair { hair, emission }
+                    }
+                    _ => Material::Shaded(Box::new(Shader::Hair {
+                        hair,
+                        color,
+                        azimuthal_roughness: azim,
+                        r_tint,
+                        tt_tint,
+                        trt_tint,
+                        emission,
+                    })),
                 }
             }
             "DwaMetalMaterial" => {

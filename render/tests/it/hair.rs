@@ -182,3 +182,89 @@ fn multiple_scattering_adds_moonrays_small_series_to_white_hair() {
     }
     assert!((0.9..1.061).contains(&b[0]), "{b:?}");
 }
+
+/// The mean RGB over the two middle rows of columns `x0..x1`, after `spp` samples.
+fn columns(scene: &Scene, spp: u32, x0: u32, x1: u32) -> [f64; 3] {
+    let rect = PixelRect {
+        x0: 0,
+        y0: 0,
+        x1: SIZE,
+        y1: SIZE,
+    };
+    let t = render_tile(scene, rect, 0..spp, 0, &AtomicBool::new(false)).unwrap();
+    let mut sum = [0.0; 3];
+    let mut n = 0.0;
+    for y in 15..17 {
+        for x in x0..x1 {
+            let s = t.sums[(y * SIZE + x) as usize];
+            for c in 0..3 {
+                sum[c] += s[c] / f64::from(spp);
+            }
+            n += 1.0;
+        }
+    }
+    sum.map(|s| s / n)
+}
+
+#[test]
+fn a_checkerboard_bound_to_hair_diffuse_colour_shows_both_colours_in_a_white_furnace() {
+    // The curve's s runs 0 to 1 along x from -3 to 3; a CheckerboardMap of 2 u tiles and 1 v
+    // tile is colour A where s < 0.5 (x < 0, columns below 16) and B beyond (moonray's
+    // CheckerboardMap.ispc: A where floor(s u / 2) and floor(t v / 2) have the same parity).
+    // In the white furnace the hair diffuse shows its colour (within 0.01, as the constant
+    // colour's test): A on the left, B on the right. No warning about the binding.
+    let (s, warnings) = scene(&furnace(
+        "ray_facing",
+        r#"HairDiffuseMaterial("hair") { ["hair_color"] = bind(CheckerboardMap("checker") {
+            ["color_A"] = Rgb(0.9, 0.5, 0.2), ["color_B"] = Rgb(0.2, 0.3, 0.7),
+            ["num_u_tiles"] = 2, ["num_v_tiles"] = 1 }) }"#,
+    ));
+    assert!(!warnings.iter().any(|w| w.contains("hair")), "{warnings:?}");
+    let left = columns(&s, 256, 8, 15);
+    let right = columns(&s, 256, 17, 24);
+    for (got, want) in [(left, [0.9, 0.5, 0.2]), (right, [0.2, 0.3, 0.7])] {
+        for c in 0..3 {
+            assert!((got[c] - want[c]).abs() < 0.01, "{got:?} vs {want:?}");
+        }
+    }
+}
+
+#[test]
+fn hair_material_colours_bound_to_maps_are_evaluated_per_hit() {
+    // A checkerboard whose two colours are both the constants renders the very same pixels
+    // as the constants (the same samples); one whose right half is a dark brown hair_color
+    // leaves the left as the white hair and makes the right redder than blue and darker.
+    let constant = scene(&furnace(
+        "ray_facing",
+        r#"HairMaterial_v3("hair") { ["hair_color"] = Rgb(0.6, 0.4, 0.3),
+            ["transmission_tint"] = Rgb(1, 0.8, 0.8) }"#,
+    ))
+    .0;
+    let (bound, warnings) = scene(&furnace(
+        "ray_facing",
+        r#"HairMaterial_v3("hair") {
+            ["hair_color"] = bind(CheckerboardMap("c1") { ["color_A"] = Rgb(0.6, 0.4, 0.3),
+                ["color_B"] = Rgb(0.6, 0.4, 0.3) }),
+            ["transmission_tint"] = bind(CheckerboardMap("c2") { ["color_A"] = Rgb(1, 0.8, 0.8),
+                ["color_B"] = Rgb(1, 0.8, 0.8) }) }"#,
+    ));
+    assert!(!warnings.iter().any(|w| w.contains("hair")), "{warnings:?}");
+    assert_eq!(columns(&constant, 16, 8, 24), columns(&bound, 16, 8, 24));
+    let (s, warnings) = scene(&furnace(
+        "ray_facing",
+        r#"HairMaterial_v3("hair") { ["hair_color"] = bind(CheckerboardMap("checker") {
+            ["color_A"] = Rgb(1, 1, 1), ["color_B"] = Rgb(0.3, 0.15, 0.05),
+            ["num_u_tiles"] = 2, ["num_v_tiles"] = 1 }) }"#,
+    ));
+    assert!(!warnings.iter().any(|w| w.contains("hair")), "{warnings:?}");
+    let left = columns(&s, 256, 8, 15);
+    let right = columns(&s, 256, 17, 24);
+    // White on the left: R + TT + TRT + TRRT in the band of the white-hair test.
+    for c in 0..3 {
+        assert!((0.9..1.061).contains(&left[c]), "{left:?}");
+    }
+    assert!(
+        right[0] > right[1] && right[1] > right[2] && right[0] < left[0] - 0.1,
+        "{right:?}"
+    );
+}
