@@ -43,11 +43,13 @@ pub enum Material {
         emission: Vec3,
     },
     /// A conductor: GGX with MoonRay's artist-friendly conductor Fresnel from the colour at
-    /// normal incidence and at the edge.
+    /// normal incidence and at the edge, weighted by `specular` (DwaMetalMaterial's
+    /// `specular`, in [0, 1]; 0 when `show_specular` is off).
     Metal {
         color: Vec3,
         edge_color: Vec3,
         roughness: f32,
+        specular: f32,
         specular_model: Microfacet,
         emission: Vec3,
     },
@@ -354,18 +356,25 @@ impl Bsdf {
                 color,
                 edge_color,
                 roughness,
+                specular,
                 specular_model,
                 ..
             } => {
-                b.push(
-                    Lobe::Ggx {
-                        alpha: roughness * roughness,
-                        dist: specular_model,
-                        fresnel: Fresnel::artist_friendly(color, edge_color),
-                        scale: w,
-                    },
-                    w,
-                );
+                // DwaMetal is DwaBase with metallic 1: its lobe's weight is specular *
+                // metallic (moonshine lib/material/dwabase/DwaBaseLayerable.cc,
+                // `metallicWeight`), nothing when it is zero.
+                let m = specular.clamp(0.0, 1.0);
+                if m > 0.0 {
+                    b.push(
+                        Lobe::Ggx {
+                            alpha: roughness * roughness,
+                            dist: specular_model,
+                            fresnel: Fresnel::artist_friendly(color, edge_color),
+                            scale: m * w,
+                        },
+                        m * w,
+                    );
+                }
             }
             Material::Dielectric {
                 tint,
@@ -957,6 +966,7 @@ mod tests {
                 color: Vec3::ONE,
                 edge_color: Vec3::ONE,
                 roughness: 0.0,
+                specular: 1.0,
                 specular_model: Microfacet::Ggx,
                 emission: Vec3::ZERO,
             },
@@ -969,6 +979,7 @@ mod tests {
                 color: Vec3::ONE,
                 edge_color: Vec3::ONE,
                 roughness: 0.3,
+                specular: 1.0,
                 specular_model: Microfacet::Ggx,
                 emission: Vec3::ZERO,
             },
@@ -1198,6 +1209,7 @@ mod tests {
             color,
             edge_color: Vec3::new(1.0, 0.9, 0.8),
             roughness: 0.0,
+            specular: 1.0,
             specular_model: Microfacet::Ggx,
             emission: Vec3::ZERO,
         };
@@ -1208,6 +1220,40 @@ mod tests {
             (bs.weight - color).abs().max_element() < 1e-4,
             "{}",
             bs.weight
+        );
+    }
+
+    #[test]
+    fn a_metal_s_specular_weight_scales_its_reflection() {
+        // DwaMetal's lobe is weighted by specular (moonshine DwaBaseLayerable.cc,
+        // metallicWeight = specular * metallic, metallic 1): a smooth metal seen head on
+        // reflects its colour (Fresnel's value at normal incidence, see above), so
+        // specular 0.5 reflects half its colour and specular 0 nothing at all (within 1e-4).
+        let color = Vec3::new(0.9, 0.6, 0.3);
+        let metal_r = |roughness: f32, specular: f32| Material::Metal {
+            color,
+            edge_color: Vec3::new(1.0, 0.9, 0.8),
+            roughness,
+            specular,
+            specular_model: Microfacet::Ggx,
+            emission: Vec3::ZERO,
+        };
+        let head_on = |m: &Material| {
+            Bsdf::new(m, 1.0)
+                .sample(Vec3::Z, 0.5, Vec2::splat(0.5))
+                .map_or(Vec3::ZERO, |bs| bs.weight)
+        };
+        let metal = |s: f32| metal_r(0.0, s);
+        let half = head_on(&metal(0.5));
+        assert!((half - 0.5 * color).abs().max_element() < 1e-4, "{half}");
+        assert!(Bsdf::new(&metal(0.0), 1.0).is_black());
+        // Rough, over the hemisphere: half the full weight's albedo too.
+        let rough = |s: f32| metal_r(0.4, s);
+        let wo = Vec3::new(0.3, 0.0, 0.954).normalize();
+        let (full, half) = (albedo(&rough(1.0), wo), albedo(&rough(0.5), wo));
+        assert!(
+            (half - 0.5 * full).abs().max_element() < 1e-4,
+            "{half} vs {full}"
         );
     }
 
@@ -1308,6 +1354,7 @@ mod tests {
             color: Vec3::ONE,
             edge_color: Vec3::ONE,
             roughness: 0.5,
+            specular: 1.0,
             specular_model,
             emission: Vec3::ZERO,
         };

@@ -619,11 +619,12 @@ pub enum Shader {
         thin: bool,
         emission: Param,
     },
-    /// DwaMetalMaterial with bindable colours.
+    /// DwaMetalMaterial with bindable colours and weight.
     Metal {
         color: Param,
         edge_color: Param,
         roughness: Param,
+        specular: Param,
         specular_model: crate::bsdf::Microfacet,
         emission: Param,
     },
@@ -726,12 +727,14 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             color,
             edge_color,
             roughness,
+            specular,
             specular_model,
             emission,
         } => Material::Metal {
             color: color.eval(maps, sp),
             edge_color: edge_color.eval(maps, sp),
             roughness: clamp01(roughness),
+            specular: clamp01(specular),
             specular_model: *specular_model,
             emission: emission.eval(maps, sp),
         },
@@ -892,12 +895,15 @@ pub fn blend(m0: &Material, m1: &Material, t: f32) -> Material {
 fn as_base(m: &Material) -> Option<Material> {
     match *m {
         Material::Base { .. } => Some(m.clone()),
+        // With a weight below one its hidden albedo would show: blended as BSDFs instead.
+        Material::Metal { specular, .. } if specular != 1.0 => None,
         Material::Metal {
             color,
             edge_color,
             roughness,
             specular_model,
             emission,
+            ..
         } => Some(Material::Base {
             albedo: color,
             specular: 1.0,

@@ -430,19 +430,37 @@ impl SceneBuilder<'_> {
                 let color = bx.rgb(&mut a, "metallic_color", Vec3::ONE);
                 let edge_color = bx.rgb(&mut a, "metallic_edge_color", Vec3::ONE);
                 let roughness = bx.f32(&mut a, "roughness", 0.5);
+                // The metal lobe's weight: `specular` (specular.json, default 1, saturated)
+                // when `show_specular` is on, else 0 (moonshine lib/material/dwabase/DwaBase.cc,
+                // resolveSpecularParams; DwaBaseLayerable.cc, metallicWeight).
+                let specular = if a.bool("show_specular", true) {
+                    bx.f32(&mut a, "specular", 1.0)
+                } else {
+                    Param::Const(Vec3::ZERO)
+                };
                 let specular_model = Microfacet::from_model(a.int("specular_model", 1));
-                match (c3(&color), c3(&edge_color), c3(&roughness), c3(&emission)) {
-                    (Some(color), Some(edge_color), Some(r), Some(emission)) => Material::Metal {
-                        color,
-                        edge_color,
-                        roughness: r.x.clamp(0.0, 1.0),
-                        specular_model,
-                        emission,
-                    },
+                match (
+                    c3(&color),
+                    c3(&edge_color),
+                    c3(&roughness),
+                    c3(&specular),
+                    c3(&emission),
+                ) {
+                    (Some(color), Some(edge_color), Some(r), Some(s), Some(emission)) => {
+                        Material::Metal {
+                            color,
+                            edge_color,
+                            roughness: r.x.clamp(0.0, 1.0),
+                            specular: s.x.clamp(0.0, 1.0),
+                            specular_model,
+                            emission,
+                        }
+                    }
                     _ => Material::Shaded(Box::new(Shader::Metal {
                         color,
                         edge_color,
                         roughness,
+                        specular,
                         specular_model,
                         emission,
                     })),

@@ -309,6 +309,49 @@ Layer("layer") { { plane, "", gold, LightSet("ls") { env } } }
     }
 }
 
+#[test]
+fn a_smooth_metal_s_specular_weight_scales_its_head_on_colour() {
+    // The smooth metal above with `specular` 0.5 (moonshine DwaBaseLayerable.cc weights the
+    // metal lobe by specular * metallic): half its colour head on, within 1e-3; with
+    // `show_specular` off, no lobe and black. `specular` bound to a constant-colour
+    // CheckerboardMap of 0.5 is the same half, evaluated per hit.
+    let render = |attrs: &str| {
+        let s = scene(&format!(
+            r#"
+SceneVariables {{ ["image_width"] = 8, ["image_height"] = 8 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 1 }}
+local plane = RdlMeshGeometry("plane") {{
+    ["vertex_list_0"] = {{ Vec3(-10, -10, 0), Vec3(10, -10, 0), Vec3(10, 10, 0), Vec3(-10, 10, 0) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}
+local gold = DwaMetalMaterial("gold") {{ ["metallic_color"] = Rgb(0.95, 0.64, 0.54),
+    ["metallic_edge_color"] = Rgb(1, 0.95, 0.78), ["roughness"] = 0, {attrs} }}
+local env = EnvLight("env") {{ ["color"] = Rgb(1, 1, 1) }}
+Layer("layer") {{ {{ plane, "", gold, LightSet("ls") {{ env }} }} }}
+"#
+        ));
+        mean(
+            &s,
+            PixelRect {
+                x0: 0,
+                y0: 0,
+                x1: 8,
+                y1: 8,
+            },
+            4,
+        )
+    };
+    let half = [0.475, 0.32, 0.27];
+    let bound = r#"["specular"] = bind(CheckerboardMap("c") { ["color_A"] = Rgb(0.5, 0.5, 0.5),
+        ["color_B"] = Rgb(0.5, 0.5, 0.5) })"#;
+    for m in [render(r#"["specular"] = 0.5"#), render(bound)] {
+        for c in 0..3 {
+            assert!((m[c] - half[c]).abs() < 1e-3, "{m:?} vs {half:?}");
+        }
+    }
+    let off = render(r#"["show_specular"] = false"#);
+    assert!(off.iter().all(|&c| c == 0.0), "{off:?}");
+}
+
 /// Two grey balls sharing one material under a red and a green distant light, each Layer
 /// entry linking the light sets given (Lua expressions), and a third entry, a ball below
 /// them with no light set.
