@@ -1492,7 +1492,7 @@ mod tests {
                 trt_tint: Vec3::ONE,
                 tt_azimuthal: azimuthal_var(1.0 - 1e-6),
                 cylinder: true,
-                trrt: Some(longitudinal_var(1.0 - 1e-6)),
+                trrt: Some(longitudinal_var(1.0)),
             },
             emission: Vec3::ZERO,
         }

@@ -340,6 +340,17 @@ impl SceneBuilder<'_> {
                 let r_tint = tint(&mut a, "show_primary_specular", "primary_specular_tint");
                 let tt_tint = tint(&mut a, "show_transmission", "transmission_tint");
                 let trt_tint = tint(&mut a, "show_secondary_specular", "secondary_specular_tint");
+                // The multiple-scattering lobe's roughness: with `use_optimized_sampling`
+                // (the default) MoonRay's HairOneSampleLobe builds it at 1 (moonray
+                // lib/rendering/shading/bsdf/hair/BsdfHairOneSampler.h); without, it is four
+                // times the R roughness (moonshine lib/material/dwabase/DwaBase.cc,
+                // resolveHairParams) clamped to [0.01, 1 - 1e-6] (moonray BsdfBuilder.cc,
+                // clampHairRoughness).
+                let trrt_rough = if a.bool("use_optimized_sampling", true) {
+                    1.0
+                } else {
+                    (4.0 * r_rough).clamp(0.01, 1.0 - 1e-6)
+                };
                 let hair = crate::hair::Hair {
                     ior,
                     sigma_a: absorption_from_color(
@@ -363,12 +374,9 @@ impl SceneBuilder<'_> {
                     trt_tint: c3(&trt_tint).unwrap_or(Vec3::ONE),
                     tt_azimuthal: azimuthal_var(azim),
                     cylinder: fresnel_type != 0,
-                    // The multiple-scattering lobe at four times the R roughness (moonshine
-                    // lib/material/dwabase/DwaBase.cc, resolveHairParams), clamped to
-                    // [0.01, 1 - 1e-6] (moonray BsdfBuilder.cc clampHairRoughness).
                     trrt: a
                         .bool("show_multiple_scattering", true)
-                        .then(|| longitudinal_var((4.0 * r_rough).clamp(0.01, 1.0 - 1e-6))),
+                        .then(|| longitudinal_var(trrt_rough)),
                 };
                 let mut left_out = Vec::new();
                 if a.bool("show_hair_glint", false) {

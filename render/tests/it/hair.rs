@@ -268,3 +268,30 @@ fn hair_material_colours_bound_to_maps_are_evaluated_per_hit() {
         "{right:?}"
     );
 }
+
+#[test]
+fn the_multiple_scattering_lobe_takes_moonrays_roughness_for_the_sampling_path() {
+    // With `use_optimized_sampling` (the default) MoonRay's HairOneSampleLobe builds the TRRT
+    // lobe at roughness 1; without, at 4 x primary_specular_roughness (here 4 x 0.1 = 0.4);
+    // with `show_multiple_scattering` off, none. The variance is HairUtil::longitudinalVar.
+    use render::bsdf::Material;
+    use render::hair::longitudinal_var;
+    let trrt = |attrs: &str| {
+        let (s, _) = scene(&furnace(
+            "ray_facing",
+            &format!(
+                r#"HairMaterial_v3("hair") {{ ["primary_specular_roughness"] = 0.1, {attrs} }}"#
+            ),
+        ));
+        match &s.materials[..] {
+            [Material::Hair { hair, .. }] => hair.trrt,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(trrt(""), Some(longitudinal_var(1.0)));
+    assert_eq!(
+        trrt(r#"["use_optimized_sampling"] = false"#),
+        Some(longitudinal_var(0.4))
+    );
+    assert_eq!(trrt(r#"["show_multiple_scattering"] = false"#), None);
+}
