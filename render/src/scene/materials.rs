@@ -81,9 +81,13 @@ impl SceneBuilder<'_> {
     }
 
     /// Whether material `mid` reads the hit (uv, primitive attributes): it is resolved per
-    /// shading point.
+    /// shading point, or its cut-out reads a map.
     pub(super) fn material_reads_hits(&self, mid: MaterialId) -> bool {
         matches!(self.materials[mid as usize], Material::Shaded(_))
+            || matches!(
+                &self.material_cutout[mid as usize],
+                Some(c) if !c.opacity.is_const()
+            )
     }
 
     fn build_material(&mut self, id: ObjectId) -> Material {
