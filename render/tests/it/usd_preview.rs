@@ -218,3 +218,43 @@ fn a_cut_out_surface_casts_no_shadow() {
         assert!((v - lit).abs() < 1e-3 * lit, "{v} vs {lit}");
     }
 }
+
+#[test]
+fn rays_pass_cut_outs_without_spending_a_bounce() {
+    // Along the camera's axis: a cut-out quad at z = 1, a smooth black quad of opacity 0.25
+    // and ior 1 at z = 0 (MoonRay's 1 - opacity straight through, no reflection), another
+    // cut-out at z = -1, then the white environment (not visible in camera). With max_depth 1
+    // the one bounce is the transmission: 0.75 reaches the camera only if the camera ray and
+    // the transmitted one both pass the cut-outs without spending a bounce (a hit there would
+    // end the path: 0).
+    let cut = r#"UsdPreviewSurface("cut") { ["opacity"] = 0, ["opacityThreshold"] = 0.5 }"#;
+    let quad = |name: &str, z: f64| {
+        format!(
+            r#"local {name} = RdlMeshGeometry("{name}") {{
+    ["vertex_list_0"] = {{ Vec3(-3, -3, {z}), Vec3(3, -3, {z}), Vec3(3, 3, {z}), Vec3(-3, 3, {z}) }},
+    ["vertices_by_index"] = {{ 0, 1, 2, 3 }}, ["face_vertex_count"] = {{ 4 }}, ["is_subd"] = false }}"#
+        )
+    };
+    let (s, warnings) = scene(&format!(
+        r#"
+SceneVariables {{ ["image_width"] = 16, ["image_height"] = 16, ["pixel_filter"] = 0,
+                 ["pixel_filter_width"] = 1, ["max_depth"] = 1 }}
+OrthographicCamera("cam") {{ ["node_xform"] = translate(0, 0, 5), ["film_width_aperture"] = 2 }}
+{}
+{}
+{}
+local cut = {cut}
+local glass = UsdPreviewSurface("glass") {{ ["diffuseColor"] = Rgb(0, 0, 0), ["roughness"] = 0,
+    ["ior"] = 1, ["opacity"] = 0.25 }}
+local env = EnvLight("env") {{ ["color"] = Rgb(1, 1, 1) }}
+local ls = LightSet("lights") {{ env }}
+Layer("layer") {{ {{ front, "", cut, ls }}, {{ mid, "", glass, ls }}, {{ back, "", cut, ls }} }}
+"#,
+        quad("front", 1.0),
+        quad("mid", 0.0),
+        quad("back", -1.0)
+    ));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let got = all(&s, 16);
+    assert!(got.iter().all(|c| (c - 0.75).abs() < 0.003), "{got:?}");
+}
