@@ -182,7 +182,7 @@ fn check(
 }
 
 impl SceneBuilder<'_> {
-    fn warn_once(&mut self, warning: String) {
+    pub(super) fn warn_once(&mut self, warning: String) {
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
         }

@@ -609,7 +609,7 @@ impl SceneBuilder<'_> {
         let m = self.material(id);
         if let (Some(i), Some(_)) = (id, &self.material_cutout[m as usize]) {
             let o = self.g.object(i);
-            self.warnings.push(format!(
+            self.warn_once(format!(
                 "{}: {} `{}`: a cut-out (`opacity` below `opacityThreshold`) inside a combining material is not supported by the built-in renderer; rendered opaque",
                 o.loc, o.class, o.name
             ));

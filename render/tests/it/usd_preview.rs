@@ -258,3 +258,22 @@ Layer("layer") {{ {{ front, "", cut, ls }}, {{ mid, "", glass, ls }}, {{ back, "
     let got = all(&s, 16);
     assert!(got.iter().all(|c| (c - 0.75).abs() < 0.003), "{got:?}");
 }
+
+#[test]
+fn a_cut_out_inside_a_combining_material_warns_once_and_renders_opaque() {
+    // Cut-outs are a hit's presence, which the built-in renderer keeps for a material id of
+    // its own: inside a DwaMixMaterial (as both its inputs) the cut-out UsdPreviewSurface is opaque
+    // (black diffuse, smooth: f0(1.5) head-on, not the environment), with one warning.
+    let (s, warnings) = head_on_with(
+        r#"DwaMixMaterial("mix") { ["material0"] = UsdPreviewSurface("cut") {
+                 ["diffuseColor"] = Rgb(0, 0, 0), ["roughness"] = 0, ["opacity"] = 0,
+                 ["opacityThreshold"] = 0.5 },
+             ["material1"] = UsdPreviewSurface("cut"), ["mix"] = 0.5 }"#,
+        SEEN,
+        "",
+    );
+    let about: Vec<_> = warnings.iter().filter(|w| w.contains("cut-out")).collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    let got = all(&s, 16);
+    assert!(got.iter().all(|c| (c - f0(1.5)).abs() < 0.003), "{got:?}");
+}
