@@ -175,6 +175,22 @@ impl Bvh {
         hit
     }
 
+    /// Whether a hit that `blocks` accepts stops the ray before its tmax: the any-hit query
+    /// with a filter (cut-outs, shadow linking), which builds a [`Hit`] only for the hits it
+    /// meets, in no particular order.
+    pub fn occluded_by(&self, ray: &Ray, mut blocks: impl FnMut(&Hit) -> bool) -> bool {
+        let mut hit = false;
+        self.traverse(ray, |t, i, _| {
+            let h = Hit {
+                prim: i as u32,
+                ..self.prims[i].hit(ray, t)
+            };
+            hit = blocks(&h);
+            hit
+        });
+        hit
+    }
+
     /// Visits primitive hits; `on_hit(t, prim, &mut tmax)` returns true to stop.
     #[inline]
     fn traverse(&self, ray: &Ray, mut on_hit: impl FnMut(f32, usize, &mut f32) -> bool) {

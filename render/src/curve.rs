@@ -50,6 +50,11 @@ pub enum CurveShape {
     Flat,
     /// A tube: a circle of the radius swept along the curve (`round`).
     Round,
+    /// A ribbon 2 * radius wide in the plane that holds the curve's tangent and is square to
+    /// its given normal (`normal_oriented`; Embree's normal-oriented curves, which moonray
+    /// `lib/rendering/rt/EmbreeAccelerator.cc` builds from the curves' `normal` primitive
+    /// attribute): it spans tangent and normal x tangent, and `Curve::normals` is its normal.
+    Oriented,
 }
 
 /// One span of a curve.
@@ -84,6 +89,9 @@ pub struct Curve {
     /// the corner layout of `geometry::Corners::attrs` as [start, end, end] so that
     /// barycentrics (u, 0) interpolate them.
     pub attrs: Vec<(u32, [Vec3; 3])>,
+    /// An oriented ribbon's normals at the span's two ends (world space), interpolated
+    /// linearly along u; unused by the other shapes.
+    pub normals: [Vec3; 2],
     pub bounds: Aabb,
 }
 
@@ -152,6 +160,8 @@ fn split(p: &[Vec4; 4]) -> ([Vec4; 4], [Vec4; 4]) {
 struct Search {
     /// The neighbours (`Curve::joints`) in ray space.
     joints: [Option<Vec4>; 2],
+    /// `Curve::normals` in ray space.
+    normals: [Vec3; 2],
     tmin: f32,
     tmax: f32,
     best: Option<CurveHit>,
@@ -202,6 +212,7 @@ impl Curve {
             ds,
             uv,
             attrs: Vec::new(),
+            normals: [Vec3::ZERO; 2],
             bounds,
         }
     }
@@ -219,6 +230,9 @@ impl Curve {
         let cp = self.cp.map(to_ray);
         let mut s = Search {
             joints: self.joints.map(|j| j.map(to_ray)),
+            normals: self
+                .normals
+                .map(|n| Vec3::new(n.dot(dx), n.dot(dy), n.dot(ray.d))),
             tmin: ray.tmin,
             tmax,
             best: None,
@@ -279,7 +293,7 @@ impl Curve {
             d2.sqrt()
         };
         let v = (side / r).clamp(-1.0, 1.0);
-        let (t, w) = match self.shape {
+        let (t, w, v) = match self.shape {
             CurveShape::Flat => {
                 if !self.capped {
                     // The piece holds the points between the lines square to the curve at
@@ -295,10 +309,14 @@ impl Curve {
                 if d2 > r * r || p.z < 1.5 * r {
                     return;
                 }
-                (p.z, w)
+                (p.z, w, v)
             }
             CurveShape::Round => match self.tube(cp, r, s.tmin, &s.joints) {
-                Some(tw) => tw,
+                Some((t, w)) => (t, w, v),
+                None => return,
+            },
+            CurveShape::Oriented => match oriented(cp, 0.5 * (u0 + u1), &s.normals) {
+                Some(twv) => twv,
                 None => return,
             },
         };
@@ -416,6 +434,17 @@ impl Curve {
         };
         match self.shape {
             CurveShape::Flat => facing,
+            CurveShape::Oriented => {
+                // The given normal, square to the tangent, on the ray's side.
+                let [n0, n1] = self.normals;
+                let n = n0.lerp(n1, hit.u);
+                let n = (n - t * n.dot(t)).normalize_or_zero();
+                match n.dot(-ray.d) {
+                    _ if n == Vec3::ZERO => facing,
+                    c if c < 0.0 => -n,
+                    _ => n,
+                }
+            }
             CurveShape::Round => {
                 let c = eval(&self.cp, hit.u).xyz();
                 let off = ray.at(hit.t) - c;
@@ -438,6 +467,44 @@ impl Curve {
             None => Vec2::new(self.s0 + u * self.ds, v * 0.5 + 0.5),
         }
     }
+}
+
+/// Where the ray (from 0 along +z, in ray space) meets the piece `cp` of an oriented ribbon,
+/// taken as its chord: the plane through the chord square to the normal (`normals`
+/// interpolated at the piece's middle `um`, made square to the chord), between the lines
+/// square to the curve at the piece's ends (shared with its neighbours), within the radius
+/// of the chord's centre line. Returns the distance, the chord parameter and the signed
+/// offset across over the radius. Seen edge-on (the ray in the plane) it is missed.
+fn oriented(cp: &[Vec4; 4], um: f32, normals: &[Vec3; 2]) -> Option<(f32, f32, f32)> {
+    let (a, b) = (cp[0].xyz(), cp[3].xyz());
+    let axis = b - a;
+    let len = axis.length();
+    if len <= 1e-7 * a.length().max(1.0) {
+        return None;
+    }
+    let e = axis / len;
+    let n = normals[0].lerp(normals[1], um);
+    let n = (n - e * n.dot(e)).try_normalize()?;
+    if n.z.abs() < 1e-6 {
+        return None;
+    }
+    // n . (t z - a) = 0.
+    let t = n.dot(a) / n.z;
+    let x = Vec3::new(0.0, 0.0, t);
+    let h = (x - a).dot(e);
+    let w = (h / len).clamp(0.0, 1.0);
+    let r = cp[0].w + (cp[3].w - cp[0].w) * w;
+    let seam = SEAM * r;
+    let t0 = tangent(cp, 0.0).normalize_or_zero();
+    let t1 = tangent(cp, 1.0).normalize_or_zero();
+    if r.is_nan() || r <= 0.0 || (x - a).dot(t0) < -seam || (x - b).dot(t1) > seam {
+        return None;
+    }
+    let across = (x - a - e * h).dot(n.cross(e));
+    if across.abs() > r {
+        return None;
+    }
+    Some((t, w, across / r))
 }
 
 /// Whether `x` is inside the cone about the segment p-q (radii in `w`) between the planes
@@ -491,7 +558,7 @@ mod tests {
             assert!((h.u - 0.65).abs() < 1e-5, "{h:?}");
             assert!((h.v.abs() - 0.99).abs() < 1e-4, "{h:?}");
             let expect = match shape {
-                CurveShape::Flat => 5.0,
+                CurveShape::Flat | CurveShape::Oriented => 5.0,
                 // The tube's surface: 5 - sqrt(r^2 - y^2).
                 CurveShape::Round => 5.0 - (0.01f32 - 0.099 * 0.099).sqrt(),
             };
@@ -527,6 +594,58 @@ mod tests {
         let h = round.intersect(&oblique, f32::INFINITY).unwrap();
         let depth = (0.01f32 - 0.0025).sqrt() * 2f32.sqrt();
         assert!((h.t - (50f32.sqrt() - depth)).abs() < 1e-4, "{h:?}");
+    }
+
+    /// A straight bezier span along x (from -1 to 1 at z = 0, radius 0.1) oriented by the
+    /// normal `n` at both ends.
+    fn oriented(n: Vec3) -> Curve {
+        let mut c = straight(CurveShape::Oriented, false, 0.1, 0.1);
+        c.normals = [n; 2];
+        c
+    }
+
+    #[test]
+    fn an_oriented_ribbon_face_on_covers_twice_its_radius_and_has_the_given_normal() {
+        // Normal +z, seen along -z: the ribbon lies in z = 0, |y| <= 0.1, hit at t = 5 with
+        // v = y / r, its normal the given one (facing the ray; from below, flipped).
+        let c = oriented(Vec3::Z);
+        for (y, hit) in [(0.0, true), (0.099, true), (-0.099, true), (0.101, false)] {
+            let r = ray(Vec3::new(0.3, y, 5.0), Vec3::NEG_Z);
+            let h = c.intersect(&r, f32::INFINITY);
+            assert_eq!(h.is_some(), hit, "y {y}: {h:?}");
+            if let Some(h) = h {
+                assert!(
+                    (h.t - 5.0).abs() < 1e-5 && (h.u - 0.65).abs() < 1e-5,
+                    "{h:?}"
+                );
+                assert!((h.v - y / 0.1).abs() < 1e-4, "{h:?}");
+                assert!((c.normal(&r, &h) - Vec3::Z).length() < 1e-6);
+            }
+        }
+        let below = ray(Vec3::new(0.3, 0.05, -5.0), Vec3::Z);
+        let h = c.intersect(&below, f32::INFINITY).expect("hit from below");
+        assert!((c.normal(&below, &h) + Vec3::Z).length() < 1e-6);
+        // An oblique ray still meets the plane z = 0 where |y| <= 0.1: from (0, 0.3, 5)
+        // towards (0, 0.09, 0) hits, towards (0, 0.11, 0) misses.
+        for (y, hit) in [(0.09f32, true), (0.11, false)] {
+            let o = Vec3::new(0.0, 0.3, 5.0);
+            let r = ray(o, Vec3::new(0.0, y, 0.0) - o);
+            assert_eq!(c.intersect(&r, f32::INFINITY).is_some(), hit, "y {y}");
+        }
+    }
+
+    #[test]
+    fn an_oriented_ribbon_seen_edge_on_vanishes() {
+        // Normal +y: the ribbon lies in y = 0, |z| <= 0.1; a ray along -z in that plane sees
+        // only its edge and misses it, while one along -y sees it face-on.
+        let c = oriented(Vec3::Y);
+        for y in [0.0, 0.05, -0.05] {
+            let r = ray(Vec3::new(0.3, y, 5.0), Vec3::NEG_Z);
+            assert!(c.intersect(&r, f32::INFINITY).is_none(), "y {y}");
+        }
+        let r = ray(Vec3::new(0.3, 5.0, 0.05), Vec3::NEG_Y);
+        let h = c.intersect(&r, f32::INFINITY).expect("face-on along -y");
+        assert!((h.t - 5.0).abs() < 1e-5 && (c.normal(&r, &h) - Vec3::Y).length() < 1e-6);
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! and a range of sample indices.
 
 use crate::bsdf::{Bsdf, Frame, LobeKind, Material};
-use crate::geometry::Ray;
+use crate::geometry::{Hit, Primitive, Ray};
 use crate::sampler::Sampler;
 use crate::scene::Scene;
-use crate::shading::{resolve, ShadePoint};
+use crate::shading::{resolve, Param, ShadePoint};
 use glam::Vec3;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -178,12 +178,81 @@ fn spawn(p: Vec3, ng: Vec3, dir: Vec3) -> Vec3 {
     }
 }
 
+/// The shading point of a hit, for the maps of its material.
+fn shade_point<'s>(scene: &'s Scene, hit: &Hit, front: bool) -> ShadePoint<'s> {
+    let prim = scene.bvh.prim(hit.prim);
+    let attrs = match prim {
+        Primitive::Triangle {
+            corners: Some(c), ..
+        } => &c.attrs[..],
+        Primitive::Sphere(s) => &s.attrs[..],
+        Primitive::Curve(c) => &c.attrs[..],
+        _ => &[],
+    };
+    ShadePoint {
+        p: hit.p,
+        n: hit.ns,
+        ng: hit.n,
+        uv: prim.uv(hit),
+        front,
+        attrs,
+        // A curve's attributes are kept as corners [start, end, end]: (u, 0).
+        bary: match prim {
+            Primitive::Curve(_) => glam::Vec2::new(hit.bary.x, 0.0),
+            _ => hit.bary,
+        },
+        dpds: prim.dpds(hit),
+        to_object: match prim {
+            Primitive::Sphere(s) => Some(&s.to_object),
+            _ => None,
+        },
+    }
+}
+
+/// Whether a hit of a ray along `d` falls where its material is cut out (MoonRay's presence
+/// 0; see `scene::Cutout`). Free for materials that cannot be cut out.
+fn cut_out(scene: &Scene, d: Vec3, hit: &Hit) -> bool {
+    let Some(Some(c)) = scene.material_cutout.get(hit.material as usize) else {
+        return false;
+    };
+    let opacity = match &c.opacity {
+        Param::Const(v) => v.x,
+        p => p.eval_f32(&scene.maps, &shade_point(scene, hit, hit.n.dot(-d) > 0.0)),
+    };
+    opacity < c.threshold
+}
+
+/// The step past a hit at distance `t` that a ray going on takes (as `spawn` offsets).
+fn past(t: f32) -> f32 {
+    t + 1e-4 * t.max(1.0)
+}
+
+/// The nearest hit along the ray that is not cut out, adding the rays traced to `rays`: past
+/// a cut-out the ray goes on from the hit, as if the surface were not there, using no bounce.
+fn intersect(scene: &Scene, ray: &Ray, rays: &mut u64) -> Option<Hit> {
+    let mut hit = scene.bvh.intersect(ray);
+    *rays += 1;
+    let mut on = *ray;
+    while let Some(h) = hit.filter(|h| cut_out(scene, ray.d, h)) {
+        on.tmin = past(h.t);
+        if on.tmin >= on.tmax {
+            return None;
+        }
+        hit = scene.bvh.intersect(&on);
+        *rays += 1;
+    }
+    hit
+}
+
 /// Whether geometry hides light `light` along a shadow ray, adding the rays traced to `rays`.
 /// Geometry whose Layer entry has the light in its ShadowSet casts no shadow from it (MoonRay's
 /// shadow linking): the ray goes on past such a hit.
 fn occluded(scene: &Scene, mut ray: Ray, light: u32, rays: &mut u64) -> bool {
     *rays += 1;
     if !scene.has_shadow_sets() {
+        if scene.has_cutouts {
+            return scene.bvh.occluded_by(&ray, |h| !cut_out(scene, ray.d, h));
+        }
         return scene.bvh.occluded(&ray);
     }
     loop {
@@ -195,11 +264,11 @@ fn occluded(scene: &Scene, mut ray: Ray, light: u32, rays: &mut u64) -> bool {
             .get(hit.material as usize)
             .and_then(|&s| scene.shadow_sets.get(s as usize))
             .is_none_or(|s| !s.contains(&light));
-        if casts {
+        if casts && !cut_out(scene, ray.d, &hit) {
             return true;
         }
         // Past the hit, by a step that grows with the distance (as `spawn` offsets).
-        ray.tmin = hit.t + 1e-4 * hit.t.max(1.0);
+        ray.tmin = past(hit.t);
         if ray.tmin >= ray.tmax {
             return false;
         }
@@ -236,8 +305,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
     };
 
     for depth in 0u32.. {
-        let hit = scene.bvh.intersect(&ray);
-        *rays += 1;
+        let hit = intersect(scene, &ray, rays);
         let t_surface = hit.map_or(ray.tmax, |h| h.t);
         // The vertex depth the contribution of this ray belongs to: the vertex it left.
         let from = depth.saturating_sub(1);
@@ -320,33 +388,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         // Only a material that depends on the shading point needs one.
         let mut ns = hit.ns;
         let material = if let Material::Shaded(_) = material {
-            let prim = scene.bvh.prim(hit.prim);
-            let attrs = match prim {
-                crate::geometry::Primitive::Triangle {
-                    corners: Some(c), ..
-                } => &c.attrs[..],
-                crate::geometry::Primitive::Sphere(s) => &s.attrs[..],
-                crate::geometry::Primitive::Curve(c) => &c.attrs[..],
-                _ => &[],
-            };
-            let sp = ShadePoint {
-                p: hit.p,
-                n: hit.ns,
-                ng: hit.n,
-                uv: prim.uv(&hit),
-                front,
-                attrs,
-                // A curve's attributes are kept as corners [start, end, end]: (u, 0).
-                bary: match prim {
-                    crate::geometry::Primitive::Curve(_) => glam::Vec2::new(hit.bary.x, 0.0),
-                    _ => hit.bary,
-                },
-                dpds: prim.dpds(&hit),
-                to_object: match prim {
-                    crate::geometry::Primitive::Sphere(s) => Some(&s.to_object),
-                    _ => None,
-                },
-            };
+            let sp = shade_point(scene, &hit, front);
             ns = crate::normal_map::shading_normal(material, &scene.maps, &sp);
             resolve(material, &scene.maps, &sp)
         } else {

@@ -6,7 +6,8 @@
 //!   0, bezier 1 (the default), bspline 2, an unknown one warns and is bezier;
 //!   `curves_subtype` (and `tessellation_rate`, default 4, from scene_rdl2
 //!   `lib/scene/rdl2/CommonAttributes.h`) ray_facing 0 (the default), round 1,
-//!   normal_oriented 2, an unknown one warns and is ray facing; the
+//!   normal_oriented 2 (oriented by the `normal` primitive attribute; see `Api.cc` below),
+//!   an unknown one warns and is ray facing; the
 //!   radius rates of `radius_list` (below) and 0.5 when it is empty; `uv_list` as MoonRay's
 //!   `uv` primitive attribute, its rate picked from its length.
 //! - `lib/rendering/geom/Curves.cc` `checkPrimitiveData`: a linear curve has at least 2
@@ -16,6 +17,9 @@
 //! - `lib/rendering/geom/prim/BezierSpanChains.cc`, `BSpline.cc`, `LineSegments.cc`: span j
 //!   of a bezier curve is vertices 3 j .. 3 j + 3, of a b-spline j .. j + 3 (n - 3 spans), of a
 //!   linear curve j, j + 1.
+//! - `lib/rendering/geom/Api.cc` `createCurves`: normal_oriented curves need a `normal`
+//!   primitive attribute at rate constant, uniform, varying or vertex (without, MoonRay
+//!   refuses them; here they warn and are ray facing), and linear ones warn and are ray facing.
 //! - `lib/rendering/geom/Primitive.h` (`transformVertexBuffer` for Vec3fa): the radius is
 //!   scaled by the mean length of the transform's three axes.
 //!
@@ -178,7 +182,7 @@ fn check(
 }
 
 impl SceneBuilder<'_> {
-    fn warn_once(&mut self, warning: String) {
+    pub(super) fn warn_once(&mut self, warning: String) {
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
         }
@@ -233,15 +237,18 @@ impl SceneBuilder<'_> {
                 Basis::Bezier
             }
         };
-        let shape = match subtype {
+        let mut shape = match subtype {
             0 => CurveShape::Flat,
             1 => CurveShape::Round,
-            2 => {
+            // moonray lib/rendering/geom/Api.cc `createCurves`: linear normal-oriented
+            // curves warn and are ray facing.
+            2 if basis == Basis::Linear => {
                 warnings.push(format!(
-                    "{here}: normal_oriented curves are not supported by the built-in renderer; rendered ray facing"
+                    "{here}: linear normal_oriented curves are rendered ray facing, as MoonRay does (Embree has no linear normal-oriented curves)"
                 ));
                 CurveShape::Flat
             }
+            2 => CurveShape::Oriented,
             other => {
                 warnings.push(format!(
                     "{here}: unknown curves_subtype {other}; rendered ray facing, as MoonRay does"
@@ -302,11 +309,33 @@ impl SceneBuilder<'_> {
             .map(|(p, r)| xf.transform_point3(*p).extend(r * radius_scale))
             .collect();
         let mid = self.material(mat);
-        let attrs = if self.material_reads_hits(mid) {
+        let reads = self.material_reads_hits(mid);
+        let mut attrs = if reads || shape == CurveShape::Oriented {
             self.curve_attributes(&user_data, &rates, &here, &o.name)
         } else {
             Vec::new()
         };
+        // A normal-oriented ribbon's normals: the `normal` primitive attribute (moonray
+        // lib/rendering/geom/Api.cc `createCurves`: required, at rate constant, uniform,
+        // varying or vertex; MoonRay refuses the curves without one), transformed as normals.
+        let normals = if shape == CurveShape::Oriented {
+            let found = attrs.iter().position(|(id, rate, _)| {
+                self.attribute_names[*id as usize] == "normal" && *rate != Rate::Part
+            });
+            if found.is_none() {
+                self.warn_once(format!(
+                    "{here}: normal_oriented curves need a `normal` primitive attribute (constant, per curve, per span end or per vertex), which MoonRay refuses them without; rendered ray facing"
+                ));
+                shape = CurveShape::Flat;
+            }
+            found.map(|i| attrs[i].clone())
+        } else {
+            None
+        };
+        if !reads {
+            attrs.clear();
+        }
+        let normal_xf = m.inverse().transpose();
         let (mut first, mut varying) = (0, 0);
         for (c, &n) in counts.iter().enumerate() {
             let spans = spans_of(n);
@@ -334,34 +363,43 @@ impl SceneBuilder<'_> {
                 let ds = 1.0 / spans as f32;
                 let linear = basis == Basis::Linear;
                 let mut span = Curve::new(cp, shape, linear, mid, j as f32 * ds, ds, uv);
+                // An attribute's values at the span's two ends.
+                let ends_of = |rate: &Rate, v: &[glam::Vec3]| -> Option<[glam::Vec3; 2]> {
+                    Some(match rate {
+                        Rate::Constant => [v[0]; 2],
+                        Rate::Uniform => [v[c]; 2],
+                        Rate::Part => {
+                            let part = part_indices.get(c).copied().unwrap_or(0);
+                            [*v.get(part)?; 2]
+                        }
+                        Rate::Varying => [v[varying + j], v[varying + j + 1]],
+                        Rate::Vertex => match basis {
+                            Basis::Linear => [v[first + j], v[first + j + 1]],
+                            Basis::Bezier => [v[first + 3 * j], v[first + 3 * j + 3]],
+                            // A uniform cubic b-spline's ends: (v0 + 4 v1 + v2) / 6 and
+                            // (v1 + 4 v2 + v3) / 6 of its four vertices.
+                            Basis::Bspline => {
+                                let k = first + j;
+                                [
+                                    (v[k] + 4.0 * v[k + 1] + v[k + 2]) / 6.0,
+                                    (v[k + 1] + 4.0 * v[k + 2] + v[k + 3]) / 6.0,
+                                ]
+                            }
+                        },
+                    })
+                };
                 span.attrs = attrs
                     .iter()
                     .filter_map(|(id, rate, v)| {
-                        let ends = match rate {
-                            Rate::Constant => [v[0]; 2],
-                            Rate::Uniform => [v[c]; 2],
-                            Rate::Part => {
-                                let part = part_indices.get(c).copied().unwrap_or(0);
-                                [*v.get(part)?; 2]
-                            }
-                            Rate::Varying => [v[varying + j], v[varying + j + 1]],
-                            Rate::Vertex => match basis {
-                                Basis::Linear => [v[first + j], v[first + j + 1]],
-                                Basis::Bezier => [v[first + 3 * j], v[first + 3 * j + 3]],
-                                // A uniform cubic b-spline's ends: (v0 + 4 v1 + v2) / 6 and
-                                // (v1 + 4 v2 + v3) / 6 of its four vertices.
-                                Basis::Bspline => {
-                                    let k = first + j;
-                                    [
-                                        (v[k] + 4.0 * v[k + 1] + v[k + 2]) / 6.0,
-                                        (v[k + 1] + 4.0 * v[k + 2] + v[k + 3]) / 6.0,
-                                    ]
-                                }
-                            },
-                        };
+                        let ends = ends_of(rate, v)?;
                         Some((*id, [ends[0], ends[1], ends[1]]))
                     })
                     .collect();
+                if let Some((_, rate, v)) = &normals {
+                    if let Some(ends) = ends_of(rate, v) {
+                        span.normals = ends.map(|n| normal_xf * n);
+                    }
+                }
                 if linear {
                     span.joints = [
                         (j > 0).then(|| cv[first + j - 1]),

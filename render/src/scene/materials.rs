@@ -52,6 +52,7 @@ impl SceneBuilder<'_> {
         let mid = self.materials.len() as MaterialId;
         self.material_light_set.push(key.1);
         self.material_shadow_set.push(key.2);
+        self.material_cutout.push(None);
         if let Some(&built) = self
             .material_ids
             .iter()
@@ -60,6 +61,7 @@ impl SceneBuilder<'_> {
         {
             let m = self.materials[built as usize].clone();
             self.materials.push(m);
+            self.material_cutout[mid as usize] = self.material_cutout[built as usize].clone();
             self.material_ids.insert(key, mid);
             return mid;
         }
@@ -69,17 +71,23 @@ impl SceneBuilder<'_> {
         self.material_ids.insert(key, mid);
         if let Some(id) = id {
             self.materials_building.push(id);
+            self.built_cutout = None;
             let m = self.build_material(id);
             self.materials_building.pop();
             self.materials[mid as usize] = m;
+            self.material_cutout[mid as usize] = self.built_cutout.take();
         }
         mid
     }
 
     /// Whether material `mid` reads the hit (uv, primitive attributes): it is resolved per
-    /// shading point.
+    /// shading point, or its cut-out reads a map.
     pub(super) fn material_reads_hits(&self, mid: MaterialId) -> bool {
         matches!(self.materials[mid as usize], Material::Shaded(_))
+            || matches!(
+                &self.material_cutout[mid as usize],
+                Some(c) if !c.opacity.is_const()
+            )
     }
 
     fn build_material(&mut self, id: ObjectId) -> Material {
@@ -173,20 +181,21 @@ impl SceneBuilder<'_> {
                     a.warnings
                         .push(format!("{}: UsdPreviewSurface `{}`: {what}", o.loc, o.name))
                 };
-                // Opacity: MoonRay's presence is 1 where opacity >= opacityThreshold, else 0
-                // (a cut-out); with no threshold (0), the dielectric specular transmits
-                // 1 - opacity, refracting by `ior`, white.
+                // Opacity (moonray dso/material/UsdPreviewSurface/UsdPreviewSurface.cc): with
+                // an `opacityThreshold` above 0 the surface is opaque where it is present, and
+                // its presence is 1 where opacity >= opacityThreshold, else 0 (a cut-out, which
+                // rays pass as if it were not there); with none, the dielectric specular
+                // transmits 1 - opacity, refracting by `ior`, white.
                 let threshold = a.f32("opacityThreshold", 0.0).clamp(0.0, 1.0);
-                let opacity = a.f32("opacity", 1.0).clamp(0.0, 1.0);
                 let transmission = if threshold > 0.0 {
-                    if binds.contains_key("opacity") || opacity < threshold {
-                        unsupported(
-                            &mut a,
-                            "an `opacity` below `opacityThreshold` (a cut-out) is not supported by the built-in renderer; rendered opaque",
-                        );
-                    }
+                    let opacity = bx.f32(&mut a, "opacity", 1.0);
+                    self.built_cutout = match opacity {
+                        Param::Const(c) if c.x >= threshold => None,
+                        opacity => Some(super::Cutout { opacity, threshold }),
+                    };
                     0.0
                 } else {
+                    let opacity = a.f32("opacity", 1.0).clamp(0.0, 1.0);
                     if binds.contains_key("opacity") {
                         unsupported(
                             &mut a,
@@ -656,6 +665,13 @@ impl SceneBuilder<'_> {
             ));
         }
         let m = self.material(id);
+        if let (Some(i), Some(_)) = (id, &self.material_cutout[m as usize]) {
+            let o = self.g.object(i);
+            self.warn_once(format!(
+                "{}: {} `{}`: a cut-out (`opacity` below `opacityThreshold`) inside a combining material is not supported by the built-in renderer; rendered opaque",
+                o.loc, o.class, o.name
+            ));
+        }
         self.materials[m as usize].clone()
     }
 }

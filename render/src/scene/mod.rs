@@ -61,9 +61,25 @@ pub struct Scene {
     /// `material_shadow_set`.
     pub shadow_sets: Vec<Vec<u32>>,
     pub material_shadow_set: Vec<u32>,
+    /// For each material id, its cut-out when it can have one (UsdPreviewSurface with an
+    /// `opacityThreshold`): where it cuts out, rays go on as if the surface were not there.
+    pub material_cutout: Vec<Option<Cutout>>,
+    /// Whether some entry of `material_cutout` is set: without, shadow rays take the plain
+    /// any-hit query.
+    pub has_cutouts: bool,
     pub settings: Settings,
     pub output_file: Option<String>,
     pub frame: i32,
+}
+
+/// Where a material is absent: MoonRay's presence 0, which UsdPreviewSurface gives where
+/// `opacity < opacityThreshold` (moonray dso/material/UsdPreviewSurface/UsdPreviewSurface.cc,
+/// `presence`: `opacity >= opacityThreshold ? 1 : 0`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cutout {
+    /// The opacity, a constant below the threshold (absent everywhere) or a map.
+    pub opacity: crate::shading::Param,
+    pub threshold: f32,
 }
 
 impl Scene {
@@ -132,6 +148,10 @@ struct SceneBuilder<'g> {
     /// The light set and shadow set of each material id (see `Scene::material_light_set`).
     material_light_set: Vec<u32>,
     material_shadow_set: Vec<u32>,
+    /// The cut-out of each material id (see `Scene::material_cutout`), and the one the
+    /// material being built last left (taken by `material`).
+    material_cutout: Vec<Option<Cutout>>,
+    built_cutout: Option<Cutout>,
     shadow_sets: Vec<Vec<ObjectId>>,
     current_shadow_set: u32,
     /// The light sets of the Layer's entries as light objects, and the one of the entry
@@ -167,6 +187,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         material_ids: HashMap::new(),
         material_light_set: Vec::new(),
         material_shadow_set: Vec::new(),
+        material_cutout: Vec::new(),
+        built_cutout: None,
         shadow_sets: Vec::new(),
         current_shadow_set: 0,
         light_sets: Vec::new(),
@@ -273,6 +295,8 @@ pub fn build(g: &SceneGraph, opts: &BuildOptions) -> Result<(Scene, Vec<String>)
         material_light_set: std::mem::take(&mut b.material_light_set),
         shadow_sets,
         material_shadow_set: std::mem::take(&mut b.material_shadow_set),
+        has_cutouts: b.material_cutout.iter().any(Option::is_some),
+        material_cutout: std::mem::take(&mut b.material_cutout),
         settings: vars.settings,
         output_file: vars.output_file,
         frame: vars.frame,

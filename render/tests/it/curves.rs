@@ -290,3 +290,38 @@ Layer("layer") {{ {{ i, "", glow }} }}
     let want = 2.0 * 2.0 * 0.1 / PIXEL;
     assert!((mean - want).abs() < 0.1, "{mean} pixels, not {want}");
 }
+
+#[test]
+fn a_normal_oriented_ribbon_lies_square_to_its_normal() {
+    // A straight bezier along x at y = 0.3, radius 0.1, with a constant `normal` UserData
+    // tilted by theta from the camera's axis about x: the ribbon, in the plane of x and
+    // normal x tangent, is 2 r cos(theta) tall on screen: 3.2 pixels face-on (theta 0), 1.6 at
+    // 60 degrees, nothing edge-on (90). Tolerance as for the ray-facing curve.
+    for (theta, want) in [(0.0f64, 3.2), (60.0, 1.6), (90.0, 0.0)] {
+        let (sin, cos) = theta.to_radians().sin_cos();
+        let attrs = format!(
+            r#"["primitive_attributes"] = {{ UserData("n") {{ ["vec3f_key"] = "normal",
+                   ["vec3f_values_0"] = {{ Vec3(0, {sin}, {cos}) }} }} }}"#
+        );
+        let (s, warnings) = scene(&glowing(&format!(
+            "{}, {attrs}",
+            curve(
+                "bezier",
+                "normal_oriented",
+                "4",
+                "Vec3(-3, 0.3, 0), Vec3(-1, 0.3, 0), Vec3(1, 0.3, 0), Vec3(3, 0.3, 0)",
+                "0.1",
+            )
+        )));
+        assert!(
+            !warnings.iter().any(|w| w.contains("RdlCurveGeometry")),
+            "{warnings:?}"
+        );
+        let img = image(&s, 64);
+        let mean: f64 = (8..56).map(|x| column(&img, x)).sum::<f64>() / 48.0;
+        assert!(
+            (mean - want).abs() < 0.05,
+            "theta {theta}: {mean} pixels, not {want}"
+        );
+    }
+}
