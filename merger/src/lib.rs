@@ -477,7 +477,16 @@ async fn prefetch(
         fetched
             .into_iter()
             .map(|(key, bytes)| {
-                let decoded = bytes.and_then(|bytes| decode_checked(&limits, &key, &bytes));
+                // A decoder that panics on hostile bytes refuses that partial (dead-lettered
+                // with its result), not the batch: retried, it would panic again forever.
+                let decoded = bytes.and_then(|bytes| {
+                    std::panic::catch_unwind(|| decode_checked(&limits, &key, &bytes))
+                        .unwrap_or_else(|_| {
+                            Err(MergeError::Permanent(format!(
+                                "partial {key}: the EXR decoder panicked on it"
+                            )))
+                        })
+                });
                 (key, decoded)
             })
             .collect::<Prefetched>()

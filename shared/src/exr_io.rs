@@ -197,17 +197,36 @@ pub struct Decoded {
     pub info: ImageInfo,
 }
 
+/// The largest tile side a file may declare (Moonfarm writes 64; OpenEXR writers use up to
+/// a few hundred).
+const MAX_TILE_SIDE: usize = 1 << 16;
+
 /// Refuses, from the headers alone, a file whose pixels could not be in its bytes: the exr
 /// reader allocates what a header's data window asks for before it reads any pixel, so 531
 /// bytes claiming a huge window would abort the process (found by `scripts/fuzz partial`).
 /// Each sample takes at least 2 bytes (half floats); deflate expands at most 1032:1, RLE 64:1;
 /// Moonfarm writes only uncompressed and ZIP files, so other compressions are refused. The
-/// pixel limit is not applied here: the caller holds the configured one.
+/// pixel limit is not applied here: the caller holds the configured one. Tiles larger than
+/// `MAX_TILE_SIDE` a side are refused too.
 fn check_headers(bytes: &[u8]) -> Result<(), ExrError> {
     let bad = |m: String| ExrError::Decode(m);
     let meta = exr::meta::MetaData::read_from_buffered(Cursor::new(bytes), false)
         .map_err(|e| bad(e.to_string()))?;
     for header in meta.headers.iter() {
+        // A tiled header's tile size is not bounded by its data window, and the reader
+        // multiplies it by the bytes per pixel before reading a pixel (an overflow, found by
+        // `scripts/fuzz partial`). Moonfarm writes tiles of 64x64.
+        if let exr::meta::BlockDescription::Tiles(tiles) = header.blocks {
+            let (w, h) = (tiles.tile_size.0, tiles.tile_size.1);
+            let bytes = w
+                .checked_mul(h)
+                .and_then(|a| a.checked_mul(header.channels.bytes_per_pixel));
+            if w > MAX_TILE_SIDE || h > MAX_TILE_SIDE || bytes.is_none() {
+                return Err(bad(format!(
+                    "tiles of {w}x{h} pixels: at most {MAX_TILE_SIDE} a side (the file is corrupt)"
+                )));
+            }
+        }
         let expands: u64 = match header.compression {
             Compression::Uncompressed => 1,
             Compression::RLE => 64,

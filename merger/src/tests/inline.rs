@@ -118,3 +118,34 @@ async fn snapshots_after_the_first_wait_for_the_interval() {
     assert_eq!(snapshots_with(Duration::ZERO).await, 2);
     assert_eq!(snapshots_with(Duration::from_secs(3600)).await, 1);
 }
+
+#[tokio::test]
+async fn a_hostile_inline_partial_is_dead_lettered_and_the_job_goes_on() {
+    let (q, blobs, m) = new_job().await;
+    // Found by `scripts/fuzz partial`: a header whose tile size overflows the reader.
+    let hostile = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/partial/crash-14442ba462a8d769adce438659771e9086b72397"),
+    )
+    .unwrap();
+    let key = keys::partial(&m.job, m.frame, 0, 0, m.passes[0]);
+    let outcome = TaskOutcome::Rendered {
+        partial_key: key,
+        partial: Some(Bytes::from(hostile)),
+    };
+    publish_result(&q, result(&m, 0, 0, outcome, 4)).await;
+    let (stop, task) = start(&q, &blobs, Config::default());
+    wait_for(
+        || async { !q.dead_letters(shared::queue::RESULT_QUEUE).is_empty() },
+        "the hostile partial's result to be dead-lettered",
+    )
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    for (tile, pass) in ALL {
+        publish_inline(&q, &blobs, &m, tile, pass, true).await;
+    }
+    let s = merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
+    assert_eq!(s.tasks_done, 4, "{s:?}");
+    assert_eq!(q.dead_letters(shared::queue::RESULT_QUEUE).len(), 1);
+}
