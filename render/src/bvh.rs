@@ -401,10 +401,21 @@ mod tests {
                 0,
             ))));
         }
+        let hits = agrees_with_brute_force(prims, &mut s, 2000);
+        assert!(hits > 100);
+    }
+
+    /// Casts `rays` random rays through a BVH of `prims` and through every primitive in turn:
+    /// the nearest hit and the occlusion answer agree. Returns how many rays hit something.
+    fn agrees_with_brute_force(
+        prims: Vec<Primitive>,
+        s: &mut crate::sampler::Rng,
+        rays: usize,
+    ) -> usize {
         let brute = prims.clone();
         let bvh = Bvh::build(prims);
         let mut hits = 0;
-        for _ in 0..2000 {
+        for _ in 0..rays {
             let o = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 12.0 - 6.0;
             let d = (Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5).normalize();
             let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
@@ -415,13 +426,13 @@ mod tests {
             match bvh.intersect(&ray) {
                 Some(h) => {
                     hits += 1;
-                    assert!((h.t - expect).abs() < 1e-4);
+                    assert!((h.t - expect).abs() < 1e-4, "{} {expect}", h.t);
                 }
-                None => assert!(expect.is_infinite()),
+                None => assert!(expect.is_infinite(), "{expect}"),
             }
             assert_eq!(bvh.occluded(&ray), expect.is_finite());
         }
-        assert!(hits > 100);
+        hits
     }
 
     #[test]
@@ -462,26 +473,7 @@ mod tests {
                 corners: None,
             });
         }
-        let brute = prims.clone();
-        let bvh = Bvh::build(prims);
-        let mut hits = 0;
-        for _ in 0..3000 {
-            let o = Vec3::new(s.uniform(), s.uniform(), s.uniform()) * 12.0 - 6.0;
-            let d = (Vec3::new(s.uniform(), s.uniform(), s.uniform()) - 0.5).normalize();
-            let ray = Ray::new(o, d, 1e-4, f32::INFINITY);
-            let expect = brute
-                .iter()
-                .filter_map(|p| p.intersect_t(&ray, f32::INFINITY))
-                .fold(f32::INFINITY, f32::min);
-            match bvh.intersect(&ray) {
-                Some(h) => {
-                    hits += 1;
-                    assert!((h.t - expect).abs() < 1e-4, "{} {expect}", h.t);
-                }
-                None => assert!(expect.is_infinite(), "{expect}"),
-            }
-            assert_eq!(bvh.occluded(&ray), expect.is_finite());
-        }
+        let hits = agrees_with_brute_force(prims, &mut s, 3000);
         assert!(hits > 300, "{hits}");
     }
 }
