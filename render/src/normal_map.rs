@@ -155,22 +155,15 @@ pub fn shading_normal(m: &Material, maps: &Maps, sp: &ShadePoint) -> Vec3 {
             blend(shading_normal(b, maps, sp), shading_normal(a, maps, sp), t)
         }
         Shader::Mix { inputs, mix, remap } => {
-            if inputs.is_empty() {
+            let pick = crate::shading::mix_pick(inputs.len(), mix.eval_f32(maps, sp), *remap);
+            let Some((i, j, t)) = pick else {
                 return sp.n;
-            }
-            let last = (inputs.len() - 1) as f32;
-            let mut x = mix.eval_f32(maps, sp);
-            if *remap {
-                x *= last;
-            }
-            let x = x.clamp(0.0, last);
-            let i = (x.floor() as usize).min(inputs.len() - 1);
-            let j = (i + 1).min(inputs.len() - 1);
+            };
             let n0 = shading_normal(&inputs[i], maps, sp);
             if i == j {
                 return n0;
             }
-            blend(n0, shading_normal(&inputs[j], maps, sp), x - i as f32)
+            blend(n0, shading_normal(&inputs[j], maps, sp), t)
         }
         Shader::Emitting { material, .. } => shading_normal(material, maps, sp),
         // A clear coat lies on its base's (mapped) normal.

@@ -689,6 +689,20 @@ pub enum Shader {
     },
 }
 
+/// DwaMixMaterial's choice among `n` inputs for a `mix` value (in [0, n - 1], or [0, 1] when
+/// `remap`): the two inputs it lies between and how far it is from the first to the second.
+/// None when there are no inputs.
+pub fn mix_pick(n: usize, mix: f32, remap: bool) -> Option<(usize, usize, f32)> {
+    if n == 0 {
+        return None;
+    }
+    let last = (n - 1) as f32;
+    let x = if remap { mix * last } else { mix }.clamp(0.0, last);
+    let i = (x.floor() as usize).min(n - 1);
+    let j = (i + 1).min(n - 1);
+    Some((i, j, x - i as f32))
+}
+
 /// The material at a shading point: `m` itself unless it is `Shaded`.
 pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Material> {
     let Material::Shaded(s) = m else {
@@ -776,22 +790,14 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             blend(&resolve(b, maps, sp), &resolve(a, maps, sp), t)
         }
         Shader::Mix { inputs, mix, remap } => {
-            if inputs.is_empty() {
+            let Some((i, j, t)) = mix_pick(inputs.len(), mix.eval_f32(maps, sp), *remap) else {
                 return Cow::Owned(Material::grey());
-            }
-            let last = (inputs.len() - 1) as f32;
-            let mut x = mix.eval_f32(maps, sp);
-            if *remap {
-                x *= last;
-            }
-            let x = x.clamp(0.0, last);
-            let i = (x.floor() as usize).min(inputs.len() - 1);
-            let j = (i + 1).min(inputs.len() - 1);
+            };
             let a = resolve(&inputs[i], maps, sp);
             if i == j {
                 return Cow::Owned(a.into_owned());
             }
-            blend(&a, &resolve(&inputs[j], maps, sp), x - i as f32)
+            blend(&a, &resolve(&inputs[j], maps, sp), t)
         }
         Shader::TwoSided { front, back } => {
             let m = if sp.front { front } else { back };
