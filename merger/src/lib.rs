@@ -1124,10 +1124,18 @@ async fn persist(
         let state = lifecycle_state(job.status.state);
         index::update(b, id, |e| {
             e.state = state;
+            // A job whose first result also ended it (one task) started when that came in.
+            if first {
+                e.started_unix_ms.get_or_insert(now_ms);
+            }
             e.finished_unix_ms = Some(now_ms);
             tallies(e);
         })
         .await?;
+        if first {
+            job.index_started = true;
+            job.started_unix_ms = Some(now_ms);
+        }
     }
     if ended
         || pass_completed

@@ -423,3 +423,37 @@ async fn the_status_catches_up_when_results_stop_within_the_interval() {
     stop.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// The job index records when a job started and finished, also for a job whose one task's
+/// result both starts and ends it (`producer list` showed no start time for it).
+#[tokio::test]
+async fn a_one_task_jobs_index_entry_has_its_start_and_finish() {
+    for tasks in [1, 4] {
+        let (q, blobs) = (MemoryQueue::new(), Blobs::memory());
+        let mut m = manifest();
+        if tasks == 1 {
+            m.tiles.truncate(1);
+            m.passes.truncate(1);
+        }
+        blobs
+            .put(&keys::manifest(&m.job), m.to_bytes())
+            .await
+            .unwrap();
+        let entry = shared::protocol::index::JobIndex::new(&m.job, "out.exr", 1_000, tasks);
+        let index_key = shared::protocol::index::keys::index(&m.job);
+        blobs.put(&index_key, entry.to_bytes()).await.unwrap();
+        for (tile, pass) in ALL.into_iter().take(tasks as usize) {
+            publish_partial(&q, &blobs, &m, tile, pass).await;
+        }
+        merge_until(&q, &blobs, &m, |s| s.state == JobState::Done).await;
+        let e =
+            shared::protocol::index::JobIndex::from_bytes(&blobs.get(&index_key).await.unwrap())
+                .unwrap();
+        let (started, finished) = (e.started_unix_ms, e.finished_unix_ms);
+        assert!(
+            started.is_some() && finished.is_some() && started <= finished,
+            "{tasks} task(s): {e:?}"
+        );
+        assert_eq!(e.state, shared::lifecycle::JobState::Done, "{e:?}");
+    }
+}
