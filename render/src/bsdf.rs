@@ -250,8 +250,9 @@ const MAX_LOBES: usize = 12;
 
 /// The scattering function at one shading point, in its local frame.
 pub struct Bsdf {
-    lobes: [(Lobe, f32); MAX_LOBES],
-    count: usize,
+    /// Not a fixed array: `Lobe` is large (a hair lobe carries its material), and a Bsdf is
+    /// made at every hit, so only the lobes pushed are ever written.
+    lobes: arrayvec::ArrayVec<(Lobe, f32), MAX_LOBES>,
 }
 
 fn luminance(c: Vec3) -> f32 {
@@ -263,13 +264,12 @@ impl Bsdf {
     /// reflective materials, whose normal the caller turns towards the viewer).
     pub fn new(material: &Material, cos_o: f32) -> Bsdf {
         let mut b = Bsdf {
-            lobes: [(Lobe::Lambert(Vec3::ZERO), 0.0); MAX_LOBES],
-            count: 0,
+            lobes: arrayvec::ArrayVec::new(),
         };
         b.add(material, cos_o, 1.0);
-        let total: f32 = b.lobes[..b.count].iter().map(|l| l.1).sum();
+        let total: f32 = b.lobes.iter().map(|l| l.1).sum();
         if total > 0.0 {
-            for l in &mut b.lobes[..b.count] {
+            for l in &mut b.lobes {
                 l.1 /= total;
             }
         }
@@ -519,9 +519,8 @@ impl Bsdf {
     }
 
     fn push(&mut self, lobe: Lobe, weight: f32) {
-        if weight > 0.0 && !weight.is_nan() && self.count < MAX_LOBES {
-            self.lobes[self.count] = (lobe, weight);
-            self.count += 1;
+        if weight > 0.0 && !weight.is_nan() && !self.lobes.is_full() {
+            self.lobes.push((lobe, weight));
         }
     }
 
@@ -529,7 +528,7 @@ impl Bsdf {
     /// direction at the hit: MoonRay's hair lobes take the hair direction from dPds), `h`
     /// across the hair from -1 to 1 (MoonRay's 2 t - 1 of the curve's st).
     pub fn set_tangent(&mut self, t: Vec3, h: f32) {
-        for (lobe, _) in &mut self.lobes[..self.count] {
+        for (lobe, _) in &mut self.lobes {
             match lobe {
                 Lobe::HairDiffuse { t: lt, .. } => *lt = t,
                 Lobe::Hair { t: lt, h: lh, .. } => {
@@ -543,7 +542,7 @@ impl Bsdf {
 
     /// Whether light sampling can help: some lobe is not a delta.
     pub fn has_smooth_lobes(&self) -> bool {
-        self.lobes[..self.count].iter().any(|(l, _)| match l {
+        self.lobes.iter().any(|(l, _)| match l {
             Lobe::Lambert(_) => true,
             Lobe::Ggx { alpha, .. } => *alpha >= SMOOTH_ALPHA,
             Lobe::DielectricGgx { .. }
@@ -555,14 +554,14 @@ impl Bsdf {
     }
 
     pub fn is_black(&self) -> bool {
-        self.count == 0
+        self.lobes.is_empty()
     }
 
     /// f(wo, wi) * |cos wi| and the combined sampling density of wi.
     pub fn eval(&self, wo: Vec3, wi: Vec3) -> (Vec3, f32) {
         let mut f = Vec3::ZERO;
         let mut pdf = 0.0;
-        for (lobe, prob) in &self.lobes[..self.count] {
+        for (lobe, prob) in &self.lobes {
             let (lf, lp) = eval_lobe(lobe, wo, wi);
             f += lf;
             pdf += prob * lp;
@@ -571,12 +570,12 @@ impl Bsdf {
     }
 
     pub fn sample(&self, wo: Vec3, u_lobe: f32, u: Vec2) -> Option<BsdfSample> {
-        if self.count == 0 {
+        if self.lobes.is_empty() {
             return None;
         }
-        let mut pick = self.count - 1;
+        let mut pick = self.lobes.len() - 1;
         let mut acc = 0.0;
-        for (i, (_, p)) in self.lobes[..self.count].iter().enumerate() {
+        for (i, (_, p)) in self.lobes.iter().enumerate() {
             acc += p;
             if u_lobe < acc {
                 pick = i;
