@@ -119,8 +119,8 @@ impl Accumulator {
                     self.sum[dst][c] += f64::from(tile.rgba[src][c]) * w;
                 }
                 if let Some(odd) = &tile.odd {
-                    for c in 0..4 {
-                        self.odd[dst][c] += f64::from(odd[src][c]) * w;
+                    for (total, v) in self.odd[dst].iter_mut().zip(odd[src]) {
+                        *total += f64::from(v) * w;
                     }
                 }
                 self.weight[dst] += w;
