@@ -3,11 +3,16 @@
 close and how fast ours is.
 
     python3 bench/compare.py [--scenes cornell,glass] [--spp 64] [--ref-spp 4096] [--no-llvm]
+                             [--adaptive-errors 40,20,10,5,2.5,1.25] [--adaptive-max 1024]
 
 Per scene: the image mean of ours over the reference's, the per-pixel MAE of ours and of
 Mitsuba (scalar_rgb) at the same spp against a high-spp Mitsuba reference (rendered once and
 cached under target/bench/ref/), and wall and CPU time of ours over Mitsuba's, for scalar_rgb
-and llvm_ad_rgb. Times are of whole processes (start, scene load, render, write) for both,
+and llvm_ad_rgb. Then, for adaptive sampling (`--adaptive-error E`, MoonRay's sampling_mode
+2; `--adaptive-errors ''` skips it), per scene: the samples per pixel and the CPU time ours
+needs to reach the MAE of Mitsuba's render at --spp and the MAE of our own uniform render at
+--spp, found by rendering at each target error of --adaptive-errors (largest first, stopping
+once both MAEs are reached) and keeping the cheapest render that reaches each. Times are of whole processes (start, scene load, render, write) for both,
 the fastest of --repeat interleaved runs; Mitsuba's render-only time is shown beside them. Needs `cargo build --release -p producer`
 first. Installs Mitsuba, numpy and OpenEXR into target/mitsuba-venv on first use. Not part of
 CI: it takes minutes.
@@ -130,7 +135,14 @@ def main():
     ap.add_argument("--no-llvm", action="store_true", help="skip the llvm_ad_rgb timing")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time each renderer this many times, interleaved, and keep the fastest (the machine is shared)")
+    ap.add_argument("--adaptive-errors", default="40,20,10,5,2.5,1.25",
+                    help="target errors (MoonRay's target_adaptive_error) to try for adaptive sampling; '' skips it")
+    ap.add_argument("--adaptive-max", type=int, default=1024,
+                    help="max samples per pixel of the adaptive renders (--spp of `producer submit --adaptive-error`)")
+    ap.add_argument("--adaptive-repeat", type=int, default=1,
+                    help="time each adaptive render this many times and keep the fastest")
     args = ap.parse_args()
+    errors = [float(e) for e in args.adaptive_errors.split(",") if e.strip()]
     import numpy as np
     import scenes
 
@@ -202,10 +214,74 @@ def main():
             row.update(llvm_wall=l_wall, llvm_cpu=l_cpu, llvm_render=l_render)
         write_png(os.path.join(bench, f"{name}-ours.png"), ours)
         write_png(os.path.join(bench, f"{name}-ref.png"), ref)
+        if errors:
+            # The MAEs to reach: Mitsuba's at --spp (scalar_rgb, seed 0) and our own uniform one.
+            targets = {"mts": row["mae_mts"], "ours": row["mae_ours"]}
+            row["adaptive_runs"], row["adaptive_best"] = adaptive_search(
+                producer, name, rdla_path, ref, targets, errors, args.adaptive_max, args.adaptive_repeat)
+            row["spp"] = args.spp
         rows.append(row)
         print_row(row, header=len(rows) == 1)
+    for i, row in enumerate(r for r in rows if "adaptive_best" in r):
+        print_adaptive(row, header=i == 0)
     with open(os.path.join(bench, "compare.json"), "w") as f:
         json.dump(rows, f, indent=1)
+
+
+def read_exr_weight(path):
+    """The EXR's `weight` channel: the samples each pixel took."""
+    import numpy as np
+    import OpenEXR
+
+    with OpenEXR.File(path, separate_channels=True) as f:
+        return np.asarray(f.channels()["weight"].pixels, dtype=np.float64)
+
+
+def adaptive_search(producer, name, rdla_path, ref, targets, errors, max_spp, repeat):
+    """Renders `name` adaptively at each target error in `errors` (largest first) until every
+    MAE in `targets` ({label: MAE}) is reached. Returns the runs ({error, mae, spp, cpu, wall})
+    and, per target label, the cheapest run (least CPU) whose MAE is at most the target, or
+    None when no error tried reaches it."""
+    import numpy as np
+
+    bench = os.path.join(TARGET, "bench")
+    runs = []
+    for e in sorted(errors, reverse=True):
+        out = os.path.join(bench, f"{name}-adaptive-{e:g}.exr")
+        cmd = [producer, "submit", rdla_path, "-o", out, "--spp", str(max_spp), "--adaptive-error", f"{e:g}"]
+        timings = [timed(cmd, None, os.path.dirname(rdla_path))[:2] for _ in range(max(1, repeat))]
+        wall, cpu = min(t[0] for t in timings), min(t[1] for t in timings)
+        img = read_exr_rgb(out).astype(np.float64)
+        run = {"error": e, "mae": float(np.abs(img - ref).mean()), "spp": float(read_exr_weight(out).mean()),
+               "cpu": cpu, "wall": wall}
+        runs.append(run)
+        print(f"compare: {name}: adaptive error {e:g}: MAE {run['mae']:.5f}, {run['spp']:.1f} spp, "
+              f"{cpu:.2f} CPU s", file=sys.stderr)
+        if all(run["mae"] <= t for t in targets.values()):
+            break
+    best = {}
+    for label, t in targets.items():
+        ok = [r for r in runs if r["mae"] <= t]
+        best[label] = min(ok, key=lambda r: r["cpu"]) if ok else None
+    return runs, best
+
+
+def print_adaptive(r, header):
+    if header:
+        print(f"\n{'adaptive':10} {'to reach':>12} {'MAE':>9} | {'error':>6} {'spp':>7} {'cpu s':>7} "
+              f"{'x uniform cpu':>13} {'x mts cpu':>9}")
+    for label in ("mts", "ours"):
+        b = r["adaptive_best"][label]
+        target = r["mae_mts"] if label == "mts" else r["mae_ours"]
+        what = f"{label} {r['spp']} spp"
+        if b is None:
+            print(f"{r['scene']:10} {what:>12} {target:9.5f} | not reached with the errors tried", flush=True)
+            continue
+        line = (f"{r['scene']:10} {what:>12} {target:9.5f} | {b['error']:6g} {b['spp']:7.1f} {b['cpu']:7.2f} "
+                f"{b['cpu'] / r['ours_cpu']:13.3f} {b['cpu'] / r['scalar_cpu']:9.3f}")
+        if "llvm_cpu" in r:
+            line += f"  (x llvm cpu {b['cpu'] / r['llvm_cpu']:.3f})"
+        print(line, flush=True)
 
 
 def print_row(r, header):

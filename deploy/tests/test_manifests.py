@@ -33,6 +33,8 @@ WORKER_FLAGS = {
 }
 MERGER_FLAGS = {k: WORKER_FLAGS[k] for k in ("--amqp", "--blob", "--result-queue", "--http-port", "--log-format")}
 MERGER_FLAGS["--keep-partials"] = "MOONFARM_KEEP_PARTIALS"
+# Adaptive sampling: the merger publishes next passes to the workers' task queue.
+MERGER_FLAGS["--task-queue"] = "MOONFARM_TASK_QUEUE"
 # Result shards (shared::shard): a job's results go to <result queue>.<i> when N > 1.
 WORKER_FLAGS["--result-shards"] = "MOONFARM_RESULT_SHARDS"
 MERGER_FLAGS["--result-shards"] = "MOONFARM_RESULT_SHARDS"
@@ -60,7 +62,11 @@ DEFAULTS = {
         "MOONFARM_HTTP_PORT": "9464",
         "MOONFARM_GRACE_SECONDS": "300",
     },
-    "merger": {"MOONFARM_RESULT_QUEUE": "moonfarm.results", "MOONFARM_HTTP_PORT": "9465"},
+    "merger": {
+        "MOONFARM_TASK_QUEUE": "moonfarm.tasks",
+        "MOONFARM_RESULT_QUEUE": "moonfarm.results",
+        "MOONFARM_HTTP_PORT": "9465",
+    },
     "producer": {"MOONFARM_TASK_QUEUE": "moonfarm.tasks", "MOONFARM_RESULT_QUEUE": "moonfarm.results"},
 }
 # Read by shared::blob (test_azure_env_is_read_by_shared_blob checks its source).

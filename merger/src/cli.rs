@@ -14,6 +14,10 @@ pub struct Cli {
     pub conn: ConnectionArgs,
     #[arg(long, env = "MOONFARM_RESULT_QUEUE", default_value = shared::queue::RESULT_QUEUE)]
     pub result_queue: String,
+    /// The farm's task queue, as the workers are given it: where adaptive jobs' next passes
+    /// go (on the job's level's queue, `<task queue>.interactive` and so on).
+    #[arg(long, env = "MOONFARM_TASK_QUEUE", default_value = shared::queue::TASK_QUEUE)]
+    pub task_queue: String,
     /// Result shards: with N > 1, a job's results go to <result queue>.<i>, i a hash of the
     /// job id modulo N, each shard merged by its own mergers. Every worker, merger and
     /// producer of a farm must be given the same N.
@@ -60,11 +64,13 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
     } else {
         cli.conn.check_service()?;
     }
-    if cli.result_queue.is_empty() || cli.result_queue.len() > 255 {
-        anyhow::bail!(
-            "--result-queue `{}`: a queue name is 1 to 255 characters",
-            cli.result_queue
-        );
+    for (flag, name) in [
+        ("--result-queue", &cli.result_queue),
+        ("--task-queue", &cli.task_queue),
+    ] {
+        if name.is_empty() || name.len() > 255 {
+            anyhow::bail!("{flag} `{name}`: a queue name is 1 to 255 characters");
+        }
     }
     if cli.shard >= cli.result_shards {
         anyhow::bail!(
@@ -77,6 +83,7 @@ pub fn validate(cli: &Cli) -> anyhow::Result<String> {
     Ok([
         cli.conn.describe(),
         format!("result_queue = {}", cli.result_queue),
+        format!("task_queue = {}", cli.task_queue),
         format!("result_shards = {}", cli.result_shards),
         format!("shard = {}", cli.shard),
         format!("keep_partials = {}", cli.keep_partials),

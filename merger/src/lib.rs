@@ -9,6 +9,7 @@
 //! acknowledged: nothing is lost and nothing is counted twice. Only the merger writes final
 //! images.
 
+mod adaptive;
 pub mod cli;
 mod index;
 pub mod notify;
@@ -38,6 +39,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub result_queue: String,
+    /// The farm's task queue (the normal level's name, `shared::priority`): where adaptive
+    /// jobs' next passes go, on their job's level.
+    pub task_queue: String,
     /// The least time between two status writes of one job (pass ends and job ends are always
     /// written at once).
     pub status_interval: Duration,
@@ -63,6 +67,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             result_queue: shared::queue::RESULT_QUEUE.into(),
+            task_queue: shared::queue::TASK_QUEUE.into(),
             status_interval: Duration::from_millis(250),
             batch: 32,
             batch_window: Duration::from_millis(200),
@@ -158,6 +163,9 @@ struct Job {
     index_started: bool,
     /// Something changed since the last checkpoint.
     dirty: bool,
+    /// Adaptive jobs: the next passes decided since the last checkpoint, published just
+    /// before it is stored (see `publish_next`).
+    next: Vec<shared::protocol::TilePassTask>,
 }
 
 /// A frame in progress: its image so far and what is in it.
@@ -171,6 +179,8 @@ struct OpenFrame {
     waiting: BTreeMap<(u32, u32), Vec<SampleRange>>,
     /// Tiles merged per pass.
     per_pass: Vec<u32>,
+    /// Adaptive jobs: tiles that converged, by the last pass they took (`adaptive`).
+    converged: BTreeMap<u32, u32>,
 }
 
 impl OpenFrame {
@@ -180,19 +190,21 @@ impl OpenFrame {
             merged: BTreeMap::new(),
             waiting: BTreeMap::new(),
             per_pass: vec![0; m.passes.len()],
+            converged: BTreeMap::new(),
         }
     }
 
+    /// Every tile-pass is merged, or belongs to a tile that converged before it.
     fn is_complete(&self, m: &JobManifest) -> bool {
-        self.merged.len() == m.tasks_per_frame()
+        self.merged.len() + self.skipped(m.passes.len()) == m.tasks_per_frame()
     }
 
     /// Passes complete from the first on: a snapshot shows a prefix of the passes (later
-    /// passes may finish first on a farm; they are merged but not yet counted).
+    /// passes may finish first on a farm; they are merged but not yet counted). A tile that
+    /// converged before a pass counts as complete in it.
     fn completed_passes(&self, tiles: usize) -> u32 {
-        self.per_pass
-            .iter()
-            .take_while(|&&n| n as usize == tiles)
+        (0..self.per_pass.len())
+            .take_while(|&p| (self.per_pass[p] + self.stopped_before(p)) as usize == tiles)
             .count() as u32
     }
 }
@@ -775,6 +787,21 @@ async fn load_job(
             job.check_pass(tile, pass)?;
             job.wait(frame, tile, pass, SampleRange { start, end });
         }
+        // The decisions as taken, not taken again: the next passes of the tiles that went on
+        // were published before this checkpoint was stored.
+        for (frame, tile, pass) in cp.converged {
+            job.check_pass(tile, pass)?;
+            if !job.index.contains_key(&frame) {
+                return Err(MergeError::Permanent(format!(
+                    "checkpoint of job {id} names frame {frame}, which the job does not have"
+                )));
+            }
+            job.restore_converged(frame, tile, pass);
+        }
+        if job.manifest.params.adaptive.is_some() {
+            // The checkpointed tallies count converged tiles' tasks out already.
+            job.status.tasks_total = job.status.tasks.total;
+        }
         job.status.tasks_done = job.status.tasks.done;
         job.status.failures = cp.failures;
         job.status.snapshot_generation = cp.snapshot_generation;
@@ -838,6 +865,15 @@ async fn merge(
         .is_some_and(|f| f.merged.contains_key(&(r.tile, r.pass)));
     if frame_done || merged_before {
         return Ok(()); // a redelivered task's second result
+    }
+    if job
+        .open
+        .get(&r.frame)
+        .is_some_and(|f| f.converged_before(r.tile, r.pass))
+    {
+        // A pass of a tile that converged before it: never published, so a stray copy.
+        tracing::debug!(job = %r.job, frame = r.frame, tile = r.tile, pass = r.pass, "result for a converged tile's later pass ignored");
+        return Ok(());
     }
     match &r.outcome {
         TaskOutcome::Failed { reason } => {
@@ -929,6 +965,11 @@ async fn merge(
                 buffers.push((range, tile));
             }
             job.add(r.frame, r.tile, r.pass, &buffers, Some(r.render_seconds))?;
+            // Adaptive: the tile goes on (its next pass is published before the checkpoint
+            // that holds this one) or has converged.
+            if let Some(next) = job.decide(r.frame, r.tile, r.pass) {
+                job.next.push(next);
+            }
             for tally in [&mut job.status.frames[at].tasks, &mut job.status.tasks] {
                 tally.piece(r.cpu_seconds, r.samples_taken, r.interrupted);
                 tally.merged(0.0, r.attempt);
@@ -1147,11 +1188,23 @@ async fn persist(
     } else {
         job.status_stale = true;
     }
+    // Before the checkpoint that holds the passes they follow: a merger that dies in between
+    // publishes them again after its restart (the results come back unacknowledged), and a
+    // duplicate task is merged once; a next pass is never lost.
+    let next = std::mem::take(&mut job.next);
+    if job.status.state == JobState::Rendering && !next.is_empty() {
+        publish_next(config, adapters, &job.manifest, next).await?;
+    }
     let checkpoint = Checkpoint {
         version: PROTOCOL_VERSION,
         job: id.clone(),
         merged: ranges(&job.open, |f| &f.merged),
         waiting: ranges(&job.open, |f| &f.waiting),
+        converged: job
+            .open
+            .iter()
+            .flat_map(|(n, f)| f.converged.iter().map(move |(t, p)| (*n, *t, *p)))
+            .collect(),
         frames: job.status.frames.clone(),
         state: job.status.state,
         failures: job.status.failures.clone(),
@@ -1165,6 +1218,54 @@ async fn persist(
         jobs.insert(id.clone(), Entry::Ended(state));
     }
     Ok(ended)
+}
+
+/// Publishes an adaptive job's next passes where the job's tasks go now: on the queue of the
+/// level its dispatch record gives (the manifest's when there is none), or, while it is
+/// paused, on its parked queue, from which `producer resume` queues them. The record is read
+/// again after parking, as a worker does (`shared::parking`): if a resume ran meanwhile, the
+/// parked tasks are moved back here, so whichever of the two moves last finds them.
+async fn publish_next(
+    config: &Config,
+    adapters: &Adapters,
+    m: &JobManifest,
+    next: Vec<shared::protocol::TilePassTask>,
+) -> anyhow::Result<()> {
+    let record = read_dispatch(&adapters.blobs, &m.job).await?;
+    let level = |d: &Option<Dispatch>| d.as_ref().map_or(m.priority, |d| d.priority);
+    let paused = record.as_ref().is_some_and(|d| d.paused);
+    let queue = if paused {
+        shared::parking::parked_queue(&config.task_queue, &m.job)
+    } else {
+        level(&record).queue(&config.task_queue)
+    };
+    let n = next.len();
+    for task in next {
+        adapters
+            .queue
+            .publish(&queue, protocol::encode(&Message::Task(task)))
+            .await?;
+    }
+    tracing::debug!(job = %m.job, tasks = n, %queue, "next passes published");
+    if paused {
+        let now = read_dispatch(&adapters.blobs, &m.job).await?;
+        if !now.as_ref().is_some_and(|d| d.paused) {
+            let to = level(&now).queue(&config.task_queue);
+            let moved = shared::parking::move_all(adapters.queue.as_ref(), &queue, &to).await?;
+            tracing::info!(job = %m.job, moved, "job resumed while next passes were parked: queued again");
+        }
+    }
+    Ok(())
+}
+
+/// The job's dispatch record (priority now, paused), None when it has none.
+async fn read_dispatch(blobs: &Blobs, job: &JobId) -> anyhow::Result<Option<Dispatch>> {
+    match blobs.get_opt(&dispatch_keys::dispatch(job)).await? {
+        Some(bytes) => Ok(Some(
+            Dispatch::from_bytes(&bytes).with_context(|| format!("dispatch record of {job}"))?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Every (frame, tile, pass, start, end) of one of the open frames' range maps, for the
@@ -1248,6 +1349,7 @@ impl Job {
             started_unix_ms: None,
             index_started: false,
             dirty: false,
+            next: Vec::new(),
             manifest,
         }
     }

@@ -30,6 +30,7 @@ async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {
     metrics.register(&mut registry);
     let config = merger::Config {
         result_queue: shared::shard::queue(&cli.result_queue, cli.result_shards, cli.shard),
+        task_queue: cli.task_queue.clone(),
         keep_partials: cli.keep_partials,
         snapshot_interval: std::time::Duration::from_secs_f64(cli.snapshot_interval_seconds),
         limits: cli.limits,

@@ -22,6 +22,7 @@ pub(crate) fn manifest() -> JobManifest {
             lua: None,
             frame: None,
             rdla_set: vec![],
+            adaptive: None,
         },
         tiles: shared::plan::tiles(4, 2, 2),
         passes: vec![
@@ -46,6 +47,7 @@ pub(crate) fn partial_of(m: &JobManifest, tile: u32, pass: u32) -> (String, Vec<
         rect,
         rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
         weight: vec![samples; rect.pixel_count()],
+        odd: None,
     };
     let key = keys::partial(&m.job, m.frame, tile, pass, m.passes[pass as usize]);
     (key, exr_io::encode_tile((4, 2), &buf).unwrap())
@@ -358,6 +360,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
         rect,
         rgba: vec![[1000.0, 1000.0, 1000.0, 1.0]; rect.pixel_count()],
         weight: vec![1.0; rect.pixel_count()],
+        odd: None,
     };
     blobs
         .put(&stolen, exr_io::encode_tile((4, 2), &bright).unwrap())
@@ -388,6 +391,7 @@ async fn a_result_naming_another_jobs_partial_is_dead_lettered_and_that_blob_is_
     );
 }
 
+mod adaptive;
 mod inline;
 pub(crate) mod off_runtime;
 mod pieces;

@@ -128,6 +128,12 @@ pub struct SubmitArgs {
     /// Tile edge in pixels.
     #[arg(long, env = "MOONFARM_TILE_SIZE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
     pub tile_size: u32,
+    /// Adaptive sampling (MoonRay's sampling_mode 2) with this target_adaptive_error (MoonRay's
+    /// default is 10), for a scene that does not ask for it; a scene that does keeps its own
+    /// minimum and maximum samples and takes this target. Each tile's passes stop once its
+    /// error is under the target; --spp then sets the maximum samples per pixel.
+    #[arg(long = "adaptive-error", env = "MOONFARM_ADAPTIVE_ERROR", value_name = "E", value_parser = adaptive_error)]
+    pub adaptive_error: Option<f32>,
     /// Progressive passes: a small first pass for a fast first look, then equal passes.
     #[arg(long, env = "MOONFARM_PASSES", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub passes: u32,
@@ -427,6 +433,16 @@ pub fn not_before(args: &SubmitArgs) -> anyhow::Result<Option<u64>> {
             Ok(ms) => Ok(Some(ms)),
             Err(e) => crate::usage!("{e}"),
         },
+    }
+}
+
+/// `--adaptive-error`: a finite number of at least 0.
+fn adaptive_error(v: &str) -> Result<f32, String> {
+    match v.parse::<f32>() {
+        Ok(e) if e.is_finite() && e >= 0.0 => Ok(e),
+        _ => Err(format!(
+            "`{v}` is not an error target: give a number of at least 0 (MoonRay's default is 10)"
+        )),
     }
 }
 

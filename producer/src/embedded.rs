@@ -40,6 +40,8 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     // The whole store is a temporary folder, deleted below: no partial to clean up one by one.
     let merger_config = merger::Config {
         keep_partials: true,
+        // Adaptive jobs' next passes go where the embedded workers take tasks.
+        task_queue: worker_config.task_queue.clone(),
         limits: args.limits,
         // Nothing is scheduled here: `--not-before` needs a farm.
         schedule_interval: None,

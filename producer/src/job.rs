@@ -182,7 +182,32 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
     };
     let (scene, mut warnings) =
         render::scene::build(&first.graph, &opts).map_err(render::PrepareError::from)?;
-    let spp = args.spp.unwrap_or(scene.settings.spp);
+    // Adaptive sampling: the scene's (sampling_mode 2) or `--adaptive-error`'s, MoonRay's
+    // defaults where the scene gives none; `--spp` is then the most samples a pixel takes.
+    let adaptive = match (scene.settings.adaptive, args.adaptive_error) {
+        (None, None) => None,
+        (a, e) => {
+            let mut adaptive = a.map_or_else(shared::adaptive::Adaptive::default, |a| {
+                shared::adaptive::Adaptive {
+                    min_samples: a.min_samples,
+                    max_samples: a.max_samples,
+                    target_error: a.target_error,
+                }
+            });
+            if let Some(e) = e {
+                adaptive.target_error = e;
+            }
+            if let Some(max) = args.spp {
+                adaptive.max_samples = max;
+                adaptive.min_samples = adaptive.min_samples.min(max);
+            }
+            Some(adaptive)
+        }
+    };
+    let spp = match adaptive {
+        Some(a) => a.max_samples,
+        None => args.spp.unwrap_or(scene.settings.spp),
+    };
     // Before any buffer of the image's size exists (the merger holds 32 bytes per pixel).
     let scene_name = args.scenes[0].display();
     limits
@@ -216,6 +241,7 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         lua: Some(lua_wire),
         frame: f.frame,
         rdla_set: rdla_set.clone(),
+        adaptive,
     };
     let plans: Vec<FramePlan> = if sequence {
         loaded
@@ -241,7 +267,9 @@ pub fn prepare(args: &SubmitArgs) -> anyhow::Result<PreparedJob> {
         frame: first.frame.or(args.frame).unwrap_or(scene.frame),
         params: params(first),
         tiles: plan::tiles(scene.width, scene.height, args.tile_size),
-        passes: plan::passes(spp, args.passes),
+        // An adaptive job's passes double from the minimum (`Adaptive::passes`); --passes is
+        // a uniform job's.
+        passes: adaptive.map_or_else(|| plan::passes(spp, args.passes), |a| a.passes()),
         output_name: out.display().to_string(),
         submitted_unix: now.as_secs(),
         settings: shared::protocol::JobSettings {

@@ -29,6 +29,9 @@ pub struct TileSums {
     pub rect: PixelRect,
     pub sums: Vec<[f64; 4]>,
     pub weight: Vec<f32>,
+    /// RGBA sums of the odd-numbered samples alone (sample index odd), for adaptive
+    /// sampling's error estimate (see `shared::adaptive`).
+    pub odd: Vec<[f64; 4]>,
     /// Rays traced (camera, bounce and shadow rays), for rays-per-second figures.
     pub rays: u64,
 }
@@ -66,25 +69,32 @@ pub fn render_tile_measured(
     let w = (rect.x1 - rect.x0) as usize;
     let h = (rect.y1 - rect.y0) as usize;
     let mut sums = vec![[0.0f64; 4]; w * h];
+    let mut odd = vec![[0.0f64; 4]; w * h];
     let rays = AtomicU64::new(0);
     if w > 0 {
         sums.par_chunks_mut(w)
+            .zip(odd.par_chunks_mut(w))
             .enumerate()
-            .try_for_each(|(row, out)| {
+            .try_for_each(|(row, (out, odd_out))| {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Cancelled);
                 }
                 let cpu_start = thread_cpu();
                 let y = rect.y0 + row as u32;
                 let mut row_rays = 0u64;
-                for (col, px) in out.iter_mut().enumerate() {
+                for (col, (px, px_odd)) in out.iter_mut().zip(odd_out.iter_mut()).enumerate() {
                     let x = rect.x0 + col as u32;
                     for s in samples.clone() {
                         let (l, a) = sample_pixel_counted(scene, x, y, s, frame, &mut row_rays);
-                        px[0] += f64::from(l.x);
-                        px[1] += f64::from(l.y);
-                        px[2] += f64::from(l.z);
-                        px[3] += f64::from(a);
+                        let v = [f64::from(l.x), f64::from(l.y), f64::from(l.z), f64::from(a)];
+                        for (p, v) in px.iter_mut().zip(v) {
+                            *p += v;
+                        }
+                        if s % 2 == 1 {
+                            for (p, v) in px_odd.iter_mut().zip(v) {
+                                *p += v;
+                            }
+                        }
                     }
                 }
                 rays.fetch_add(row_rays, Ordering::Relaxed);
@@ -109,6 +119,7 @@ pub fn render_tile_measured(
             rect,
             sums,
             weight,
+            odd,
             rays,
         },
         Duration::from_nanos(cpu_nanos.into_inner()),

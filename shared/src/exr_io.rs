@@ -94,22 +94,31 @@ impl Attr {
 
 const CHANNELS: [&str; 5] = ["R", "G", "B", "A", "weight"];
 
+/// An adaptive job's partials also carry the odd-numbered samples' sums over the weight.
+const ODD_CHANNELS: [&str; 4] = ["odd.R", "odd.G", "odd.B", "odd.A"];
+
 fn encode(
     full: (u32, u32),
     rect: Rect,
-    rgba: &[[f32; 4]],
+    (rgba, odd): (&[[f32; 4]], Option<&[[f32; 4]]>),
     weight: &[f32],
     info: &ImageInfo,
     compression: Compression,
 ) -> Result<Vec<u8>, ExrError> {
-    let plane = |c: usize| FlatSamples::F32(rgba.iter().map(|p| p[c]).collect());
-    let channels = AnyChannels::sort(smallvec::smallvec![
-        AnyChannel::new("R", plane(0)),
-        AnyChannel::new("G", plane(1)),
-        AnyChannel::new("B", plane(2)),
-        AnyChannel::new("A", plane(3)),
+    let plane = |v: &[[f32; 4]], c: usize| FlatSamples::F32(v.iter().map(|p| p[c]).collect());
+    let mut list: smallvec::SmallVec<[AnyChannel<FlatSamples>; 4]> = smallvec::smallvec![
+        AnyChannel::new("R", plane(rgba, 0)),
+        AnyChannel::new("G", plane(rgba, 1)),
+        AnyChannel::new("B", plane(rgba, 2)),
+        AnyChannel::new("A", plane(rgba, 3)),
         AnyChannel::new("weight", FlatSamples::F32(weight.to_vec())),
-    ]);
+    ];
+    if let Some(odd) = odd {
+        for (c, name) in ODD_CHANNELS.iter().enumerate() {
+            list.push(AnyChannel::new(*name, plane(odd, c)));
+        }
+    }
+    let channels = AnyChannels::sort(list);
     let attrs = LayerAttributes {
         layer_position: Vec2(rect.x0 as i32, rect.y0 as i32),
         ..LayerAttributes::default()
@@ -164,7 +173,7 @@ pub fn encode_tile_with(
     encode(
         full,
         tile.rect,
-        &tile.rgba,
+        (&tile.rgba, tile.odd.as_deref()),
         &tile.weight,
         &ImageInfo::default(),
         compression,
@@ -182,7 +191,7 @@ pub fn encode_image(image: &Image, info: &ImageInfo) -> Result<Vec<u8>, ExrError
     encode(
         (image.width, image.height),
         rect,
-        &image.rgba,
+        (&image.rgba, None),
         &image.weight,
         info,
         Compression::ZIP16,
@@ -291,6 +300,25 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
     let mut planes: Vec<Vec<f32>> = CHANNELS.iter().map(|c| find(c)).collect::<Result<_, _>>()?;
     // The weight plane is kept as read; the colour planes are interleaved once.
     let weight = planes.pop().expect("five channels");
+    // An adaptive job's partial also has the odd-numbered samples' planes.
+    let has_odd = layer
+        .channel_data
+        .list
+        .iter()
+        .any(|c| c.name.to_string() == ODD_CHANNELS[0]);
+    let odd = if has_odd {
+        let p: Vec<Vec<f32>> = ODD_CHANNELS
+            .iter()
+            .map(|c| find(c))
+            .collect::<Result<_, _>>()?;
+        Some(
+            (0..n)
+                .map(|i| [p[0][i], p[1][i], p[2][i], p[3][i]])
+                .collect(),
+        )
+    } else {
+        None
+    };
     let rgba = (0..n)
         .map(|i| [planes[0][i], planes[1][i], planes[2][i], planes[3][i]])
         .collect();
@@ -314,7 +342,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ExrError> {
     attributes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Decoded {
         display,
-        tile: TileBuffer { rect, rgba, weight },
+        tile: TileBuffer {
+            rect,
+            rgba,
+            weight,
+            odd,
+        },
         info: ImageInfo { attributes },
     })
 }
@@ -381,10 +414,17 @@ mod tests {
             rect,
             rgba: (0..6).map(|i| [i as f32, 0.5, -1.0, 1.0]).collect(),
             weight: vec![4.0; 6],
+            odd: None,
         };
         let d = decode(&encode_tile((32, 16), &tile).unwrap()).unwrap();
         assert_eq!(d.display, (32, 16));
         assert_eq!(d.tile, tile);
+        let adaptive = TileBuffer {
+            odd: Some((0..6).map(|i| [0.5, i as f32, 0.0, 0.25]).collect()),
+            ..tile
+        };
+        let d = decode(&encode_tile((32, 16), &adaptive).unwrap()).unwrap();
+        assert_eq!(d.tile, adaptive);
     }
 
     #[test]
@@ -421,6 +461,7 @@ mod tests {
             },
             rgba: (0..12).map(|i| [i as f32 * 0.25, 0.5, 2.0, 1.0]).collect(),
             weight: vec![4.0; 12],
+            odd: None,
         };
         let image = Image {
             width: 3,

@@ -17,36 +17,50 @@ pub struct TileBuffer {
     pub rgba: Vec<[f32; 4]>,
     /// Row-major over `rect`: samples taken per pixel.
     pub weight: Vec<f32>,
+    /// For adaptive sampling: row-major over `rect`, the RGBA sum of the odd-numbered samples
+    /// divided by the pixel's weight (so that it merges like `rgba`, times the weight).
+    pub odd: Option<Vec<[f32; 4]>>,
 }
 
 impl TileBuffer {
+    /// [`TileBuffer::from_sums`] with the odd-numbered samples' sums, for adaptive sampling.
+    pub fn from_sums_with_odd(
+        rect: Rect,
+        sums: &[[f64; 4]],
+        odd: &[[f64; 4]],
+        weight: &[f32],
+    ) -> TileBuffer {
+        let mut t = TileBuffer::from_sums(rect, sums, weight);
+        t.odd = Some(normalise(odd, weight));
+        t
+    }
+
     /// Builds a buffer from per-pixel sums and sample counts.
     pub fn from_sums(rect: Rect, sums: &[[f64; 4]], weight: &[f32]) -> TileBuffer {
         assert_eq!(sums.len(), rect.pixel_count());
         assert_eq!(weight.len(), rect.pixel_count());
-        let rgba = sums
-            .iter()
-            .zip(weight)
-            .map(|(s, &w)| {
-                if w > 0.0 {
-                    let w = f64::from(w);
-                    [
-                        (s[0] / w) as f32,
-                        (s[1] / w) as f32,
-                        (s[2] / w) as f32,
-                        (s[3] / w) as f32,
-                    ]
-                } else {
-                    [0.0; 4]
-                }
-            })
-            .collect();
         TileBuffer {
             rect,
-            rgba,
+            rgba: normalise(sums, weight),
             weight: weight.to_vec(),
+            odd: None,
         }
     }
+}
+
+/// Sums over weights, pixel by pixel; 0 where no sample landed.
+fn normalise(sums: &[[f64; 4]], weight: &[f32]) -> Vec<[f32; 4]> {
+    sums.iter()
+        .zip(weight)
+        .map(|(s, &w)| {
+            if w > 0.0 {
+                let w = f64::from(w);
+                s.map(|v| (v / w) as f32)
+            } else {
+                [0.0; 4]
+            }
+        })
+        .collect()
 }
 
 /// A whole image being merged: per-pixel sums of RGBA and of weights.
@@ -56,6 +70,9 @@ pub struct Accumulator {
     pub height: u32,
     sum: Vec<[f64; 4]>,
     weight: Vec<f64>,
+    /// The odd-numbered samples' RGBA sums, of partials that carry them (adaptive jobs):
+    /// empty until the first such partial, so a uniform job's image costs no more memory.
+    odd: Vec<[f64; 4]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +91,7 @@ impl Accumulator {
             height,
             sum: vec![[0.0; 4]; n],
             weight: vec![0.0; n],
+            odd: Vec::new(),
         }
     }
 
@@ -87,6 +105,9 @@ impl Accumulator {
                 height: self.height,
             });
         }
+        if tile.odd.is_some() && self.odd.is_empty() {
+            self.odd = vec![[0.0; 4]; self.sum.len()];
+        }
         let tw = r.width() as usize;
         for ty in 0..r.height() as usize {
             let row = (r.y0 as usize + ty) * self.width as usize + r.x0 as usize;
@@ -97,10 +118,22 @@ impl Accumulator {
                 for c in 0..4 {
                     self.sum[dst][c] += f64::from(tile.rgba[src][c]) * w;
                 }
+                if let Some(odd) = &tile.odd {
+                    for (total, v) in self.odd[dst].iter_mut().zip(odd[src]) {
+                        *total += f64::from(v) * w;
+                    }
+                }
                 self.weight[dst] += w;
             }
         }
         Ok(())
+    }
+
+    /// A pixel's RGBA sum, odd-numbered samples' RGBA sum and sample count.
+    pub fn pixel(&self, x: u32, y: u32) -> ([f64; 4], [f64; 4], f64) {
+        let i = y as usize * self.width as usize + x as usize;
+        let odd = self.odd.get(i).copied().unwrap_or([0.0; 4]);
+        (self.sum[i], odd, self.weight[i])
     }
 
     /// The normalised image: the weighted mean per pixel, 0 where no sample landed.
@@ -189,11 +222,13 @@ mod tests {
             rect: rect(),
             rgba: vec![[1.0; 4]; 2],
             weight: vec![3.0; 2],
+            odd: None,
         };
         let b = TileBuffer {
             rect: rect(),
             rgba: vec![[3.0; 4]; 2],
             weight: vec![1.0; 2],
+            odd: None,
         };
         let mut acc = Accumulator::new(4, 3);
         acc.add(&a).unwrap();
@@ -212,12 +247,35 @@ mod tests {
     }
 
     #[test]
+    fn odd_sums_merge_by_weight() {
+        let odd = [[1.0, 2.0, 3.0, 1.0], [0.0; 4]];
+        let t = TileBuffer::from_sums_with_odd(
+            rect(),
+            &[[2.0, 4.0, 6.0, 2.0], [0.0; 4]],
+            &odd,
+            &[2.0, 0.0],
+        );
+        assert_eq!(
+            t.odd.as_deref(),
+            Some(&[[0.5, 1.0, 1.5, 0.5], [0.0; 4]][..])
+        );
+        let mut acc = Accumulator::new(4, 3);
+        acc.add(&t).unwrap();
+        acc.add(&t).unwrap();
+        assert_eq!(
+            acc.pixel(1, 1),
+            ([4.0, 8.0, 12.0, 4.0], [2.0, 4.0, 6.0, 2.0], 4.0)
+        );
+    }
+
+    #[test]
     fn tiles_outside_the_image_are_refused() {
         let mut acc = Accumulator::new(2, 2);
         let t = TileBuffer {
             rect: rect(),
             rgba: vec![[1.0; 4]; 2],
             weight: vec![1.0; 2],
+            odd: None,
         };
         assert!(acc.add(&t).is_err());
     }

@@ -2,6 +2,7 @@
 //! the film and EXR code that partial buffers and images go through.
 
 pub mod accounting;
+pub mod adaptive;
 pub mod amqp;
 pub mod blob;
 pub mod cli;

@@ -301,6 +301,7 @@ mod tests {
                 }),
                 frame: None,
                 rdla_set: vec![],
+                adaptive: None,
             },
         }
     }

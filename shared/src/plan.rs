@@ -53,8 +53,9 @@ pub fn passes(spp: u32, passes: u32) -> Vec<SampleRange> {
     out
 }
 
-/// Every task of the job, frame-major (every task of a frame before the next frame's, so early
-/// frames finish first and the merger holds few frames at once), each frame pass-major.
+/// Every task of the job published at its start (see [`frame_tasks`]), frame-major (every task
+/// of a frame before the next frame's, so early frames finish first and the merger holds few
+/// frames at once), each frame pass-major.
 pub fn tasks(m: &JobManifest) -> Vec<TilePassTask> {
     let mut tasks = Vec::with_capacity(m.task_count());
     for frame in m.frame_plans().iter() {
@@ -63,24 +64,37 @@ pub fn tasks(m: &JobManifest) -> Vec<TilePassTask> {
     tasks
 }
 
-/// One frame's tasks, pass-major: all tiles of the first pass come first, so the first (small)
-/// pass completes early and gives a fast first look.
+/// One frame's tasks as published at submit (or at a scheduled start), pass-major: all tiles of
+/// the first pass come first, so the first (small) pass completes early and gives a fast first
+/// look. An adaptive job's are its first pass only: the merger publishes each tile's next pass
+/// once it has merged the one before and found the tile not yet converged, so the
+/// passes a converged tile no longer needs never exist.
 pub fn frame_tasks(m: &JobManifest, frame: &FramePlan) -> Vec<TilePassTask> {
-    let mut tasks = Vec::with_capacity(m.tasks_per_frame());
-    for (p, samples) in m.passes.iter().enumerate() {
-        for (t, rect) in m.tiles.iter().enumerate() {
-            tasks.push(TilePassTask {
-                job: m.job.clone(),
-                frame: frame.frame,
-                tile: t as u32,
-                rect: *rect,
-                pass: p as u32,
-                samples: *samples,
-                params: frame.params.clone(),
-            });
+    let passes = if m.params.adaptive.is_some() {
+        &m.passes[..m.passes.len().min(1)]
+    } else {
+        &m.passes[..]
+    };
+    let mut tasks = Vec::with_capacity(m.tiles.len() * passes.len());
+    for p in 0..passes.len() as u32 {
+        for t in 0..m.tiles.len() as u32 {
+            tasks.push(task(m, frame, t, p));
         }
     }
     tasks
+}
+
+/// The task of `tile`, `pass` of a frame of the job.
+pub fn task(m: &JobManifest, frame: &FramePlan, tile: u32, pass: u32) -> TilePassTask {
+    TilePassTask {
+        job: m.job.clone(),
+        frame: frame.frame,
+        tile,
+        rect: m.tiles[tile as usize],
+        pass,
+        samples: m.passes[pass as usize],
+        params: frame.params.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -116,5 +130,50 @@ mod tests {
             assert!(p.len() as u32 <= n);
         }
         assert_eq!(passes(64, 4)[0], SampleRange { start: 0, end: 4 });
+    }
+
+    #[test]
+    fn an_adaptive_job_starts_with_its_first_pass_only() {
+        use crate::protocol::{JobId, JobManifest, JobSettings, RenderParams};
+        let mut m = JobManifest {
+            version: crate::protocol::PROTOCOL_VERSION,
+            job: JobId::new(),
+            frame: 1,
+            params: RenderParams {
+                scene: vec![],
+                res: 1.0,
+                width: 32,
+                height: 16,
+                env: vec![],
+                assets: vec![],
+                lua: None,
+                frame: None,
+                rdla_set: vec![],
+                adaptive: None,
+            },
+            tiles: tiles(32, 16, 16),
+            passes: passes(64, 4),
+            output_name: "out.exr".into(),
+            submitted_unix: 0,
+            settings: JobSettings::default(),
+            frames: vec![],
+            price_per_core_hour: None,
+            priority: Default::default(),
+        };
+        assert_eq!(tasks(&m).len(), 2 * 4);
+        let a = crate::adaptive::Adaptive {
+            min_samples: 16,
+            max_samples: 64,
+            target_error: 10.0,
+        };
+        m.params.adaptive = Some(a);
+        m.passes = a.passes();
+        let first = tasks(&m);
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|t| t.pass == 0 && t.samples.end == 16));
+        // A later pass, as the merger publishes it, is the uniform plan's task of that pass.
+        let later = task(&m, &m.frame_plans()[0], 1, 2);
+        assert_eq!((later.tile, later.pass, later.rect), (1, 2, m.tiles[1]));
+        assert_eq!(later.samples, SampleRange { start: 32, end: 64 });
     }
 }

@@ -199,6 +199,12 @@ pub struct RenderParams {
     /// `moonray -rdla_set NAME VALUE`.
     #[serde(default)]
     pub rdla_set: Vec<(String, String)>,
+    /// Adaptive sampling (the scene's `sampling_mode` 2, or `--adaptive-error`): each tile's
+    /// passes go on only until its error is under the target, and partials carry the
+    /// odd-numbered samples' sums. None (and absent in older records): uniform sampling, whose
+    /// partials have no such channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<crate::adaptive::Adaptive>,
 }
 
 /// One frame of a sequence: its own scene files (`shot.####.rdla`) and loading, its own image.
@@ -593,6 +599,11 @@ pub struct Checkpoint {
     /// do not cover its pass yet. Their partials stay in the blob store until they do.
     #[serde(default)]
     pub waiting: Vec<(i32, u32, u32, u32, u32)>,
+    /// Adaptive jobs: (frame, tile, pass) of each tile of a frame in progress that converged,
+    /// with the last pass it took. The decision is stored rather than taken again from the
+    /// rebuilt sums, so a restarted merger never changes its mind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub converged: Vec<(i32, u32, u32)>,
     /// Each frame's state and tally (core-seconds and retries are not in the partials).
     #[serde(default)]
     pub frames: Vec<FrameStatus>,
@@ -724,6 +735,7 @@ mod tests {
                 lua: None,
                 frame: None,
                 rdla_set: vec![],
+                adaptive: None,
             },
         }
     }
@@ -838,6 +850,7 @@ mod tests {
             job: m.job.clone(),
             merged: vec![(1, 0, 0, 0, 4)],
             waiting: vec![],
+            converged: vec![],
             frames: vec![],
             state: JobState::Rendering,
             failures: vec![],

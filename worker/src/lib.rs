@@ -844,6 +844,7 @@ async fn render_partial(
             rect: task.rect,
             rgba: vec![[0.0; 4]; n],
             weight: vec![task.samples.len() as f32; n],
+            odd: task.params.adaptive.map(|_| vec![[0.0; 4]; n]),
         };
         let done = Rendered {
             covered: task.samples,
@@ -947,7 +948,13 @@ async fn render_partial(
     };
     let tile = (!covered.is_empty()).then(|| {
         let weight = vec![covered.len() as f32; task.rect.pixel_count()];
-        TileBuffer::from_sums(task.rect, &waves.sums, &weight)
+        // An adaptive job's merger estimates each tile's error from the odd-numbered samples;
+        // a uniform job's partial has no such channels.
+        if task.params.adaptive.is_some() {
+            TileBuffer::from_sums_with_odd(task.rect, &waves.sums, &waves.odd, &weight)
+        } else {
+            TileBuffer::from_sums(task.rect, &waves.sums, &weight)
+        }
     });
     let done = Rendered {
         covered,

@@ -31,6 +31,7 @@ fn task_of_a_missing_scene() -> TilePassTask {
             lua: None,
             frame: None,
             rdla_set: vec![],
+            adaptive: None,
         },
     }
 }

@@ -55,6 +55,9 @@ impl Sizing {
 pub(crate) struct Waves {
     /// Per pixel, the sums of the samples `start..end` of the task's range.
     pub sums: Vec<[f64; 4]>,
+    /// Per pixel, the sums of the odd-numbered ones among them (by sample index, so a piece
+    /// counts its own odd samples whatever sample it starts at): adaptive sampling's estimate.
+    pub odd: Vec<[f64; 4]>,
     /// The end of the samples in `sums`: the range's end unless stopped or aborted.
     pub end: u32,
     /// Pixel samples rendered, those of an aborted wave included.
@@ -79,6 +82,7 @@ pub(crate) fn render(
     let pixels = (rect.x1 - rect.x0) as u64 * (rect.y1 - rect.y0) as u64;
     let mut out = Waves {
         sums: vec![[0.0; 4]; pixels as usize],
+        odd: vec![[0.0; 4]; pixels as usize],
         end: samples.start,
         rendered: 0,
         cpu: Duration::ZERO,
@@ -92,6 +96,11 @@ pub(crate) fn render(
         match render_tile_measured(scene, rect, from..to, frame, abort, cpu::thread_cpu) {
             Ok((sums, spent)) => {
                 for (total, s) in out.sums.iter_mut().zip(&sums.sums) {
+                    for c in 0..4 {
+                        total[c] += s[c];
+                    }
+                }
+                for (total, s) in out.odd.iter_mut().zip(&sums.odd) {
                     for c in 0..4 {
                         total[c] += s[c];
                     }

@@ -76,6 +76,7 @@ async fn merge_one_job() {
             .map(|i| [(i % 97) as f32 / 97.0, 0.5, 0.25, 1.0])
             .collect(),
         weight: vec![1.0; n],
+        odd: None,
     };
     let key = keys::partial(&m.job, m.frame, 0, 0, m.passes[0]);
     blobs

@@ -49,6 +49,7 @@ async fn publish_piece(
         rect,
         rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
         weight: vec![samples.len() as f32; rect.pixel_count()],
+        odd: None,
     };
     let key = keys::partial(&m.job, m.frame, tile, pass, samples);
     blobs

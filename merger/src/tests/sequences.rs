@@ -35,6 +35,7 @@ async fn publish_frame(q: &MemoryQueue, blobs: &Blobs, m: &JobManifest, frame: i
             rect,
             rgba: vec![[value, value, value, 1.0]; rect.pixel_count()],
             weight: vec![samples; rect.pixel_count()],
+            odd: None,
         };
         let key = keys::partial(&m.job, frame, tile, pass, m.passes[pass as usize]);
         blobs

@@ -38,6 +38,7 @@ fn task(job: &str, width: u32, height: u32) -> TilePassTask {
             lua: None,
             frame: None,
             rdla_set: vec![],
+            adaptive: None,
         },
     }
 }

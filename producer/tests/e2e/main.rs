@@ -9,6 +9,7 @@
 //! process behind; its stderr goes to a file that failure messages quote.
 
 mod accounting;
+mod adaptive;
 mod assets;
 mod broker;
 mod cli;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `producer` binary in its embedded mode: real scenes in, EXR files
 //! out, bad input refused with one clear line and no output.
 
+mod adaptive;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod determinism;

@@ -25,7 +25,7 @@ mod shapes;
 mod triplanar;
 
 pub use crate::filter::PixelFilter;
-pub use settings::Settings;
+pub use settings::{AdaptiveSampling, Settings};
 
 use crate::bsdf::Material;
 use crate::bvh::Bvh;

@@ -20,6 +20,17 @@ pub struct Settings {
     pub sample_clamping_depth: u32,
     pub filter: PixelFilter,
     pub seed: u64,
+    /// `sampling_mode` 2 (adaptive): its three settings; None renders every pixel uniformly.
+    pub adaptive: Option<AdaptiveSampling>,
+}
+
+/// SceneVariables' adaptive sampling settings, MoonRay's defaults where unset (16, 4096, 10).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdaptiveSampling {
+    pub min_samples: u32,
+    pub max_samples: u32,
+    /// `target_adaptive_error` as written (MoonRay divides it by 10000 where it compares).
+    pub target_error: f32,
 }
 
 /// What SceneVariables says beyond the integrator's settings.
@@ -54,6 +65,16 @@ impl SceneBuilder<'_> {
             2 => PixelFilter::QuadraticBSpline(filter_width),
             _ => PixelFilter::CubicBSpline(filter_width),
         };
+        // MoonRay's `sampling_mode` enum: 0 uniform, 2 adaptive (1 is unused there).
+        let adaptive = (a.int("sampling_mode", 0) == 2).then(|| {
+            let min_samples = a.int("min_adaptive_samples", 16).clamp(1, 1 << 20) as u32;
+            AdaptiveSampling {
+                min_samples,
+                max_samples: (a.int("max_adaptive_samples", 4096).clamp(1, 1 << 20) as u32)
+                    .max(min_samples),
+                target_error: a.f32("target_adaptive_error", 10.0).max(0.0),
+            }
+        });
         let (width, height) = (a.int("image_width", 1920), a.int("image_height", 1080));
         let samples = a.int("pixel_samples", 8);
         let mut bad = None;
@@ -90,6 +111,7 @@ impl SceneBuilder<'_> {
                 sample_clamping_depth: a.int("sample_clamping_depth", 1).max(0) as u32,
                 filter,
                 seed: 0x6d6f_6f6e_6661_726d,
+                adaptive,
             },
         };
         if let Some(e) = bad {

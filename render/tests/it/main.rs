@@ -1,6 +1,7 @@
 //! Known-answer renders: scenes whose correct image is known in advance, rendered through the
 //! loader, the scene builder and the integrator, compared within stated tolerances.
 
+mod adaptive;
 mod attributes;
 mod cameras;
 mod curves;

@@ -2,8 +2,9 @@
 //! paused. One small record per job, written by `producer pause`, `resume` and `priority`, and
 //! read afresh by a worker before each task of the job it takes.
 //!
-//! No record means as submitted: the manifest's priority, not paused. The merger never reads
-//! it; the producer shows `paused` and the priority from it.
+//! No record means as submitted: the manifest's priority, not paused. The merger reads it only
+//! to publish an adaptive job's next passes (on the job's level, or parked while it is paused);
+//! the producer shows `paused` and the priority from it.
 
 use super::{JobId, Record, PROTOCOL_VERSION};
 use crate::priority::Priority;
