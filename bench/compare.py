@@ -3,7 +3,7 @@
 close and how fast ours is.
 
     python3 bench/compare.py [--scenes cornell,glass] [--spp 64] [--ref-spp 4096] [--no-llvm]
-                             [--adaptive-errors 40,20,10,5,2.5,1.25] [--adaptive-max 1024]
+                             [--adaptive-errors 160,120,...,10] [--adaptive-max 1024]
 
 Per scene: the image mean of ours over the reference's, the per-pixel MAE of ours and of
 Mitsuba (scalar_rgb) at the same spp against a high-spp Mitsuba reference (rendered once and
@@ -135,10 +135,12 @@ def main():
     ap.add_argument("--no-llvm", action="store_true", help="skip the llvm_ad_rgb timing")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time each renderer this many times, interleaved, and keep the fastest (the machine is shared)")
-    ap.add_argument("--adaptive-errors", default="40,20,10,5,2.5,1.25",
+    ap.add_argument("--adaptive-errors", default="160,120,80,60,50,40,30,20,10",
                     help="target errors (MoonRay's target_adaptive_error) to try for adaptive sampling; '' skips it")
     ap.add_argument("--adaptive-max", type=int, default=1024,
                     help="max samples per pixel of the adaptive renders (--spp of `producer submit --adaptive-error`)")
+    ap.add_argument("--adaptive-tile-size", type=int, default=64,
+                    help="tile edge of the adaptive renders: the regions whose passes stop together")
     ap.add_argument("--adaptive-repeat", type=int, default=1,
                     help="time each adaptive render this many times and keep the fastest")
     args = ap.parse_args()
@@ -218,7 +220,8 @@ def main():
             # The MAEs to reach: Mitsuba's at --spp (scalar_rgb, seed 0) and our own uniform one.
             targets = {"mts": row["mae_mts"], "ours": row["mae_ours"]}
             row["adaptive_runs"], row["adaptive_best"] = adaptive_search(
-                producer, name, rdla_path, ref, targets, errors, args.adaptive_max, args.adaptive_repeat)
+                producer, name, rdla_path, ref, targets, errors, args.adaptive_max, args.adaptive_repeat,
+                args.adaptive_tile_size)
             row["spp"] = args.spp
         rows.append(row)
         print_row(row, header=len(rows) == 1)
@@ -237,7 +240,7 @@ def read_exr_weight(path):
         return np.asarray(f.channels()["weight"].pixels, dtype=np.float64)
 
 
-def adaptive_search(producer, name, rdla_path, ref, targets, errors, max_spp, repeat):
+def adaptive_search(producer, name, rdla_path, ref, targets, errors, max_spp, repeat, tile_size):
     """Renders `name` adaptively at each target error in `errors` (largest first) until every
     MAE in `targets` ({label: MAE}) is reached. Returns the runs ({error, mae, spp, cpu, wall})
     and, per target label, the cheapest run (least CPU) whose MAE is at most the target, or
@@ -248,7 +251,8 @@ def adaptive_search(producer, name, rdla_path, ref, targets, errors, max_spp, re
     runs = []
     for e in sorted(errors, reverse=True):
         out = os.path.join(bench, f"{name}-adaptive-{e:g}.exr")
-        cmd = [producer, "submit", rdla_path, "-o", out, "--spp", str(max_spp), "--adaptive-error", f"{e:g}"]
+        cmd = [producer, "submit", rdla_path, "-o", out, "--spp", str(max_spp), "--adaptive-error", f"{e:g}",
+               "--tile-size", str(tile_size)]
         timings = [timed(cmd, None, os.path.dirname(rdla_path))[:2] for _ in range(max(1, repeat))]
         wall, cpu = min(t[0] for t in timings), min(t[1] for t in timings)
         img = read_exr_rgb(out).astype(np.float64)
