@@ -34,6 +34,9 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     // referenced files in place rather than from the blob store.
     let worker_config = worker::Config {
         assets_in_place: true,
+        // The store is this run's temporary folder: no task logs, no second copy of a
+        // partial that travels in its result.
+        ephemeral_store: true,
         limits: args.limits,
         ..worker::Config::default()
     };

@@ -116,6 +116,8 @@ pub fn validate(cli: Cli) -> anyhow::Result<Settings> {
             asset_cache_bytes: cli.asset_cache_bytes,
             assets_in_place: false,
             inline_partial_bytes: cli.inline_partial_bytes,
+            // A worker process shares its store with the farm: never ephemeral.
+            ephemeral_store: false,
             limits: cli.limits,
         },
         conn: cli.conn,

@@ -73,6 +73,12 @@ pub struct Config {
     /// A partial of at most this many bytes (and at most half the message size limit) also
     /// travels in its result, so that the merger need not download it.
     pub inline_partial_bytes: u64,
+    /// The blob store lives no longer than this process and nothing else reads it (the
+    /// embedded farm's temporary folder): no task logs are written (`producer logs` never sees
+    /// that store), and a partial that travels in its result is not also stored (no other
+    /// merger will rebuild from it). Each was a file created per task, most of a small
+    /// task's cost there.
+    pub ephemeral_store: bool,
     /// What a task may ask for (image, samples, loader limits, sizes, render time): checked
     /// before anything of it is fetched or rendered, whoever wrote the message.
     pub limits: shared::limits::Limits,
@@ -98,6 +104,7 @@ impl Default for Config {
             asset_cache_bytes: assets::DEFAULT_CACHE_BYTES,
             assets_in_place: false,
             inline_partial_bytes: DEFAULT_INLINE_PARTIAL_BYTES,
+            ephemeral_store: false,
             limits: shared::limits::Limits::default(),
         }
     }
@@ -563,7 +570,9 @@ async fn handle(
         }
     };
     log.seconds = started.elapsed().as_secs_f64();
-    write_log(&adapters.blobs, &log).await;
+    if !config.ephemeral_store {
+        write_log(&adapters.blobs, &log).await;
+    }
     delivery.settle(settle).await?;
     Ok(Handled::Kept)
 }
@@ -812,15 +821,20 @@ async fn render_and_store(
         cpu::measured(|| exr_io::encode_tile((task.params.width, task.params.height), &tile));
     cpu.encode += spent;
     let bytes = Bytes::from(bytes.map_err(|e| fail(TaskError::Transient(e.into())))?);
-    adapters
-        .blobs
-        .put(&task.piece_key(done.covered), bytes.clone())
-        .await
-        .map_err(|e| fail(e.into()))?;
     let inline_limit = config
         .inline_partial_bytes
         .min(config.limits.max_message_bytes / 2);
-    if bytes.len() as u64 <= inline_limit {
+    let inline = bytes.len() as u64 <= inline_limit;
+    // Stored also when inline, for a merger that rebuilds or a piece's successor; an
+    // ephemeral store has neither.
+    if !(inline && config.ephemeral_store) {
+        adapters
+            .blobs
+            .put(&task.piece_key(done.covered), bytes.clone())
+            .await
+            .map_err(|e| fail(e.into()))?;
+    }
+    if inline {
         done.inline = Some(bytes);
     }
     Ok(done)

@@ -270,3 +270,76 @@ async fn a_shutdown_mid_task_keeps_the_samples_and_puts_the_rest_back() {
         }
     }
 }
+
+/// A worker on an ephemeral store (the embedded farm's) sends a small partial in its result
+/// and stores neither it nor the task's log; on a shared store both are stored as well.
+#[tokio::test]
+async fn an_ephemeral_store_keeps_no_task_log_and_no_second_copy_of_an_inline_partial() {
+    for ephemeral_store in [false, true] {
+        let queue = MemoryQueue::new();
+        let blobs = Blobs::memory();
+        let config = Config {
+            task_queue: "ephemeral.tasks".into(),
+            result_queue: "ephemeral.results".into(),
+            ephemeral_store,
+            ..Config::default()
+        };
+        let task = cornell_task(&blobs, 4).await;
+        let adapters = Adapters {
+            queue: Arc::new(queue.clone()),
+            blobs: blobs.clone(),
+        };
+        queue
+            .publish(
+                &config.task_queue,
+                protocol::encode(&Message::Task(task.clone())),
+            )
+            .await
+            .unwrap();
+        let mut tasks = queue.consume(&config.task_queue, 1).await.unwrap();
+        let delivery = tasks.next().await.unwrap().unwrap();
+        let state = WorkerState::default();
+        handle(
+            &config,
+            &adapters,
+            &state,
+            Priority::Normal,
+            delivery,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let mut results = queue.consume(&config.result_queue, 1).await.unwrap();
+        let d = results.next().await.unwrap().unwrap();
+        let Message::Result(TilePassResult {
+            outcome:
+                TaskOutcome::Rendered {
+                    partial_key,
+                    partial: Some(inline),
+                },
+            ..
+        }) = protocol::decode(&d.payload).unwrap()
+        else {
+            panic!("a rendered result with its partial inline")
+        };
+        assert_eq!(
+            exr_io::decode(&inline).unwrap().tile.weight,
+            vec![4.0; 4],
+            "the inline partial holds the task's samples"
+        );
+        let stored = blobs.exists(&partial_key).await.unwrap();
+        let logs = blobs
+            .list_keys(&shared::protocol::tasklog::keys::logs(&task.job))
+            .await
+            .unwrap();
+        assert_eq!(
+            stored, !ephemeral_store,
+            "partial stored (ephemeral {ephemeral_store})"
+        );
+        assert_eq!(
+            logs.len(),
+            usize::from(!ephemeral_store),
+            "task logs (ephemeral {ephemeral_store}): {logs:?}"
+        );
+    }
+}
