@@ -108,7 +108,7 @@ impl SceneBuilder<'_> {
         let m = match o.class.as_str() {
             // DwaSolidDielectricMaterial is DwaBase without metallic or transmission: diffuse
             // under a dielectric specular (moonshine dso/material/DwaSolidDielectric).
-            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" => {
+            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" | "DwaToonMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
@@ -138,7 +138,7 @@ impl SceneBuilder<'_> {
                 } else {
                     bx.rgb(&mut a, "transmission_color", Vec3::ONE)
                 };
-                base(BaseParams {
+                let m = base(BaseParams {
                     albedo: if show_diffuse {
                         albedo
                     } else {
@@ -160,7 +160,12 @@ impl SceneBuilder<'_> {
                     transmission_color,
                     thin: a.bool("thin_geometry", false),
                     emission,
-                })
+                });
+                if o.class == "DwaToonMaterial" {
+                    toon(&mut a, &binds, m)
+                } else {
+                    m
+                }
             }
             "UsdPreviewSurface" => {
                 // Inputs and defaults from the published UsdPreviewSurface spec (as in the
@@ -561,6 +566,41 @@ impl SceneBuilder<'_> {
                 "normal",
                 "displacement",
                 "occlusion",
+                // DwaToonMaterial (moonshine lib/material/dwabase/json/toon_diffuse.json).
+                "diffuse_model",
+                "diffuse_roughness",
+                "terminator_shift",
+                "diffuse_flatness",
+                "diffuse_flatness_falloff",
+                "extend_ramp",
+                "ramp_input_scale",
+                "positions",
+                "colors",
+                "interpolations",
+                "ramp_color_multiplier0",
+                "ramp_color_multiplier1",
+                "ramp_color_multiplier2",
+                "ramp_color_multiplier3",
+                "ramp_color_multiplier4",
+                "ramp_color_multiplier5",
+                "ramp_color_multiplier6",
+                "ramp_color_multiplier7",
+                "ramp_color_multiplier8",
+                "ramp_color_multiplier9",
+                "ramp_position_offset0",
+                "ramp_position_offset1",
+                "ramp_position_offset2",
+                "ramp_position_offset3",
+                "ramp_position_offset4",
+                "ramp_position_offset5",
+                "ramp_position_offset6",
+                "ramp_position_offset7",
+                "ramp_position_offset8",
+                "ramp_position_offset9",
+                "specular_model",
+                // The built-in renderer never culls a light by the hemisphere of the surface
+                // (a BSDF that is zero below it gives it nothing): always as if on.
+                "prevent_light_culling",
                 // HairDiffuseMaterial (moonshine lib/material/dwabase/json/hair_diffuse.json).
                 "hair_color",
                 "use_independent_front_and_back_hair_color",
@@ -673,6 +713,93 @@ impl SceneBuilder<'_> {
             ));
         }
         self.materials[m as usize].clone()
+    }
+}
+
+/// DwaToonMaterial: `base` (its DwaBase part) with the toon diffuse. Names and defaults from
+/// moonshine lib/material/dwabase/json/toon_diffuse.json; how they are resolved (the ramp's
+/// positions plus their offsets, its colours times their multipliers, the Oren-Nayar model's
+/// controls clamped) from moonshine lib/material/dwabase/DwaBase.cc, resolveToonDiffuseParams.
+fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
+    let loc = format!("{}: DwaToonMaterial `{}`", a.obj.loc, a.obj.name);
+    let mut left_out = Vec::new();
+    let diffuse = if a.int("diffuse_model", 0) == 1 {
+        let list_or_default = |a: &mut Attrs, name: &str| -> Vec<crate::graph::Value> {
+            let l = a.list(name);
+            if l.is_empty() {
+                match a.moonray_default(name) {
+                    Some(crate::graph::Value::List(d)) => d,
+                    _ => Vec::new(),
+                }
+            } else {
+                l.to_vec()
+            }
+        };
+        let positions = list_or_default(a, "positions");
+        let colors = list_or_default(a, "colors");
+        let modes = list_or_default(a, "interpolations");
+        let mut knots = Vec::new();
+        for (i, (p, c)) in positions.iter().zip(&colors).enumerate() {
+            let (Some(p), Some(c)) = (crate::attrs::num(p), crate::attrs::vec3_of(c)) else {
+                continue;
+            };
+            if i >= crate::bsdf::MAX_RAMP_POINTS {
+                left_out.push("ramp points beyond the tenth (MoonRay keeps ten)");
+                break;
+            }
+            let offset = a.f32(&format!("ramp_position_offset{i}"), 0.0);
+            let mult = a.rgb(&format!("ramp_color_multiplier{i}"), Vec3::ONE);
+            let mode = modes.get(i).and_then(crate::attrs::num).unwrap_or(0.0) as i64;
+            if mode >= 5 {
+                left_out.push("cubic ramp interpolation (rendered linear)");
+            }
+            knots.push((p as f32 + offset, c * mult, mode));
+        }
+        crate::bsdf::ToonDiffuse::Ramp {
+            ramp: crate::bsdf::Ramp::new(&knots),
+            input_scale: a.f32("ramp_input_scale", 1.0),
+            extend: a.bool("extend_ramp", false),
+        }
+    } else {
+        crate::bsdf::ToonDiffuse::Flat {
+            roughness: a.f32("diffuse_roughness", 0.0).clamp(0.0, 1.0),
+            terminator_shift: a.f32("terminator_shift", 0.05).clamp(-1.0, 1.0),
+            flatness: a.f32("diffuse_flatness", 0.0).clamp(0.0, 1.0),
+            falloff: a.f32("diffuse_flatness_falloff", 0.0).clamp(0.0, 1.0),
+        }
+    };
+    let toon_attr = |k: &str| {
+        k.starts_with("ramp_")
+            || [
+                "terminator_shift",
+                "diffuse_flatness",
+                "diffuse_flatness_falloff",
+                "diffuse_roughness",
+            ]
+            .contains(&k)
+    };
+    if binds.keys().any(|k| toon_attr(k)) {
+        left_out.push("maps bound to the toon diffuse's controls (their constants are used)");
+    }
+    if a.bool("show_specular", true) && a.int("specular_model", 1) == 2 {
+        left_out.push("the Toon specular model (rendered as GGX)");
+    }
+    left_out.dedup();
+    if !left_out.is_empty() {
+        a.warnings.push(format!(
+            "{loc}: not supported by the built-in renderer: {}",
+            left_out.join(", ")
+        ));
+    }
+    match base {
+        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Toon {
+            base: Material::Shaded(s),
+            diffuse,
+        })),
+        base => Material::Toon {
+            base: Box::new(base),
+            diffuse: Box::new(diffuse),
+        },
     }
 }
 
