@@ -96,6 +96,32 @@ pub enum Material {
         base: Box<Material>,
         diffuse: Box<ToonDiffuse>,
     },
+    /// MoonRay's DwaFabricMaterial: the warp and weft threads' DwaFabric lobes, weights
+    /// `specular` times `coverage` and times one minus it, over a Lambert diffuse that keeps
+    /// what the threads' weights leave (moonshine lib/material/dwabase/DwaBaseLayerable.cc).
+    Fabric {
+        albedo: Vec3,
+        /// One minus `fabric_diffuse_scattering` (0 with `show_specular` off).
+        specular: f32,
+        /// `warp_thread_coverage`.
+        coverage: f32,
+        warp: Thread,
+        weft: Thread,
+        emission: Vec3,
+    },
+    /// MoonRay's DwaVelvetMaterial_v2: a velvet (fuzz) lobe of weight `fuzz` over a Lambert
+    /// diffuse attenuated by one minus the fuzz's albedo (MoonRay's VelvetAttenuator).
+    Velvet {
+        albedo: Vec3,
+        fuzz: f32,
+        fuzz_color: Vec3,
+        /// The lobe's roughness (0.05 + `fuzz_coverage`, clamped to [0, 1]).
+        roughness: f32,
+        /// `use_absorbing_fuzz_fibers`: the fuzz takes its full albedo from the diffuse, not
+        /// its albedo times its colour's largest component.
+        absorbing: bool,
+        emission: Vec3,
+    },
     /// A linear mix of two BSDFs and emissions, `(1 - t) * a + t * b`: how the layering
     /// materials combine two materials whose parameters cannot be blended here.
     Mix {
@@ -106,6 +132,122 @@ pub enum Material {
     /// Attributes bound to maps, or a material chosen per shading point: resolved into one of
     /// the others at each hit (`shading::resolve`) before it scatters or emits.
     Shaded(Box<crate::shading::Shader>),
+}
+
+/// One thread family of a DwaFabricMaterial: its highlight's colour and roughness, and its
+/// direction in the shading frame (unit, elevation applied).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thread {
+    pub color: Vec3,
+    pub roughness: f32,
+    pub dir: Vec3,
+}
+
+impl Thread {
+    /// MoonRay's thread direction (moonray lib/rendering/shading/bsdf/fabric/BsdfFabric.cc,
+    /// calculateThreadDirection): `dir` in the frame (tangent, bitangent, normal), rotated by
+    /// `elevation_deg` in the tangent-normal plane.
+    pub fn direction(dir: Vec3, elevation_deg: f32) -> Vec3 {
+        let (s, c) = elevation_deg.to_radians().sin_cos();
+        Vec3::new(dir.x * c - dir.z * s, dir.y, dir.x * s + dir.z * c)
+            .try_normalize()
+            .unwrap_or(Vec3::X)
+    }
+}
+
+/// MoonRay's DwaFabric normalisation for exponents 1 to 31, 1 / (4 pi integral of
+/// (1 - sin x)^N (1 - 2 sin^2 x) over [0, pi/4]) (moonray
+/// lib/rendering/shading/bsdf/fabric/BsdfDwaFabric.cc, precomputedDwaFabricNormalizationFactor).
+const FABRIC_NORMALIZATION: [f32; 31] = [
+    0.41788, 0.52691, 0.64072, 0.76163, 0.88620, 1.00729, 1.13352, 1.26158, 1.39352, 1.52527,
+    1.64034, 1.78520, 1.91616, 2.01158, 2.18194, 2.27028, 2.41961, 2.54223, 2.69755, 2.81754,
+    2.98730, 3.07603, 3.22963, 3.28170, 3.48190, 3.61855, 3.75108, 3.83304, 3.96912, 4.09358,
+    4.27677,
+];
+
+/// MoonRay's velvet normalisation integrals for roughness 0.05 to 1 in steps of 0.05 (moonray
+/// lib/rendering/shading/ispc/bsdf/fabric/BsdfFabricVelvet.ispc,
+/// BsdfFabricVelvet_precomputedNormalizationTable); the lobe divides by them.
+const VELVET_NORMALIZATION: [f32; 20] = [
+    0.20789, 0.43665, 0.62931, 0.78663, 0.91573, 1.02585, 1.10919, 1.18676, 1.25177, 1.30365,
+    1.35732, 1.39961, 1.43324, 1.48466, 1.50755, 1.53596, 1.56253, 1.58541, 1.60406, 1.62693,
+];
+
+/// A DwaFabric lobe's exponent and normalisation for a roughness: MoonRay clamps it to
+/// [0.05, 1] and maps it to an integer exponent ceil(1 + 29 (1 - r)^2).
+fn fabric_exponent(roughness: f32) -> (f32, f32) {
+    let g = 1.0 - roughness.clamp(0.05, 1.0);
+    let n = (1.0 + 29.0 * g * g).ceil();
+    (n, FABRIC_NORMALIZATION[((n - 1.0) as usize).min(30)])
+}
+
+/// A velvet lobe's exponent (1 / r) and normalisation (the table's reciprocal at index
+/// floor(20 r - 1)), r clamped to [0.05, 1] (moonray BsdfFabricVelvet.cc).
+fn velvet_exponent(roughness: f32) -> (f32, f32) {
+    let r = roughness.clamp(0.05, 1.0);
+    let i = ((r * 20.0).floor() - 1.0).clamp(0.0, 19.0) as usize;
+    (1.0 / r, 1.0 / VELVET_NORMALIZATION[i])
+}
+
+/// The velvet lobe's f |cos| for a white colour, wo and wi in the upper hemisphere: the
+/// normalisation times sin(N, H)^exponent times cos wi twice (MoonRay's extra cosine softens
+/// the terminator, MOONSHINE-921).
+fn velvet(exponent: f32, norm: f32, wo: Vec3, wi: Vec3) -> f32 {
+    if wo.z <= 1e-6 || wi.z <= 1e-6 {
+        return 0.0;
+    }
+    let Some(h) = (wo + wi).try_normalize() else {
+        return 0.0;
+    };
+    let c = h.z.clamp(-0.99, 0.99);
+    norm * (1.0 - c * c).sqrt().powf(exponent) * wi.z * wi.z
+}
+
+/// The velvet lobe's albedo (white) seen from cos theta_o = `cos_o`, for MoonRay's
+/// VelvetAttenuator: MoonRay reads it from a table it ships (VelvetAlbedo); here the table is
+/// this lobe's own: the integral of sin(N, h)^(1 / r) cos^2 wi over the hemisphere (midpoint
+/// rule, 64 x 128 directions per entry), computed once at 33 cosines and 39 roughnesses
+/// (0.05 to 1 in steps of 0.025), interpolated bilinearly and times the normalisation.
+fn velvet_albedo(cos_o: f32, roughness: f32) -> f32 {
+    use std::sync::OnceLock;
+    const COS_STEPS: usize = 33;
+    const R_STEPS: usize = 39;
+    let r_at = |i: usize| 0.05 + 0.025 * i as f32;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = Vec::with_capacity(R_STEPS * COS_STEPS);
+        for ri in 0..R_STEPS {
+            let e = 1.0 / r_at(ri);
+            for ci in 0..COS_STEPS {
+                let co = (ci as f32 / (COS_STEPS - 1) as f32).max(1e-3);
+                let wo = Vec3::new((1.0 - co * co).sqrt(), 0.0, co);
+                let (nt, np) = (64, 128);
+                let mut sum = 0.0f64;
+                for i in 0..nt {
+                    let z = (i as f32 + 0.5) / nt as f32;
+                    let r = (1.0 - z * z).sqrt();
+                    for j in 0..np {
+                        let phi = (j as f32 + 0.5) * 2.0 * PI / np as f32;
+                        let wi = Vec3::new(r * phi.cos(), r * phi.sin(), z);
+                        sum += f64::from(velvet(e, 1.0, wo, wi));
+                    }
+                }
+                t.push((sum * f64::from(2.0 * PI) / f64::from(nt * np)) as f32);
+            }
+        }
+        t
+    });
+    let r = roughness.clamp(0.05, 1.0);
+    let lerp_index = |x: f32, n: usize| {
+        let i = (x.floor().max(0.0) as usize).min(n - 2);
+        (i, (x - i as f32).clamp(0.0, 1.0))
+    };
+    let (ri, rf) = lerp_index((r - 0.05) / 0.025, R_STEPS);
+    let (ci, cf) = lerp_index(cos_o.clamp(0.0, 1.0) * (COS_STEPS - 1) as f32, COS_STEPS);
+    let at = |ri: usize, ci: usize| table[ri * COS_STEPS + ci];
+    let row = |ri: usize| at(ri, ci) + (at(ri, ci + 1) - at(ri, ci)) * cf;
+    let integral = row(ri) + (row(ri + 1) - row(ri)) * rf;
+    integral * velvet_exponent(r).1
 }
 
 /// At most this many points on a toon ramp (moonshine's DWABASE_MAX_TOOND_RAMP_POINTS).
@@ -183,6 +325,8 @@ impl Material {
             | Material::Metal { emission, .. }
             | Material::Dielectric { emission, .. }
             | Material::HairDiffuse { emission, .. }
+            | Material::Fabric { emission, .. }
+            | Material::Velvet { emission, .. }
             | Material::Hair { emission, .. } => *emission,
             Material::Emissive { radiance } => *radiance,
             Material::Mix { a, b, t } => a.emission().lerp(b.emission(), *t),
@@ -300,6 +444,21 @@ enum Lobe {
         terminator_shift: f32,
         flatness: f32,
         falloff: f32,
+    },
+    /// MoonRay's DwaFabricBsdfLobe: f |cos| = `norm` (1 - |sin theta_h|)^`exponent` cos wi
+    /// times `color`, theta_h the half vector's angle from the plane square to the unit
+    /// `thread`.
+    Fabric {
+        color: Vec3,
+        exponent: f32,
+        norm: f32,
+        thread: Vec3,
+    },
+    /// MoonRay's FabricVelvetBsdfLobe (see `velvet`), times `color`.
+    Velvet {
+        color: Vec3,
+        exponent: f32,
+        norm: f32,
     },
     /// MoonRay's hair lobes about the unit tangent `t`, `h` across the hair (-1 to 1).
     Hair {
@@ -517,6 +676,74 @@ impl Bsdf {
                     f_o.max(0.05) * weight * w,
                 );
             }
+            Material::Fabric {
+                albedo,
+                specular,
+                coverage,
+                warp,
+                weft,
+                ..
+            } => {
+                // The thread lobes are MoonRay's BSDFBUILDER_PHYSICAL components: the lobes
+                // after them keep one minus the weights of those added (a black thread adds
+                // none).
+                let fs = specular.clamp(0.0, 1.0);
+                let c = coverage.clamp(0.0, 1.0);
+                let mut taken = 0.0;
+                for (thread, share) in [(warp, c), (weft, 1.0 - c)] {
+                    let weight = share * fs;
+                    if weight <= 0.0 || thread.color == Vec3::ZERO {
+                        continue;
+                    }
+                    taken += weight;
+                    let (exponent, norm) = fabric_exponent(thread.roughness);
+                    let color = thread.color * (weight * w);
+                    b.push(
+                        Lobe::Fabric {
+                            color,
+                            exponent,
+                            norm,
+                            thread: thread.dir,
+                        },
+                        luminance(color).max(0.05 * weight * w),
+                    );
+                }
+                let diffuse = albedo * ((1.0 - taken) * w);
+                b.push(Lobe::Lambert(diffuse), luminance(diffuse));
+            }
+            Material::Velvet {
+                albedo,
+                fuzz,
+                fuzz_color,
+                roughness,
+                absorbing,
+                ..
+            } => {
+                // MoonRay's VelvetAttenuator (moonray lib/rendering/shading/LobeAttenuator.h):
+                // what lies under the fuzz keeps one minus its weight times its albedo at wo,
+                // the weight times the colour's largest component unless the fibres absorb.
+                let fuzz = fuzz.clamp(0.0, 1.0);
+                let (exponent, norm) = velvet_exponent(roughness);
+                let color = fuzz_color * (fuzz * w);
+                if fuzz > 0.0 {
+                    b.push(
+                        Lobe::Velvet {
+                            color,
+                            exponent,
+                            norm,
+                        },
+                        luminance(color).max(0.05 * fuzz * w),
+                    );
+                }
+                let cover = if absorbing {
+                    fuzz
+                } else {
+                    fuzz * fuzz_color.max_element()
+                };
+                let keep = (1.0 - cover * velvet_albedo(cos_o, roughness)).max(0.0);
+                let diffuse = albedo * (keep * w);
+                b.push(Lobe::Lambert(diffuse), luminance(diffuse));
+            }
             Material::Toon {
                 ref base,
                 ref diffuse,
@@ -705,6 +932,8 @@ impl Bsdf {
             | Lobe::HairDiffuse { .. }
             | Lobe::ToonRamp { .. }
             | Lobe::FlatDiffuse { .. }
+            | Lobe::Fabric { .. }
+            | Lobe::Velvet { .. }
             | Lobe::Hair { .. } => true,
             Lobe::Glass { .. } | Lobe::Pass(_) => false,
         })
@@ -807,7 +1036,14 @@ impl Bsdf {
             }
             _ => {
                 let (wi, kind) = match lobe {
-                    Lobe::Lambert(_) | Lobe::ToonRamp { .. } | Lobe::FlatDiffuse { .. } => {
+                    // The fabric lobes too: MoonRay samples velvet so; its DwaFabric sampling
+                    // states a density that is not that of the directions it draws, so
+                    // fabric is drawn from the cosine hemisphere here, whose density is exact.
+                    Lobe::Lambert(_)
+                    | Lobe::ToonRamp { .. }
+                    | Lobe::FlatDiffuse { .. }
+                    | Lobe::Fabric { .. }
+                    | Lobe::Velvet { .. } => {
                         let wi = cosine_hemisphere(u);
                         if wi.z <= 0.0 || wo.z <= 0.0 {
                             return None;
@@ -948,6 +1184,17 @@ fn eval_lobe(lobe: &Lobe, ramps: &[Ramp], wo: Vec3, wi: Vec3) -> (Vec3, f32) {
             albedo * flat_diffuse(a, b, terminator_shift, flatness, falloff, wo, wi),
             wi.z / PI,
         ),
+        Lobe::Fabric {
+            color,
+            exponent,
+            norm,
+            thread,
+        } => (color * fabric(exponent, norm, thread, wo, wi), wi.z / PI),
+        Lobe::Velvet {
+            color,
+            exponent,
+            norm,
+        } => (color * velvet(exponent, norm, wo, wi), wi.z / PI),
         Lobe::Ggx {
             alpha,
             dist,
@@ -1015,6 +1262,26 @@ fn flat_diffuse(
     let t = if s > 0.0 { nl.max(nv) + 1e-6 } else { 1.0 };
     let norm = 1.0 + (0.75 - 1.0) * bias(flatness, 0.75);
     nl * (a + b * s / t) * norm / PI
+}
+
+/// MoonRay's DwaFabricBsdfLobe (moonray lib/rendering/shading/bsdf/fabric/BsdfDwaFabric.cc) for
+/// a white colour: f |cos| for wo and wi above the surface.
+fn fabric(exponent: f32, norm: f32, thread: Vec3, wo: Vec3, wi: Vec3) -> f32 {
+    if wo.z <= 1e-6 || wi.z <= 1e-6 {
+        return 0.0;
+    }
+    let Some(h) = (wo + wi).try_normalize() else {
+        return 0.0;
+    };
+    if h.dot(wo) < 1e-6 {
+        return 0.0;
+    }
+    // The half vector's angle from the plane square to the thread: its sine is h . thread.
+    let base = 1.0 - h.dot(thread).clamp(-0.99, 0.99).abs();
+    if base < 1e-6 {
+        return 0.0;
+    }
+    norm * base.powf(exponent) * wi.z
 }
 
 /// Perlin's bias, as MoonRay's shading library defines it: x^(ln b / ln 0.5), x itself at 0, 1
@@ -1961,6 +2228,126 @@ mod tests {
         let want = 0.5 * (0.2 + base_refl);
         assert!((refl - want).abs() < 3e-3, "{refl} vs {want}");
         samples_agree_with_eval(&m, wo, 31);
+    }
+
+    fn fabric_m(albedo: f32, specular: f32, coverage: f32, roughness: f32) -> Material {
+        let dir = Thread::direction(Vec3::new(1.0, 1.0, 0.0).normalize(), 0.0);
+        Material::Fabric {
+            albedo: Vec3::splat(albedo),
+            specular,
+            coverage,
+            warp: Thread {
+                color: Vec3::ONE,
+                roughness,
+                dir,
+            },
+            weft: Thread {
+                color: Vec3::ONE,
+                roughness,
+                dir: Vec3::new(-dir.y, dir.x, dir.z),
+            },
+            emission: Vec3::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_fabric_thread_s_highlight_is_moonrays() {
+        // MoonRay's DwaFabric lobe, roughness 1: exponent ceil(1 + 0) = 1, normalisation
+        // 0.41788. Thread (1, 1, 0) / sqrt 2, wo = +Z, wi at 45 degrees in x: h =
+        // (sin 22.5, 0, cos 22.5), sin theta_h = h . thread = 0.382683 / sqrt 2 = 0.270598, so
+        // f |cos| = 0.41788 (1 - 0.270598) cos 45 = 0.215532. Head on (h = +Z square to the
+        // thread) 0.41788. Roughness 0.5: exponent ceil(1 + 29 / 4) = 9, normalisation
+        // 1.39352: 1.39352 * 0.729402^9 * cos 45 = 0.057584.
+        let wi = Vec3::new(1.0, 0.0, 1.0).normalize();
+        let value = |m: &Material, wi: Vec3| Bsdf::new(m, 1.0).eval(Vec3::Z, wi).0.x;
+        let rough = fabric_m(0.0, 1.0, 1.0, 1.0);
+        assert!(
+            (value(&rough, wi) - 0.215532).abs() < 1e-5,
+            "{}",
+            value(&rough, wi)
+        );
+        assert!((value(&rough, Vec3::Z) - 0.41788).abs() < 1e-5);
+        let half = fabric_m(0.0, 1.0, 1.0, 0.5);
+        assert!(
+            (value(&half, wi) - 0.057584).abs() < 1e-5,
+            "{}",
+            value(&half, wi)
+        );
+        // The weft thread is the warp turned 90 degrees: at coverage 0 the same wi meets it at
+        // (-0.270598 for h . weft), the same value by symmetry.
+        let weft = fabric_m(0.0, 1.0, 0.0, 1.0);
+        assert!((value(&weft, wi) - 0.215532).abs() < 1e-5);
+        let wo = Vec3::new(0.3, -0.2, 0.93).normalize();
+        for (i, m) in [rough, half, fabric_m(0.6, 0.5, 0.75, 0.3)]
+            .iter()
+            .enumerate()
+        {
+            samples_agree_with_eval(m, wo, 40 + i as u64);
+        }
+    }
+
+    #[test]
+    fn fabric_diffuse_scattering_shares_the_energy_with_the_diffuse() {
+        // fabric_diffuse_scattering 0.5 (specular 0.5): half the threads' highlight and half
+        // the Lambert diffuse. The white thread lobe alone keeps less than the furnace's
+        // energy (MoonRay normalises it for a thread square to the view); the mix is exactly
+        // the mean of the two. Midpoint rule, 1200 x 1200.
+        let wo = Vec3::new(0.3, 0.0, 0.954).normalize();
+        let (threads, _) = integral(&fabric_m(0.0, 1.0, 0.75, 0.75), wo, 1200);
+        assert!(threads > 0.2 && threads < 1.0, "{threads}");
+        let (mixed, _) = integral(&fabric_m(0.8, 0.5, 0.75, 0.75), wo, 1200);
+        let want = 0.5 * threads + 0.5 * 0.8;
+        assert!((mixed - want).abs() < 2e-3, "{mixed} vs {want}");
+        let est = f64::from(albedo(&fabric_m(0.8, 0.5, 0.75, 0.75), wo).x);
+        assert!((est - mixed).abs() < 0.01, "estimator {est} vs {mixed}");
+    }
+
+    fn velvet_m(albedo: f32, fuzz: f32, color: f32, roughness: f32, absorbing: bool) -> Material {
+        Material::Velvet {
+            albedo: Vec3::splat(albedo),
+            fuzz,
+            fuzz_color: Vec3::splat(color),
+            roughness,
+            absorbing,
+            emission: Vec3::ZERO,
+        }
+    }
+
+    #[test]
+    fn velvet_is_moonrays_fuzz_over_an_attenuated_diffuse() {
+        // MoonRay's velvet lobe at roughness 1: exponent 1, normalisation 1 / 1.62693. wo = +Z,
+        // wi at 45 degrees: sin(N, h) = sin 22.5 = 0.382683, so f |cos| = 0.382683 / 1.62693
+        // cos^2 45 = 0.117607.
+        let wi = Vec3::new(1.0, 0.0, 1.0).normalize();
+        let fuzz_only = velvet_m(0.0, 1.0, 1.0, 1.0, true);
+        let v = Bsdf::new(&fuzz_only, 1.0).eval(Vec3::Z, wi).0.x;
+        assert!((v - 0.117607).abs() < 1e-5, "{v}");
+        // White fuzz over a white diffuse: the diffuse keeps exactly what the fuzz does not
+        // reflect, so the furnace gives 1 (within the albedo table's interpolation, 5e-3)
+        // from any wo and roughness. A dark (0.3) non-absorbing fuzz takes only 0.3 of its
+        // albedo from the diffuse: 0.3 A + (1 - 0.3 A) = 1 again; an absorbing one takes all
+        // of it: 1 - 0.7 A.
+        for wo in [
+            Vec3::Z,
+            Vec3::new(0.6, 0.0, 0.8),
+            Vec3::new(0.95, 0.0, 0.312).normalize(),
+        ] {
+            for r in [0.3, 0.75, 1.0] {
+                let (white, _) = integral(&velvet_m(1.0, 1.0, 1.0, r, false), wo, 1200);
+                assert!((white - 1.0).abs() < 5e-3, "{wo} {r}: {white}");
+                let (dark, _) = integral(&velvet_m(1.0, 1.0, 0.3, r, false), wo, 1200);
+                assert!((dark - 1.0).abs() < 5e-3, "{wo} {r}: {dark}");
+                let (fuzz, _) = integral(&velvet_m(0.0, 1.0, 1.0, r, true), wo, 1200);
+                let (absorbing, _) = integral(&velvet_m(1.0, 1.0, 0.3, r, true), wo, 1200);
+                assert!(
+                    (absorbing - (1.0 - 0.7 * fuzz)).abs() < 5e-3,
+                    "{wo} {r}: {absorbing} vs {}",
+                    1.0 - 0.7 * fuzz
+                );
+            }
+        }
+        let wo = Vec3::new(0.3, -0.2, 0.93).normalize();
+        samples_agree_with_eval(&velvet_m(0.5, 0.8, 0.7, 0.3, false), wo, 50);
     }
 
     #[test]

@@ -832,6 +832,8 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             match &mut m {
                 Material::Base { emission, .. }
                 | Material::Metal { emission, .. }
+                | Material::Fabric { emission, .. }
+                | Material::Velvet { emission, .. }
                 | Material::Dielectric { emission, .. } => *emission = e,
                 _ => {}
             }

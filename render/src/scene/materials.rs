@@ -513,6 +513,118 @@ impl SceneBuilder<'_> {
                     }))
                 }
             }
+            "DwaFabricMaterial" | "DwaVelvetMaterial_v2" => {
+                let fabric = o.class == "DwaFabricMaterial";
+                let albedo = if a.bool("show_diffuse", true) {
+                    let d = match a.moonray_default("albedo") {
+                        Some(v) => crate::attrs::vec3_of(&v).unwrap_or(Vec3::ONE),
+                        None => Vec3::ONE,
+                    };
+                    a.rgb("albedo", d)
+                } else {
+                    Vec3::ZERO
+                };
+                let mut left_out = Vec::new();
+                let per_hit = ["emission"];
+                if binds.keys().any(|k| !per_hit.contains(&k.as_str())) {
+                    left_out.push(
+                        "maps bound to attributes other than `emission` (their constants are used)",
+                    );
+                }
+                let m = if fabric {
+                    // Names and defaults from moonshine lib/material/dwabase/json/
+                    // fabric_velvet_common.json and fabric.json; resolved as moonshine
+                    // lib/material/dwabase/DwaBase.cc (resolveFabricParams) does: colours
+                    // clamped to [0, 1], roughnesses saturated, the elevation clamped to 89
+                    // degrees, the weft the warp turned 90 degrees about the normal, without
+                    // elevation, and with the warp's colour and roughness unless independent.
+                    let specular = if a.bool("show_specular", true) {
+                        1.0 - a.f32("fabric_diffuse_scattering", 0.2).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    let warp_color = a.rgb("warp_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE);
+                    let warp_roughness = a.f32("warp_roughness", 0.75).clamp(0.0, 1.0);
+                    let (weft_color, weft_roughness) =
+                        if a.bool("use_independent_weft_attributes", false) {
+                            (
+                                a.rgb("weft_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE),
+                                a.f32("weft_roughness", 0.75).clamp(0.0, 1.0),
+                            )
+                        } else {
+                            (warp_color, warp_roughness)
+                        };
+                    let dir = a
+                        .vec3("warp_thread_direction", Vec3::new(1.0, 1.0, 0.0))
+                        .try_normalize()
+                        .unwrap_or(Vec3::X);
+                    let elevation = a.f32("warp_thread_elevation", 0.0).clamp(-89.0, 89.0);
+                    left_out.push(
+                        "thread directions are relative to the shading frame's own tangent, not dPds or render-space x",
+                    );
+                    if a.f32("fuzz", 0.0) > 0.0 && a.bool("show_fuzz", true) {
+                        left_out.push("fuzz");
+                    }
+                    Material::Fabric {
+                        albedo,
+                        specular,
+                        coverage: a.f32("warp_thread_coverage", 0.75).clamp(0.0, 1.0),
+                        warp: crate::bsdf::Thread {
+                            color: warp_color,
+                            roughness: warp_roughness,
+                            dir: crate::bsdf::Thread::direction(dir, elevation),
+                        },
+                        weft: crate::bsdf::Thread {
+                            color: weft_color,
+                            roughness: weft_roughness,
+                            dir: Vec3::new(-dir.y, dir.x, dir.z),
+                        },
+                        emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                    }
+                } else {
+                    // Names and defaults from moonshine dso/material/DwaVelvet/v2/
+                    // DwaVelvetMaterial_v2.json; the fuzz's roughness is 0.05 + fuzz_coverage
+                    // clamped to [0, 1], and no fuzz at coverage 0 (moonshine
+                    // lib/material/dwabase/DwaBaseLayerable.cc).
+                    let coverage = a.f32("fuzz_coverage", 0.25);
+                    let fuzz = if a.bool("show_fuzz", true) && coverage != 0.0 {
+                        a.f32("fuzz", 1.0).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    Material::Velvet {
+                        albedo,
+                        fuzz,
+                        fuzz_color: a.rgb("fuzz_albedo", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE),
+                        roughness: (0.05 + coverage).clamp(0.0, 1.0),
+                        absorbing: a.bool("use_absorbing_fuzz_fibers", false),
+                        emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                    }
+                };
+                if a.f32("diffuse_roughness", 0.0) > 0.01 {
+                    left_out.push("diffuse_roughness (Oren-Nayar; rendered Lambertian)");
+                }
+                if a.f32("diffuse_transmission", 0.0) > 0.0 {
+                    left_out.push("diffuse_transmission");
+                }
+                if !left_out.is_empty() {
+                    a.warnings.push(format!(
+                        "{}: {} `{}`: not supported by the built-in renderer: {}",
+                        o.loc,
+                        o.class,
+                        o.name,
+                        left_out.join(", ")
+                    ));
+                }
+                if emission.is_const() {
+                    m
+                } else {
+                    Material::Shaded(Box::new(Shader::Emitting {
+                        material: m,
+                        emission,
+                    }))
+                }
+            }
             "DwaEmissiveMaterial" => {
                 let e = bx.rgb(&mut a, "emission", Vec3::ONE);
                 let scale = a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));
@@ -601,6 +713,25 @@ impl SceneBuilder<'_> {
                 // The built-in renderer never culls a light by the hemisphere of the surface
                 // (a BSDF that is zero below it gives it nothing): always as if on.
                 "prevent_light_culling",
+                // DwaFabricMaterial and DwaVelvetMaterial_v2 (moonshine
+                // lib/material/dwabase/json/fabric_velvet_common.json, fabric.json;
+                // dso/material/DwaVelvet/v2/DwaVelvetMaterial_v2.json).
+                "fabric_diffuse_scattering",
+                "warp_color",
+                "warp_roughness",
+                "use_independent_weft_attributes",
+                "weft_color",
+                "weft_roughness",
+                "use_UVs_for_thread_direction",
+                "warp_thread_direction",
+                "warp_thread_coverage",
+                "warp_thread_elevation",
+                "show_fuzz",
+                "fuzz",
+                "fuzz_coverage",
+                "fuzz_albedo",
+                "use_absorbing_fuzz_fibers",
+                "diffuse_transmission",
                 // HairDiffuseMaterial (moonshine lib/material/dwabase/json/hair_diffuse.json).
                 "hair_color",
                 "use_independent_front_and_back_hair_color",
