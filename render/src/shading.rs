@@ -691,6 +691,8 @@ pub enum Shader {
         roughness: f32,
         ior: f32,
         f0: Option<Vec3>,
+        dist: crate::bsdf::Microfacet,
+        under: bool,
     },
 }
 
@@ -815,12 +817,16 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             roughness,
             ior,
             f0,
+            dist,
+            under,
         } => Material::Coated {
             base: Box::new(resolve(base, maps, sp).into_owned()),
             weight: *weight,
             roughness: *roughness,
             ior: *ior,
             f0: *f0,
+            dist: *dist,
+            under: *under,
         },
         Shader::Toon { base, diffuse } => Material::Toon {
             base: Box::new(resolve(base, maps, sp).into_owned()),

@@ -108,12 +108,20 @@ impl SceneBuilder<'_> {
         let m = match o.class.as_str() {
             // DwaSolidDielectricMaterial is DwaBase without metallic or transmission: diffuse
             // under a dielectric specular (moonshine dso/material/DwaSolidDielectric).
-            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" | "DwaToonMaterial" => {
+            "DwaBaseMaterial"
+            | "DwaSolidDielectricMaterial"
+            | "DwaToonMaterial"
+            | "DwaSkinMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
                 let specular = bx.f32(&mut a, "specular", 1.0);
-                let solid = o.class == "DwaSolidDielectricMaterial";
+                // DwaSkin is DwaBase without metallic or transmission too (moonshine
+                // dso/material/DwaSkin/DwaSkinMaterial.cc sets no keys for them).
+                let solid = matches!(
+                    o.class.as_str(),
+                    "DwaSolidDielectricMaterial" | "DwaSkinMaterial"
+                );
                 // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
                 // and transmission.json.
                 let zero = Param::Const(Vec3::ZERO);
@@ -161,10 +169,22 @@ impl SceneBuilder<'_> {
                     thin: a.bool("thin_geometry", false),
                     emission,
                 });
-                if o.class == "DwaToonMaterial" {
-                    toon(&mut a, &binds, m)
-                } else {
-                    m
+                match o.class.as_str() {
+                    "DwaToonMaterial" => toon(&mut a, &binds, m),
+                    "DwaSkinMaterial" => {
+                        let m = skin(&mut a, &binds, m);
+                        if a.f32("scattering_radius", 0.0) > 0.0 {
+                            // Once per scene, not per material: MoonRay's normalized diffusion
+                            // reflects `albedo` in all (its profile only spreads it), so the
+                            // zero-radius limit is this Lambert lobe.
+                            let w = "DwaSkinMaterial: subsurface scattering (`scattering_radius` above 0) is approximated by the built-in renderer as a Lambertian diffuse of `albedo` (the same total reflectance, without the light's spread under the surface or `scattering_color`'s tint of it)".to_string();
+                            if !a.warnings.contains(&w) {
+                                a.warnings.push(w);
+                            }
+                        }
+                        m
+                    }
+                    _ => m,
                 }
             }
             "UsdPreviewSurface" => {
@@ -265,22 +285,7 @@ impl SceneBuilder<'_> {
                     coats.push((clearcoat, a.f32("clearcoatRoughness", 0.01), None));
                 }
                 for (weight, roughness, f0) in coats {
-                    m = match m {
-                        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Coated {
-                            base: Material::Shaded(s),
-                            weight,
-                            roughness,
-                            ior,
-                            f0,
-                        })),
-                        m => Material::Coated {
-                            base: Box::new(m),
-                            weight,
-                            roughness,
-                            ior,
-                            f0,
-                        },
-                    };
+                    m = coat(m, weight, roughness, ior, f0, Microfacet::Ggx, false);
                 }
                 m
             }
@@ -732,6 +737,15 @@ impl SceneBuilder<'_> {
                 "fuzz_albedo",
                 "use_absorbing_fuzz_fibers",
                 "diffuse_transmission",
+                // DwaSkinMaterial (moonshine dso/material/DwaSkin/DwaSkinMaterial.json; the
+                // subsurface ones are approximated, see above).
+                "show_moisture",
+                "moisture_mask",
+                "moisture_roughness",
+                "moisture_refractive_index",
+                "moisture_model",
+                "scattering_radius",
+                "scattering_color",
                 // HairDiffuseMaterial (moonshine lib/material/dwabase/json/hair_diffuse.json).
                 "hair_color",
                 "use_independent_front_and_back_hair_color",
@@ -845,6 +859,71 @@ impl SceneBuilder<'_> {
         }
         self.materials[m as usize].clone()
     }
+}
+
+/// `base` under (or, not `under`, beside) a dielectric or Schlick coat: `Material::Coated`,
+/// or its per-hit `Shader::Coated` when the base is resolved per hit.
+fn coat(
+    base: Material,
+    weight: f32,
+    roughness: f32,
+    ior: f32,
+    f0: Option<Vec3>,
+    dist: Microfacet,
+    under: bool,
+) -> Material {
+    match base {
+        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Coated {
+            base: Material::Shaded(s),
+            weight,
+            roughness,
+            ior,
+            f0,
+            dist,
+            under,
+        })),
+        m => Material::Coated {
+            base: Box::new(m),
+            weight,
+            roughness,
+            ior,
+            f0,
+            dist,
+            under,
+        },
+    }
+}
+
+/// DwaSkinMaterial's moisture over `base` (its DwaBase part): DwaBase's outer specular, keys
+/// and defaults from moonshine dso/material/DwaSkin/DwaSkinMaterial.cc and .json (weight
+/// `moisture_mask` when `show_moisture`, `moisture_roughness`, `moisture_refractive_index`,
+/// `moisture_model`).
+fn skin(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
+    if !a.bool("show_moisture", false) {
+        return base;
+    }
+    let weight = a.f32("moisture_mask", 1.0).clamp(0.0, 1.0);
+    if ["moisture_mask", "moisture_roughness"]
+        .iter()
+        .any(|k| binds.contains_key(*k))
+    {
+        a.warnings.push(format!(
+            "{}: DwaSkinMaterial `{}`: maps bound to the moisture are not supported by the built-in renderer; their constants are used",
+            a.obj.loc, a.obj.name
+        ));
+    }
+    if weight <= 0.0 {
+        return base;
+    }
+    coat(
+        base,
+        weight,
+        a.f32("moisture_roughness", 0.25).clamp(0.0, 1.0),
+        a.f32("moisture_refractive_index", 1.5).max(1.0001),
+        None,
+        Microfacet::from_model(a.int("moisture_model", 1)),
+        true,
+    )
 }
 
 /// DwaToonMaterial: `base` (its DwaBase part) with the toon diffuse. Names and defaults from
