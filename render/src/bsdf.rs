@@ -98,9 +98,13 @@ pub enum Material {
     /// MoonRay's DwaToonMaterial: DwaBase (`base`, a `Base`) with its diffuse lobe replaced by
     /// a toon diffuse (moonshine lib/material/dwabase/DwaBaseLayerable.cc: the ToonBRDF ramp,
     /// or the FlatDiffuseBRDF where DwaBase has its Oren-Nayar), under the same attenuation.
+    /// With `specular` (`specular_model` Toon), MoonRay's ToonSpecularBsdfLobe takes the
+    /// dielectric specular's place (its weight `specular` (1 - `specular`)) and the lobes
+    /// under it keep one minus its Fresnel.
     Toon {
         base: Box<Material>,
         diffuse: Box<ToonDiffuse>,
+        specular: Option<Box<ToonSpecular>>,
     },
     /// MoonRay's DwaFabricMaterial: the warp and weft threads' DwaFabric lobes, weights
     /// `specular` times `coverage` and times one minus it, over a Lambert diffuse that keeps
@@ -284,6 +288,61 @@ impl Ramp {
     }
 }
 
+/// DwaToonMaterial's Toon specular (moonray lib/rendering/shading/bsdf/npr/BsdfToon.cc,
+/// ToonSpecularBsdfLobe, as BsdfBuilder.cc adds it): a highlight read from a float ramp (here
+/// its values in all three channels) by the angle between wo and wi's mirror, lit by lights
+/// only (MoonRay samples it only with `toon_specular_enable_indirect_reflections`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToonSpecular {
+    pub intensity: f32,
+    pub fresnel_blend: f32,
+    pub tint: Vec3,
+    pub ramp: Ramp,
+    pub input_scale: f32,
+    /// The roughness of the attenuation of what lies under it
+    /// (`toon_specular_indirect_reflections_roughness`).
+    pub under_roughness: f32,
+    /// MoonRay's energy normalisation, 2 pi over the ramp's area on the hemisphere (its value
+    /// at x times the band of theta = x pi / 2, in 64 bands), and the ramp's mean over those
+    /// bands, which scales its Fresnel.
+    norm: f32,
+    mean: f32,
+}
+
+impl ToonSpecular {
+    pub fn new(
+        intensity: f32,
+        fresnel_blend: f32,
+        tint: Vec3,
+        ramp: Ramp,
+        input_scale: f32,
+        under_roughness: f32,
+    ) -> ToonSpecular {
+        let n = 64;
+        let dx = 1.0 / n as f32;
+        let (mut area, mut sum) = (0.0, 0.0);
+        for i in 0..n {
+            let r = ramp.eval((i as f32 * dx + 0.5 * dx) / input_scale).x;
+            sum += r;
+            let (t0, t1) = (
+                i as f32 * dx * std::f32::consts::FRAC_PI_2,
+                (i + 1) as f32 * dx * std::f32::consts::FRAC_PI_2,
+            );
+            area += 2.0 * PI * (t0.cos() - t1.cos()) * r;
+        }
+        ToonSpecular {
+            intensity,
+            fresnel_blend,
+            tint,
+            ramp,
+            input_scale,
+            under_roughness,
+            norm: if area != 0.0 { 2.0 * PI / area } else { 1.0 },
+            mean: sum / n as f32,
+        }
+    }
+}
+
 /// DwaToonMaterial's diffuse (`diffuse_model`). Always boxed in a `Material`, so the ramp's
 /// size is paid once per toon material, not per variant.
 #[allow(clippy::large_enum_variant)]
@@ -440,6 +499,13 @@ enum Lobe {
         ramp: u8,
         input_scale: f32,
         extend: bool,
+    },
+    /// MoonRay's ToonSpecularBsdfLobe for lights only (never sampled, density 0): f |cos| is
+    /// `color` times the ramp at (1 - cos(wo, mirror of wi))^0.56 / `input_scale`.
+    ToonSpec {
+        color: Vec3,
+        ramp: u8,
+        input_scale: f32,
     },
     /// MoonRay's FlatDiffuseBsdfLobe: Oren-Nayar (Fujii's form, `a` and `b`) about a normal
     /// bent towards wi.
@@ -757,9 +823,34 @@ impl Bsdf {
             Material::Toon {
                 ref base,
                 ref diffuse,
+                ref specular,
             } => {
                 let start = b.lobes.len();
                 b.add(base, cos_o, w);
+                if let (
+                    Some(ts),
+                    &Material::Base {
+                        specular: s,
+                        roughness,
+                        ior,
+                        metallic,
+                        transmission,
+                        ..
+                    },
+                ) = (specular, &**base)
+                {
+                    b.toon_specular(
+                        ts,
+                        start,
+                        cos_o,
+                        w,
+                        s,
+                        roughness,
+                        ior,
+                        metallic,
+                        transmission,
+                    );
+                }
                 // The base's diffuse is a Lambert lobe of its albedo times a scalar
                 // attenuation (what the specular, metal and transmission leave, and `w`): the
                 // toon lobe takes its place with the same attenuation.
@@ -842,6 +933,74 @@ impl Bsdf {
                 b.add(a, cos_o, w * (1.0 - t));
                 b.add(b2, cos_o, w * t);
             }
+        }
+    }
+
+    /// DwaToon's Toon specular over the lobes of its base from `start` on (moonshine
+    /// lib/material/dwabase/DwaBaseLayerable.cc; moonray BsdfBuilder.cc): under the metal (what
+    /// it leaves), weight `s` (DwaBase's specular); the dielectric specular beside it keeps
+    /// `s` (1 - `s`) of its weight, and the diffuse under both keeps one minus that one's rough
+    /// Fresnel and one minus the toon's (ior 1.5, `under_roughness`, weight `s` times the
+    /// ramp's mean). With `transmission`, the coupled dielectric is left as it is.
+    #[allow(clippy::too_many_arguments)]
+    fn toon_specular(
+        &mut self,
+        ts: &ToonSpecular,
+        start: usize,
+        cos_o: f32,
+        w: f32,
+        s: f32,
+        roughness: f32,
+        ior: f32,
+        metallic: f32,
+        transmission: f32,
+    ) {
+        let s = s.clamp(0.0, 1.0);
+        let m = (metallic.clamp(0.0, 1.0) * s).clamp(0.0, 1.0);
+        if s <= 0.0 || m >= 1.0 || cos_o <= 0.0 {
+            return;
+        }
+        let f_r = rough_fresnel(cos_o, ior, roughness);
+        let f_toon = s * ts.mean * rough_fresnel(cos_o, 1.5, ts.under_roughness);
+        let diffuse_keep = (1.0 - s * (1.0 - s) * f_r) / (1.0 - s * f_r).max(1e-6) * (1.0 - f_toon);
+        for (lobe, p) in &mut self.lobes[start..] {
+            match lobe {
+                Lobe::Ggx {
+                    fresnel: Fresnel::Dielectric(_),
+                    scale,
+                    ..
+                } if transmission <= 0.0 => {
+                    *scale *= 1.0 - s;
+                    *p *= 1.0 - s;
+                }
+                Lobe::Lambert(a) => {
+                    *a *= diffuse_keep;
+                    *p *= diffuse_keep;
+                }
+                _ => {}
+            }
+        }
+        if self.ramps.is_full() {
+            return;
+        }
+        self.ramps.push(ts.ramp);
+        // f = ramp intensity' tint / pi lerp(scale, norm scale F, blend), intensity' the
+        // intensity times its weight `s`, scale what the metal leaves (and `w`), F the
+        // Fresnel of ior 1.5 at wo weighted by s times the ramp's mean.
+        let scale = (1.0 - m) * w;
+        let fresnel = s * ts.mean * fresnel_dielectric(cos_o, 1.5);
+        let f = scale + (ts.norm * scale * fresnel - scale) * ts.fresnel_blend;
+        let color = ts.tint * (ts.intensity * s * f / PI);
+        if color != Vec3::ZERO && !self.lobes.is_full() {
+            // Sampling weight 0: never chosen (see `sample`), only lights reach it.
+            self.lobes.push((
+                Lobe::ToonSpec {
+                    color,
+                    ramp: (self.ramps.len() - 1) as u8,
+                    input_scale: ts.input_scale,
+                },
+                0.0,
+            ));
         }
     }
 
@@ -944,6 +1103,7 @@ impl Bsdf {
             | Lobe::FlatDiffuse { .. }
             | Lobe::Fabric { .. }
             | Lobe::Velvet { .. }
+            | Lobe::ToonSpec { .. }
             | Lobe::Hair { .. } => true,
             Lobe::Glass { .. } | Lobe::Pass(_) => false,
         })
@@ -1018,6 +1178,8 @@ impl Bsdf {
                     kind: LobeKind::Mirror,
                 })
             }
+            // Never sampled (MoonRay's sample() without indirect reflections draws nothing).
+            Lobe::ToonSpec { .. } => None,
             Lobe::Pass(t) => Some(BsdfSample {
                 wi: -wo,
                 weight: t / prob,
@@ -1099,7 +1261,7 @@ impl Bsdf {
                     Lobe::HairDiffuse { t, .. } => (sample_hair_diffuse(t, u), LobeKind::Diffuse),
                     // MoonRay's PBR_HAIR_USE_UNIFORM_SAMPLING: the whole sphere, uniformly.
                     Lobe::Hair { t, .. } => (sample_hair_diffuse(t, u), LobeKind::Glossy),
-                    Lobe::Glass { .. } | Lobe::Pass(_) => unreachable!(),
+                    Lobe::Glass { .. } | Lobe::Pass(_) | Lobe::ToonSpec { .. } => unreachable!(),
                 };
                 if wi.z == 0.0 {
                     return None;
@@ -1205,6 +1367,19 @@ fn eval_lobe(lobe: &Lobe, ramps: &[Ramp], wo: Vec3, wi: Vec3) -> (Vec3, f32) {
             exponent,
             norm,
         } => (color * velvet(exponent, norm, wo, wi), wi.z / PI),
+        Lobe::ToonSpec {
+            color,
+            ramp,
+            input_scale,
+        } => {
+            // cos(wo, mirror of wi), through MoonRay's acos approximation (1 - c)^0.56.
+            let c = wo.dot(Vec3::new(-wi.x, -wi.y, wi.z)).clamp(0.0, 1.0);
+            let x = (1.0 - c).powf(0.56);
+            match ramps.get(ramp as usize) {
+                Some(r) if x > 0.0 => (color * r.eval(x / input_scale).x, 0.0),
+                _ => (Vec3::ZERO, 0.0),
+            }
+        }
         Lobe::Ggx {
             alpha,
             dist,
@@ -2079,6 +2254,7 @@ mod tests {
         Material::Toon {
             base: Box::new(base),
             diffuse: Box::new(diffuse),
+            specular: None,
         }
     }
 
@@ -2154,6 +2330,7 @@ mod tests {
         let m = Material::Toon {
             base: Box::new(base),
             diffuse: Box::new(ramp(&[(0.0, 1.0, 0)], 1.0, false)),
+            specular: None,
         };
         let bsdf = Bsdf::new(&m, 0.5);
         let Lobe::ToonRamp { albedo, scale, .. } = bsdf.lobes[0].0 else {
@@ -2165,6 +2342,112 @@ mod tests {
         );
         let wo = Vec3::new(0.866, 0.0, 0.5);
         samples_agree_with_eval(&m, wo, 17);
+    }
+
+    /// A white DwaToon (ramp diffuse, constant 1) with a Toon specular of `knots` (float
+    /// values), `blend` its Fresnel blend, DwaBase's specular 1.
+    fn toon_spec(knots: &[(f32, f32, i64)], blend: f32) -> Material {
+        let base = base_with_transmission(Vec3::splat(0.5), 0.0, 0.5);
+        let knots: Vec<_> = knots
+            .iter()
+            .map(|&(p, v, m)| (p, Vec3::splat(v), m))
+            .collect();
+        Material::Toon {
+            base: Box::new(base),
+            diffuse: Box::new(ramp(&[(0.0, 1.0, 0)], 1.0, false)),
+            specular: Some(Box::new(ToonSpecular::new(
+                1.0,
+                blend,
+                Vec3::ONE,
+                Ramp::new(&knots),
+                1.0,
+                0.5,
+            ))),
+        }
+    }
+
+    fn toon_spec_lobe(b: &Bsdf) -> Vec3 {
+        b.lobes
+            .iter()
+            .find_map(|(l, _)| match l {
+                Lobe::ToonSpec { color, .. } => Some(*color),
+                _ => None,
+            })
+            .expect("a toon specular lobe")
+    }
+
+    #[test]
+    fn the_toon_specular_reads_its_ramp_by_the_angle_to_the_mirror_direction() {
+        // MoonRay's ToonSpecularBsdfLobe: f |cos| = ramp((1 - cos(wo, mirror wi))^0.56)
+        // intensity tint / pi lerp(1, norm F(cos_o) s mean, blend). A constant ramp of 1 has
+        // mean 1 and norm 2 pi / (2 pi (1 - cos 90)) = 1: with blend 0 the lobe is 1 / pi
+        // wherever wi is; with blend 1, F(0.8) / pi (ior 1.5).
+        let wo = Vec3::new(0.6, 0.0, 0.8);
+        let flat = toon_spec(&[(0.0, 1.0, 0), (1.0, 1.0, 0)], 0.0);
+        let b = Bsdf::new(&flat, wo.z);
+        assert!((toon_spec_lobe(&b).x - 1.0 / PI).abs() < 1e-5);
+        let fresnel = toon_spec(&[(0.0, 1.0, 0), (1.0, 1.0, 0)], 1.0);
+        let b = Bsdf::new(&fresnel, wo.z);
+        let want = fresnel_dielectric(0.8, 1.5) / PI;
+        assert!(
+            (toon_spec_lobe(&b).x - want).abs() < 1e-5,
+            "{}",
+            toon_spec_lobe(&b)
+        );
+        // A step, 1 below x = 0.5 and 0 above: 32 of the 64 bands, theta up to 45 degrees, so
+        // norm = 1 / (1 - cos 45) = 3.414214 and mean 0.5. Head on, blend 1: the colour is
+        // 3.414214 * 0.5 * F(1) / pi = 0.068284 / pi; wi at 30 degrees from the mirror
+        // direction (x = (1 - cos 30)^0.56 = 0.3245) gets it, at 60 (x = 0.678) nothing.
+        let step = toon_spec(&[(0.0, 1.0, 0), (0.5, 0.0, 0)], 1.0);
+        let b = Bsdf::new(&step, 1.0);
+        let want = 3.414_214 * 0.5 * 0.04 / PI;
+        assert!(
+            (toon_spec_lobe(&b).x - want).abs() < 1e-5,
+            "{}",
+            toon_spec_lobe(&b)
+        );
+        let at = |deg: f32| {
+            let (s, c) = deg.to_radians().sin_cos();
+            let wi = Vec3::new(s, 0.0, c);
+            let spec_only = b
+                .lobes
+                .iter()
+                .find(|(l, _)| matches!(l, Lobe::ToonSpec { .. }));
+            eval_lobe(&spec_only.unwrap().0, &b.ramps, Vec3::Z, wi)
+        };
+        assert!((at(30.0).0.x - want).abs() < 1e-5 && at(30.0).1 == 0.0);
+        assert_eq!(at(60.0).0, Vec3::ZERO);
+        // Under it, DwaBase's dielectric specular (weight s (1 - s) = 0) gives nothing and the
+        // diffuse keeps one minus the toon's Fresnel, s mean F_rough(cos_o; 1.5, 0.5):
+        // 0.5 (1 - 0.5 F_rough) of albedo 0.5 head on.
+        let diffuse = b
+            .lobes
+            .iter()
+            .find_map(|(l, _)| match l {
+                Lobe::ToonRamp { albedo, scale, .. } => Some(albedo.x * scale),
+                _ => None,
+            })
+            .unwrap();
+        let want = 0.5 * (1.0 - 0.5 * rough_fresnel(1.0, 1.5, 0.5));
+        assert!((diffuse - want).abs() < 1e-5, "{diffuse} vs {want}");
+        let glossy: f32 = b
+            .lobes
+            .iter()
+            .map(|(l, _)| match l {
+                Lobe::Ggx { scale, .. } => *scale,
+                _ => 0.0,
+            })
+            .sum();
+        assert_eq!(glossy, 0.0);
+        // Never sampled; what is sampled agrees with eval (which includes it).
+        let mut s = Rng::new(70, 0, 0, 0, 0);
+        let b = Bsdf::new(&fresnel, wo.z);
+        for _ in 0..1000 {
+            if let Some(bs) = b.sample(wo, s.uniform(), s.uniform2()) {
+                assert_eq!(bs.kind, LobeKind::Diffuse);
+            }
+        }
+        samples_agree_with_eval(&step, wo, 71);
     }
 
     fn flat(roughness: f32, terminator_shift: f32, flatness: f32, falloff: f32) -> Material {

@@ -682,7 +682,8 @@ pub enum Shader {
     /// A `Material::Toon` whose base is resolved per hit (its toon diffuse is constant).
     Toon {
         base: Material,
-        diffuse: crate::bsdf::ToonDiffuse,
+        diffuse: Box<crate::bsdf::ToonDiffuse>,
+        specular: Option<Box<crate::bsdf::ToonSpecular>>,
     },
     /// A `Material::Coated` whose base is resolved per hit (its coat is constant).
     Coated {
@@ -828,9 +829,14 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             dist: *dist,
             under: *under,
         },
-        Shader::Toon { base, diffuse } => Material::Toon {
+        Shader::Toon {
+            base,
+            diffuse,
+            specular,
+        } => Material::Toon {
             base: Box::new(resolve(base, maps, sp).into_owned()),
-            diffuse: Box::new(diffuse.clone()),
+            diffuse: diffuse.clone(),
+            specular: specular.clone(),
         },
         Shader::Emitting { material, emission } => {
             let mut m = resolve(material, maps, sp).into_owned();

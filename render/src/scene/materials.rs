@@ -718,6 +718,39 @@ impl SceneBuilder<'_> {
                 // The built-in renderer never culls a light by the hemisphere of the surface
                 // (a BSDF that is zero below it gives it nothing): always as if on.
                 "prevent_light_culling",
+                // DwaToonMaterial's Toon specular (its json).
+                "toon_specular_intensity",
+                "toon_specular_fresnel_blend",
+                "toon_specular_tint",
+                "toon_specular_ramp_input_scale",
+                "toon_specular_positions",
+                "toon_specular_values",
+                "toon_specular_interpolations",
+                "toon_specular_stretch_u",
+                "toon_specular_stretch_v",
+                "toon_specular_enable_input_normal",
+                "toon_specular_enable_indirect_reflections",
+                "toon_specular_indirect_reflections_roughness",
+                "toon_specular_mult0",
+                "toon_specular_mult1",
+                "toon_specular_mult2",
+                "toon_specular_mult3",
+                "toon_specular_mult4",
+                "toon_specular_mult5",
+                "toon_specular_mult6",
+                "toon_specular_mult7",
+                "toon_specular_mult8",
+                "toon_specular_mult9",
+                "toon_specular_offset0",
+                "toon_specular_offset1",
+                "toon_specular_offset2",
+                "toon_specular_offset3",
+                "toon_specular_offset4",
+                "toon_specular_offset5",
+                "toon_specular_offset6",
+                "toon_specular_offset7",
+                "toon_specular_offset8",
+                "toon_specular_offset9",
                 // DwaFabricMaterial and DwaVelvetMaterial_v2 (moonshine
                 // lib/material/dwabase/json/fabric_velvet_common.json, fabric.json;
                 // dso/material/DwaVelvet/v2/DwaVelvetMaterial_v2.json).
@@ -934,37 +967,17 @@ fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
     let loc = format!("{}: DwaToonMaterial `{}`", a.obj.loc, a.obj.name);
     let mut left_out = Vec::new();
     let diffuse = if a.int("diffuse_model", 0) == 1 {
-        let list_or_default = |a: &mut Attrs, name: &str| -> Vec<crate::graph::Value> {
-            let l = a.list(name);
-            if l.is_empty() {
-                match a.moonray_default(name) {
-                    Some(crate::graph::Value::List(d)) => d,
-                    _ => Vec::new(),
-                }
-            } else {
-                l.to_vec()
-            }
-        };
-        let positions = list_or_default(a, "positions");
-        let colors = list_or_default(a, "colors");
-        let modes = list_or_default(a, "interpolations");
-        let mut knots = Vec::new();
-        for (i, (p, c)) in positions.iter().zip(&colors).enumerate() {
-            let (Some(p), Some(c)) = (crate::attrs::num(p), crate::attrs::vec3_of(c)) else {
-                continue;
-            };
-            if i >= crate::bsdf::MAX_RAMP_POINTS {
-                left_out.push("ramp points beyond the tenth (MoonRay keeps ten)");
-                break;
-            }
-            let offset = a.f32(&format!("ramp_position_offset{i}"), 0.0);
-            let mult = a.rgb(&format!("ramp_color_multiplier{i}"), Vec3::ONE);
-            let mode = modes.get(i).and_then(crate::attrs::num).unwrap_or(0.0) as i64;
-            if mode >= 5 {
-                left_out.push("cubic ramp interpolation (rendered linear)");
-            }
-            knots.push((p as f32 + offset, c * mult, mode));
-        }
+        let knots = ramp_knots(
+            a,
+            ["positions", "colors", "interpolations"],
+            |i| {
+                (
+                    format!("ramp_position_offset{i}"),
+                    format!("ramp_color_multiplier{i}"),
+                )
+            },
+            &mut left_out,
+        );
         crate::bsdf::ToonDiffuse::Ramp {
             ramp: crate::bsdf::Ramp::new(&knots),
             input_scale: a.f32("ramp_input_scale", 1.0),
@@ -991,9 +1004,56 @@ fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
     if binds.keys().any(|k| toon_attr(k)) {
         left_out.push("maps bound to the toon diffuse's controls (their constants are used)");
     }
-    if a.bool("show_specular", true) && a.int("specular_model", 1) == 2 {
-        left_out.push("the Toon specular model (rendered as GGX)");
-    }
+    // The Toon specular: names and defaults from moonshine
+    // dso/material/npr/DwaToonMaterial/DwaToonMaterial.json, resolved as moonshine
+    // lib/material/dwabase/DwaBase.cc (resolveToonSpecParams) does: the ramp's positions plus
+    // their offsets, its values times their multipliers, the tint clamped to [0, 1].
+    let specular = if a.bool("show_specular", true) && a.int("specular_model", 1) == 2 {
+        let knots = ramp_knots(
+            a,
+            [
+                "toon_specular_positions",
+                "toon_specular_values",
+                "toon_specular_interpolations",
+            ],
+            |i| {
+                (
+                    format!("toon_specular_offset{i}"),
+                    format!("toon_specular_mult{i}"),
+                )
+            },
+            &mut left_out,
+        );
+        if a.f32("toon_specular_stretch_u", 0.0) != 0.0
+            || a.f32("toon_specular_stretch_v", 0.0) != 0.0
+        {
+            left_out.push("toon specular stretch");
+        }
+        if a.bool("toon_specular_enable_input_normal", false) {
+            left_out.push("toon specular input normal");
+        }
+        if a.bool("toon_specular_enable_indirect_reflections", false) {
+            left_out.push("toon specular indirect reflections");
+        }
+        if a.f32("transmission", 0.0) > 0.0 {
+            left_out.push("toon specular transmission (rendered as DwaBase's)");
+        }
+        if binds.keys().any(|k| k.starts_with("toon_specular")) {
+            left_out.push("maps bound to the toon specular (their constants are used)");
+        }
+        Some(crate::bsdf::ToonSpecular::new(
+            a.f32("toon_specular_intensity", 1.0),
+            a.f32("toon_specular_fresnel_blend", 1.0),
+            a.rgb("toon_specular_tint", Vec3::ONE)
+                .clamp(Vec3::ZERO, Vec3::ONE),
+            crate::bsdf::Ramp::new(&knots),
+            a.f32("toon_specular_ramp_input_scale", 1.0),
+            a.f32("toon_specular_indirect_reflections_roughness", 0.5)
+                .clamp(0.0, 1.0),
+        ))
+    } else {
+        None
+    };
     left_out.dedup();
     if !left_out.is_empty() {
         a.warnings.push(format!(
@@ -1004,13 +1064,66 @@ fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
     match base {
         Material::Shaded(s) => Material::Shaded(Box::new(Shader::Toon {
             base: Material::Shaded(s),
-            diffuse,
+            diffuse: Box::new(diffuse),
+            specular: specular.map(Box::new),
         })),
         base => Material::Toon {
             base: Box::new(base),
             diffuse: Box::new(diffuse),
+            specular: specular.map(Box::new),
         },
     }
+}
+
+/// A DwaToon ramp's knots from its `[positions, values, interpolations]` list attributes
+/// (MoonRay's defaults when absent), each position plus its offset and each value (a colour,
+/// or a float as grey) times its multiplier, as `names(i)` names them; at most MoonRay's ten.
+fn ramp_knots(
+    a: &mut Attrs,
+    lists: [&str; 3],
+    names: impl Fn(usize) -> (String, String),
+    left_out: &mut Vec<&'static str>,
+) -> Vec<(f32, Vec3, i64)> {
+    let list_or_default = |a: &mut Attrs, name: &str| -> Vec<crate::graph::Value> {
+        let l = a.list(name);
+        if l.is_empty() {
+            match a.moonray_default(name) {
+                Some(crate::graph::Value::List(d)) => d,
+                _ => Vec::new(),
+            }
+        } else {
+            l.to_vec()
+        }
+    };
+    let positions = list_or_default(a, lists[0]);
+    let values = list_or_default(a, lists[1]);
+    let modes = list_or_default(a, lists[2]);
+    let mut knots = Vec::new();
+    for (i, (p, v)) in positions.iter().zip(&values).enumerate() {
+        let value = crate::attrs::vec3_of(v)
+            .or_else(|| crate::attrs::num(v).map(|x| Vec3::splat(x as f32)));
+        let (Some(p), Some(v)) = (crate::attrs::num(p), value) else {
+            continue;
+        };
+        if i >= crate::bsdf::MAX_RAMP_POINTS {
+            left_out.push("ramp points beyond the tenth (MoonRay keeps ten)");
+            break;
+        }
+        let (offset, mult) = names(i);
+        let offset = a.f32(&offset, 0.0);
+        let mult = match a.obj.attrs.get(&mult) {
+            Some(crate::graph::Value::Float(_) | crate::graph::Value::Int(_)) => {
+                Vec3::splat(a.f32(&mult, 1.0))
+            }
+            _ => a.rgb(&mult, Vec3::ONE),
+        };
+        let mode = modes.get(i).and_then(crate::attrs::num).unwrap_or(0.0) as i64;
+        if mode >= 5 {
+            left_out.push("cubic ramp interpolation (rendered linear)");
+        }
+        knots.push((p as f32 + offset, v * mult, mode));
+    }
+    knots
 }
 
 /// The attributes of a DwaBase-like material, each bound or constant.
