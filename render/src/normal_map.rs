@@ -167,7 +167,7 @@ pub fn shading_normal(m: &Material, maps: &Maps, sp: &ShadePoint) -> Vec3 {
         }
         Shader::Emitting { material, .. } => shading_normal(material, maps, sp),
         // A clear coat lies on its base's (mapped) normal.
-        Shader::Coated { base, .. } => shading_normal(base, maps, sp),
+        Shader::Coated { base, .. } | Shader::Toon { base, .. } => shading_normal(base, maps, sp),
         _ => sp.n,
     }
 }

@@ -461,7 +461,7 @@ impl Maps {
 /// RampControl's 1D evaluation: the first knot's colour before it, the last's after, and in
 /// between the left knot's mode: none 0 (hold), linear 1, exponential up 2 (t^2), exponential
 /// down 3 (1 - (1 - t)^2), smooth 4 (sin(t pi / 2)); the cubic modes (5, 6) are linear here.
-fn ramp_1d(knots: &[(f32, Vec3, i64)], t: f32) -> Vec3 {
+pub(crate) fn ramp_1d(knots: &[(f32, Vec3, i64)], t: f32) -> Vec3 {
     let Some(first) = knots.first() else {
         return Vec3::ZERO;
     };
@@ -679,6 +679,12 @@ pub enum Shader {
         trt_tint: Param,
         emission: Param,
     },
+    /// A `Material::Toon` whose base is resolved per hit (its toon diffuse is constant).
+    Toon {
+        base: Material,
+        diffuse: Box<crate::bsdf::ToonDiffuse>,
+        specular: Option<Box<crate::bsdf::ToonSpecular>>,
+    },
     /// A `Material::Coated` whose base is resolved per hit (its coat is constant).
     Coated {
         base: Material,
@@ -686,6 +692,8 @@ pub enum Shader {
         roughness: f32,
         ior: f32,
         f0: Option<Vec3>,
+        dist: crate::bsdf::Microfacet,
+        under: bool,
     },
 }
 
@@ -810,12 +818,25 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             roughness,
             ior,
             f0,
+            dist,
+            under,
         } => Material::Coated {
             base: Box::new(resolve(base, maps, sp).into_owned()),
             weight: *weight,
             roughness: *roughness,
             ior: *ior,
             f0: *f0,
+            dist: *dist,
+            under: *under,
+        },
+        Shader::Toon {
+            base,
+            diffuse,
+            specular,
+        } => Material::Toon {
+            base: Box::new(resolve(base, maps, sp).into_owned()),
+            diffuse: diffuse.clone(),
+            specular: specular.clone(),
         },
         Shader::Emitting { material, emission } => {
             let mut m = resolve(material, maps, sp).into_owned();
@@ -823,6 +844,8 @@ pub fn resolve<'m>(m: &'m Material, maps: &Maps, sp: &ShadePoint) -> Cow<'m, Mat
             match &mut m {
                 Material::Base { emission, .. }
                 | Material::Metal { emission, .. }
+                | Material::Fabric { emission, .. }
+                | Material::Velvet { emission, .. }
                 | Material::Dielectric { emission, .. } => *emission = e,
                 _ => {}
             }

@@ -108,12 +108,20 @@ impl SceneBuilder<'_> {
         let m = match o.class.as_str() {
             // DwaSolidDielectricMaterial is DwaBase without metallic or transmission: diffuse
             // under a dielectric specular (moonshine dso/material/DwaSolidDielectric).
-            "DwaBaseMaterial" | "DwaSolidDielectricMaterial" => {
+            "DwaBaseMaterial"
+            | "DwaSolidDielectricMaterial"
+            | "DwaToonMaterial"
+            | "DwaSkinMaterial" => {
                 let show_diffuse = a.bool("show_diffuse", true);
                 let show_specular = a.bool("show_specular", true);
                 let albedo = bx.rgb(&mut a, "albedo", Vec3::ONE);
                 let specular = bx.f32(&mut a, "specular", 1.0);
-                let solid = o.class == "DwaSolidDielectricMaterial";
+                // DwaSkin is DwaBase without metallic or transmission too (moonshine
+                // dso/material/DwaSkin/DwaSkinMaterial.cc sets no keys for them).
+                let solid = matches!(
+                    o.class.as_str(),
+                    "DwaSolidDielectricMaterial" | "DwaSkinMaterial"
+                );
                 // Names and defaults from moonshine lib/material/dwabase/json/metallic.json
                 // and transmission.json.
                 let zero = Param::Const(Vec3::ZERO);
@@ -138,7 +146,7 @@ impl SceneBuilder<'_> {
                 } else {
                     bx.rgb(&mut a, "transmission_color", Vec3::ONE)
                 };
-                base(BaseParams {
+                let m = base(BaseParams {
                     albedo: if show_diffuse {
                         albedo
                     } else {
@@ -160,7 +168,24 @@ impl SceneBuilder<'_> {
                     transmission_color,
                     thin: a.bool("thin_geometry", false),
                     emission,
-                })
+                });
+                match o.class.as_str() {
+                    "DwaToonMaterial" => toon(&mut a, &binds, m),
+                    "DwaSkinMaterial" => {
+                        let m = skin(&mut a, &binds, m);
+                        if a.f32("scattering_radius", 0.0) > 0.0 {
+                            // Once per scene, not per material: MoonRay's normalized diffusion
+                            // reflects `albedo` in all (its profile only spreads it), so the
+                            // zero-radius limit is this Lambert lobe.
+                            let w = "DwaSkinMaterial: subsurface scattering (`scattering_radius` above 0) is approximated by the built-in renderer as a Lambertian diffuse of `albedo` (the same total reflectance, without the light's spread under the surface or `scattering_color`'s tint of it)".to_string();
+                            if !a.warnings.contains(&w) {
+                                a.warnings.push(w);
+                            }
+                        }
+                        m
+                    }
+                    _ => m,
+                }
             }
             "UsdPreviewSurface" => {
                 // Inputs and defaults from the published UsdPreviewSurface spec (as in the
@@ -260,22 +285,7 @@ impl SceneBuilder<'_> {
                     coats.push((clearcoat, a.f32("clearcoatRoughness", 0.01), None));
                 }
                 for (weight, roughness, f0) in coats {
-                    m = match m {
-                        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Coated {
-                            base: Material::Shaded(s),
-                            weight,
-                            roughness,
-                            ior,
-                            f0,
-                        })),
-                        m => Material::Coated {
-                            base: Box::new(m),
-                            weight,
-                            roughness,
-                            ior,
-                            f0,
-                        },
-                    };
+                    m = coat(m, weight, roughness, ior, f0, Microfacet::Ggx, false);
                 }
                 m
             }
@@ -508,6 +518,118 @@ impl SceneBuilder<'_> {
                     }))
                 }
             }
+            "DwaFabricMaterial" | "DwaVelvetMaterial_v2" => {
+                let fabric = o.class == "DwaFabricMaterial";
+                let albedo = if a.bool("show_diffuse", true) {
+                    let d = match a.moonray_default("albedo") {
+                        Some(v) => crate::attrs::vec3_of(&v).unwrap_or(Vec3::ONE),
+                        None => Vec3::ONE,
+                    };
+                    a.rgb("albedo", d)
+                } else {
+                    Vec3::ZERO
+                };
+                let mut left_out = Vec::new();
+                let per_hit = ["emission"];
+                if binds.keys().any(|k| !per_hit.contains(&k.as_str())) {
+                    left_out.push(
+                        "maps bound to attributes other than `emission` (their constants are used)",
+                    );
+                }
+                let m = if fabric {
+                    // Names and defaults from moonshine lib/material/dwabase/json/
+                    // fabric_velvet_common.json and fabric.json; resolved as moonshine
+                    // lib/material/dwabase/DwaBase.cc (resolveFabricParams) does: colours
+                    // clamped to [0, 1], roughnesses saturated, the elevation clamped to 89
+                    // degrees, the weft the warp turned 90 degrees about the normal, without
+                    // elevation, and with the warp's colour and roughness unless independent.
+                    let specular = if a.bool("show_specular", true) {
+                        1.0 - a.f32("fabric_diffuse_scattering", 0.2).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    let warp_color = a.rgb("warp_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE);
+                    let warp_roughness = a.f32("warp_roughness", 0.75).clamp(0.0, 1.0);
+                    let (weft_color, weft_roughness) =
+                        if a.bool("use_independent_weft_attributes", false) {
+                            (
+                                a.rgb("weft_color", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE),
+                                a.f32("weft_roughness", 0.75).clamp(0.0, 1.0),
+                            )
+                        } else {
+                            (warp_color, warp_roughness)
+                        };
+                    let dir = a
+                        .vec3("warp_thread_direction", Vec3::new(1.0, 1.0, 0.0))
+                        .try_normalize()
+                        .unwrap_or(Vec3::X);
+                    let elevation = a.f32("warp_thread_elevation", 0.0).clamp(-89.0, 89.0);
+                    left_out.push(
+                        "thread directions are relative to the shading frame's own tangent, not dPds or render-space x",
+                    );
+                    if a.f32("fuzz", 0.0) > 0.0 && a.bool("show_fuzz", true) {
+                        left_out.push("fuzz");
+                    }
+                    Material::Fabric {
+                        albedo,
+                        specular,
+                        coverage: a.f32("warp_thread_coverage", 0.75).clamp(0.0, 1.0),
+                        warp: crate::bsdf::Thread {
+                            color: warp_color,
+                            roughness: warp_roughness,
+                            dir: crate::bsdf::Thread::direction(dir, elevation),
+                        },
+                        weft: crate::bsdf::Thread {
+                            color: weft_color,
+                            roughness: weft_roughness,
+                            dir: Vec3::new(-dir.y, dir.x, dir.z),
+                        },
+                        emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                    }
+                } else {
+                    // Names and defaults from moonshine dso/material/DwaVelvet/v2/
+                    // DwaVelvetMaterial_v2.json; the fuzz's roughness is 0.05 + fuzz_coverage
+                    // clamped to [0, 1], and no fuzz at coverage 0 (moonshine
+                    // lib/material/dwabase/DwaBaseLayerable.cc).
+                    let coverage = a.f32("fuzz_coverage", 0.25);
+                    let fuzz = if a.bool("show_fuzz", true) && coverage != 0.0 {
+                        a.f32("fuzz", 1.0).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    Material::Velvet {
+                        albedo,
+                        fuzz,
+                        fuzz_color: a.rgb("fuzz_albedo", Vec3::ONE).clamp(Vec3::ZERO, Vec3::ONE),
+                        roughness: (0.05 + coverage).clamp(0.0, 1.0),
+                        absorbing: a.bool("use_absorbing_fuzz_fibers", false),
+                        emission: c3(&emission).unwrap_or(Vec3::ZERO),
+                    }
+                };
+                if a.f32("diffuse_roughness", 0.0) > 0.01 {
+                    left_out.push("diffuse_roughness (Oren-Nayar; rendered Lambertian)");
+                }
+                if a.f32("diffuse_transmission", 0.0) > 0.0 {
+                    left_out.push("diffuse_transmission");
+                }
+                if !left_out.is_empty() {
+                    a.warnings.push(format!(
+                        "{}: {} `{}`: not supported by the built-in renderer: {}",
+                        o.loc,
+                        o.class,
+                        o.name,
+                        left_out.join(", ")
+                    ));
+                }
+                if emission.is_const() {
+                    m
+                } else {
+                    Material::Shaded(Box::new(Shader::Emitting {
+                        material: m,
+                        emission,
+                    }))
+                }
+            }
             "DwaEmissiveMaterial" => {
                 let e = bx.rgb(&mut a, "emission", Vec3::ONE);
                 let scale = a.f32("intensity", 1.0) * 2f32.powf(a.f32("exposure", 0.0));
@@ -561,6 +683,102 @@ impl SceneBuilder<'_> {
                 "normal",
                 "displacement",
                 "occlusion",
+                // DwaToonMaterial (moonshine lib/material/dwabase/json/toon_diffuse.json).
+                "diffuse_model",
+                "diffuse_roughness",
+                "terminator_shift",
+                "diffuse_flatness",
+                "diffuse_flatness_falloff",
+                "extend_ramp",
+                "ramp_input_scale",
+                "positions",
+                "colors",
+                "interpolations",
+                "ramp_color_multiplier0",
+                "ramp_color_multiplier1",
+                "ramp_color_multiplier2",
+                "ramp_color_multiplier3",
+                "ramp_color_multiplier4",
+                "ramp_color_multiplier5",
+                "ramp_color_multiplier6",
+                "ramp_color_multiplier7",
+                "ramp_color_multiplier8",
+                "ramp_color_multiplier9",
+                "ramp_position_offset0",
+                "ramp_position_offset1",
+                "ramp_position_offset2",
+                "ramp_position_offset3",
+                "ramp_position_offset4",
+                "ramp_position_offset5",
+                "ramp_position_offset6",
+                "ramp_position_offset7",
+                "ramp_position_offset8",
+                "ramp_position_offset9",
+                "specular_model",
+                // The built-in renderer never culls a light by the hemisphere of the surface
+                // (a BSDF that is zero below it gives it nothing): always as if on.
+                "prevent_light_culling",
+                // DwaToonMaterial's Toon specular (its json).
+                "toon_specular_intensity",
+                "toon_specular_fresnel_blend",
+                "toon_specular_tint",
+                "toon_specular_ramp_input_scale",
+                "toon_specular_positions",
+                "toon_specular_values",
+                "toon_specular_interpolations",
+                "toon_specular_stretch_u",
+                "toon_specular_stretch_v",
+                "toon_specular_enable_input_normal",
+                "toon_specular_enable_indirect_reflections",
+                "toon_specular_indirect_reflections_roughness",
+                "toon_specular_mult0",
+                "toon_specular_mult1",
+                "toon_specular_mult2",
+                "toon_specular_mult3",
+                "toon_specular_mult4",
+                "toon_specular_mult5",
+                "toon_specular_mult6",
+                "toon_specular_mult7",
+                "toon_specular_mult8",
+                "toon_specular_mult9",
+                "toon_specular_offset0",
+                "toon_specular_offset1",
+                "toon_specular_offset2",
+                "toon_specular_offset3",
+                "toon_specular_offset4",
+                "toon_specular_offset5",
+                "toon_specular_offset6",
+                "toon_specular_offset7",
+                "toon_specular_offset8",
+                "toon_specular_offset9",
+                // DwaFabricMaterial and DwaVelvetMaterial_v2 (moonshine
+                // lib/material/dwabase/json/fabric_velvet_common.json, fabric.json;
+                // dso/material/DwaVelvet/v2/DwaVelvetMaterial_v2.json).
+                "fabric_diffuse_scattering",
+                "warp_color",
+                "warp_roughness",
+                "use_independent_weft_attributes",
+                "weft_color",
+                "weft_roughness",
+                "use_UVs_for_thread_direction",
+                "warp_thread_direction",
+                "warp_thread_coverage",
+                "warp_thread_elevation",
+                "show_fuzz",
+                "fuzz",
+                "fuzz_coverage",
+                "fuzz_albedo",
+                "use_absorbing_fuzz_fibers",
+                "diffuse_transmission",
+                // DwaSkinMaterial (moonshine dso/material/DwaSkin/DwaSkinMaterial.json; the
+                // subsurface ones are approximated, see above).
+                "show_moisture",
+                "moisture_mask",
+                "moisture_roughness",
+                "moisture_refractive_index",
+                "moisture_model",
+                "scattering_radius",
+                "scattering_color",
                 // HairDiffuseMaterial (moonshine lib/material/dwabase/json/hair_diffuse.json).
                 "hair_color",
                 "use_independent_front_and_back_hair_color",
@@ -674,6 +892,238 @@ impl SceneBuilder<'_> {
         }
         self.materials[m as usize].clone()
     }
+}
+
+/// `base` under (or, not `under`, beside) a dielectric or Schlick coat: `Material::Coated`,
+/// or its per-hit `Shader::Coated` when the base is resolved per hit.
+fn coat(
+    base: Material,
+    weight: f32,
+    roughness: f32,
+    ior: f32,
+    f0: Option<Vec3>,
+    dist: Microfacet,
+    under: bool,
+) -> Material {
+    match base {
+        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Coated {
+            base: Material::Shaded(s),
+            weight,
+            roughness,
+            ior,
+            f0,
+            dist,
+            under,
+        })),
+        m => Material::Coated {
+            base: Box::new(m),
+            weight,
+            roughness,
+            ior,
+            f0,
+            dist,
+            under,
+        },
+    }
+}
+
+/// DwaSkinMaterial's moisture over `base` (its DwaBase part): DwaBase's outer specular, keys
+/// and defaults from moonshine dso/material/DwaSkin/DwaSkinMaterial.cc and .json (weight
+/// `moisture_mask` when `show_moisture`, `moisture_roughness`, `moisture_refractive_index`,
+/// `moisture_model`).
+fn skin(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
+    if !a.bool("show_moisture", false) {
+        return base;
+    }
+    let weight = a.f32("moisture_mask", 1.0).clamp(0.0, 1.0);
+    if ["moisture_mask", "moisture_roughness"]
+        .iter()
+        .any(|k| binds.contains_key(*k))
+    {
+        a.warnings.push(format!(
+            "{}: DwaSkinMaterial `{}`: maps bound to the moisture are not supported by the built-in renderer; their constants are used",
+            a.obj.loc, a.obj.name
+        ));
+    }
+    if weight <= 0.0 {
+        return base;
+    }
+    coat(
+        base,
+        weight,
+        a.f32("moisture_roughness", 0.25).clamp(0.0, 1.0),
+        a.f32("moisture_refractive_index", 1.5).max(1.0001),
+        None,
+        Microfacet::from_model(a.int("moisture_model", 1)),
+        true,
+    )
+}
+
+/// DwaToonMaterial: `base` (its DwaBase part) with the toon diffuse. Names and defaults from
+/// moonshine lib/material/dwabase/json/toon_diffuse.json; how they are resolved (the ramp's
+/// positions plus their offsets, its colours times their multipliers, the Oren-Nayar model's
+/// controls clamped) from moonshine lib/material/dwabase/DwaBase.cc, resolveToonDiffuseParams.
+fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
+    let loc = format!("{}: DwaToonMaterial `{}`", a.obj.loc, a.obj.name);
+    let mut left_out = Vec::new();
+    let diffuse = if a.int("diffuse_model", 0) == 1 {
+        let knots = ramp_knots(
+            a,
+            ["positions", "colors", "interpolations"],
+            |i| {
+                (
+                    format!("ramp_position_offset{i}"),
+                    format!("ramp_color_multiplier{i}"),
+                )
+            },
+            &mut left_out,
+        );
+        crate::bsdf::ToonDiffuse::Ramp {
+            ramp: crate::bsdf::Ramp::new(&knots),
+            input_scale: a.f32("ramp_input_scale", 1.0),
+            extend: a.bool("extend_ramp", false),
+        }
+    } else {
+        crate::bsdf::ToonDiffuse::Flat {
+            roughness: a.f32("diffuse_roughness", 0.0).clamp(0.0, 1.0),
+            terminator_shift: a.f32("terminator_shift", 0.05).clamp(-1.0, 1.0),
+            flatness: a.f32("diffuse_flatness", 0.0).clamp(0.0, 1.0),
+            falloff: a.f32("diffuse_flatness_falloff", 0.0).clamp(0.0, 1.0),
+        }
+    };
+    let toon_attr = |k: &str| {
+        k.starts_with("ramp_")
+            || [
+                "terminator_shift",
+                "diffuse_flatness",
+                "diffuse_flatness_falloff",
+                "diffuse_roughness",
+            ]
+            .contains(&k)
+    };
+    if binds.keys().any(|k| toon_attr(k)) {
+        left_out.push("maps bound to the toon diffuse's controls (their constants are used)");
+    }
+    // The Toon specular: names and defaults from moonshine
+    // dso/material/npr/DwaToonMaterial/DwaToonMaterial.json, resolved as moonshine
+    // lib/material/dwabase/DwaBase.cc (resolveToonSpecParams) does: the ramp's positions plus
+    // their offsets, its values times their multipliers, the tint clamped to [0, 1].
+    let specular = if a.bool("show_specular", true) && a.int("specular_model", 1) == 2 {
+        let knots = ramp_knots(
+            a,
+            [
+                "toon_specular_positions",
+                "toon_specular_values",
+                "toon_specular_interpolations",
+            ],
+            |i| {
+                (
+                    format!("toon_specular_offset{i}"),
+                    format!("toon_specular_mult{i}"),
+                )
+            },
+            &mut left_out,
+        );
+        if a.f32("toon_specular_stretch_u", 0.0) != 0.0
+            || a.f32("toon_specular_stretch_v", 0.0) != 0.0
+        {
+            left_out.push("toon specular stretch");
+        }
+        if a.bool("toon_specular_enable_input_normal", false) {
+            left_out.push("toon specular input normal");
+        }
+        if a.bool("toon_specular_enable_indirect_reflections", false) {
+            left_out.push("toon specular indirect reflections");
+        }
+        if a.f32("transmission", 0.0) > 0.0 {
+            left_out.push("toon specular transmission (rendered as DwaBase's)");
+        }
+        if binds.keys().any(|k| k.starts_with("toon_specular")) {
+            left_out.push("maps bound to the toon specular (their constants are used)");
+        }
+        Some(crate::bsdf::ToonSpecular::new(
+            a.f32("toon_specular_intensity", 1.0),
+            a.f32("toon_specular_fresnel_blend", 1.0),
+            a.rgb("toon_specular_tint", Vec3::ONE)
+                .clamp(Vec3::ZERO, Vec3::ONE),
+            crate::bsdf::Ramp::new(&knots),
+            a.f32("toon_specular_ramp_input_scale", 1.0),
+            a.f32("toon_specular_indirect_reflections_roughness", 0.5)
+                .clamp(0.0, 1.0),
+        ))
+    } else {
+        None
+    };
+    left_out.dedup();
+    if !left_out.is_empty() {
+        a.warnings.push(format!(
+            "{loc}: not supported by the built-in renderer: {}",
+            left_out.join(", ")
+        ));
+    }
+    match base {
+        Material::Shaded(s) => Material::Shaded(Box::new(Shader::Toon {
+            base: Material::Shaded(s),
+            diffuse: Box::new(diffuse),
+            specular: specular.map(Box::new),
+        })),
+        base => Material::Toon {
+            base: Box::new(base),
+            diffuse: Box::new(diffuse),
+            specular: specular.map(Box::new),
+        },
+    }
+}
+
+/// A DwaToon ramp's knots from its `[positions, values, interpolations]` list attributes
+/// (MoonRay's defaults when absent), each position plus its offset and each value (a colour,
+/// or a float as grey) times its multiplier, as `names(i)` names them; at most MoonRay's ten.
+fn ramp_knots(
+    a: &mut Attrs,
+    lists: [&str; 3],
+    names: impl Fn(usize) -> (String, String),
+    left_out: &mut Vec<&'static str>,
+) -> Vec<(f32, Vec3, i64)> {
+    let list_or_default = |a: &mut Attrs, name: &str| -> Vec<crate::graph::Value> {
+        let l = a.list(name);
+        if l.is_empty() {
+            match a.moonray_default(name) {
+                Some(crate::graph::Value::List(d)) => d,
+                _ => Vec::new(),
+            }
+        } else {
+            l.to_vec()
+        }
+    };
+    let positions = list_or_default(a, lists[0]);
+    let values = list_or_default(a, lists[1]);
+    let modes = list_or_default(a, lists[2]);
+    let mut knots = Vec::new();
+    for (i, (p, v)) in positions.iter().zip(&values).enumerate() {
+        let value = crate::attrs::vec3_of(v)
+            .or_else(|| crate::attrs::num(v).map(|x| Vec3::splat(x as f32)));
+        let (Some(p), Some(v)) = (crate::attrs::num(p), value) else {
+            continue;
+        };
+        if i >= crate::bsdf::MAX_RAMP_POINTS {
+            left_out.push("ramp points beyond the tenth (MoonRay keeps ten)");
+            break;
+        }
+        let (offset, mult) = names(i);
+        let offset = a.f32(&offset, 0.0);
+        let mult = match a.obj.attrs.get(&mult) {
+            Some(crate::graph::Value::Float(_) | crate::graph::Value::Int(_)) => {
+                Vec3::splat(a.f32(&mult, 1.0))
+            }
+            _ => a.rgb(&mult, Vec3::ONE),
+        };
+        let mode = modes.get(i).and_then(crate::attrs::num).unwrap_or(0.0) as i64;
+        if mode >= 5 {
+            left_out.push("cubic ramp interpolation (rendered linear)");
+        }
+        knots.push((p as f32 + offset, v * mult, mode));
+    }
+    knots
 }
 
 /// The attributes of a DwaBase-like material, each bound or constant.

@@ -288,6 +288,61 @@ mtl = DwaLayerMaterial("layer") { ["material_A"] = a, ["material_B"] = b, ["mask
 }
 
 #[test]
+fn toon_fabric_velvet_and_skin_keep_their_known_furnace_energy_alone_and_layered() {
+    // In a white furnace: a DwaToonMaterial whose ramp diffuse is a constant 1 reflects its
+    // albedo (0.6); a white DwaVelvetMaterial_v2 keeps all the light (the diffuse under the
+    // fuzz keeps what it does not reflect); a white DwaFabricMaterial that is all diffuse
+    // scattering is a white Lambert; a white DwaSkinMaterial without specular under a smooth
+    // moisture keeps all of it (the skin keeps 1 - F). Layered at mask 0.5, the mean of the
+    // two. None of them warns "is not supported"; a skin with a scattering radius warns that
+    // its subsurface is approximated, once.
+    let toon = r#"local toon = DwaToonMaterial("toon") { ["albedo"] = Rgb(0.6, 0.6, 0.6),
+        ["show_specular"] = false, ["diffuse_model"] = 1, ["positions"] = { 0.0 },
+        ["colors"] = { Rgb(1, 1, 1) }, ["interpolations"] = { 0 } }"#;
+    let velvet = r#"local velvet = DwaVelvetMaterial_v2("velvet") { ["albedo"] = Rgb(1, 1, 1) }"#;
+    let fabric = r#"local fabric = DwaFabricMaterial("fabric") { ["albedo"] = Rgb(1, 1, 1),
+        ["fabric_diffuse_scattering"] = 1.0 }"#;
+    let skin = r#"local skin = DwaSkinMaterial("skin") { ["albedo"] = Rgb(1, 1, 1),
+        ["specular"] = 0, ["show_moisture"] = true, ["moisture_roughness"] = 0,
+        ["scattering_radius"] = 1.0 }"#;
+    let all = [toon, velvet, fabric, skin].join("\n");
+    for (mtl, want) in [
+        ("mtl = toon", 0.6),
+        ("mtl = velvet", 1.0),
+        ("mtl = fabric", 1.0),
+        ("mtl = skin", 1.0),
+        (
+            r#"mtl = DwaLayerMaterial("l") { ["material_A"] = toon, ["material_B"] = velvet, ["mask"] = 0.5 }"#,
+            0.8,
+        ),
+        (
+            r#"mtl = DwaLayerMaterial("l") { ["material_A"] = skin, ["material_B"] = toon, ["mask"] = 0.5 }"#,
+            0.8,
+        ),
+    ] {
+        let (got, warnings) = furnace(&format!("{all}\n{mtl}"));
+        assert!(
+            (got - want).abs() < 0.01 * want,
+            "{mtl}: {got} {warnings:?}"
+        );
+        assert!(
+            !warnings.iter().any(|w| w.contains("is not supported")),
+            "{warnings:?}"
+        );
+        let approximated = warnings
+            .iter()
+            .filter(|w| w.contains("subsurface scattering"))
+            .count();
+        // Only the materials a Layer entry reaches are built.
+        assert_eq!(
+            approximated,
+            usize::from(mtl.contains("skin")),
+            "{warnings:?}"
+        );
+    }
+}
+
+#[test]
 fn a_mix_material_blends_the_two_inputs_its_mix_lies_between() {
     // Three inputs, remap_mix_to_inputs: mix 0.25 is input 0.5, halfway between albedo 0.2
     // and 0.6: 0.4 in the furnace. Mix 1 is the last input.
