@@ -579,18 +579,32 @@ impl Bsdf {
     /// `cos_o` is the cosine between the outgoing direction and the shading normal (> 0 for
     /// reflective materials, whose normal the caller turns towards the viewer).
     pub fn new(material: &Material, cos_o: f32) -> Bsdf {
-        let mut b = Bsdf {
+        let mut b = Bsdf::empty();
+        b.set(material, cos_o);
+        b
+    }
+
+    /// A Bsdf of no lobes, to [`set`](Self::set) at each hit: the integrator keeps one per
+    /// path and rebuilds it in place, since moving its 1.4 KB of lobe slots out of `new` at
+    /// every hit cost a memcpy of them all.
+    pub fn empty() -> Bsdf {
+        Bsdf {
             lobes: arrayvec::ArrayVec::new(),
             ramps: Vec::new(),
-        };
-        b.add(material, cos_o, 1.0);
-        let total: f32 = b.lobes.iter().map(|l| l.1).sum();
+        }
+    }
+
+    /// Makes this the Bsdf of `material` at a hit whose `cos_o` is as for [`new`](Self::new).
+    pub fn set(&mut self, material: &Material, cos_o: f32) {
+        self.lobes.clear();
+        self.ramps.clear();
+        self.add(material, cos_o, 1.0);
+        let total: f32 = self.lobes.iter().map(|l| l.1).sum();
         if total > 0.0 {
-            for l in &mut b.lobes {
+            for l in &mut self.lobes {
                 l.1 /= total;
             }
         }
-        b
     }
 
     /// Adds the lobes of `material`, their values and sampling weights scaled by `w`.

@@ -303,6 +303,8 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
     let mut prev_delta = true;
     let mut terminal = false;
     let (mut n_diffuse, mut n_glossy, mut n_mirror) = (0u32, 0u32, 0u32);
+    // Rebuilt in place at each vertex (see `Bsdf::empty`).
+    let mut bsdf = Bsdf::empty();
     let clamp = |c: Vec3, depth: u32| -> Vec3 {
         let m = c.max_element();
         if st.sample_clamping_value > 0.0
@@ -422,7 +424,7 @@ fn radiance(scene: &Scene, mut ray: Ray, sampler: &mut Sampler, rays: &mut u64) 
         };
         let frame = Frame::new(n);
         let wo = frame.to_local(wo_world);
-        let mut bsdf = Bsdf::new(material, wo.z);
+        bsdf.set(material, wo.z);
         if material.is_hair() {
             // A curve's hair lies along its tangent; elsewhere, along the frame's first axis.
             if let crate::geometry::Primitive::Curve(c) = scene.bvh.prim(hit.prim) {
