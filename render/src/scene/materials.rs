@@ -421,15 +421,7 @@ impl SceneBuilder<'_> {
                         "maps bound to attributes other than its colours and tints (their constants are used)",
                     );
                 }
-                if !left_out.is_empty() {
-                    a.warnings.push(format!(
-                        "{}: {} `{}`: not supported by the built-in renderer: {}",
-                        o.loc,
-                        o.class,
-                        o.name,
-                        left_out.join(", ")
-                    ));
-                }
+                warn_left_out(&mut a, &left_out);
                 match (
                     c3(&color),
                     c3(&r_tint),
@@ -612,15 +604,7 @@ impl SceneBuilder<'_> {
                 if a.f32("diffuse_transmission", 0.0) > 0.0 {
                     left_out.push("diffuse_transmission");
                 }
-                if !left_out.is_empty() {
-                    a.warnings.push(format!(
-                        "{}: {} `{}`: not supported by the built-in renderer: {}",
-                        o.loc,
-                        o.class,
-                        o.name,
-                        left_out.join(", ")
-                    ));
-                }
+                warn_left_out(&mut a, &left_out);
                 if emission.is_const() {
                     m
                 } else {
@@ -959,12 +943,25 @@ fn skin(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
     )
 }
 
+/// One warning naming what of the object's material the built-in renderer leaves out, if
+/// anything.
+fn warn_left_out(a: &mut Attrs, left_out: &[&str]) {
+    if !left_out.is_empty() {
+        a.warnings.push(format!(
+            "{}: {} `{}`: not supported by the built-in renderer: {}",
+            a.obj.loc,
+            a.obj.class,
+            a.obj.name,
+            left_out.join(", ")
+        ));
+    }
+}
+
 /// DwaToonMaterial: `base` (its DwaBase part) with the toon diffuse. Names and defaults from
 /// moonshine lib/material/dwabase/json/toon_diffuse.json; how they are resolved (the ramp's
 /// positions plus their offsets, its colours times their multipliers, the Oren-Nayar model's
 /// controls clamped) from moonshine lib/material/dwabase/DwaBase.cc, resolveToonDiffuseParams.
 fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
-    let loc = format!("{}: DwaToonMaterial `{}`", a.obj.loc, a.obj.name);
     let mut left_out = Vec::new();
     let diffuse = if a.int("diffuse_model", 0) == 1 {
         let knots = ramp_knots(
@@ -1055,12 +1052,7 @@ fn toon(a: &mut Attrs, binds: &Binds, base: Material) -> Material {
         None
     };
     left_out.dedup();
-    if !left_out.is_empty() {
-        a.warnings.push(format!(
-            "{loc}: not supported by the built-in renderer: {}",
-            left_out.join(", ")
-        ));
-    }
+    warn_left_out(a, &left_out);
     match base {
         Material::Shaded(s) => Material::Shaded(Box::new(Shader::Toon {
             base: Material::Shaded(s),
