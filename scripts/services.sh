@@ -90,9 +90,15 @@ start_azurite() {
     # In memory: test data need no disk, and on disk Azurite rewrites its whole metadata file
     # every few seconds, which grew with every blob the tests and benchmarks left and slowed
     # each request (the farm benchmark's wall time per task tripled over one afternoon).
+    # No telemetry: Azurite otherwise batches a record of every request for Microsoft's
+    # endpoint, which this machine cannot reach. No access log unless asked for
+    # (MOONFARM_AZURITE_ACCESS_LOG=1): writing one line per request was 30% of Azurite's CPU in
+    # scripts/bench-farm, CPU taken from the renders it measures on a 2-core machine.
+    local quiet=(--silent)
+    [[ ${MOONFARM_AZURITE_ACCESS_LOG:-} == 1 ]] && quiet=()
     say "starting azurite-blob in memory (log $AZURITE_LOG)"
     nohup "$AZURITE_DIR/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort 10000 \
-        --inMemoryPersistence --skipApiVersionCheck --loose >"$AZURITE_LOG" 2>&1 &
+        --inMemoryPersistence --skipApiVersionCheck --loose --disableTelemetry "${quiet[@]}" >"$AZURITE_LOG" 2>&1 &
     echo $! >"$AZURITE_PID"
     wait_port 10000 Azurite 60
     say "Azurite started, pid $(cat "$AZURITE_PID")"
@@ -194,7 +200,7 @@ if ! port_open "$HTTPS_PORT"; then
     install_azurite
     say "starting azurite-blob over https on 127.0.0.1:$HTTPS_PORT (log $HTTPS_LOG)"
     nohup "$AZURITE_DIR/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$HTTPS_PORT" \
-        --inMemoryPersistence --skipApiVersionCheck --loose \
+        --inMemoryPersistence --skipApiVersionCheck --loose --disableTelemetry \
         --cert "$CA_DIR/server.pem" --key "$CA_DIR/server.key" >"$HTTPS_LOG" 2>&1 &
     wait_port "$HTTPS_PORT" "Azurite (https)" 60
 fi
