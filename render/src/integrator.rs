@@ -65,11 +65,59 @@ pub fn render_tile_measured(
     cancel: &AtomicBool,
     thread_cpu: fn() -> Duration,
 ) -> Result<(TileSums, Duration), Cancelled> {
-    let cpu_nanos = AtomicU64::new(0);
     let w = (rect.x1 - rect.x0) as usize;
     let h = (rect.y1 - rect.y0) as usize;
     let mut sums = vec![[0.0f64; 4]; w * h];
     let mut odd = vec![[0.0f64; 4]; w * h];
+    let (rays, cpu) = render_tile_into(
+        scene,
+        rect,
+        samples.clone(),
+        frame,
+        cancel,
+        thread_cpu,
+        &mut sums,
+        &mut odd,
+    )?;
+    let weight = vec![samples.len() as f32; w * h];
+    Ok((
+        TileSums {
+            rect,
+            sums,
+            weight,
+            odd,
+            rays,
+        },
+        cpu,
+    ))
+}
+
+/// [`render_tile_measured`] into the caller's buffers (one entry per pixel of `rect`, row by
+/// row), overwritten with the sums of all samples and of the odd-numbered ones, so that a
+/// caller rendering a tile in several calls (the worker's sample waves) allocates once:
+/// the rays traced and the rows' CPU time. On `Cancelled` the buffers hold some rows only.
+#[allow(clippy::too_many_arguments)]
+pub fn render_tile_into(
+    scene: &Scene,
+    rect: PixelRect,
+    samples: std::ops::Range<u32>,
+    frame: i32,
+    cancel: &AtomicBool,
+    thread_cpu: fn() -> Duration,
+    sums: &mut [[f64; 4]],
+    odd: &mut [[f64; 4]],
+) -> Result<(u64, Duration), Cancelled> {
+    let cpu_nanos = AtomicU64::new(0);
+    let w = (rect.x1 - rect.x0) as usize;
+    let h = (rect.y1 - rect.y0) as usize;
+    assert!(
+        sums.len() == w * h && odd.len() == w * h,
+        "buffers of {} and {} pixels for a tile of {w}x{h}",
+        sums.len(),
+        odd.len()
+    );
+    sums.fill([0.0; 4]);
+    odd.fill([0.0; 4]);
     let rays = AtomicU64::new(0);
     if w > 0 {
         sums.par_chunks_mut(w)
@@ -103,7 +151,6 @@ pub fn render_tile_measured(
                 Ok(())
             })?;
     }
-    let weight = vec![samples.len() as f32; w * h];
     let rays = rays.into_inner();
     tracing::debug!(
         rays,
@@ -114,16 +161,7 @@ pub fn render_tile_measured(
         rect.y0,
         samples
     );
-    Ok((
-        TileSums {
-            rect,
-            sums,
-            weight,
-            odd,
-            rays,
-        },
-        Duration::from_nanos(cpu_nanos.into_inner()),
-    ))
+    Ok((rays, Duration::from_nanos(cpu_nanos.into_inner())))
 }
 
 /// Radiance and alpha of one camera sample.

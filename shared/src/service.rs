@@ -65,6 +65,17 @@ pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     exit_code(runtime.block_on(work))
 }
 
+/// Runs a service's future on a runtime of one thread, the calling one: for a service whose
+/// heavy work runs elsewhere (the worker's render on its own pool), so that its I/O does not
+/// hand each request from thread to thread.
+pub fn block_on_one_thread(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    exit_code(runtime.block_on(work))
+}
+
 /// Exit status 0 when the process ended well, else 1 with its error on one line on stderr.
 pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     exit_code_or(result, 1)

@@ -925,12 +925,17 @@ async fn render_partial(
         y1: r.y1,
     };
     let waves = waves::Sizing::new(config.wave_samples, grace);
-    let rendered = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // The whole wave loop runs on the render pool, so that each wave's rows are split there
+    // rather than handed over from another thread wave after wave.
+    let (sent, rendered) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let waves = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             waves::render(&scene, rect, samples, frame, waves, &stop, &abort)
-        }))
-    })
-    .await;
+        }));
+        // The receiver is gone only when the task's future was dropped: nobody to tell.
+        let _ = sent.send(waves);
+    });
+    let rendered = rendered.await;
     watchdog.abort();
     let waves = match rendered {
         Ok(Ok(waves)) => waves,

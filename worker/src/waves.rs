@@ -6,7 +6,7 @@
 //! added up are the sums of the whole range, up to float rounding, however the waves are cut.
 
 use crate::cpu;
-use render::integrator::{render_tile_measured, PixelRect};
+use render::integrator::{render_tile_into, PixelRect};
 use render::scene::Scene;
 use shared::protocol::SampleRange;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -88,19 +88,32 @@ pub(crate) fn render(
         cpu: Duration::ZERO,
         aborted: false,
     };
+    // One wave's sums, reused wave after wave.
+    let mut sums = vec![[0.0; 4]; pixels as usize];
+    let mut odd = vec![[0.0; 4]; pixels as usize];
     let mut wave = sizing.first();
     while out.end < samples.end && !stop.load(Ordering::Relaxed) {
         let (from, to) = (out.end, out.end.saturating_add(wave).min(samples.end));
         out.rendered += pixels * u64::from(to - from);
         let began = Instant::now();
-        match render_tile_measured(scene, rect, from..to, frame, abort, cpu::thread_cpu) {
-            Ok((sums, spent)) => {
-                for (total, s) in out.sums.iter_mut().zip(&sums.sums) {
+        let took = render_tile_into(
+            scene,
+            rect,
+            from..to,
+            frame,
+            abort,
+            cpu::thread_cpu,
+            &mut sums,
+            &mut odd,
+        );
+        match took {
+            Ok((_rays, spent)) => {
+                for (total, s) in out.sums.iter_mut().zip(&sums) {
                     for c in 0..4 {
                         total[c] += s[c];
                     }
                 }
-                for (total, s) in out.odd.iter_mut().zip(&sums.odd) {
+                for (total, s) in out.odd.iter_mut().zip(&odd) {
                     for c in 0..4 {
                         total[c] += s[c];
                     }
