@@ -891,7 +891,7 @@ async fn render_partial(
         ))
         .into());
     }
-    // Rendering is CPU-bound: it runs on the blocking pool (rayon inside), never on the async
+    // Rendering is CPU-bound: it runs on the render pool (rayon), never on the async
     // runtime, in waves of samples. A shutdown raises `stop`, and the render ends at the next
     // wave boundary with the waves it finished; `grace` later, `abort` stops the wave still
     // running (its samples lost). The same `abort` stops a render that runs past the render

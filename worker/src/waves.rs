@@ -1,6 +1,6 @@
 //! A task's render in waves of samples, so that a shutdown keeps what was rendered: between two
 //! waves the render may stop with the sums of the waves it finished, which are a partial of
-//! the task's first samples. Runs on the blocking pool (rayon inside each wave).
+//! the task's first samples. Runs on the render pool (rayon), each wave split into rows there.
 //!
 //! A sample is a pure function of (scene, pixel, sample index, frame), so the waves' sums
 //! added up are the sums of the whole range, up to float rounding, however the waves are cut.
