@@ -190,7 +190,8 @@ pub struct SubmitArgs {
     /// On the farm: follow the job with a progress bar and download the EXR when it is done.
     #[arg(long, env = "MOONFARM_WAIT")]
     pub wait: bool,
-    /// Print the submitted job as JSON (farm mode).
+    /// Print JSON for scripts: on the farm, the submitted job (with --wait, a second line
+    /// once it is done); embedded, the finished render.
     #[arg(long, env = "MOONFARM_JSON")]
     pub json: bool,
     /// interactive, normal or batch. Workers take interactive tasks first and batch ones

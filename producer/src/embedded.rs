@@ -107,14 +107,24 @@ pub async fn render(job: PreparedJob, args: &SubmitArgs) -> anyhow::Result<()> {
     } else {
         job.out.display().to_string()
     };
-    println!(
-        "wrote {what} ({}x{}, {} spp, {} tasks) in {:.1}s",
+    let seconds = started.elapsed().as_secs_f64();
+    let line = format!(
+        "wrote {what} ({}x{}, {} spp, {} tasks) in {seconds:.1}s",
         m.params.width,
         m.params.height,
         m.spp(),
         status.tasks_total,
-        started.elapsed().as_secs_f64()
     );
+    if args.json {
+        // stdout is the script's: one JSON object; the sentence goes to stderr.
+        let v = serde_json::json!({"job": m.job, "state": "done", "output": job.out.display().to_string(),
+            "frames": m.frame_count(), "width": m.params.width, "height": m.params.height, "spp": m.spp(),
+            "tasks": status.tasks_total, "seconds": seconds});
+        println!("{v}");
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     Ok(())
 }
 

@@ -139,7 +139,14 @@ pub async fn submit(
             every: Duration::from_millis(500),
             signals: &mut signals,
         };
+        let waited = std::time::Instant::now();
         let status = follow::follow(f, &blobs, None).await?;
+        if args.json {
+            // A second line for scripts: the job's end (a failed job is an error instead).
+            let v = serde_json::json!({"job": m.job, "state": "done", "output": job.out.display().to_string(),
+                "tasks": status.tasks_total, "waited_seconds": waited.elapsed().as_secs_f64()});
+            println!("{v}");
+        }
         eprintln!("wrote {} ({} tasks)", job.out.display(), status.tasks_total);
     }
     Ok(())

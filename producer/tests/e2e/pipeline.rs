@@ -115,7 +115,8 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
     let out = farm.path().join("waited.exr");
     let mut args: Vec<String> = vec!["submit".into()];
     args.extend(render.args());
-    args.extend(["--wait".into(), "-o".into(), out.display().to_string()]);
+    args.extend(["--wait", "--json", "-o"].map(String::from));
+    args.push(out.display().to_string());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = farm.producer(&args);
     assert!(
@@ -125,6 +126,17 @@ fn status_fetch_list_submit_wait_and_cancel_follow_the_contract() {
         logs(&[&merger, &worker])
     );
     assert_same_image(&read_image(&out), &reference, render.spp);
+    // --json with --wait: the submitted job, then its end, one JSON object a line.
+    let lines: Vec<Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["state"], "queued", "{}", lines[0]);
+    assert_eq!(lines[1]["state"], "done", "{}", lines[1]);
+    assert_eq!(lines[0]["job"], lines[1]["job"]);
+    assert_eq!(lines[1]["output"], out.display().to_string().as_str());
+    assert_eq!(lines[1]["tasks"], lines[0]["tasks"]);
 
     // A cancelled job ends `cancelled`, and fetch refuses it. Without workers it cannot finish
     // before the cancel arrives.

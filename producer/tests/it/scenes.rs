@@ -99,3 +99,50 @@ fn the_example_scene_writes_rgba_and_weight_at_its_resolution_with_header_attrib
         "says where the output is"
     );
 }
+
+/// `submit --json` in the embedded mode: stdout is one JSON object describing the finished
+/// render (what a script needs to find the file), the sentence goes to stderr.
+#[test]
+fn embedded_submit_json_prints_the_finished_render_as_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let exr = dir.path().join("json.exr");
+    let scene = repo().join("scenes/cornell-box.rdla");
+    let o = producer(
+        &[
+            "submit",
+            scene.to_str().unwrap(),
+            "--spp",
+            "4",
+            "--res",
+            "8",
+            "--json",
+            "-o",
+            exr.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    });
+    assert_eq!(v["state"], "done", "{v}");
+    assert_eq!(v["output"], exr.to_str().unwrap(), "{v}");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(32), Some(32)),
+        "{v}"
+    );
+    assert_eq!(
+        (v["spp"].as_u64(), v["frames"].as_u64()),
+        (Some(4), Some(1)),
+        "{v}"
+    );
+    // 32x32 in 64-pixel tiles is one tile; 4 samples in the default 4 passes.
+    assert_eq!(v["tasks"].as_u64(), Some(4), "{v}");
+    assert!(v["job"].as_str().is_some_and(|j| j.len() == 36), "{v}");
+    assert!(stderr(&o).contains("wrote "), "{}", stderr(&o));
+    assert_eq!(read_image(&exr).width, 32);
+}
