@@ -70,6 +70,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if args.remote.conn.amqp.is_some() {
                 runtime.block_on(remote::submit(job, &args, not_before))
             } else {
+                if let Some(blob) = &args.remote.conn.blob {
+                    // Not an error: MOONFARM_BLOB_URL may be set for `list` and `status`.
+                    eprintln!("warning: --blob (MOONFARM_BLOB_URL) {blob} is not used: without --amqp (MOONFARM_AMQP_URL) the render is embedded in this process; set MOONFARM_AMQP_URL to submit it to the farm");
+                }
                 runtime.block_on(embedded::render(job, &args))
             }
         }

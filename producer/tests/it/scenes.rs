@@ -146,3 +146,40 @@ fn embedded_submit_json_prints_the_finished_render_as_one_object() {
     assert!(stderr(&o).contains("wrote "), "{}", stderr(&o));
     assert_eq!(read_image(&exr).width, 32);
 }
+
+/// A blob store named without a broker: the render is embedded, and stderr says the store is
+/// not used (rather than the user finding nothing in it).
+#[test]
+fn a_blob_url_without_a_broker_renders_embedded_and_says_the_store_is_unused() {
+    let dir = tempfile::tempdir().unwrap();
+    let exr = dir.path().join("b.exr");
+    let store = dir.path().join("store");
+    let scene = repo().join("scenes/cornell-box.rdla");
+    let url = format!("file://{}", store.display());
+    let o = producer(
+        &[
+            "submit",
+            scene.to_str().unwrap(),
+            "--spp",
+            "1",
+            "--res",
+            "16",
+            "--blob",
+            &url,
+            "-o",
+            exr.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: --blob (MOONFARM_BLOB_URL)") && err.contains("embedded"),
+        "{err}"
+    );
+    assert!(exr.exists());
+    assert!(
+        !store.exists(),
+        "the embedded render wrote to the blob store"
+    );
+}
