@@ -3,7 +3,7 @@
 close and how fast ours is.
 
     python3 bench/compare.py [--scenes cornell,glass] [--spp 64] [--ref-spp 4096] [--no-llvm]
-                             [--adaptive-errors 160,120,...,10] [--adaptive-max 1024]
+                             [--adaptive-errors 20,15,...,1] [--adaptive-max 1024]
 
 Per scene: the image mean of ours over the reference's, the per-pixel MAE of ours and of
 Mitsuba (scalar_rgb) at the same spp against a high-spp Mitsuba reference (rendered once and
@@ -135,7 +135,7 @@ def main():
     ap.add_argument("--no-llvm", action="store_true", help="skip the llvm_ad_rgb timing")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time each renderer this many times, interleaved, and keep the fastest (the machine is shared)")
-    ap.add_argument("--adaptive-errors", default="160,120,80,60,50,40,30,20,10",
+    ap.add_argument("--adaptive-errors", default="20,15,10,7,5,4,3,2,1.5,1",
                     help="target errors (MoonRay's target_adaptive_error) to try for adaptive sampling; '' skips it")
     ap.add_argument("--adaptive-max", type=int, default=1024,
                     help="max samples per pixel of the adaptive renders (--spp of `producer submit --adaptive-error`)")

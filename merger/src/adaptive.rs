@@ -16,26 +16,34 @@
 //! stored in the checkpoint (`Checkpoint::converged`), so a restarted merger keeps it.
 
 use super::{Job, OpenFrame};
-use shared::adaptive::{area_error, pixel_error, Adaptive};
+use shared::adaptive::{area_error, pixel_error, tile_converged, Adaptive};
 use shared::film::Accumulator;
 use shared::protocol::{Rect, TilePassTask};
 
-/// The error of a tile as the accumulator holds it: MoonRay's pixel errors summed over the
-/// tile, scaled by its area (`calculateAreaError`).
-pub fn tile_error(acc: &Accumulator, rect: Rect) -> f64 {
-    let mut summed = 0.0;
+/// The errors of a tile's pixels as the accumulator holds them (MoonRay's
+/// `estimatePixelErrorInternal`), row by row.
+pub fn pixel_errors(acc: &Accumulator, rect: Rect) -> Vec<f64> {
+    let mut errors = Vec::with_capacity(rect.pixel_count());
     for y in rect.y0..rect.y1 {
         for x in rect.x0..rect.x1 {
             let (sum, odd, n) = acc.pixel(x, y);
-            summed += pixel_error(sum, odd, n);
+            errors.push(pixel_error(sum, odd, n));
         }
     }
-    area_error(summed, rect)
+    errors
 }
 
-/// Whether a tile whose pixels took `samples` each and whose error is `error` is done.
-pub fn converged(a: &Adaptive, samples: u32, error: f64) -> bool {
-    samples >= a.min_samples && error < a.threshold()
+/// The error of a tile as a whole: its pixel errors summed, scaled by its area
+/// (`calculateAreaError`). What the log shows; the decision is the region tree's.
+pub fn tile_error(errors: &[f64], rect: Rect) -> f64 {
+    area_error(errors.iter().sum(), rect)
+}
+
+/// Whether a tile whose pixels took `samples` each, with these pixel errors (`width` to a
+/// row), is done: the minimum samples taken and every region of MoonRay's region tree over it
+/// complete (`shared::adaptive::tile_converged`).
+pub fn converged(a: &Adaptive, samples: u32, errors: &[f64], width: usize) -> bool {
+    samples >= a.min_samples && tile_converged(errors, width, a.threshold())
 }
 
 impl OpenFrame {
@@ -76,8 +84,9 @@ impl Job {
         let open = self.open.get_mut(&frame)?;
         let rect = self.manifest.tiles[tile as usize];
         let samples = self.manifest.passes[pass as usize].end;
-        let error = tile_error(&open.acc, rect);
-        if !converged(&a, samples, error) {
+        let errors = pixel_errors(&open.acc, rect);
+        let width = (rect.x1 - rect.x0) as usize;
+        if !converged(&a, samples, &errors, width) {
             let at = self.index[&frame];
             let plans = self.manifest.frame_plans();
             return Some(shared::plan::task(
@@ -87,6 +96,7 @@ impl Job {
                 pass + 1,
             ));
         }
+        let error = tile_error(&errors, rect);
         tracing::debug!(job = %self.manifest.job, frame, tile, samples, error, "tile converged");
         open.converged.insert(tile, pass);
         let skipped = u64::from(last - pass);

@@ -286,13 +286,26 @@ fn the_error_is_moonrays_over_the_tile() {
     // Per pixel: samples 1 and 0, even mean 1, odd mean 0, average 0.5: luminance difference
     // 1 over sqrt(0.5); alpha agrees. Four pixels, over sqrt(4 x 1967 x 815 / 4).
     let expect = 4.0 / 0.5f64.sqrt() / (4.0 * 1967.0 * 815.0 / 4.0f64).sqrt();
-    let e = crate::adaptive::tile_error(&acc, rect);
+    let errors = crate::adaptive::pixel_errors(&acc, rect);
+    let e = crate::adaptive::tile_error(&errors, rect);
     assert!((e - expect).abs() < 1e-12, "{e} vs {expect}");
     let a = m.params.adaptive.unwrap();
-    assert!(!crate::adaptive::converged(&a, 2, e));
+    let width = (rect.x1 - rect.x0) as usize;
+    assert!(!crate::adaptive::converged(&a, 2, &errors, width));
     // Tile 0 has no samples: infinitely far from converged.
-    assert_eq!(crate::adaptive::tile_error(&acc, m.tiles[0]), f64::INFINITY);
-    // Under the target (10 / 10000) but short of the minimum: not done either.
-    assert!(!crate::adaptive::converged(&a, 1, 0.0));
-    assert!(crate::adaptive::converged(&a, 2, 0.000_99));
+    let none = crate::adaptive::pixel_errors(&acc, m.tiles[0]);
+    assert_eq!(
+        crate::adaptive::tile_error(&none, m.tiles[0]),
+        f64::INFINITY
+    );
+    assert!(!crate::adaptive::converged(&a, 2, &none, width));
+    // Under the target (10 / 10000) but short of the minimum: not done either. A tile this
+    // small (under 16 pixels across) is one region: its error against the target decides.
+    let scale = 0.000_99 / crate::adaptive::tile_error(&[1.0; 4], rect);
+    let under = vec![scale; 4];
+    assert!((crate::adaptive::tile_error(&under, rect) - 0.000_99).abs() < 1e-12);
+    assert!(!crate::adaptive::converged(&a, 1, &under, width));
+    assert!(crate::adaptive::converged(&a, 2, &under, width));
+    let over: Vec<f64> = under.iter().map(|v| v * 1.02).collect();
+    assert!(!crate::adaptive::converged(&a, 2, &over, width));
 }
