@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     shared::process::init_tracing(cli.log_format, "info");
-    service::block_on_one_thread(run(cli))
+    service::block_on(run(cli))
 }
 
 async fn run(cli: merger::cli::Cli) -> anyhow::Result<()> {

@@ -56,19 +56,11 @@ where
     result
 }
 
-/// Runs a service's future on a multi-threaded runtime; its outcome as the exit status.
-pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    exit_code(runtime.block_on(work))
-}
-
-/// Runs a service's future on a runtime of one thread, the calling one: for a service whose
-/// heavy work runs elsewhere (the worker's render on its own pool), so that its I/O does not
+/// Runs a service's future on a runtime of one thread, the calling one; its outcome as the
+/// exit status. The services' heavy work runs elsewhere (the worker's render on its rayon
+/// pool, the merger's decodes and encodes on the blocking pool), so that their I/O does not
 /// hand each request from thread to thread.
-pub fn block_on_one_thread(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+pub fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

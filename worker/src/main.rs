@@ -27,7 +27,7 @@ fn main() -> std::process::ExitCode {
             .expect("the render pool is set up once");
     }
     shared::process::init_tracing(settings.log_format, "info");
-    service::block_on_one_thread(run(settings))
+    service::block_on(run(settings))
 }
 
 async fn run(s: worker::cli::Settings) -> anyhow::Result<()> {
